@@ -1,0 +1,76 @@
+"""Config base: frozen dataclasses that round-trip through JSON and reject unknown keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from typing import Any, ClassVar, Self, get_args, get_origin
+
+from rnnlab.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Base class of every rnnlab configuration.
+
+    Subclasses are frozen dataclasses; ``to_dict``/``from_dict`` round-trip through
+    plain JSON types and ``from_dict`` rejects unknown keys, naming the valid ones.
+
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class Demo(Config):
+    ...     hidden_size: int = 8
+    >>> Demo.from_dict({"hidden_size": 4})
+    Demo(hidden_size=4)
+    >>> Demo.from_dict({"hiden_size": 4})
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.ConfigError: Demo got unknown key(s) ['hiden_size']; valid keys are ['hidden_size']
+    """
+
+    kind: ClassVar[str] = "config"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            out[field.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{cls.__name__} expects a JSON object, received {type(data).__name__}")
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise ConfigError(f"{cls.__name__} got unknown key(s) {unknown}; valid keys are {sorted(names)}")
+        hints = typing.get_type_hints(cls)
+        kwargs = {k: _coerce(hints.get(k), v) for k, v in data.items()}
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:  # a required key is missing
+            raise ConfigError(f"{cls.__name__}: {exc}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        return cls.from_dict(json.loads(text))
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    """JSON has lists where the dataclass has tuples; turn them back."""
+    if isinstance(value, list):
+        origin = get_origin(hint)
+        if origin is tuple or (
+            origin in (typing.Union, types.UnionType) and any(get_origin(a) is tuple for a in get_args(hint))
+        ):
+            return tuple(value)
+    return value

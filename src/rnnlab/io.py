@@ -1,0 +1,189 @@
+"""Saved models: a directory with config.json + model.safetensors (+ assets as JSON); versioned, strict, no pickle.
+
+>>> import tempfile, torch
+>>> from rnnlab.nn import GRU
+>>> layer = GRU(3, 4, bidirectional=True)
+>>> with tempfile.TemporaryDirectory() as d:
+...     _ = save(layer, d + "/gru")
+...     again = load(d + "/gru")
+>>> x = torch.randn(2, 5, 3)
+>>> torch.equal(layer.eval()(x), again(x))
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from rnnlab.config import Config
+from rnnlab.errors import ConfigError, ModelFileError
+from rnnlab.nn.layers import LAYERS
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+class Saveable(Protocol):
+    """What :func:`save` needs: a ``config`` (a :class:`Config` with a ``kind``) and
+    ``from_config``; models with vocabularies or scalers also define ``get_assets()``
+    (name -> JSON value) and ``load_assets(assets)``."""
+
+    config: Config
+
+    def state_dict(self) -> Mapping[str, torch.Tensor]: ...
+
+
+_REGISTRY: dict[str, type[nn.Module]] = dict(LAYERS)
+
+
+def register_model(cls: type[nn.Module]) -> type[nn.Module]:
+    """Class decorator: make a model class loadable by :func:`load` under its config's kind."""
+    kind = cls.config_class.kind  # type: ignore[attr-defined]
+    if kind in _REGISTRY and _REGISTRY[kind] is not cls:
+        raise ValueError(f"model kind {kind!r} is already registered by {_REGISTRY[kind].__name__}")
+    _REGISTRY[kind] = cls
+    return cls
+
+
+def _version() -> str:
+    from rnnlab import __version__
+
+    return __version__
+
+
+def save(model: nn.Module, directory: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``model`` to ``directory`` (created); refuses to replace a saved model unless ``overwrite``."""
+    directory = Path(directory)
+    config = getattr(model, "config", None)
+    if not isinstance(config, Config) or type(model) not in _REGISTRY.values():
+        raise TypeError(
+            f"cannot save a {type(model).__name__}: rnnlab saves registered models with a Config "
+            f"(known kinds: {sorted(_REGISTRY)})"
+        )
+    if directory.exists() and not directory.is_dir():
+        raise FileExistsError(f"{directory} exists and is not a directory; choose another path")
+    if not overwrite and directory.exists() and any(directory.iterdir()):
+        raise FileExistsError(f"{directory} is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
+    directory.mkdir(parents=True, exist_ok=True)
+    assets: dict[str, Any] = model.get_assets() if hasattr(model, "get_assets") else {}
+    header = {
+        "format_version": FORMAT_VERSION,
+        "kind": config.kind,
+        "rnnlab_version": _version(),
+        "torch_version": torch.__version__.split("+")[0],
+        "config": config.to_dict(),
+        "assets": sorted(assets),
+    }
+    # clone: safetensors refuses tensors that share memory (tied weights)
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    _atomic_write(directory / WEIGHTS_FILE, lambda p: save_file(tensors, p, metadata={"format": "pt"}))
+    for name, value in assets.items():
+        _atomic_write(directory / f"{name}.json", lambda p, v=value: _write_json(p, v))
+    _atomic_write(directory / CONFIG_FILE, lambda p: _write_json(p, header))
+    return directory
+
+
+def load(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a model saved by :func:`save`, in eval mode, on ``device``."""
+    directory = Path(directory)
+    header = _read_header(directory)
+    kind = header["kind"]
+    cls = _REGISTRY[kind]
+    try:
+        config = cls.config_class.from_dict(header["config"])  # type: ignore[attr-defined]
+    except ConfigError as exc:
+        raise ModelFileError(f"{directory / CONFIG_FILE}: {exc}") from None
+    model = cls.from_config(config)  # type: ignore[attr-defined]
+    assets = {}
+    for name in header.get("assets", []):
+        path = directory / f"{name}.json"
+        if not path.is_file():
+            raise ModelFileError(f"{path} is missing; config.json lists it as an asset of this model")
+        assets[name] = json.loads(path.read_text(encoding="utf-8"))
+    if assets:
+        model.load_assets(assets)
+    _load_weights(model, directory / WEIGHTS_FILE)
+    return model.to(device).eval()
+
+
+def _read_header(directory: Path) -> dict[str, Any]:
+    path = directory / CONFIG_FILE
+    if not directory.is_dir():
+        raise ModelFileError(f"{directory} is not a directory; a saved rnnlab model is a directory")
+    if not path.is_file():
+        raise ModelFileError(f"{path} is missing; is {directory} a model saved by rnnlab.save?")
+    try:
+        header = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})") from None
+    missing = [k for k in ("format_version", "kind", "config") if k not in header]
+    if missing:
+        raise ModelFileError(f"{path} lacks the key(s) {missing}; it was not written by rnnlab.save")
+    version = header["format_version"]
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has format_version {version!r} (written by rnnlab "
+            f"{header.get('rnnlab_version', '?')}); this rnnlab {_version()} reads format "
+            f"<= {FORMAT_VERSION}: upgrade rnnlab to load it"
+        )
+    if header["kind"] not in _REGISTRY:
+        raise ModelFileError(
+            f"{path}: unknown model kind {header['kind']!r}; known kinds: {sorted(_REGISTRY)} "
+            "(a task model may need its module imported first)"
+        )
+    return header
+
+
+def _load_weights(model: nn.Module, path: Path) -> None:
+    if not path.is_file():
+        raise ModelFileError(f"{path} is missing; the model directory is incomplete")
+    try:
+        tensors = load_file(path)
+    except (SafetensorError, OSError) as exc:
+        raise ModelFileError(f"{path} is not a readable safetensors file: {exc}") from None
+    expected = model.state_dict()
+    problems = []
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing:
+        problems.append(f"missing tensors {missing}")
+    if unexpected:
+        problems.append(f"unexpected tensors {unexpected}")
+    for name in sorted(set(expected) & set(tensors)):
+        if tensors[name].shape != expected[name].shape:
+            problems.append(
+                f"{name} has shape {tuple(tensors[name].shape)} in the file but "
+                f"{tuple(expected[name].shape)} in the model built from config.json"
+            )
+    if problems:
+        raise ModelFileError(f"{path} does not match its config.json: " + "; ".join(problems))
+    model.load_state_dict(tensors, strict=True)
+
+
+def _write_json(path: str, value: Any) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(value, f, sort_keys=True, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def _atomic_write(target: Path, write: Callable[[str], None]) -> None:
+    """Write to a temporary file beside ``target``, then rename: no half-written model files."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

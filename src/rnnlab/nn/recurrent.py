@@ -1,0 +1,276 @@
+"""One recurrent layer for every cell: one loop for direction, lengths, stacking and return flags (Keras ``RNN(cell)``).
+
+The parameters live in a ``torch.nn.RNN/LSTM/GRU`` module (``layer.rnn``), under PyTorch's
+names (``weight_ih_l0``, ``weight_hh_l0_reverse``, ...), so that the same tensors run
+either on the equation cells of :mod:`rnnlab.nn.cells` through :func:`scan`, or on the
+fused oneDNN/cuDNN kernels (with cuDNN's flattened weight buffer), as ``impl`` says.
+Shapes: B batch, T time, I input features, H hidden units, L layers, D directions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar, Literal, Self
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnnlab.config import Config
+from rnnlab.errors import ConfigError
+from rnnlab.nn.bidirectional import MERGE_MODES, merge, merged_size
+from rnnlab.nn.cells import Cell, State
+from rnnlab.nn.masking import check_lengths, last_valid, reverse_within, valid_mask
+
+Impl = Literal["auto", "fused", "equations"]
+IMPLS: tuple[str, ...] = ("auto", "fused", "equations")
+
+
+@dataclasses.dataclass(frozen=True)
+class RecurrentConfig(Config):
+    """Architecture of a recurrent layer (the run-time ``impl`` is not part of it)."""
+
+    input_size: int
+    hidden_size: int
+    num_layers: int = 1
+    bidirectional: bool = False
+    return_sequences: bool = False
+    return_state: bool = False
+    merge_mode: str = "concat"
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("input_size", "hidden_size", "num_layers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, received {value!r}")
+        for name in ("dropout", "recurrent_dropout"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ConfigError(f"{name} must lie in [0, 1), received {value!r}")
+        if self.merge_mode not in MERGE_MODES:
+            raise ConfigError(f"merge_mode must be one of {list(MERGE_MODES)}, received {self.merge_mode!r}")
+
+
+def scan(cell: Cell, xw: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
+    """Run ``cell`` along time: xw (T, B, G·H) projected inputs -> outputs (B, T, H), final state.
+
+    ``mask`` (T, B, 1) bool marks real steps: on padded steps the state is carried over
+    unchanged and the output is zero, so the final state is the one at each sequence's last
+    real step. The steps come from ``unbind(0)``: indexing ``xw[t]`` would make autograd
+    write a full-size zero tensor per step in the backward pass (O(T²) memory traffic).
+    """
+    outputs = []
+    if mask is None:
+        for xw_t in xw.unbind(0):
+            y_t, state = cell(xw_t, state)
+            outputs.append(y_t)
+    else:
+        for xw_t, m_t in zip(xw.unbind(0), mask.unbind(0), strict=True):  # m_t (B, 1)
+            y_t, new = cell(xw_t, state)
+            state = tuple(torch.where(m_t, n, s) for n, s in zip(new, state, strict=True))
+            outputs.append(y_t.masked_fill(~m_t, 0.0))
+    return torch.stack(outputs, 1), state  # T × (B, H) -> (B, T, H)
+
+
+class Recurrent(nn.Module):
+    """Base of :class:`SimpleRNN`, :class:`LSTM` and :class:`GRU`; see their docstrings."""
+
+    cell_class: ClassVar[type[Cell]]
+    torch_class: ClassVar[type[nn.RNNBase]]
+    config_class: ClassVar[type[RecurrentConfig]]
+
+    def __init__(self, config: RecurrentConfig, impl: Impl = "auto") -> None:
+        super().__init__()
+        self.config = config
+        c = config
+        self.rnn = self.torch_class(
+            c.input_size,
+            c.hidden_size,
+            num_layers=c.num_layers,
+            batch_first=True,
+            dropout=c.dropout if c.num_layers > 1 else 0.0,  # torch warns on 1 layer
+            bidirectional=c.bidirectional,
+            **self._torch_options(),
+        )
+        self.impl = impl
+
+    # --- configuration -------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: RecurrentConfig, impl: Impl = "auto") -> Self:
+        return cls(**config.to_dict(), impl=impl)
+
+    def _torch_options(self) -> dict[str, Any]:
+        return {}
+
+    def _cell_options(self) -> dict[str, Any]:
+        return {}
+
+    def _fused_blockers(self) -> list[str]:
+        """Reasons the fused kernels cannot compute this layer (besides recurrent dropout)."""
+        return []
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.config.bidirectional else 1
+
+    @property
+    def output_size(self) -> int:
+        """Features of ``y``: D·H for concat, H otherwise."""
+        c = self.config
+        return merged_size(c.hidden_size, c.bidirectional, c.merge_mode)
+
+    @property
+    def impl(self) -> str:
+        return self._impl
+
+    @impl.setter
+    def impl(self, value: str) -> None:
+        if value not in IMPLS:
+            raise ValueError(f"impl must be one of {list(IMPLS)}, received {value!r}")
+        if value == "fused":
+            blockers = self._fused_blockers()
+            if self.config.recurrent_dropout > 0:
+                blockers.append("recurrent_dropout > 0 (variational dropout needs the equation loop)")
+            if blockers:
+                raise ValueError(
+                    f"impl='fused' cannot run this {type(self).__name__}: {'; '.join(blockers)}. "
+                    "Use impl='equations' or impl='auto'"
+                )
+        self._impl = value
+
+    @property
+    def path(self) -> str:
+        """The path a call takes now: ``"fused"`` or ``"equations"`` (resolves ``impl="auto"``)."""
+        if self._impl != "auto":
+            return self._impl
+        if self._fused_blockers() or (self.training and self.config.recurrent_dropout > 0):
+            return "equations"
+        return "fused"
+
+    def extra_repr(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.config.to_dict().items())
+        return f"{fields}, impl={self._impl!r}"
+
+    # --- forward ---------------------------------------------------------------------------
+    def forward(
+        self,
+        x: Tensor,
+        lengths: Tensor | None = None,
+        initial_state: Tensor | tuple[Tensor, ...] | None = None,
+    ) -> Tensor | tuple[Tensor, ...]:
+        """x (B, T, I) -> y, plus the final states when ``return_state`` (see the class docstring)."""
+        self._check_input(x)
+        batch, time = x.shape[0], x.shape[1]
+        lengths = check_lengths(lengths, batch, time)  # None when every length is T
+        state0 = self._check_state(initial_state, batch)
+        if self.path == "fused":
+            ys, states = self._run_fused(x, lengths, state0)
+        else:
+            ys, states = self._run_equations(x, lengths, state0)
+        return self._finish(ys, states, lengths)
+
+    def _finish(self, ys: list[Tensor], states: State, lengths: Tensor | None):
+        c = self.config
+        if c.return_sequences:
+            y = ys[0] if len(ys) == 1 else merge(ys[0], ys[1], c.merge_mode)  # (B, T, ·)
+        else:
+            last = last_valid(ys[0], lengths)  # forward direction: last real step, (B, H)
+            y = last if len(ys) == 1 else merge(last, ys[1][:, 0], c.merge_mode)  # backward: step 0
+        return (y, *states) if c.return_state else y
+
+    def _run_fused(self, x: Tensor, lengths: Tensor | None, state0: State | None) -> tuple[list[Tensor], State]:
+        hx: Any = None if state0 is None else (state0 if len(state0) == 2 else state0[0])
+        if lengths is None:  # never pack full-length batches: packing costs 10-25 %
+            y, h_n = self.rnn(x, hx)
+        else:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            y, h_n = self.rnn(packed, hx)
+            y, _ = pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])
+        states = tuple(h_n) if isinstance(h_n, tuple) else (h_n,)
+        ys = list(y.split(self.config.hidden_size, dim=-1)) if self.config.bidirectional else [y]
+        return ys, states
+
+    def cell(self, layer: int = 0, direction: int = 0) -> Cell:
+        """The equation cell bound to one layer/direction's parameters (no dropout mask)."""
+        suffix = f"l{layer}" + ("_reverse" if direction else "")
+        weights = [getattr(self.rnn, f"{n}_{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        return self.cell_class(*weights, **self._cell_options())
+
+    def _run_equations(self, x: Tensor, lengths: Tensor | None, state0: State | None) -> tuple[list[Tensor], State]:
+        c = self.config
+        batch, time = x.shape[0], x.shape[1]
+        mask = None
+        if lengths is not None:
+            lengths = lengths.to(x.device)
+            mask = valid_mask(lengths, time).t()[:, :, None]  # (T, B, 1)
+        finals: list[list[Tensor]] = [[] for _ in range(self.cell_class.state_size)]
+        layer_input = x
+        outs: list[Tensor] = []
+        for layer in range(c.num_layers):
+            outs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                cell = self.cell(layer, direction)
+                cell.recurrent_mask = self._recurrent_mask(batch, x)
+                seq = layer_input if direction == 0 else reverse_within(layer_input, lengths)
+                xw = cell.project(seq.transpose(0, 1))  # (T, B, I) -> (T, B, G·H), one GEMM
+                s0 = cell.initial_state(batch, like=x) if state0 is None else tuple(s[k] for s in state0)
+                y, s = scan(cell, xw, s0, mask)
+                outs.append(y if direction == 0 else reverse_within(y, lengths))
+                for i, t in enumerate(s):
+                    finals[i].append(t)
+            layer_input = outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1)
+            if layer < c.num_layers - 1 and self.training and c.dropout > 0:
+                layer_input = F.dropout(layer_input, c.dropout, training=True)
+        states = tuple(torch.stack(f, 0) for f in finals)  # (L·D, B, H), PyTorch's order
+        return outs, states
+
+    def _recurrent_mask(self, batch: int, like: Tensor) -> Tensor | None:
+        p = self.config.recurrent_dropout
+        if not (self.training and p > 0):
+            return None
+        keep = torch.full((batch, self.config.hidden_size), 1 - p, dtype=like.dtype, device=like.device)
+        return torch.bernoulli(keep) / (1 - p)
+
+    # --- input checks ----------------------------------------------------------------------
+    def _check_input(self, x: Tensor) -> None:
+        name = type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name} expects a torch.Tensor, received {type(x).__name__}")
+        if x.dim() != 3:
+            raise ValueError(
+                f"{name} expects input of shape (batch, time, features), received shape "
+                f"{tuple(x.shape)}; a single sequence needs x.unsqueeze(0)"
+            )
+        if x.shape[-1] != self.config.input_size:
+            raise ValueError(
+                f"{name} was built with input_size={self.config.input_size}, but the input has "
+                f"{x.shape[-1]} features (shape {tuple(x.shape)})"
+            )
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(f"{name} received an empty batch or sequence: shape {tuple(x.shape)}")
+        if not x.is_floating_point():
+            raise TypeError(f"{name} expects a floating-point input, received {x.dtype}; use x.float()")
+
+    def _check_state(self, initial_state: Any, batch: int) -> State | None:
+        if initial_state is None:
+            return None
+        if isinstance(initial_state, Tensor):
+            initial_state = (initial_state,)
+        n = self.cell_class.state_size
+        what = "(h0, c0)" if n == 2 else "h0"
+        if len(initial_state) != n:
+            raise ValueError(
+                f"{type(self).__name__} expects initial_state={what}, received {len(initial_state)} tensor(s)"
+            )
+        want = (self.config.num_layers * self.num_directions, batch, self.config.hidden_size)
+        for s in initial_state:
+            if tuple(s.shape) != want:
+                raise ValueError(
+                    f"initial_state tensors must have shape (num_layers*directions, batch, hidden) "
+                    f"= {want}, received {tuple(s.shape)}"
+                )
+        return tuple(initial_state)

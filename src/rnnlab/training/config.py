@@ -1,0 +1,60 @@
+"""TrainConfig: everything about a training run, and nothing about the network (minGPT's split)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from rnnlab.config import Config
+from rnnlab.errors import ConfigError
+
+OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd", "rmsprop")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(Config):
+    """How to train: optimiser, budget, early stopping, clipping, seed and devices.
+
+    >>> TrainConfig(lr=0.01, max_epochs=3).max_epochs
+    3
+    >>> TrainConfig(optimizer="adagrad")
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.ConfigError: optimizer must be one of ['adam', 'adamw', 'sgd', 'rmsprop'], received 'adagrad'
+    """
+
+    kind = "train"
+    max_epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    gradient_clip: float | None = 1.0  # max global gradient norm; None: no clipping
+    patience: int | None = 5  # epochs without improvement before stopping; None: never stop early
+    monitor: str | None = None  # None: the task's own dev metric
+    mode: str | None = None  # "min" or "max"; None: the task's
+    max_time: float | None = None  # seconds of training at most; None: no limit
+    seed: int = 0
+    deterministic: bool = True
+    accelerator: str = "auto"  # "cpu", "gpu", "auto", ...
+    devices: int | str = "auto"
+    num_nodes: int = 1
+    strategy: str = "auto"  # "ddp" across processes/machines
+    precision: str = "32-true"
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optimizer must be one of {list(OPTIMIZERS)}, received {self.optimizer!r}")
+        for name in ("max_epochs", "batch_size", "num_nodes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, received {value!r}")
+        if self.lr <= 0:
+            raise ConfigError(f"lr must be positive, received {self.lr!r}")
+        if self.gradient_clip is not None and self.gradient_clip <= 0:
+            raise ConfigError(f"gradient_clip must be positive or None, received {self.gradient_clip!r}")
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError(f"patience must be >= 1 or None, received {self.patience!r}")
+        if self.mode not in (None, "min", "max"):
+            raise ConfigError(f"mode must be 'min' or 'max', received {self.mode!r}")
+        if self.max_time is not None and self.max_time <= 0:
+            raise ConfigError(f"max_time must be positive seconds or None, received {self.max_time!r}")

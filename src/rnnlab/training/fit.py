@@ -1,0 +1,184 @@
+"""``fit``: one training loop for every task, on Lightning (early stopping, best checkpoint, resume, DDP)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from rnnlab.training.callbacks import BestWeights, History, SeededSampler
+from rnnlab.training.config import TrainConfig
+from rnnlab.training.module import Objective, TrainingModule
+
+CHECKPOINT_DIR = "checkpoints"
+_NOISY_LOGGERS = ("lightning.pytorch", "lightning.fabric", "pytorch_lightning", "lightning")
+
+
+@dataclasses.dataclass
+class FitResult:
+    """What a training run did: best dev score and epoch, epochs run, per-epoch history."""
+
+    monitor: str
+    best_score: float | None
+    best_epoch: int | None
+    epochs: int
+    stopped_early: bool
+    seconds: float
+    history: list[dict[str, float]]
+    best_checkpoint: str | None = None
+
+
+def make_loader(data: Dataset | DataLoader, config: TrainConfig, *, train: bool, collate_fn=None):
+    """A DataLoader for ``data`` (returned as is if it already is one); training order is seeded."""
+    if isinstance(data, DataLoader):
+        return data
+    sampler = SeededSampler(len(data), config.seed) if train else None  # type: ignore[arg-type]
+    return DataLoader(data, batch_size=config.batch_size, sampler=sampler, collate_fn=collate_fn)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence Lightning's banners ("GPU available: ...") and tips; the progress bar stays."""
+    saved = {name: logging.getLogger(name).level for name in _NOISY_LOGGERS}
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
+        warnings.filterwarnings("ignore", ".*`training_step` returned `None`.*")
+        warnings.filterwarnings("ignore", ".*LeafSpec.*is deprecated.*")
+        try:
+            yield
+        finally:
+            for name, level in saved.items():
+                logging.getLogger(name).setLevel(level)
+
+
+def fit(
+    model: nn.Module,
+    train_data: Dataset | DataLoader,
+    val_data: Dataset | DataLoader | None = None,
+    *,
+    objective: Objective,
+    config: TrainConfig | None = None,
+    out_dir: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    callbacks: Sequence[Callback] = (),
+) -> FitResult:
+    """Train ``model`` in place and leave it holding the best weights seen on ``val_data``.
+
+    Files are written only under ``out_dir`` (``checkpoints/best.ckpt`` and ``last.ckpt``);
+    ``resume=True`` continues from ``out_dir/checkpoints/last.ckpt`` after an interruption.
+    ``progress=True`` shows a rich progress bar. The same ``config.seed`` and the same
+    initial weights give the same trained weights on CPU.
+    """
+    config = config or TrainConfig()
+    monitor = config.monitor or (objective.monitor if val_data is not None else "train_loss")
+    mode = config.mode or objective.mode
+    if val_data is None and config.monitor is None:
+        mode = "min"
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    train_loader = make_loader(train_data, config, train=True)
+    val_loader = None if val_data is None else make_loader(val_data, config, train=False)
+
+    history = History()
+    cbs: list[Callback] = [history, *callbacks]
+    stopper = None
+    if config.patience is not None and val_data is not None:
+        stopper = EarlyStopping(monitor=monitor, mode=mode, patience=config.patience)
+        cbs.append(stopper)
+    checkpoint: ModelCheckpoint | None = None
+    keeper: BestWeights | None = None
+    if out_dir is not None:
+        checkpoint = ModelCheckpoint(
+            dirpath=Path(out_dir) / CHECKPOINT_DIR, filename="best", monitor=monitor, mode=mode,
+            save_top_k=1, save_last=True, enable_version_counter=False,
+        )  # fmt: skip
+        cbs.append(checkpoint)
+    else:
+        keeper = BestWeights(monitor, mode)
+        cbs.append(keeper)
+    if progress:
+        cbs.append(RichProgressBar())
+
+    with _quiet():
+        trainer = _trainer(config, cbs, out_dir, checkpoint is not None, progress)
+    module = TrainingModule(model, objective, config)
+    ckpt_path = None
+    if resume:
+        if out_dir is None:
+            raise ValueError("resume=True needs the out_dir of the interrupted run")
+        last = Path(out_dir) / CHECKPOINT_DIR / "last.ckpt"
+        ckpt_path = str(last) if last.is_file() else None
+    start = time.perf_counter()
+    with _quiet():
+        trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+    seconds = time.perf_counter() - start
+
+    best_score, best_epoch, best_path = _restore_best(module, checkpoint, keeper)
+    model.eval()
+    return FitResult(
+        monitor=monitor,
+        best_score=best_score,
+        best_epoch=best_epoch,
+        epochs=trainer.current_epoch,
+        stopped_early=bool(stopper is not None and stopper.stopped_epoch > 0),
+        seconds=seconds,
+        history=history.epochs,
+        best_checkpoint=best_path,
+    )
+
+
+def _restore_best(
+    module: TrainingModule, checkpoint: ModelCheckpoint | None, keeper: BestWeights | None
+) -> tuple[float | None, int | None, str | None]:
+    if keeper is not None:
+        if keeper.state is not None:
+            module.load_state_dict(keeper.state)
+        return keeper.best, keeper.best_epoch, None
+    assert checkpoint is not None
+    path = checkpoint.best_model_path
+    if not path or not Path(path).is_file():
+        return None, None, None
+    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    module.load_state_dict(state["state_dict"])
+    score = checkpoint.best_model_score
+    epoch = state.get("epoch")
+    return (None if score is None else float(score)), epoch, path
+
+
+def _trainer(
+    config: TrainConfig, callbacks: list[Callback], out_dir: str | Path | None,
+    checkpointing: bool, progress: bool,
+) -> L.Trainer:  # fmt: skip
+    return L.Trainer(
+        accelerator=config.accelerator,
+        devices=config.devices,
+        num_nodes=config.num_nodes,
+        strategy=config.strategy,
+        precision=config.precision,  # type: ignore[arg-type]
+        max_epochs=config.max_epochs,
+        max_time=None if config.max_time is None else {"seconds": int(max(1, config.max_time))},
+        gradient_clip_val=config.gradient_clip,
+        deterministic=config.deterministic,
+        callbacks=callbacks,
+        logger=False,
+        enable_checkpointing=checkpointing,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        default_root_dir=str(out_dir) if out_dir is not None else None,
+        log_every_n_steps=1,
+    )

@@ -27,8 +27,9 @@ class BestWeights(Callback):
         self.best_epoch: int | None = None
         self.state: dict[str, torch.Tensor] | None = None
 
-    def on_validation_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        # runs after the epoch's validation, and also when there is no dev set
+        if self.monitor not in trainer.callback_metrics:
             return
         value = float(trainer.callback_metrics[self.monitor])
         if _improved(value, self.best, self.mode):

@@ -58,6 +58,8 @@ def _quiet() -> Iterator[None]:
         warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
         warnings.filterwarnings("ignore", ".*`training_step` returned `None`.*")
         warnings.filterwarnings("ignore", ".*LeafSpec.*is deprecated.*")
+        warnings.filterwarnings("ignore", ".*but have no `val_dataloader`.*")
+        warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
         try:
             yield
         finally:

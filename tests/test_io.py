@@ -1,0 +1,121 @@
+"""Model directories: round-trips for every layer type and clear errors for bad directories."""
+
+import json
+
+import pytest
+import torch
+
+import rnnlab
+from rnnlab import ModelFileError, load, save
+from rnnlab.nn import GRU, LSTM, SimpleRNN
+
+x = torch.randn(2, 5, 3)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        SimpleRNN(3, 4, activation="relu", num_layers=2),
+        LSTM(3, 4, bidirectional=True, return_sequences=True, return_state=True, merge_mode="mul"),
+        GRU(3, 4, reset_after=False, recurrent_dropout=0.3, dropout=0.2, num_layers=2),
+    ],
+    ids=["SimpleRNN", "LSTM", "GRU"],
+)
+def test_round_trip(layer, tmp_path):
+    save(layer, tmp_path / "m")
+    again = load(tmp_path / "m")
+    assert type(again) is type(layer) and again.config == layer.config and not again.training
+    a, b = layer.eval()(x), again(x)
+    for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,), strict=True):
+        assert torch.equal(u, v)
+
+
+def test_directory_layout_is_json_and_safetensors(tmp_path):
+    save(LSTM(3, 4), tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors"]
+    header = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert header["kind"] == "LSTM" and header["format_version"] == 1
+    assert header["rnnlab_version"] == rnnlab.__version__
+    assert header["config"]["hidden_size"] == 4
+    raw = (tmp_path / "m" / "model.safetensors").read_bytes()
+    assert b"rnn.weight_ih_l0" in raw[:2000] and not raw.startswith(b"PK")  # not a torch zip/pickle
+
+
+def test_save_never_overwrites_without_permission(tmp_path):
+    target = tmp_path / "m"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="is not empty; pass overwrite=True"):
+        save(GRU(3, 4), target)
+    save(GRU(3, 4), target, overwrite=True)
+    assert (target / "notes.txt").read_text() == "mine"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError, match="is not a directory"):
+        save(GRU(3, 4), tmp_path / "file")
+
+
+def test_unsaveable_model(tmp_path):
+    with pytest.raises(TypeError, match="cannot save a Linear"):
+        save(torch.nn.Linear(2, 2), tmp_path / "m")
+
+
+def _saved(tmp_path):
+    save(GRU(3, 4), tmp_path / "m")
+    return tmp_path / "m"
+
+
+def _edit_header(directory, **changes):
+    path = directory / "config.json"
+    header = json.loads(path.read_text())
+    header.update(changes)
+    path.write_text(json.dumps(header))
+
+
+def test_newer_format_is_refused(tmp_path):
+    d = _saved(tmp_path)
+    _edit_header(d, format_version=99, rnnlab_version="9.0")
+    with pytest.raises(ModelFileError, match=r"format_version 99 \(written by rnnlab 9.0\).*upgrade rnnlab"):
+        load(d)
+
+
+def test_missing_files(tmp_path):
+    with pytest.raises(ModelFileError, match="is not a directory"):
+        load(tmp_path / "nothing")
+    d = _saved(tmp_path)
+    (d / "model.safetensors").unlink()
+    with pytest.raises(ModelFileError, match=r"model.safetensors is missing"):
+        load(d)
+    (d / "config.json").unlink()
+    with pytest.raises(ModelFileError, match=r"config.json is missing"):
+        load(d)
+
+
+def test_mismatched_shapes(tmp_path):
+    d = _saved(tmp_path)
+    _edit_header(d, config={**json.loads((d / "config.json").read_text())["config"], "hidden_size": 5})
+    with pytest.raises(ModelFileError, match=r"rnn.weight_hh_l0 has shape \(12, 4\) in the file but \(15, 5\)"):
+        load(d)
+
+
+def test_unknown_kind_and_keys(tmp_path):
+    d = _saved(tmp_path)
+    _edit_header(d, kind="Transformer")
+    with pytest.raises(ModelFileError, match=r"unknown model kind 'Transformer'; known kinds: \['GRU', 'LSTM'"):
+        load(d)
+    _edit_header(d, kind="GRU", config={"input_size": 3, "hidden_size": 4, "colour": "red"})
+    with pytest.raises(ModelFileError, match=r"unknown key\(s\) \['colour'\]"):
+        load(d)
+
+
+def test_invalid_json_names_line_and_column(tmp_path):
+    d = _saved(tmp_path)
+    (d / "config.json").write_text('{\n  "kind": ,\n}')
+    with pytest.raises(ModelFileError, match=r"config.json:2:\d+: invalid JSON"):
+        load(d)
+
+
+def test_corrupt_weights(tmp_path):
+    d = _saved(tmp_path)
+    (d / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ModelFileError, match="not a readable safetensors file"):
+        load(d)

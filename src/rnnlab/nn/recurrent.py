@@ -25,6 +25,8 @@ from rnnlab.nn.masking import check_lengths, last_valid, reverse_within, valid_m
 
 Impl = Literal["auto", "fused", "equations"]
 IMPLS: tuple[str, ...] = ("auto", "fused", "equations")
+LengthsStrategy = Literal["auto", "pack", "mask"]
+LENGTHS_STRATEGIES: tuple[str, ...] = ("auto", "pack", "mask")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +98,7 @@ class Recurrent(nn.Module):
             **self._torch_options(),
         )
         self.impl = impl
+        self.lengths_strategy = "auto"
 
     # --- configuration -------------------------------------------------------------------
     @classmethod
@@ -142,6 +145,17 @@ class Recurrent(nn.Module):
         self._impl = value
 
     @property
+    def lengths_strategy(self) -> str:
+        """How the fused path runs a padded batch: "pack", "mask", or "auto" (the faster one measured)."""
+        return self._lengths_strategy
+
+    @lengths_strategy.setter
+    def lengths_strategy(self, value: LengthsStrategy) -> None:
+        if value not in LENGTHS_STRATEGIES:
+            raise ValueError(f"lengths_strategy must be one of {list(LENGTHS_STRATEGIES)}, received {value!r}")
+        self._lengths_strategy = value
+
+    @property
     def path(self) -> str:
         """The path a call takes now: ``"fused"`` or ``"equations"`` (resolves ``impl="auto"``)."""
         if self._impl != "auto":
@@ -185,6 +199,8 @@ class Recurrent(nn.Module):
         hx: Any = None if state0 is None else (state0 if len(state0) == 2 else state0[0])
         if lengths is None:  # never pack full-length batches: packing costs 10-25 %
             y, h_n = self.rnn(x, hx)
+        elif self._lengths_route(x) == "mask":
+            return self._run_fused_masked(x, lengths, state0)
         else:
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             y, h_n = self.rnn(packed, hx)
@@ -193,11 +209,70 @@ class Recurrent(nn.Module):
         ys = list(y.split(self.config.hidden_size, dim=-1)) if self.config.bidirectional else [y]
         return ys, states
 
+    def _lengths_route(self, x: Tensor) -> str:
+        """Packing or masking for a padded batch on the fused kernels (see benchmarks/recurrent.py).
+
+        Masking runs the kernels over the whole padded batch, each direction apart (the
+        backward one on sequences reversed within their lengths) and reads the final states
+        off the outputs, so it cannot give an LSTM's c_n. On the project's 2-core CPU a packed
+        LSTM leaves oneDNN (a packed training step cost 3.8x the full-length one), so masking
+        wins except for GRU/RNN inference, where packing saves the padded work. cuDNN runs
+        packed batches natively.
+        """
+        can_mask = not (self.cell_class.state_size == 2 and self.config.return_state)
+        if self.lengths_strategy == "mask":
+            if not can_mask:
+                raise ValueError(
+                    "lengths_strategy='mask' cannot return an LSTM's c_n; use 'pack' or return_state=False"
+                )
+            return "mask"
+        if self.lengths_strategy == "pack" or not can_mask or x.is_cuda:
+            return "pack"
+        training = torch.is_grad_enabled() and (x.requires_grad or self.rnn.weight_hh_l0.requires_grad)
+        return "mask" if training or self.cell_class.state_size == 2 else "pack"
+
+    def _run_fused_masked(self, x: Tensor, lengths: Tensor, state0: State | None) -> tuple[list[Tensor], State]:
+        c = self.config
+        lengths = lengths.to(x.device)
+        pad = ~valid_mask(lengths, x.shape[1])[:, :, None]  # (B, T, 1), True on padded steps
+        kernel = self._functional_kernel()
+        finals: list[Tensor] = []
+        layer_input, outs = x, []
+        for layer in range(c.num_layers):
+            outs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                seq = layer_input if direction == 0 else reverse_within(layer_input, lengths)
+                if state0 is None:
+                    zeros = torch.zeros(1, x.shape[0], c.hidden_size, dtype=x.dtype, device=x.device)
+                    hx = [zeros] * self.cell_class.state_size
+                else:
+                    hx = [s[k : k + 1] for s in state0]
+                params = self._weights(layer, direction)
+                y = kernel(seq, hx if len(hx) == 2 else hx[0], params, True, 1, 0.0, self.training, False, True)[0]
+                y = y.masked_fill(pad, 0.0)  # (B, T, H): the kernel also ran over the padding
+                finals.append(last_valid(y, lengths))
+                outs.append(y if direction == 0 else reverse_within(y, lengths))
+            layer_input = outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1)
+            if layer < c.num_layers - 1 and self.training and c.dropout > 0:
+                layer_input = F.dropout(layer_input, c.dropout, training=True)
+        return outs, (torch.stack(finals, 0),)
+
+    def _functional_kernel(self):
+        if self.torch_class is nn.LSTM:
+            return torch.lstm
+        if self.torch_class is nn.GRU:
+            return torch.gru
+        return torch.rnn_relu if self.rnn.nonlinearity == "relu" else torch.rnn_tanh
+
+    def _weights(self, layer: int, direction: int) -> list[Tensor]:
+        """[weight_ih, weight_hh, bias_ih, bias_hh] of one layer/direction, PyTorch's tensors."""
+        suffix = f"l{layer}" + ("_reverse" if direction else "")
+        return [getattr(self.rnn, f"{n}_{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
     def cell(self, layer: int = 0, direction: int = 0) -> Cell:
         """The equation cell bound to one layer/direction's parameters (no dropout mask)."""
-        suffix = f"l{layer}" + ("_reverse" if direction else "")
-        weights = [getattr(self.rnn, f"{n}_{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-        return self.cell_class(*weights, **self._cell_options())
+        return self.cell_class(*self._weights(layer, direction), **self._cell_options())
 
     def _run_equations(self, x: Tensor, lengths: Tensor | None, state0: State | None) -> tuple[list[Tensor], State]:
         c = self.config

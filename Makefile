@@ -1,0 +1,36 @@
+# rnnlab: `make demo` and `make test` are the whole quick start.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH_PIN := torch==2.13.0
+
+.PHONY: demo test lint bench install clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# the CPU wheel first: a bare `torch` requirement would pull a multi-GB CUDA build
+	$(PIP) install --quiet $(TORCH_PIN)
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/rnnlab info
+	$(VENV)/bin/rnnlab shapes
+	$(PY) benchmarks/recurrent.py --quick
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+test: lint
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/recurrent.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

@@ -1,0 +1,53 @@
+"""Entry point of ``rnnlab``: the top-level app, ``--version``, ``info``, and one-line failures."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from rnnlab.cli import layers
+from rnnlab.errors import RnnlabError
+
+app = typer.Typer(
+    name="rnnlab",
+    help="Recurrent neural networks from the course's equations to fused kernels.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("shapes")(layers.shapes)
+app.command("info")(layers.info)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from rnnlab import __version__
+
+        typer.echo(f"rnnlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """rnnlab: recurrent layers, training, forecasting, tagging and text classification."""
+
+
+def main() -> None:
+    """Run the app; an rnnlab error or bad value prints one line and exits with status 1."""
+    try:
+        app(standalone_mode=False)
+    except (RnnlabError, ValueError, FileExistsError, FileNotFoundError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -16,7 +16,7 @@ so :meth:`project` does it for the whole sequence in one matrix product, and
 >>> x_t = torch.ones(1, I)
 >>> h, (h, c) = cell.step(x_t, cell.initial_state(1))
 >>> round(h[0, 0].item(), 6)  # σ(.3)·tanh(σ(.3)·tanh(.3)) with every gate at W·x = 0.3
-0.094544
+0.095241
 """
 
 from __future__ import annotations

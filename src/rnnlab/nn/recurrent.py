@@ -181,21 +181,22 @@ class Recurrent(nn.Module):
         lengths = check_lengths(lengths, batch, time)  # None when every length is T
         state0 = self._check_state(initial_state, batch)
         if self.path == "fused":
-            ys, states = self._run_fused(x, lengths, state0)
+            ys, joined, states = self._run_fused(x, lengths, state0)
         else:
-            ys, states = self._run_equations(x, lengths, state0)
-        return self._finish(ys, states, lengths)
+            ys, joined, states = self._run_equations(x, lengths, state0)
+        return self._finish(ys, joined, states, lengths)
 
-    def _finish(self, ys: list[Tensor], states: State, lengths: Tensor | None):
+    def _finish(self, ys: list[Tensor], joined: Tensor, states: State, lengths: Tensor | None):
+        """Apply the return flags. ``ys``: the top layer's (B, T, H) per direction; ``joined``: their concat."""
         c = self.config
         if c.return_sequences:
-            y = ys[0] if len(ys) == 1 else merge(ys[0], ys[1], c.merge_mode)  # (B, T, ·)
+            y = joined if len(ys) == 1 or c.merge_mode == "concat" else merge(ys[0], ys[1], c.merge_mode)
         else:
             last = last_valid(ys[0], lengths)  # forward direction: last real step, (B, H)
             y = last if len(ys) == 1 else merge(last, ys[1][:, 0], c.merge_mode)  # backward: step 0
         return (y, *states) if c.return_state else y
 
-    def _run_fused(self, x: Tensor, lengths: Tensor | None, state0: State | None) -> tuple[list[Tensor], State]:
+    def _run_fused(self, x: Tensor, lengths: Tensor | None, state0: State | None) -> tuple[list[Tensor], Tensor, State]:
         hx: Any = None if state0 is None else (state0 if len(state0) == 2 else state0[0])
         if lengths is None:  # never pack full-length batches: packing costs 10-25 %
             y, h_n = self.rnn(x, hx)
@@ -207,7 +208,7 @@ class Recurrent(nn.Module):
             y, _ = pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])
         states = tuple(h_n) if isinstance(h_n, tuple) else (h_n,)
         ys = list(y.split(self.config.hidden_size, dim=-1)) if self.config.bidirectional else [y]
-        return ys, states
+        return ys, y, states
 
     def _lengths_route(self, x: Tensor) -> str:
         """Packing or masking for a padded batch on the fused kernels (see benchmarks/recurrent.py).
@@ -231,7 +232,7 @@ class Recurrent(nn.Module):
         training = torch.is_grad_enabled() and (x.requires_grad or self.rnn.weight_hh_l0.requires_grad)
         return "mask" if training or self.cell_class.state_size == 2 else "pack"
 
-    def _run_fused_masked(self, x: Tensor, lengths: Tensor, state0: State | None) -> tuple[list[Tensor], State]:
+    def _run_fused_masked(self, x: Tensor, lengths: Tensor, state0: State | None) -> tuple[list[Tensor], Tensor, State]:
         c = self.config
         lengths = lengths.to(x.device)
         pad = ~valid_mask(lengths, x.shape[1])[:, :, None]  # (B, T, 1), True on padded steps
@@ -256,7 +257,7 @@ class Recurrent(nn.Module):
             layer_input = outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1)
             if layer < c.num_layers - 1 and self.training and c.dropout > 0:
                 layer_input = F.dropout(layer_input, c.dropout, training=True)
-        return outs, (torch.stack(finals, 0),)
+        return outs, layer_input, (torch.stack(finals, 0),)
 
     def _functional_kernel(self):
         if self.torch_class is nn.LSTM:
@@ -274,7 +275,9 @@ class Recurrent(nn.Module):
         """The equation cell bound to one layer/direction's parameters (no dropout mask)."""
         return self.cell_class(*self._weights(layer, direction), **self._cell_options())
 
-    def _run_equations(self, x: Tensor, lengths: Tensor | None, state0: State | None) -> tuple[list[Tensor], State]:
+    def _run_equations(
+        self, x: Tensor, lengths: Tensor | None, state0: State | None
+    ) -> tuple[list[Tensor], Tensor, State]:
         c = self.config
         batch, time = x.shape[0], x.shape[1]
         mask = None
@@ -301,7 +304,7 @@ class Recurrent(nn.Module):
             if layer < c.num_layers - 1 and self.training and c.dropout > 0:
                 layer_input = F.dropout(layer_input, c.dropout, training=True)
         states = tuple(torch.stack(f, 0) for f in finals)  # (L·D, B, H), PyTorch's order
-        return outs, states
+        return outs, layer_input, states
 
     def _recurrent_mask(self, batch: int, like: Tensor) -> Tensor | None:
         p = self.config.recurrent_dropout

@@ -1,0 +1,85 @@
+"""On a GPU: cuDNN runs the same parameters as the equations, with the same Keras semantics.
+
+Skipped without CUDA (CI has none); run on the project's lent GPU machine. TF32 is turned
+off: cuDNN may otherwise compute fp32 RNNs in TF32 (10-bit mantissa), far from 1e-5.
+"""
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import TensorDataset
+
+import rnnlab
+from rnnlab.nn import GRU, LSTM, SimpleRNN
+from rnnlab.training import Objective, TrainConfig, fit
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@pytest.fixture(autouse=True)
+def _no_tf32():
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def outputs_and_grads(layer, x, lengths):
+    x = x.clone().requires_grad_(True)
+    out = layer(x, lengths=lengths)
+    outs = out if isinstance(out, tuple) else (out,)
+    loss = sum((o * torch.linspace(-1, 1, o.numel(), device=o.device).view_as(o)).sum() for o in outs)
+    grads = torch.autograd.grad(loss, [x, *[p for _, p in sorted(layer.named_parameters())]])
+    return [o.detach() for o in outs], grads
+
+
+CASES = list(itertools.product([LSTM, GRU, SimpleRNN], [1, 2], [False, True], [False, True], [False, True]))
+
+
+@pytest.mark.parametrize(("cls", "num_layers", "bidirectional", "return_sequences", "with_lengths"), CASES)
+def test_cudnn_agrees_with_equations(cls, num_layers, bidirectional, return_sequences, with_lengths):
+    layer = cls(5, 7, num_layers=num_layers, bidirectional=bidirectional,
+                return_sequences=return_sequences, return_state=True).cuda().eval()  # fmt: skip
+    x = torch.randn(4, 9, 5, device="cuda")
+    lengths = torch.tensor([9, 1, 4, 7]) if with_lengths else None
+    assert layer.path == "fused"
+    fused = outputs_and_grads(layer, x, lengths)
+    layer.impl = "equations"
+    eqs = outputs_and_grads(layer, x, lengths)
+    for a, b in zip(fused[0] + list(fused[1]), eqs[0] + list(eqs[1]), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_gpu_matches_cpu(cls):
+    layer = cls(5, 7, bidirectional=True, return_sequences=True).eval()
+    x, lengths = torch.randn(3, 6, 5), torch.tensor([6, 2, 4])
+    expected = layer(x, lengths=lengths)
+    got = layer.cuda()(x.cuda(), lengths=lengths)
+    torch.testing.assert_close(got.cpu(), expected, atol=1e-5, rtol=0)
+
+
+def test_masked_strategy_on_gpu():
+    layer = GRU(5, 7, bidirectional=True, num_layers=2, return_sequences=True).cuda().eval()
+    x, lengths = torch.randn(3, 6, 5, device="cuda"), torch.tensor([6, 2, 4])
+    packed = layer(x, lengths=lengths)
+    layer.lengths_strategy = "mask"
+    torch.testing.assert_close(layer(x, lengths=lengths), packed, atol=1e-5, rtol=0)
+
+
+def test_training_engine_on_gpu(tmp_path):
+    X = torch.randn(64, 8, 3)
+    data = TensorDataset(X, X.sum((1, 2))[:, None])
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(LSTM(3, 16), torch.nn.Linear(16, 1))
+    objective = Objective(loss=lambda m, b: F.mse_loss(m(b[0]), b[1]))
+    result = fit(model, data, data, objective=objective,
+                 config=TrainConfig(max_epochs=5, lr=1e-2, accelerator="gpu", devices=1))  # fmt: skip
+    losses = [row["val_loss"] for row in result.history]
+    assert losses[-1] < losses[0]
+    rnnlab.save(model[0], tmp_path / "lstm")
+    again = rnnlab.load(tmp_path / "lstm", device="cuda")
+    x = torch.randn(2, 8, 3, device="cuda")
+    torch.testing.assert_close(again(x), model[0].cuda().eval()(x))

@@ -48,8 +48,12 @@ def test_cudnn_agrees_with_equations(cls, num_layers, bidirectional, return_sequ
     fused = outputs_and_grads(layer, x, lengths)
     layer.impl = "equations"
     eqs = outputs_and_grads(layer, x, lengths)
-    for a, b in zip(fused[0] + list(fused[1]), eqs[0] + list(eqs[1]), strict=True):
+    for a, b in zip(fused[0], eqs[0], strict=True):  # outputs and final states
         torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    for a, b in zip(fused[1], eqs[1], strict=True):
+        # gradients summed over batch and time reach |g| ~ 3: cuDNN's summation order moves
+        # them by up to ~1e-5 relative (measured 2.1e-5 absolute on an H200)
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("cls", [LSTM, GRU])
@@ -59,6 +63,13 @@ def test_gpu_matches_cpu(cls):
     expected = layer(x, lengths=lengths)
     got = layer.cuda()(x.cuda(), lengths=lengths)
     torch.testing.assert_close(got.cpu(), expected, atol=1e-5, rtol=0)
+
+
+def test_route_on_gpu():
+    x = torch.randn(2, 4, 3, device="cuda")
+    assert LSTM(3, 4).cuda()._lengths_route(x) == "mask"
+    with torch.no_grad():
+        assert GRU(3, 4, bidirectional=True).cuda()._lengths_route(x) == "pack"
 
 
 def test_masked_strategy_on_gpu():

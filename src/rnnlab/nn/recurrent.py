@@ -248,8 +248,8 @@ class Recurrent(nn.Module):
             return "mask"
         if self.lengths_strategy == "pack" or not can_mask:
             return "pack"
-        if x.is_cuda:  # measured on an H200: masking beat packing 1.5-2.7x, or tied
-            return "mask"
+        if x.is_cuda:  # H200: masking 1.5-2.7x faster, except bidirectional inference (packing ~5 % faster)
+            return "pack" if self.config.bidirectional and not self._needs_grad(x) else "mask"
         return "mask" if self._needs_grad(x) or self.cell_class.state_size == 2 else "pack"
 
     def _run_fused_masked(self, x: Tensor, lengths: Tensor, state0: State | None) -> tuple[list[Tensor], Tensor, State]:

@@ -48,12 +48,14 @@ def test_cudnn_agrees_with_equations(cls, num_layers, bidirectional, return_sequ
     fused = outputs_and_grads(layer, x, lengths)
     layer.impl = "equations"
     eqs = outputs_and_grads(layer, x, lengths)
-    for a, b in zip(fused[0], eqs[0], strict=True):  # outputs and final states
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    # cuDNN's fp32 kernels sum in another order than cuBLAS: on an H200 (cuDNN 9.19) the largest
+    # differences over these cases were 1.2e-5 for outputs/states and 8.2e-5 for gradients of
+    # size up to 14, i.e. under 1e-5 relative to the largest gradient (benchmarks/agreement.py).
+    for a, b in zip(fused[0], eqs[0], strict=True):
+        torch.testing.assert_close(a, b, atol=2e-5, rtol=0)
+    scale = max(1.0, *[g.abs().max().item() for g in fused[1]])
     for a, b in zip(fused[1], eqs[1], strict=True):
-        # gradients summed over batch and time reach |g| ~ 3: cuDNN's summation order moves
-        # them by up to ~1e-5 relative (measured 2.1e-5 absolute on an H200)
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(a, b, atol=1e-5 * scale, rtol=0)
 
 
 @pytest.mark.parametrize("cls", [LSTM, GRU])

@@ -48,14 +48,15 @@ def test_cudnn_agrees_with_equations(cls, num_layers, bidirectional, return_sequ
     fused = outputs_and_grads(layer, x, lengths)
     layer.impl = "equations"
     eqs = outputs_and_grads(layer, x, lengths)
-    # cuDNN's fp32 kernels sum in another order than cuBLAS: on an H200 (cuDNN 9.19) the largest
-    # differences over these cases were 1.2e-5 for outputs/states and 8.2e-5 for gradients of
-    # size up to 14, i.e. under 1e-5 relative to the largest gradient (benchmarks/agreement.py).
+    # cuDNN's fp32 kernels sum in another order than cuBLAS, and not deterministically: on an
+    # H200 (cuDNN 9.19) the largest differences were 1.2e-5 for outputs/states and, for gradients,
+    # up to 1.3e-5 times the largest gradient of the call (|g| up to 14; benchmarks/agreement.py).
+    # The CPU paths agree to 1e-5 absolute (tests/nn/test_agreement.py).
     for a, b in zip(fused[0], eqs[0], strict=True):
         torch.testing.assert_close(a, b, atol=2e-5, rtol=0)
     scale = max(1.0, *[g.abs().max().item() for g in fused[1]])
     for a, b in zip(fused[1], eqs[1], strict=True):
-        torch.testing.assert_close(a, b, atol=1e-5 * scale, rtol=0)
+        torch.testing.assert_close(a, b, atol=2e-5 * scale, rtol=0)
 
 
 @pytest.mark.parametrize("cls", [LSTM, GRU])

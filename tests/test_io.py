@@ -119,3 +119,49 @@ def test_corrupt_weights(tmp_path):
     (d / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(ModelFileError, match="not a readable safetensors file"):
         load(d)
+
+
+def test_registered_model_with_vocabulary_assets(tmp_path):
+    """A task model keeps its vocabulary beside the weights, as JSON."""
+    import dataclasses
+
+    from rnnlab.config import Config
+    from rnnlab.io import register_model
+
+    @dataclasses.dataclass(frozen=True)
+    class TinyConfig(Config):
+        kind = "TinyTagger"
+        vocab_size: int = 3
+        hidden_size: int = 4
+
+    @register_model
+    class TinyTagger(torch.nn.Module):
+        config_class = TinyConfig
+
+        def __init__(self, config):
+            super().__init__()
+            self.config = config
+            self.embed = torch.nn.Embedding(config.vocab_size, config.hidden_size)
+            self.vocab = {}
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(config)
+
+        def get_assets(self):
+            return {"vocab": self.vocab}
+
+        def load_assets(self, assets):
+            self.vocab = assets["vocab"]
+
+    model = TinyTagger(TinyConfig())
+    model.vocab = {"<pad>": 0, "maison": 1, "été": 2}
+    save(model, tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "vocab.json").read_text(encoding="utf-8"))["été"] == 2
+    again = load(tmp_path / "m")
+    assert again.vocab == model.vocab and torch.equal(again.embed.weight, model.embed.weight)
+    (tmp_path / "m" / "vocab.json").unlink()
+    with pytest.raises(ModelFileError, match=r"vocab.json is missing; config.json lists it as an asset"):
+        load(tmp_path / "m")
+    with pytest.raises(ValueError, match="model kind 'TinyTagger' is already registered"):
+        register_model(type("Other", (torch.nn.Module,), {"config_class": TinyConfig}))

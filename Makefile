@@ -23,8 +23,8 @@ demo: install
 	$(PY) benchmarks/recurrent.py --quick
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff format --check src tests benchmarks examples
 
 test: lint
 	$(PY) -m pytest

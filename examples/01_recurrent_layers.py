@@ -1,6 +1,6 @@
 """Chapter 1 — recurrent layers: one step of each cell by hand, then the same weights on both paths.
 
-    python examples/01_recurrent_layers.py
+python examples/01_recurrent_layers.py
 """
 
 import torch

@@ -1,0 +1,47 @@
+"""The command line: shapes beside Keras', info, version, one-line failures."""
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from rnnlab.cli import app
+
+runner = CliRunner()
+
+
+def test_shapes_json_matches_keras_outputs():
+    result = runner.invoke(app, ["shapes", "--cells", "lstm,gru", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 16
+    for row in rows:
+        assert row["rnnlab"][0] == row["keras"][0]  # the output itself
+        n_states = len(row["keras"]) - 1
+        if row["return_state"]:
+            per_dir = 2 if row["cell"] == "LSTM" else 1
+            assert n_states == per_dir * (2 if row["bidirectional"] else 1)
+            assert len(row["rnnlab"]) - 1 == per_dir
+    lstm_bi = next(r for r in rows if r["cell"] == "LSTM" and r["bidirectional"] and r["return_state"])
+    assert lstm_bi["rnnlab"][1] == [2, 32, 4]
+
+
+def test_shapes_table():
+    result = runner.invoke(app, ["shapes", "--cells", "rnn"])
+    assert result.exit_code == 0
+    assert "SimpleRNN" in result.output and "(32,10,8) (2,32,4)" in result.output
+
+
+def test_info_and_version():
+    assert "threads" in runner.invoke(app, ["info"]).output
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("rnnlab ")
+
+
+def test_bad_option_is_one_line_and_exit_1():
+    done = subprocess.run(
+        [sys.executable, "-m", "rnnlab", "shapes", "--cells", "transformer"], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: --cells takes names among ['gru', 'lstm', 'rnn'], received 'transformer'"

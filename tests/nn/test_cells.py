@@ -112,7 +112,7 @@ def test_cell_step_matches_layer_and_protocol():
 
 
 def test_cells_report_their_gates():
-    assert (RNNCell.gates, LSTMCell.gates, GRUCell.gates) == (1, 4, 3)
+    assert (RNNCell.n_gates, LSTMCell.n_gates, GRUCell.n_gates) == (1, 4, 3)
     assert (RNNCell.state_size, LSTMCell.state_size, GRUCell.state_size) == (1, 2, 1)
 
 

@@ -41,7 +41,7 @@ State = tuple[Tensor, ...]
 class Cell:
     """What every cell shares: its parameters, the input projection and the state shape."""
 
-    gates: ClassVar[int] = 1
+    n_gates: ClassVar[int] = 1  # G: the rows of W are G·H
     state_size: ClassVar[int] = 1  # tensors in the state: 1 (h) or 2 (h, c)
 
     def __init__(
@@ -80,37 +80,53 @@ class Cell:
     def _recurrent_input(self, h_prev: Tensor) -> Tensor:
         return h_prev if self.recurrent_mask is None else h_prev * self.recurrent_mask
 
+    def gates(self, xw_t: Tensor, state: State) -> dict[str, Tensor]:
+        """The gate activations of one step, by name (none for the vanilla cell)."""
+        return {}
+
     def __call__(self, xw_t: Tensor, state: State) -> tuple[Tensor, State]:
         raise NotImplementedError
 
 
 class RNNCell(Cell):
-    """Vanilla (Elman) cell: ``h_t = F(W·[h_{t-1}, x_t] + b)``, F in {tanh, relu, sigmoid, identity}."""
+    """Vanilla (Elman) cell: ``h_t = F(W·[h_{t-1}, x_t] + b)``, F in {tanh, relu, sigmoid, identity}.
 
-    def __init__(self, *args: Tensor, activation: Activation = "tanh", **kw) -> None:
+    ``residual=True`` adds a skip connection across time, ``h_t = h_{t-1} + F(W·[h_{t-1}, x_t] + b)``:
+    ∂h_t/∂h_{t-1} = I + diag(F')·W_hh keeps an identity path for the gradient, as the LSTM's
+    cell state does (one of the course's remedies for vanishing gradients).
+    """
+
+    def __init__(self, *args: Tensor, activation: Activation = "tanh", residual: bool = False, **kw) -> None:
         super().__init__(*args, **kw)
         self.F = ACTIVATIONS[activation]
+        self.residual = residual
 
     def __call__(self, xw_t: Tensor, state: State) -> tuple[Tensor, State]:
         (h_prev,) = state
         h = self.F(torch.addmm(xw_t, self._recurrent_input(h_prev), self.w_hh_t))  # h_t = F(W·[h_{t-1}, x_t] + b)
+        if self.residual:
+            h = h_prev + h  # h_t = h_{t-1} + F(W·[h_{t-1}, x_t] + b)
         return h, (h,)
 
 
 class LSTMCell(Cell):
     """LSTM cell: gates i, f, o and candidate c~; ``c_t = f⊙c_{t-1} + i⊙c~``, ``h_t = o⊙tanh(c_t)``."""
 
-    gates = 4
+    n_gates = 4
     state_size = 2
 
-    def __call__(self, xw_t: Tensor, state: State) -> tuple[Tensor, State]:
-        h_prev, c_prev = state
-        a = torch.addmm(xw_t, self._recurrent_input(h_prev), self.w_hh_t)  # W·[h_{t-1}, x_t] + b, 4 gates
+    def gates(self, xw_t: Tensor, state: State) -> dict[str, Tensor]:
+        a = torch.addmm(xw_t, self._recurrent_input(state[0]), self.w_hh_t)  # W·[h_{t-1}, x_t] + b, 4 gates
         a_i, a_f, a_g, a_o = a.chunk(4, 1)
         i = torch.sigmoid(a_i)  # i_t = σ(W_i·[h_{t-1}, x_t] + b_i)      input gate
         f = torch.sigmoid(a_f)  # f_t = σ(W_f·[h_{t-1}, x_t] + b_f)      forget gate
         g = torch.tanh(a_g)  # c~_t = tanh(W_c·[h_{t-1}, x_t] + b_c)  candidate
         o = torch.sigmoid(a_o)  # o_t = σ(W_o·[h_{t-1}, x_t] + b_o)      output gate
+        return {"i": i, "f": f, "g": g, "o": o}
+
+    def __call__(self, xw_t: Tensor, state: State) -> tuple[Tensor, State]:
+        c_prev = state[1]
+        i, f, g, o = self.gates(xw_t, state).values()
         c = f * c_prev + i * g  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ c~_t
         h = o * torch.tanh(c)  # h_t = o_t ⊙ tanh(c_t)
         return h, (h, c)
@@ -134,7 +150,7 @@ class GRUCell(Cell):
     of weights run on both paths.
     """
 
-    gates = 3
+    n_gates = 3
 
     def __init__(self, *args: Tensor, reset_after: bool = True, **kw) -> None:
         super().__init__(*args, **kw)
@@ -153,9 +169,9 @@ class GRUCell(Cell):
         H = self.hidden_size
         return self.bias_ih + torch.cat([self.bias_hh[: 2 * H], torch.zeros_like(self.bias_hh[2 * H :])])
 
-    def __call__(self, xw_t: Tensor, state: State) -> tuple[Tensor, State]:
-        (h_prev,) = state
-        hr = self._recurrent_input(h_prev)
+    def gates(self, xw_t: Tensor, state: State) -> dict[str, Tensor]:
+        """r, z and the candidate n (h~) of one step."""
+        hr = self._recurrent_input(state[0])
         x_r, x_z, x_n = xw_t.chunk(3, 1)
         if self.reset_after:
             a_r, a_z, a_n = torch.addmm(self.b_hh_n, hr, self.w_hh_t).chunk(3, 1)  # W_h·h_{t-1} (+ b_hn)
@@ -167,5 +183,10 @@ class GRUCell(Cell):
             r = torch.sigmoid(x_r + a_r)  # r_t = σ(W_r·[h_{t-1}, x_t] + b_r)
             z = torch.sigmoid(x_z + a_z)  # z_t = σ(W_z·[h_{t-1}, x_t] + b_z)
             n = torch.tanh(torch.addmm(x_n, r * hr, self.w_hh_n_t))  # h~_t = tanh(W_n·[r_t ⊙ h_{t-1}, x_t] + b_n)
+        return {"r": r, "z": z, "n": n}
+
+    def __call__(self, xw_t: Tensor, state: State) -> tuple[Tensor, State]:
+        (h_prev,) = state
+        _, z, n = self.gates(xw_t, state).values()
         h = z * h_prev + (1 - z) * n  # h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h~_t
         return h, (h,)

@@ -45,6 +45,7 @@ from rnnlab.nn.recurrent import Impl, Recurrent, RecurrentConfig
 class SimpleRNNConfig(RecurrentConfig):
     kind = "SimpleRNN"
     activation: str = "tanh"
+    residual: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -67,7 +68,8 @@ class GRUConfig(RecurrentConfig):
 class SimpleRNN(Recurrent):
     """Vanilla RNN layer, ``h_t = F(W·[h_{t-1}, x_t] + b)``, F in {tanh, relu, sigmoid, identity}.
 
-    Fused kernels exist for tanh and relu only.
+    Fused kernels exist for tanh and relu only. ``residual=True`` is the skip-connection variant
+    ``h_t = h_{t-1} + F(W·[h_{t-1}, x_t] + b)`` (equation path only).
     """
 
     cell_class = RNNCell
@@ -88,10 +90,11 @@ class SimpleRNN(Recurrent):
         *,
         recurrent_dropout: float = 0.0,
         activation: Activation = "tanh",
+        residual: bool = False,
     ) -> None:
         config = SimpleRNNConfig(
             input_size, hidden_size, num_layers, bidirectional, return_sequences, return_state,
-            merge_mode, dropout, recurrent_dropout, activation=activation,
+            merge_mode, dropout, recurrent_dropout, activation=activation, residual=residual,
         )  # fmt: skip
         super().__init__(config, impl)
 
@@ -101,11 +104,14 @@ class SimpleRNN(Recurrent):
         return {"nonlinearity": act if act in ("tanh", "relu") else "tanh"}
 
     def _cell_options(self) -> dict[str, Any]:
-        return {"activation": self.config.activation}
+        return {"activation": self.config.activation, "residual": self.config.residual}
 
     def _fused_blockers(self) -> list[str]:
         act = self.config.activation
-        return [] if act in ("tanh", "relu") else [f"activation={act!r} (kernels: tanh, relu)"]
+        blockers = [] if act in ("tanh", "relu") else [f"activation={act!r} (kernels: tanh, relu)"]
+        if self.config.residual:
+            blockers.append("residual=True (no kernel has the skip connection)")
+        return blockers
 
 
 class LSTM(Recurrent):

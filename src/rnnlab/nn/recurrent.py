@@ -9,7 +9,9 @@ Shapes: B batch, T time, I input features, H hidden units, L layers, D direction
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Literal, Self
 
 import torch
@@ -56,7 +58,11 @@ class RecurrentConfig(Config):
             raise ConfigError(f"merge_mode must be one of {list(MERGE_MODES)}, received {self.merge_mode!r}")
 
 
-def scan(cell: Cell, xw: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
+StepFn = Callable[[Tensor, State], tuple[Tensor, State]]
+CellWrapper = Callable[[Cell, int, int], StepFn]
+
+
+def scan(cell: StepFn, xw: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
     """Run ``cell`` along time: xw (T, B, G·H) projected inputs -> outputs (B, T, H), final state.
 
     ``mask`` (T, B, 1) bool marks real steps: on padded steps the state is carried over
@@ -99,6 +105,7 @@ class Recurrent(FusedPath, nn.Module):
         )
         self.impl = impl
         self.lengths_strategy = "auto"
+        self._cell_wrapper: CellWrapper | None = None
 
     # --- configuration -------------------------------------------------------------------
     @classmethod
@@ -196,6 +203,19 @@ class Recurrent(FusedPath, nn.Module):
             y = last if len(ys) == 1 else merge(last, ys[1][:, 0], c.merge_mode)  # backward: step 0
         return (y, *states) if c.return_state else y
 
+    @contextlib.contextmanager
+    def wrap_cells(self, wrapper: CellWrapper) -> Iterator[None]:
+        """Within the block, the equation path steps through ``wrapper(cell, layer, direction)``.
+
+        The wrapper returns a callable with the cell protocol ``(xw_t, state) -> (y_t, state)``;
+        the diagnostics use it to record states and gates. Only the equation path has steps.
+        """
+        previous, self._cell_wrapper = self._cell_wrapper, wrapper
+        try:
+            yield
+        finally:
+            self._cell_wrapper = previous
+
     def cell(self, layer: int = 0, direction: int = 0) -> Cell:
         """The equation cell bound to one layer/direction's parameters (no dropout mask)."""
         return self.cell_class(*self._weights(layer, direction), **self._cell_options())
@@ -218,10 +238,11 @@ class Recurrent(FusedPath, nn.Module):
                 k = layer * self.num_directions + direction
                 cell = self.cell(layer, direction)
                 cell.recurrent_mask = self._recurrent_mask(batch, x)
+                step = cell if self._cell_wrapper is None else self._cell_wrapper(cell, layer, direction)
                 seq = layer_input if direction == 0 else reverse_within(layer_input, lengths)
                 xw = cell.project(seq.transpose(0, 1))  # (T, B, I) -> (T, B, G·H), one GEMM
                 s0 = cell.initial_state(batch, like=x) if state0 is None else tuple(s[k] for s in state0)
-                y, s = scan(cell, xw, s0, mask)
+                y, s = scan(step, xw, s0, mask)
                 outs.append(y if direction == 0 else reverse_within(y, lengths))
                 for i, t in enumerate(s):
                     finals[i].append(t)

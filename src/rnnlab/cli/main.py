@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from rnnlab.cli import layers
+from rnnlab.cli import lab, layers
 from rnnlab.errors import RnnlabError
 
 app = typer.Typer(
@@ -18,6 +18,8 @@ app = typer.Typer(
 )
 app.command("shapes")(layers.shapes)
 app.command("info")(layers.info)
+app.command("gradients")(lab.gradients)
+app.command("memory")(lab.memory)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,59 @@
+"""Helpers shared by the CLI sub-apps: output folders that never overwrite, CSV/markdown tables."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+
+def output_dir(path: str | Path, files: Iterable[str], *, overwrite: bool) -> Path:
+    """Create ``path``; refuse if one of ``files`` is already there, unless ``overwrite``."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out {out} exists and is not a directory; choose another path")
+    clash = sorted(f for f in files if (out / f).exists())
+    if clash and not overwrite:
+        raise FileExistsError(f"{out} already holds {', '.join(clash)}; pass --overwrite or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def parse_list(text: str, *, allowed: Sequence[str] | None = None, option: str) -> list[str]:
+    """'a, b' -> ['a', 'b'], checked against ``allowed``."""
+    items = [t.strip().lower() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if allowed is not None and t not in allowed]
+    if bad or not items:
+        raise ValueError(f"{option} takes a comma-separated list among {list(allowed or [])}, received {text!r}")
+    return items
+
+
+def parse_ints(text: str, *, option: str, minimum: int = 1) -> list[int]:
+    try:
+        values = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ValueError(f"{option} takes comma-separated integers, received {text!r}") from None
+    if not values or min(values) < minimum:
+        raise ValueError(f"{option} takes integers >= {minimum}, received {text!r}")
+    return values
+
+
+def write_csv(path: Path, rows: Sequence[Mapping]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None) -> str:
+    columns = list(columns or rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        lines.append("| " + " | ".join(_fmt(r.get(c, "")) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

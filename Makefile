@@ -21,6 +21,8 @@ demo: install
 	$(VENV)/bin/rnnlab info
 	$(VENV)/bin/rnnlab shapes
 	$(PY) benchmarks/recurrent.py --quick
+	$(VENV)/bin/rnnlab gradients --cells rnn,lstm,gru --length 50 --trained-on adding --steps 300 --out runs/demo/gradients --overwrite
+	$(VENV)/bin/rnnlab memory --task adding --cells rnn,lstm,gru --lengths 25,50 --steps 300 --out runs/demo/memory --overwrite
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
@@ -31,6 +33,7 @@ test: lint
 
 bench: install
 	$(PY) benchmarks/recurrent.py
+	$(PY) benchmarks/memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

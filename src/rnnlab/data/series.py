@@ -1,0 +1,193 @@
+"""Reading time series from CSV or pandas: one series or many (long format), validated row by row.
+
+Every problem names the file, the column and the row (1-based, counting the header as
+row 1, as a spreadsheet shows it) and says how to fix it. Gaps in a regular frequency and
+missing values are errors unless a fill policy is asked for.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=4, freq="h"), "y": [1.0, 2, 3, 4]})
+>>> data = read_series(df, time_col="date", targets=["y"])
+>>> data.series[0].values[:, 0].tolist(), data.freq
+([1.0, 2.0, 3.0, 4.0], 'h')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.errors import DataError
+
+Fill = Literal["ffill", "interpolate", "zero"]
+FILLS: tuple[str, ...] = ("ffill", "interpolate", "zero")
+
+
+@dataclasses.dataclass
+class Series:
+    """One series: its id, timestamps (T,) and values (T, C) in the order of ``SeriesData.columns``."""
+
+    id: str
+    times: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclasses.dataclass
+class SeriesData:
+    """Several aligned-column series; ``targets`` are forecast, ``features`` only observed."""
+
+    series: list[Series]
+    targets: list[str]
+    features: list[str]
+    freq: str | None
+    source: str = "<data>"
+
+    @property
+    def columns(self) -> list[str]:
+        return self.targets + [f for f in self.features if f not in self.targets]
+
+    def column_index(self, names: Sequence[str]) -> list[int]:
+        return [self.columns.index(n) for n in names]
+
+
+def read_series(
+    source: str | Path | pd.DataFrame,
+    *,
+    time_col: str | None,
+    targets: Sequence[str],
+    features: Sequence[str] = (),
+    series_col: str | None = None,
+    fill: Fill | None = None,
+    freq: str | None = None,
+) -> SeriesData:
+    """Read and validate one series (``series_col=None``) or many in long format."""
+    name = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
+    df = source.copy() if isinstance(source, pd.DataFrame) else _read_csv(Path(source))
+    wanted = [c for c in [time_col, series_col, *targets, *features] if c is not None]
+    missing = [c for c in dict.fromkeys(wanted) if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"column(s) {missing} not found; the columns are {list(df.columns)}", path=name,
+            hint="check --time-col / --target / --features / --series-col",
+        )  # fmt: skip
+    if not targets:
+        raise DataError("no target column given", path=name, hint="pass at least one --target")
+    df["__row__"] = np.arange(2, len(df) + 2)  # spreadsheet row numbers (header = row 1)
+    for col in dict.fromkeys([*targets, *features]):
+        _check_numeric(df, col, name)
+    groups = [("series", df)] if series_col is None else list(df.groupby(series_col, sort=False))
+    out, freqs = [], set()
+    for sid, part in groups:
+        times, values, f = _one_series(part, time_col, [*targets, *[c for c in features if c not in targets]],
+                                       name, fill, freq)  # fmt: skip
+        freqs.add(f)
+        out.append(Series(str(sid), times, values))
+    return SeriesData(out, list(targets), list(features), freqs.pop() if len(freqs) == 1 else None, name)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError("file not found", path=path, hint="check the path")
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"not a readable CSV file: {exc}", path=path) from None
+
+
+def _check_numeric(df: pd.DataFrame, col: str, name: str) -> None:
+    converted = pd.to_numeric(df[col], errors="coerce")
+    bad = converted.isna() & df[col].notna()
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        raise DataError(
+            f"non-numeric value {df[col].iloc[i]!r}", path=name, line=int(df["__row__"].iloc[i]), column=col,
+            hint="targets and features must be numbers",
+        )  # fmt: skip
+    df[col] = converted.astype("float64")
+
+
+def _one_series(part: pd.DataFrame, time_col: str | None, cols: list[str], name: str, fill: str | None,
+                freq: str | None) -> tuple[np.ndarray, np.ndarray, str | None]:  # fmt: skip
+    if time_col is None:
+        return np.arange(len(part)), _values(part, cols, name, fill), None
+    part, stamps = _parse_times(part, time_col, name)
+    part, stamps, step = _regular(part, stamps, time_col, name, fill, freq)
+    return stamps.to_numpy(), _values(part, cols, name, fill), step
+
+
+def _parse_times(part: pd.DataFrame, time_col: str, name: str) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    stamps = pd.to_datetime(part[time_col], errors="coerce")
+    for bad, what, hint in (
+        (stamps.isna(), "unparseable timestamp", "use ISO dates such as 2024-01-31 13:00"),
+        (stamps.duplicated(), "duplicated timestamp", "one row per time step (and per series with --series-col)"),
+    ):
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            raise DataError(f"{what} {part[time_col].iloc[i]!r}", path=name, line=int(part["__row__"].iloc[i]),
+                            column=time_col, hint=hint)  # fmt: skip
+    order = np.argsort(stamps.to_numpy(), kind="stable")
+    return part.iloc[order], pd.DatetimeIndex(stamps.iloc[order])
+
+
+def _regular(part: pd.DataFrame, stamps: pd.DatetimeIndex, time_col: str, name: str, fill: str | None,
+             freq: str | None) -> tuple[pd.DataFrame, pd.DatetimeIndex, str | None]:  # fmt: skip
+    """Check the steps are regular; with a fill policy, insert the missing steps (as NaN rows)."""
+    if len(stamps) < 3:
+        return part, stamps, freq
+    inferred = pd.DatetimeIndex(stamps, freq="infer").freq
+    step = freq or (inferred.freqstr if inferred is not None else None)
+    if step is None:  # irregular: the most common step is taken as the frequency
+        step = pd.tseries.frequencies.to_offset(stamps.to_series().diff().mode().iloc[0]).freqstr
+    full = pd.date_range(stamps[0], stamps[-1], freq=step)
+    off_grid = stamps.difference(full)
+    if len(off_grid):
+        i = int(np.flatnonzero(~stamps.isin(full))[0])
+        raise DataError(f"timestamp {stamps[i]} is off the {step} grid", path=name, column=time_col,
+                        line=int(part["__row__"].iloc[i]), hint="resample the series first")  # fmt: skip
+    holes = full.difference(stamps)
+    if len(holes):
+        if fill is None:
+            raise DataError(f"{len(holes)} missing time step(s) at frequency {step}, the first at {holes[0]}",
+                            path=name, column=time_col, hint="pass --fill ffill|interpolate|zero")  # fmt: skip
+        part = part.set_index(stamps).reindex(full)
+        stamps = full
+    return part, stamps, str(step)
+
+
+def _values(part: pd.DataFrame, cols: list[str], name: str, fill: str | None) -> np.ndarray:
+    frame = part[cols].reset_index(drop=True)
+    nan = frame.isna().to_numpy()
+    if nan.any():
+        if fill is None:
+            r, c = np.argwhere(nan)[0]
+            row = part["__row__"].iloc[r]
+            raise DataError("missing value", path=name, line=None if pd.isna(row) else int(row), column=cols[c],
+                            hint="pass --fill ffill|interpolate|zero")  # fmt: skip
+        frame = _fill(frame, fill)
+    return frame.to_numpy(dtype=np.float32)
+
+
+def _fill(frame: pd.DataFrame, fill: str) -> pd.DataFrame:
+    if fill == "ffill":
+        return frame.ffill().bfill()
+    if fill == "interpolate":
+        return frame.interpolate(limit_direction="both")
+    if fill == "zero":
+        return frame.fillna(0.0)
+    raise ValueError(f"fill must be one of {list(FILLS)}, received {fill!r}")
+
+
+def read_m4_wide(path: str | Path) -> list[np.ndarray]:
+    """The M4 competition's wide CSV ("V1" = id, then values, padded with empty fields) -> one array per series."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("file not found", path=path, hint="the M4 files are Hourly-train.csv / Hourly-test.csv")
+    df = pd.read_csv(path, index_col=0)
+    return [row.dropna().to_numpy(dtype=np.float64) for _, row in df.iterrows()]

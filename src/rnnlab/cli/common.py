@@ -19,9 +19,9 @@ def output_dir(path: str | Path, files: Iterable[str], *, overwrite: bool) -> Pa
     return out
 
 
-def parse_list(text: str, *, allowed: Sequence[str] | None = None, option: str) -> list[str]:
+def parse_list(text: str, *, allowed: Sequence[str] | None = None, option: str, lower: bool = True) -> list[str]:
     """'a, b' -> ['a', 'b'], checked against ``allowed``."""
-    items = [t.strip().lower() for t in text.split(",") if t.strip()]
+    items = [t.strip().lower() if lower else t.strip() for t in text.split(",") if t.strip()]
     bad = [t for t in items if allowed is not None and t not in allowed]
     if bad or not items:
         raise ValueError(f"{option} takes a comma-separated list among {list(allowed or [])}, received {text!r}")

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from rnnlab.cli import lab, layers
+from rnnlab.cli import forecast, lab, layers
 from rnnlab.errors import RnnlabError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.command("shapes")(layers.shapes)
 app.command("info")(layers.info)
 app.command("gradients")(lab.gradients)
 app.command("memory")(lab.memory)
+app.add_typer(forecast.app, name="forecast")
 
 
 def _version(value: bool) -> None:

@@ -97,13 +97,14 @@ def make_windows(
 def calendar_features(times: np.ndarray, kinds: Sequence[str] = ("hour", "dayofweek")) -> np.ndarray:
     """Known-future covariates as sin/cos pairs: hour of day, day of week, month of year. (T,) -> (T, 2·k)."""
     stamps = pd.DatetimeIndex(times)
-    periods = {"hour": (stamps.hour, 24), "dayofweek": (stamps.dayofweek, 7), "month": (stamps.month - 1, 12)}
+    periods = {"hour": ("hour", 24), "dayofweek": ("day_of_week", 7), "month": ("month", 12)}
     unknown = [k for k in kinds if k not in periods]
     if unknown:
         raise ValueError(f"calendar features are {list(periods)}, received {unknown}")
     cols = []
     for k in kinds:
-        value, period = periods[k]
+        attribute, period = periods[k]
+        value = getattr(stamps, attribute) - (1 if k == "month" else 0)
         angle = 2 * np.pi * np.asarray(value, dtype=np.float64) / period
         cols += [np.sin(angle), np.cos(angle)]
     return np.stack(cols, axis=1).astype(np.float32)

@@ -1,0 +1,120 @@
+"""ETTh1, Informer protocol: naive baselines (checked against known figures), linear, rnnlab's recurrent models.
+
+    python benchmarks/forecast_ett.py [--quick]
+
+Split 12/4/4 months (train rows 0–8,639, validation 8,640–11,519, test 11,520–14,399), z-scored
+with training statistics, MSE/MAE on the normalised scale over every rolling test window;
+univariate OT→OT at horizons 24, 48, 168 and multivariate 7→7 at 24; look-back 96. Models
+are selected on the validation windows only (early stopping and the choice between them);
+the test figures are reported once. Writes results/forecast_ett.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import environment, write
+from rnnlab.forecast import LinearBaseline, last_value, seasonal_naive
+from rnnlab.forecast.forecaster import Forecaster
+from rnnlab.forecast.models import ForecastConfig
+from rnnlab.forecast.protocols import ett_windows
+from rnnlab.metrics import mae, mse
+from rnnlab.training import TrainConfig
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" / "ETTh1.csv"
+COLUMNS = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"]
+KNOWN = {  # the issue's figures for the naive baselines, computed exactly this way
+    ("univariate", 24, "last_value"): 0.0343, ("univariate", 48, "last_value"): 0.0501,
+    ("univariate", 168, "last_value"): 0.0872, ("multivariate", 24, "seasonal_naive"): 0.424,
+    ("multivariate", 24, "last_value"): 1.222,
+}  # fmt: skip
+TARGETS = {("univariate", 24): 0.031, ("univariate", 48): 0.045, ("univariate", 168): 0.062, ("multivariate", 24): 0.30}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="univariate h=24 only, 3 epochs")
+    args = parser.parse_args()
+    if not DATA.is_file():
+        sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/ett/ETTh1.csv beside the checkout")
+    values = pd.read_csv(DATA)[COLUMNS].to_numpy(np.float64)
+    settings = [("univariate", 24)] if args.quick else [("univariate", 24), ("univariate", 48), ("univariate", 168),
+                                                         ("multivariate", 24)]  # fmt: skip
+    rows = []
+    for setting, horizon in settings:
+        cols = [6] if setting == "univariate" else list(range(7))
+        w, _ = ett_windows(values[:, cols], input_width=96, horizon=horizon, inputs=range(len(cols)),
+                           targets=range(len(cols)))  # fmt: skip
+        test, val = w["test"], w["val"]
+        k = range(len(cols))
+        candidates = {
+            "last_value": lambda x, h=horizon, k=k: last_value(x, h, k),
+            "seasonal_naive": lambda x, h=horizon, k=k: seasonal_naive(x, h, k, period=24),
+        }
+        for name, fn in candidates.items():
+            rows.append(_row(setting, horizon, name, "baseline", fn(val.x), val.y, fn(test.x), test.y, 0.0, None))
+        start = time.perf_counter()
+        lin = LinearBaseline().fit(w["train"].x, w["train"].y)
+        rows.append(_row(setting, horizon, "linear (ridge on the window)", "baseline", lin.predict(val.x), val.y,
+                         lin.predict(test.x), test.y, time.perf_counter() - start, None))  # fmt: skip
+        for model in ("lstm", "gru"):
+            config = ForecastConfig(model=model, input_width=96, horizon=horizon, n_inputs=len(cols),
+                                    targets=tuple(k), hidden_size=64, revin=True)  # fmt: skip
+            train = TrainConfig(max_epochs=3 if args.quick else 20, lr=1e-3, batch_size=64, patience=3, seed=0)
+            f = Forecaster(config, train)
+            start = time.perf_counter()
+            f.fit_windows(w["train"].x, w["train"].y, val.x, val.y)
+            seconds = time.perf_counter() - start
+            t0 = time.perf_counter()
+            pred_test = f.predict_windows(test.x)
+            per_1000 = (time.perf_counter() - t0) / len(test.x) * 1000
+            rows.append(_row(setting, horizon, f"{model} + RevIN", "rnnlab", f.predict_windows(val.x), val.y,
+                             pred_test, test.y, seconds, per_1000))  # fmt: skip
+        print_setting([r for r in rows if r["setting"] == setting and r["horizon"] == horizon])
+    summary = {}
+    for setting, horizon in settings:
+        mine = [r for r in rows if r["setting"] == setting and r["horizon"] == horizon]
+        best = min((r for r in mine if r["kind"] == "rnnlab"), key=lambda r: r["val_mse"])  # chosen on validation
+        naive = min(r["test_mse"] for r in mine if r["name"] in ("last_value", "seasonal_naive"))
+        summary[f"{setting} h={horizon}"] = {
+            "selected_on_validation": best["name"], "test_mse": best["test_mse"], "test_mae": best["test_mae"],
+            "best_naive_test_mse": naive, "target_mse": TARGETS[(setting, horizon)],
+            "meets_target": best["test_mse"] <= TARGETS[(setting, horizon)], "train_seconds": best["train_seconds"],
+        }  # fmt: skip
+    checks = {f"{s} h={h} {n} = {v}": abs(next(r["test_mse"] for r in rows if (r["setting"], r["horizon"],
+              r["name"]) == (s, h, n)) - v) < 5e-4 * max(1, v * 10) for (s, h, n), v in KNOWN.items()
+              if (s, h) in settings}  # fmt: skip
+    print("\nselected on validation, scored on test:")
+    for key, s in summary.items():
+        print(f"  {key:18} {s['selected_on_validation']:14} test MSE {s['test_mse']:.4f} (target <= {s['target_mse']}, "
+              f"best naive {s['best_naive_test_mse']:.4f}) {'met' if s['meets_target'] else 'NOT met'}")  # fmt: skip
+    print("baseline figures reproduced:", checks)
+    payload = {"environment": environment(), "results": rows, "summary": summary, "baseline_checks": checks}
+    path = write("forecast_ett" + ("_quick" if args.quick else ""), payload)
+    print(f"wrote {path}")
+
+
+def _row(setting, horizon, name, kind, pv, yv, pt, yt, seconds, per_1000) -> dict:
+    return {"setting": setting, "horizon": horizon, "name": name, "kind": kind, "val_mse": mse(yv, pv),
+            "test_mse": mse(yt, pt), "test_mae": mae(yt, pt), "train_seconds": round(seconds, 1),
+            "predict_ms_per_1000_windows": None if per_1000 is None else round(per_1000 * 1000, 1)}  # fmt: skip
+
+
+def print_setting(rows: list[dict]) -> None:
+    print(f"\n{rows[0]['setting']} h={rows[0]['horizon']}")
+    print(f"  {'model':30} {'val MSE':>8} {'test MSE':>9} {'test MAE':>9} {'fit s':>7} {'ms/1000 win':>11}")
+    for r in rows:
+        ms = "-" if r["predict_ms_per_1000_windows"] is None else f"{r['predict_ms_per_1000_windows']:.1f}"
+        print(f"  {r['name']:30} {r['val_mse']:8.4f} {r['test_mse']:9.4f} {r['test_mae']:9.4f} "
+              f"{r['train_seconds']:7.1f} {ms:>11}", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""``rnnlab forecast fit | predict | evaluate | cv``: forecasting from a CSV in one command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+
+from rnnlab.cli.common import parse_list
+from rnnlab.data.series import SeriesData, read_series
+from rnnlab.data.splits import WindowSplit
+from rnnlab.forecast.forecaster import Forecaster
+from rnnlab.forecast.models import MODELS, STRATEGIES, ForecastConfig
+from rnnlab.training import TrainConfig
+
+app = typer.Typer(help="Forecast time series from CSV files.", no_args_is_help=True)
+
+EXAMPLES = """
+Examples:
+
+  rnnlab forecast fit ETTh1.csv --time-col date --target OT --input-width 96 --horizon 24 --model lstm --out runs/ett
+
+  rnnlab forecast predict --model runs/ett ETTh1.csv --out forecast.csv --plot forecast.png
+
+  rnnlab forecast evaluate --model runs/ett ETTh1.csv --start 2018-02-20 --json
+"""
+
+
+def _read(path: str, settings: dict) -> SeriesData:
+    return read_series(path, time_col=settings.get("time_col"), targets=settings["targets"],
+                       features=settings.get("features", []), series_col=settings.get("series_col"),
+                       fill=settings.get("fill"))  # fmt: skip
+
+
+def _emit(metrics: dict, as_json: bool, title: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(metrics, sort_keys=True))
+    else:
+        typer.echo(title)
+        for key, value in metrics.items():
+            typer.echo(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")
+
+
+@app.command(epilog=EXAMPLES)
+def fit(
+    data: str = typer.Argument(
+        ..., help="CSV file: a time column and numeric columns (long format with --series-col)."
+    ),
+    time_col: str | None = typer.Option(None, help="Timestamp column (rows are ordered by it)."),
+    target: str = typer.Option(..., help="Column(s) to forecast, comma-separated."),
+    features: str = typer.Option("", help="Extra input columns (past covariates), comma-separated."),
+    series_col: str | None = typer.Option(None, help="Series id column for many series in long format."),
+    fill: str | None = typer.Option(None, help="Fill gaps and missing values: ffill, interpolate or zero."),
+    input_width: int = typer.Option(96, help="Steps read by the model."),
+    horizon: int = typer.Option(24, help="Steps forecast."),
+    model: str = typer.Option("lstm", help=f"One of {', '.join(MODELS)}."),
+    strategy: str = typer.Option("single_shot", help=f"One of {', '.join(STRATEGIES)}."),
+    hidden: int = typer.Option(64, help="Hidden units."),
+    layers: int = typer.Option(1, help="Stacked recurrent layers."),
+    revin: bool = typer.Option(True, help="Normalise each window by its own mean and std (RevIN)."),
+    loss: str = typer.Option("mse", help="mse or mae."),
+    epochs: int = typer.Option(20, help="Epochs at most."),
+    lr: float = typer.Option(1e-3, help="Adam learning rate."),
+    batch_size: int = typer.Option(64, help="Windows per batch."),
+    patience: int = typer.Option(3, help="Epochs without dev improvement before stopping."),
+    val_steps: int | None = typer.Option(None, help="Last steps of each series held out as dev (default 10 %)."),
+    seed: int = typer.Option(0, help="Seed."),
+    out: str = typer.Option(..., "--out", help="Model directory to write."),
+    overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print the dev metrics as JSON."),
+) -> None:
+    """Fit a forecaster on DATA and save it to --out."""
+    settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False),
+                "features": parse_list(features, option="--features", lower=False) if features else [],
+                "series_col": series_col, "fill": fill}  # fmt: skip
+    series = _read(data, settings)
+    arrays = [s.values for s in series.series]
+    config = ForecastConfig(model=model, input_width=input_width, horizon=horizon, n_inputs=len(series.columns),
+                            targets=tuple(range(len(series.targets))), hidden_size=hidden, num_layers=layers,
+                            strategy=strategy, revin=revin)  # fmt: skip
+    forecaster = Forecaster(config, TrainConfig(max_epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
+                                                seed=seed), loss=loss)  # fmt: skip
+    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
+    result = forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json)
+    forecaster.save(out, overwrite=overwrite, extra={**settings, "freq": series.freq, "columns": series.columns})
+    metrics = {"dev_mse": result.best_score, "best_epoch": result.best_epoch, "epochs": result.epochs,
+               "seconds": round(result.seconds, 2), "series": len(arrays)}  # fmt: skip
+    _emit(metrics, as_json, f"saved {out}")
+
+
+@app.command(epilog=EXAMPLES)
+def predict(
+    data: str = typer.Argument(..., help="CSV with the history (same columns as for fit)."),
+    model: str = typer.Option(..., "--model", help="Directory written by `forecast fit`."),
+    out: str = typer.Option(..., "--out", help="CSV of forecasts to write."),
+    plot: str | None = typer.Option(None, help="PNG of history + forecast."),
+    overwrite: bool = typer.Option(False, help="Replace --out / --plot if they exist."),
+) -> None:
+    """Forecast the `horizon` steps after the end of each series."""
+    forecaster = Forecaster.load(model)
+    settings = forecaster.data_settings
+    for path in [out] + ([plot] if plot else []):
+        if Path(path).exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass --overwrite or choose another path")
+    series = _read(data, settings)
+    pred = forecaster.predict_arrays([s.values for s in series.series])  # (S, H, K)
+    rows = []
+    for s, p in zip(series.series, pred, strict=True):
+        future = _future_times(s.times, forecaster.config.horizon, settings.get("freq"))
+        for t, values in zip(future, p, strict=True):
+            rows.append({"series": s.id, "time": t, **dict(zip(series.targets, values.tolist(), strict=True))})
+    pd.DataFrame(rows).to_csv(out, index=False)
+    if plot:
+        from rnnlab.forecast.plots import plot_forecast
+
+        plot_forecast(series, pred, forecaster.config.horizon, plot, freq=settings.get("freq"))
+    typer.echo(f"wrote {out}" + (f" and {plot}" if plot else ""))
+
+
+def _future_times(times: np.ndarray, horizon: int, freq: str | None) -> list:
+    if freq is None or not np.issubdtype(np.asarray(times).dtype, np.datetime64):
+        return list(range(len(times), len(times) + horizon))
+    return [str(t) for t in pd.date_range(pd.Timestamp(times[-1]), periods=horizon + 1, freq=freq)[1:]]
+
+
+@app.command(epilog=EXAMPLES)
+def evaluate(
+    data: str = typer.Argument(..., help="CSV to evaluate on."),
+    model: str = typer.Option(..., "--model", help="Directory written by `forecast fit`."),
+    start: str | None = typer.Option(None, help="First label timestamp of the windows scored."),
+    start_row: int | None = typer.Option(None, help="First label row (0-based data row) of the windows scored."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Score every rolling window whose first label is at or after --start (standardised scale)."""
+    forecaster = Forecaster.load(model)
+    series = _read(data, forecaster.data_settings)
+    if start is not None and start_row is not None:
+        raise ValueError("give --start or --start-row, not both")
+    first = start_row or 0
+    if start is not None:
+        times = pd.DatetimeIndex(series.series[0].times)
+        first = int(np.searchsorted(times, pd.Timestamp(start)))
+    metrics = forecaster.evaluate_arrays([s.values for s in series.series], start=first)
+    _emit(metrics, as_json, f"rolling windows from step {first}")
+
+
+@app.command(epilog=EXAMPLES)
+def cv(
+    data: str = typer.Argument(..., help="CSV with one series."),
+    time_col: str | None = typer.Option(None, help="Timestamp column."),
+    target: str = typer.Option(..., help="Column(s) to forecast."),
+    fill: str | None = typer.Option(None, help="Fill policy: ffill, interpolate or zero."),
+    input_width: int = typer.Option(24, help="Steps read by the model."),
+    horizon: int = typer.Option(12, help="Steps forecast."),
+    model: str = typer.Option("lstm", help=f"One of {', '.join(MODELS)}."),
+    hidden: int = typer.Option(32, help="Hidden units."),
+    revin: bool = typer.Option(True, help="Per-window normalisation."),
+    splits: int = typer.Option(5, help="Expanding-window folds."),
+    test_size: int | None = typer.Option(None, help="Steps per test fold (default: length // (splits + 1))."),
+    gap: int = typer.Option(0, help="Steps between the last training label and the fold."),
+    epochs: int = typer.Option(30, help="Epochs at most per fold."),
+    lr: float = typer.Option(1e-2, help="Adam learning rate."),
+    seed: int = typer.Option(0, help="Seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print per-fold and mean ± std metrics as JSON."),
+) -> None:
+    """Time-series cross-validation: refit on each expanding fold, score its test windows."""
+    settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False), "fill": fill}
+    series = _read(data, settings)
+    if len(series.series) != 1:
+        raise ValueError(f"cv takes one series; {data} holds {len(series.series)}")
+    config = ForecastConfig(model=model, input_width=input_width, horizon=horizon, n_inputs=len(series.columns),
+                            targets=tuple(range(len(series.targets))), hidden_size=hidden, revin=revin)  # fmt: skip
+    forecaster = Forecaster(config, TrainConfig(max_epochs=epochs, lr=lr, batch_size=32, patience=5, seed=seed))
+    report = forecaster.cross_validate(series.series[0].values, WindowSplit(splits, test_size, gap))
+    if as_json:
+        typer.echo(json.dumps(report, sort_keys=True))
+        return
+    for f in report["folds"]:
+        typer.echo(f"fold {f['fold']}: mse {f['mse']:.4g}  mae {f['mae']:.4g}  ({f['windows']} windows)")
+    s = report["summary"]
+    typer.echo(f"mean: mse {s['mse']['mean']:.4g} ± {s['mse']['std']:.3g}, mae {s['mae']['mean']:.4g} ± "
+               f"{s['mae']['std']:.3g}")  # fmt: skip

@@ -1,0 +1,164 @@
+"""The ``Forecaster``: fit / predict / evaluate / cross_validate / save / load over windows or whole series.
+
+>>> import numpy as np
+>>> t = np.arange(300, dtype=np.float32)
+>>> values = np.sin(2 * np.pi * t / 24)[:, None]
+>>> f = Forecaster(ForecastConfig(model="gru", input_width=24, horizon=6, hidden_size=16),
+...                TrainConfig(max_epochs=3, lr=1e-2, seed=0))
+>>> _ = f.fit_arrays([values])
+>>> f.predict_arrays([values]).shape  # the 6 steps after the end of each series
+(1, 6, 1)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import TensorDataset
+
+from rnnlab import io
+from rnnlab.data.scaling import Standardizer
+from rnnlab.data.splits import WindowSplit
+from rnnlab.data.windows import WindowSpec, make_windows
+from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
+from rnnlab.metrics import mae, mse, rmse
+from rnnlab.training import FitResult, Objective, TrainConfig, fit
+
+SETTINGS_FILE = "forecaster.json"
+
+
+def objective(loss: str = "mse") -> Objective:
+    criterion = {"mse": F.mse_loss, "mae": F.l1_loss}[loss]
+
+    def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
+        x, y = batch
+        pred = model(x)
+        if model.config.strategy == "per_step":
+            return criterion(model.per_step_outputs(), per_step_labels(x, y, model.config.targets))
+        return criterion(pred, y)
+
+    def metrics(model: ForecastNet, batch) -> dict[str, torch.Tensor]:
+        x, y = batch
+        pred = model(x)
+        return {"mse": F.mse_loss(pred, y), "mae": F.l1_loss(pred, y)}
+
+    return Objective(loss=loss_fn, metrics=metrics, monitor="val_mse", mode="min")
+
+
+class Forecaster:
+    """A forecasting network with its scaler and window settings; works on standardised windows."""
+
+    def __init__(self, config: ForecastConfig, train: TrainConfig | None = None, *, loss: str = "mse") -> None:
+        if loss not in ("mse", "mae"):
+            raise ValueError(f"loss must be 'mse' or 'mae', received {loss!r}")
+        self.config, self.train_config, self.loss = config, train or TrainConfig(), loss
+        torch.manual_seed(self.train_config.seed)
+        self.net = ForecastNet(config)
+        self.scaler: Standardizer | None = None
+        self.spec = WindowSpec.forecast(config.input_width, config.horizon)
+
+    # --- windows ---------------------------------------------------------------------------
+    def fit_windows(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None,
+                    y_val: np.ndarray | None = None, *, progress: bool = False,
+                    out_dir: str | Path | None = None) -> FitResult:  # fmt: skip
+        """Train on standardised windows x (N, W, F) -> y (N, H, K); early stopping on (x_val, y_val)."""
+        train = TensorDataset(torch.as_tensor(x), torch.as_tensor(y))
+        val = None if x_val is None else TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val))
+        return fit(self.net, train, val, objective=objective(self.loss), config=self.train_config,
+                   progress=progress, out_dir=out_dir)  # fmt: skip
+
+    @torch.no_grad()
+    def predict_windows(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Standardised forecasts for every window, in batches (no per-window Python loop)."""
+        self.net.eval()
+        parts = [self.net(torch.as_tensor(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
+        return torch.cat(parts).numpy()
+
+    def evaluate_windows(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        pred = self.predict_windows(x)
+        return {"mse": mse(y, pred), "mae": mae(y, pred), "rmse": rmse(y, pred), "windows": len(x)}
+
+    # --- whole series ------------------------------------------------------------------------
+    def _windows(self, series: Sequence[np.ndarray], start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        c = self.config
+        xs, ys = [], []
+        for i, values in enumerate(series):
+            x, y = make_windows(self.scaler.transform(i, values), self.spec, inputs=range(c.n_inputs),
+                                labels=c.targets, start=start)  # fmt: skip
+            xs.append(x)
+            ys.append(y)
+        return np.concatenate(xs), np.concatenate(ys)
+
+    def fit_arrays(self, series: Sequence[np.ndarray], *, val_steps: int | None = None,
+                   progress: bool = False) -> FitResult:  # fmt: skip
+        """One global model over all ``series`` (T_i, n_inputs); the last ``val_steps`` of each series
+        (default: 10 %) are the dev part, whose windows may read earlier steps as context."""
+        lengths = [len(s) for s in series]
+        val_steps = val_steps if val_steps is not None else max(self.config.horizon, min(lengths) // 10)
+        train_parts = [s[: len(s) - val_steps] for s in series]
+        self.scaler = Standardizer.fit(train_parts)
+        x, y = self._windows(train_parts)
+        xv, yv = [], []
+        for i, s in enumerate(series):
+            tail = s[len(s) - val_steps - self.spec.input_width :]
+            a, b = make_windows(self.scaler.transform(i, tail), self.spec, inputs=range(self.config.n_inputs),
+                                labels=self.config.targets)  # fmt: skip
+            xv.append(a)
+            yv.append(b)
+        return self.fit_windows(x, y, np.concatenate(xv), np.concatenate(yv), progress=progress)
+
+    def predict_arrays(self, series: Sequence[np.ndarray]) -> np.ndarray:
+        """The ``horizon`` steps after the end of each series, in the original units: (S, H, K)."""
+        c = self.config
+        x = np.stack([self.scaler.transform(i, s[-c.input_width :]) for i, s in enumerate(series)])
+        pred = self.predict_windows(x)
+        return np.stack([self.scaler.inverse(i, p, c.targets) for i, p in enumerate(pred)])
+
+    def evaluate_arrays(self, series: Sequence[np.ndarray], *, start: int = 0) -> dict[str, float]:
+        """All rolling windows whose first label is at or after step ``start``, on the standardised scale."""
+        x, y = self._windows(series, start=start)
+        return self.evaluate_windows(x, y)
+
+    def cross_validate(self, series: np.ndarray, splitter: WindowSplit) -> dict:
+        """Refit on each expanding fold of one series; per-fold and mean ± std of the test errors."""
+        folds = []
+        for k, (train_idx, test_idx) in enumerate(splitter.split(len(series), self.spec)):
+            fresh = Forecaster(self.config, self.train_config, loss=self.loss)
+            fresh.scaler = Standardizer.fit([series[: train_idx[-1] + self.spec.total_size]])
+            x, y = fresh._windows([series])
+            n_val = max(1, len(train_idx) // 10)
+            tr, va = train_idx[:-n_val], train_idx[-n_val:]
+            fresh.fit_windows(x[tr], y[tr], x[va], y[va])
+            folds.append({"fold": k, **fresh.evaluate_windows(x[test_idx], y[test_idx])})
+        summary = {m: {"mean": float(np.mean([f[m] for f in folds])), "std": float(np.std([f[m] for f in folds]))}
+                   for m in ("mse", "mae", "rmse")}  # fmt: skip
+        return {"folds": folds, "summary": summary}
+
+    # --- files ---------------------------------------------------------------------------------
+    def save(self, directory: str | Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
+        """The network (config.json + model.safetensors) plus forecaster.json (scaler, loss, data settings)."""
+        path = io.save(self.net, directory, overwrite=overwrite)
+        settings = {"loss": self.loss, "train": self.train_config.to_dict(),
+                    "scaler": None if self.scaler is None else self.scaler.to_dict(), "data": extra or {}}  # fmt: skip
+        (path / SETTINGS_FILE).write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Forecaster:
+        net = io.load(directory)
+        settings_path = Path(directory) / SETTINGS_FILE
+        if not settings_path.is_file():
+            from rnnlab.errors import ModelFileError
+
+            raise ModelFileError(f"{settings_path} is missing; is {directory} a saved Forecaster?")
+        settings = json.loads(settings_path.read_text(encoding="utf-8"))
+        f = cls(net.config, TrainConfig.from_dict(settings["train"]), loss=settings["loss"])
+        f.net = net
+        f.scaler = None if settings["scaler"] is None else Standardizer.from_dict(settings["scaler"])
+        f.data_settings = settings["data"]
+        return f

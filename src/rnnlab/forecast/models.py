@@ -1,0 +1,135 @@
+"""Forecasting networks: Dense on the flattened window, and SimpleRNN / LSTM / GRU with three multi-step strategies.
+
+- ``single_shot``: the last state → Dense → horizon × targets at once (return_sequences=False);
+- ``autoregressive``: warm up on the window with return_state=True, then feed each prediction
+  back as the next input (the inputs must be the targets);
+- ``per_step``: return_sequences=True, every step of the window is trained to forecast the
+  ``horizon`` values that follow it; the forecast is read at the last step.
+``revin`` normalises each window by its own mean and std and undoes it on the output
+(reversible instance normalisation, Kim et al. 2022; without the learned affine part).
+
+>>> import torch
+>>> m = ForecastNet(ForecastConfig(model="lstm", input_width=24, horizon=6, n_inputs=3, targets=(0,)))
+>>> m(torch.randn(2, 24, 3)).shape
+torch.Size([2, 6, 1])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor, nn
+
+from rnnlab.config import Config
+from rnnlab.errors import ConfigError
+from rnnlab.io import register_model
+from rnnlab.nn import GRU, LSTM, Dense, SimpleRNN
+
+MODELS: tuple[str, ...] = ("dense", "rnn", "lstm", "gru")
+STRATEGIES: tuple[str, ...] = ("single_shot", "autoregressive", "per_step")
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastConfig(Config):
+    """Architecture of a forecasting network; ``targets`` index the input columns that are forecast."""
+
+    kind = "ForecastNet"
+    model: str = "lstm"
+    input_width: int = 96
+    horizon: int = 24
+    n_inputs: int = 1
+    targets: tuple[int, ...] = (0,)
+    hidden_size: int = 64
+    num_layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    strategy: str = "single_shot"
+    revin: bool = False
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ConfigError(f"model must be one of {list(MODELS)}, received {self.model!r}")
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"strategy must be one of {list(STRATEGIES)}, received {self.strategy!r}")
+        if not self.targets or min(self.targets) < 0 or max(self.targets) >= self.n_inputs:
+            raise ConfigError(f"targets must index the {self.n_inputs} input columns, received {self.targets}")
+        if self.strategy != "single_shot" and self.model == "dense":
+            raise ConfigError(f"strategy {self.strategy!r} needs a recurrent model, not 'dense'")
+        if self.strategy == "autoregressive" and tuple(self.targets) != tuple(range(self.n_inputs)):
+            raise ConfigError("strategy 'autoregressive' feeds forecasts back as inputs: the inputs must be the "
+                              "targets (no extra feature columns)")  # fmt: skip
+        if self.bidirectional and self.strategy != "single_shot":
+            raise ConfigError("bidirectional layers read the whole window: use strategy 'single_shot'")
+
+
+@register_model
+class ForecastNet(nn.Module):
+    """(B, input_width, n_inputs) -> (B, horizon, len(targets))."""
+
+    config_class = ForecastConfig
+
+    def __init__(self, config: ForecastConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        K, H = len(c.targets), c.hidden_size
+        out_per_step = K if c.strategy == "autoregressive" else c.horizon * K
+        if c.model == "dense":
+            self.body = nn.Sequential(nn.Flatten(), nn.Linear(c.input_width * c.n_inputs, H), nn.ReLU(),
+                                      nn.Dropout(c.dropout))  # fmt: skip
+            width = H
+        else:
+            cls = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}[c.model]
+            self.body = cls(c.n_inputs, H, num_layers=c.num_layers, bidirectional=c.bidirectional,
+                            dropout=c.dropout, return_sequences=c.strategy == "per_step",
+                            return_state=c.strategy == "autoregressive")  # fmt: skip
+            width = self.body.output_size
+        self.head = Dense(width, out_per_step)
+
+    @classmethod
+    def from_config(cls, config: ForecastConfig) -> ForecastNet:
+        return cls(config)
+
+    def forward(self, x: Tensor) -> Tensor:
+        c = self.config
+        if c.revin:
+            mean = x.mean(1, keepdim=True).detach()
+            std = (x.var(1, keepdim=True, unbiased=False) + 1e-5).sqrt().detach()
+            x = (x - mean) / std
+        y = self._autoregressive(x) if c.strategy == "autoregressive" else self._direct(x)
+        if c.revin:
+            targets = list(c.targets)
+            y = y * std[:, :, targets] + mean[:, :, targets]
+            if c.strategy == "per_step":
+                self._per_step = self._per_step * std[:, :, None, targets] + mean[:, :, None, targets]
+        return y
+
+    def _direct(self, x: Tensor) -> Tensor:
+        c = self.config
+        z = self.body(x)  # (B, H) or (B, T, H) for per_step
+        out = self.head(z)
+        if c.strategy == "per_step":
+            self._per_step = out.view(x.shape[0], x.shape[1], c.horizon, len(c.targets))  # for the loss
+            out = out[:, -1]
+        return out.view(x.shape[0], c.horizon, len(c.targets))
+
+    def _autoregressive(self, x: Tensor) -> Tensor:
+        _, *state = self.body(x)  # warm up: read the window, keep the state
+        last = self.head(state[0][-1])  # (B, K): the first forecast, from the top layer's h
+        outs = [last]
+        for _ in range(self.config.horizon - 1):
+            _, *state = self.body(last[:, None, :], initial_state=tuple(state) if len(state) > 1 else state[0])
+            last = self.head(state[0][-1])
+            outs.append(last)
+        return torch.stack(outs, 1)
+
+    def per_step_outputs(self) -> Tensor:
+        """After a forward pass in per_step mode: every step's forecast (B, T, horizon, K)."""
+        return self._per_step
+
+
+def per_step_labels(x: Tensor, y: Tensor, targets: tuple[int, ...]) -> Tensor:
+    """Labels of every window step for per_step training: the ``horizon`` values after step t, (B, T, H, K)."""
+    seq = torch.cat([x[..., list(targets)], y], dim=1)  # (B, T + H, K)
+    horizon = y.shape[1]
+    return seq.unfold(1, horizon, 1)[:, 1 : x.shape[1] + 1].permute(0, 1, 3, 2)

@@ -1,0 +1,33 @@
+"""PNG plots for forecasts: the end of each series' history and its forecast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from rnnlab.data.series import SeriesData
+
+
+def plot_forecast(data: SeriesData, forecasts: np.ndarray, horizon: int, path: str | Path, *,
+                  freq: str | None = None, max_series: int = 4, history: int = 200) -> Path:  # fmt: skip
+    """History (last ``history`` steps) + forecast for the first ``max_series`` series, one panel each."""
+    n = min(max_series, len(data.series))
+    fig, axes = plt.subplots(n, 1, figsize=(10, 3 * n), dpi=110, squeeze=False)
+    for ax, s, f in zip(axes[:, 0], data.series[:n], forecasts[:n], strict=False):
+        for k, name in enumerate(data.targets):
+            hist = s.values[-history:, k]
+            t = np.arange(len(s.values))[-history:]
+            ax.plot(t, hist, label=f"{name} (history)")
+            ax.plot(np.arange(len(s.values), len(s.values) + horizon), f[:, k], "--", label=f"{name} (forecast)")
+        ax.set_title(f"series {s.id}")
+        ax.legend(loc="upper left")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,174 @@
+"""Forecasting: windows, splits without leaks, baselines, metrics, networks, the Forecaster and its CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from rnnlab.cli import app
+from rnnlab.data.splits import WindowSplit
+from rnnlab.data.windows import WindowSpec, calendar_features, make_windows
+from rnnlab.errors import ConfigError
+from rnnlab.forecast import LinearBaseline, last_value, repeat_last_window, seasonal_naive
+from rnnlab.forecast.forecaster import Forecaster
+from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
+from rnnlab.forecast.protocols import ett_borders
+from rnnlab.metrics import mase, owa, smape
+from rnnlab.testing import check_model
+from rnnlab.training import TrainConfig
+
+
+def test_windows_match_a_python_loop():
+    values = np.random.default_rng(0).normal(size=(30, 3)).astype(np.float32)
+    spec = WindowSpec(input_width=5, label_width=2, shift=3)
+    x, y = make_windows(values, spec, inputs=[0, 1, 2], labels=[2])
+    assert x.shape == (23, 5, 3) and y.shape == (23, 2, 1)
+    for i in (0, 7, 22):
+        np.testing.assert_array_equal(x[i], values[i : i + 5])
+        np.testing.assert_array_equal(y[i, :, 0], values[i + 6 : i + 8, 2])
+    x_late, _ = make_windows(values, spec, inputs=[0], labels=[2], start=20)
+    assert len(x_late) == 30 - 8 + 1 - (20 - 6)  # first label at step >= 20
+    with pytest.raises(ValueError, match="shorter than one window"):
+        make_windows(values[:7], spec, inputs=[0], labels=[0])
+    with pytest.raises(ConfigError, match="input_width must be a positive integer"):
+        WindowSpec(0, 1, 1)
+
+
+def test_calendar_features():
+    times = np.array(["2024-01-01T00", "2024-01-01T06"], dtype="datetime64[h]")
+    f = calendar_features(times, ["hour"])
+    np.testing.assert_allclose(f, [[0, 1], [1, 0]], atol=1e-6)
+
+
+def test_splits_never_train_on_a_test_label():
+    spec = WindowSpec.forecast(input_width=10, horizon=5)
+    for train, test in WindowSplit(n_splits=4, test_size=20, gap=2).split(200, spec):
+        last_train_label = train.max() + spec.total_size - 1
+        first_test_label = test.min() + spec.total_size - spec.label_width
+        assert last_train_label < first_test_label - 2
+    with pytest.raises(ValueError, match="do not fit"):
+        list(WindowSplit(n_splits=10, test_size=50).split(200, spec))
+
+
+def test_baselines():
+    x = np.arange(48, dtype=np.float32).reshape(1, 48, 1)
+    assert last_value(x, 2, [0]).tolist() == [[[47.0], [47.0]]]
+    assert repeat_last_window(x, 3, [0])[0, :, 0].tolist() == [45.0, 46.0, 47.0]
+    assert seasonal_naive(x, 30, [0], period=24)[0, [0, 23, 24], 0].tolist() == [24.0, 47.0, 24.0]
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=(500, 8, 1))
+    ys = xs[:, -3:, :] * 2.0 + 1.0  # an exactly linear map of the window
+    lin = LinearBaseline(alpha=0.0).fit(xs, ys)
+    np.testing.assert_allclose(lin.predict(xs), ys, atol=1e-4)
+
+
+def test_m4_metrics():
+    assert smape(np.array([100.0]), np.array([100.0])) == 0.0
+    assert smape(np.array([1.0]), np.array([0.0])) == 200.0
+    assert mase(np.array([5.0]), np.array([4.0]), np.arange(10.0), period=2) == pytest.approx(0.5)
+    assert owa(10.0, 1.0, 20.0, 2.0) == 0.5
+    with pytest.raises(ValueError, match="longer than the period"):
+        mase(np.array([1.0]), np.array([1.0]), np.arange(3.0), period=24)
+
+
+def test_ett_borders():
+    b = ett_borders(96)
+    assert b == {"train": (0, 8640), "val": (8544, 11520), "test": (11424, 14400)}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ForecastConfig(model="dense", input_width=12, horizon=3, n_inputs=2, targets=(0,)),
+        ForecastConfig(model="lstm", input_width=12, horizon=3, n_inputs=2, targets=(0, 1), revin=True),
+        ForecastConfig(model="gru", input_width=12, horizon=3, n_inputs=2, targets=(0, 1), strategy="autoregressive"),
+        ForecastConfig(model="rnn", input_width=12, horizon=3, n_inputs=2, targets=(1,), strategy="per_step"),
+        ForecastConfig(model="lstm", input_width=12, horizon=3, n_inputs=1, bidirectional=True, num_layers=2),
+    ],
+    ids=["dense", "lstm-revin", "gru-autoregressive", "rnn-per-step", "bilstm"],
+)
+def test_networks_conform(config):
+    x = torch.randn(4, 12, config.n_inputs)
+    check_model(lambda: ForecastNet(config), (x,), (4, 3, len(config.targets)))
+
+
+def test_per_step_labels():
+    x = torch.arange(5.0).view(1, 5, 1)
+    y = torch.arange(5.0, 7.0).view(1, 2, 1)
+    labels = per_step_labels(x, y, (0,))
+    assert labels.shape == (1, 5, 2, 1) and labels[0, :, :, 0].tolist() == [[1, 2], [2, 3], [3, 4], [4, 5], [5, 6]]
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"model": "arima"}, "model must be one of"),
+        ({"model": "dense", "strategy": "per_step"}, "needs a recurrent model"),
+        ({"strategy": "autoregressive", "n_inputs": 2}, "inputs must be the targets"),
+        ({"targets": (3,)}, "targets must index the 1 input columns"),
+    ],
+)
+def test_bad_configs(kw, match):
+    with pytest.raises(ConfigError, match=match):
+        ForecastConfig(**kw)
+
+
+def seasonal(n=400, period=12, seed=0):
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    return (10 + 3 * np.sin(2 * np.pi * t / period) + 0.1 * rng.normal(size=n)).astype(np.float32)[:, None]
+
+
+def test_forecaster_beats_last_value_and_round_trips(tmp_path):
+    series = [seasonal(seed=0), seasonal(seed=1)]
+    f = Forecaster(ForecastConfig(model="gru", input_width=24, horizon=6, hidden_size=16),
+                   TrainConfig(max_epochs=15, lr=1e-2, seed=0, patience=5))  # fmt: skip
+    f.fit_arrays(series)
+    scores = f.evaluate_arrays(series, start=340)
+    x, y = f._windows(series, start=340)
+    assert scores["mse"] < 0.5 * np.mean((last_value(x, 6, [0]) - y) ** 2)
+    pred = f.predict_arrays(series)
+    assert pred.shape == (2, 6, 1) and abs(pred.mean() - 10) < 1.5  # back in the original units
+    f.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_arrays(series), pred, rtol=1e-6)
+
+
+def test_cross_validate_reports_each_fold():
+    f = Forecaster(ForecastConfig(model="dense", input_width=12, horizon=3, hidden_size=8),
+                   TrainConfig(max_epochs=3, lr=1e-2, seed=0))  # fmt: skip
+    report = f.cross_validate(seasonal(), WindowSplit(n_splits=3, test_size=30))
+    assert [fold["fold"] for fold in report["folds"]] == [0, 1, 2]
+    assert all(fold["windows"] == 28 for fold in report["folds"])
+    assert report["summary"]["mse"]["mean"] > 0
+
+
+def test_cli_fit_predict_evaluate_cv(tmp_path):
+    import pandas as pd
+
+    dates = pd.date_range("2020-01-01", periods=300, freq="h")
+    csv = tmp_path / "data.csv"
+    pd.DataFrame({"date": dates, "load": seasonal(300, 24)[:, 0]}).to_csv(csv, index=False)
+    runner = CliRunner()
+    run = tmp_path / "run"
+    common = ["--time-col", "date", "--target", "load", "--input-width", "24", "--horizon", "6"]
+    result = runner.invoke(app, ["forecast", "fit", str(csv), *common, "--model", "gru", "--hidden", "8",
+                                 "--epochs", "2", "--out", str(run), "--json", "--no-progress"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["epochs"] == 2
+    out = tmp_path / "forecast.csv"
+    result = runner.invoke(app, ["forecast", "predict", str(csv), "--model", str(run), "--out", str(out),
+                                 "--plot", str(tmp_path / "f.png")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == "series,time,load" and lines[1].startswith("series,2020-01-13 12:00:00,") and len(lines) == 7
+    result = runner.invoke(app, ["forecast", "evaluate", str(csv), "--model", str(run), "--start",
+                                 "2020-01-12 00:00", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["windows"] == 300 - 264 - 6 + 1
+    result = runner.invoke(app, ["forecast", "cv", str(csv), *common, "--model", "dense", "--splits", "3",
+                                 "--epochs", "2", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["folds"]) == 3

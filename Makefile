@@ -23,6 +23,7 @@ demo: install
 	$(PY) benchmarks/recurrent.py --quick
 	$(VENV)/bin/rnnlab gradients --cells rnn,lstm,gru --length 50 --trained-on adding --steps 300 --out runs/demo/gradients --overwrite
 	$(VENV)/bin/rnnlab memory --task adding --cells rnn,lstm,gru --lengths 25,50 --steps 300 --out runs/demo/memory --overwrite
+	$(VENV)/bin/rnnlab forecast compare --out runs/demo/forecast --epochs 60 --overwrite
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
@@ -34,6 +35,7 @@ test: lint
 bench: install
 	$(PY) benchmarks/recurrent.py
 	$(PY) benchmarks/memory.py
+	$(PY) benchmarks/forecast_ett.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

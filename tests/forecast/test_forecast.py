@@ -172,3 +172,14 @@ def test_cli_fit_predict_evaluate_cv(tmp_path):
                                  "--epochs", "2", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)["folds"]) == 3
+
+
+def test_compare_on_bundled_airpassengers(tmp_path):
+    result = CliRunner().invoke(app, ["forecast", "compare", "--models", "last_value,seasonal_naive,linear,dense",
+                                      "--splits", "2", "--epochs", "5", "--out", str(tmp_path), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    by = {r["model"]: r for r in summary}
+    assert set(by) == {"last_value", "seasonal_naive", "linear", "dense"}
+    assert by["seasonal_naive"]["rmse_mean"] < by["last_value"]["rmse_mean"]  # a seasonal series
+    assert {p.name for p in tmp_path.iterdir()} == {"compare.csv", "compare.md", "compare.png"}

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from rnnlab.cli.common import parse_list
+from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
 from rnnlab.data.series import SeriesData, read_series
 from rnnlab.data.splits import WindowSplit
 from rnnlab.forecast.forecaster import Forecaster
@@ -185,3 +185,51 @@ def cv(
     s = report["summary"]
     typer.echo(f"mean: mse {s['mse']['mean']:.4g} ± {s['mse']['std']:.3g}, mae {s['mae']['mean']:.4g} ± "
                f"{s['mae']['std']:.3g}")  # fmt: skip
+
+
+@app.command(epilog=EXAMPLES)
+def compare(
+    data: str | None = typer.Argument(None, help="CSV with one series (default: the bundled AirPassengers)."),
+    time_col: str | None = typer.Option(None, help="Timestamp column (AirPassengers: date)."),
+    target: str | None = typer.Option(None, help="Column to forecast (AirPassengers: value)."),
+    models: str = typer.Option("last_value,seasonal_naive,linear,dense,rnn,lstm,gru", help="Models to compare."),
+    input_width: int = typer.Option(24, help="Steps read by each model."),
+    horizon: int = typer.Option(12, help="Steps forecast."),
+    period: int = typer.Option(12, help="Season length for seasonal naive."),
+    splits: int = typer.Option(3, help="Expanding-window folds."),
+    test_size: int | None = typer.Option(12, help="Steps per test fold."),
+    log: bool = typer.Option(True, help="Fit on log values (multiplicative seasonality)."),
+    hidden: int = typer.Option(32, help="Hidden units of the networks."),
+    epochs: int = typer.Option(100, help="Epochs at most per fold."),
+    seed: int = typer.Option(0, help="Seed."),
+    out: str = typer.Option(..., "--out", help="Folder for compare.csv, compare.md, compare.png."),
+    overwrite: bool = typer.Option(False, help="Replace files of an earlier run in --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Baselines vs dense vs RNN vs LSTM vs GRU by time-series cross-validation; table + bar chart."""
+    from rnnlab.forecast.compare import airpassengers_path, summarise
+    from rnnlab.forecast.compare import compare as run_compare
+    from rnnlab.forecast.plots import plot_comparison
+
+    if data is None:
+        data, time_col, target = str(airpassengers_path()), time_col or "date", target or "value"
+    if target is None:
+        raise ValueError("--target is required with your own DATA")
+    names = parse_list(models, option="--models")
+    folder = output_dir(out, ["compare.csv", "compare.md", "compare.png"], overwrite=overwrite)
+    series = _read(data, {"time_col": time_col, "targets": [target]})
+    rows = run_compare(series.series[0].values[:, :1], models=names, input_width=input_width, horizon=horizon,
+                       splitter=WindowSplit(splits, test_size), period=period, log=log, hidden=hidden,
+                       epochs=epochs, seed=seed)  # fmt: skip
+    summary = summarise(rows)
+    write_csv(folder / "compare.csv", rows)
+    title = f"{Path(data).name}: {splits} folds, horizon {horizon}, input {input_width}"
+    (folder / "compare.md").write_text(f"# {title}\n\n" + markdown_table(summary) + "\n", encoding="utf-8")
+    plot_comparison(summary, folder / "compare.png", title=title)
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    for r in summary:
+        typer.echo(f"{r['model']:15} RMSE {r['rmse_mean']:9.3f} ± {r['rmse_std']:7.3f}   MAE {r['mae_mean']:9.3f}"
+                   f"   sMAPE {r['smape_mean']:6.2f}")  # fmt: skip
+    typer.echo(f"wrote {folder / 'compare.md'}, {folder / 'compare.csv'}, {folder / 'compare.png'}")

@@ -31,3 +31,20 @@ def plot_forecast(data: SeriesData, forecasts: np.ndarray, horizon: int, path: s
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+def plot_comparison(summary: list[dict], path: str | Path, *, metric: str = "rmse", title: str = "") -> Path:
+    """Bar chart of the mean metric over folds, ± one standard deviation, best first."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    names = [r["model"] for r in summary]
+    means = [r[f"{metric}_mean"] for r in summary]
+    stds = [r[f"{metric}_std"] for r in summary]
+    colours = ["tab:blue" if n in ("dense", "rnn", "lstm", "gru") else "tab:grey" for n in names]
+    ax.bar(names, means, yerr=stds, color=colours, capsize=4)
+    ax.set_ylabel(f"{metric.upper()} (mean over folds)")
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

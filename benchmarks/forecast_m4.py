@@ -36,7 +36,9 @@ def main() -> None:
     parser.add_argument("--model", default="lstm")
     parser.add_argument("--input-width", type=int, default=168)
     parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--stride", type=int, default=4, help="keep every k-th training window")
+    parser.add_argument("--progress", action="store_true", help="show the training progress bar")
     args = parser.parse_args()
     if not DATA.is_file():
         sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/m4_hourly beside the checkout")
@@ -55,7 +57,9 @@ def main() -> None:
     train = TrainConfig(max_epochs=2 if args.quick else args.epochs, lr=1e-3, batch_size=256, patience=3, seed=0)
     forecaster = Forecaster(config, train, loss="mae")
     start = time.perf_counter()
-    result = forecaster.fit_arrays([h[:, None] for h in histories], val_steps=HORIZON)
+    result = forecaster.fit_arrays(
+        [h[:, None] for h in histories], val_steps=HORIZON, stride=args.stride, progress=args.progress
+    )
     seconds = time.perf_counter() - start
     t0 = time.perf_counter()
     pred = forecaster.predict_arrays([h[:, None] for h in histories])[:, :, 0]
@@ -69,6 +73,7 @@ def main() -> None:
         print(f"{k:34} {r['smape']:7.3f} {r['mase']:7.3f} {r['owa']:6.3f}")
     print(f"training {seconds:.0f} s ({result.epochs} epochs, best {result.best_epoch}); target OWA <= 0.50")
     payload = {"environment": environment(), "series": len(series), "horizon": HORIZON, "period": PERIOD,
+               "window_stride": args.stride,
                "config": config.to_dict(), "train": train.to_dict(), "results": rows}  # fmt: skip
     path = write("forecast_m4" + ("_quick" if args.quick else ""), payload)
     print(f"wrote {path}")

@@ -94,15 +94,17 @@ class Forecaster:
             ys.append(y)
         return np.concatenate(xs), np.concatenate(ys)
 
-    def fit_arrays(self, series: Sequence[np.ndarray], *, val_steps: int | None = None,
+    def fit_arrays(self, series: Sequence[np.ndarray], *, val_steps: int | None = None, stride: int = 1,
                    progress: bool = False) -> FitResult:  # fmt: skip
         """One global model over all ``series`` (T_i, n_inputs); the last ``val_steps`` of each series
-        (default: 10 %) are the dev part, whose windows may read earlier steps as context."""
+        (default: 10 %) are the dev part, whose windows may read earlier steps as context.
+        ``stride`` keeps every stride-th training window (overlapping windows repeat each other)."""
         lengths = [len(s) for s in series]
         val_steps = val_steps if val_steps is not None else max(self.config.horizon, min(lengths) // 10)
         train_parts = [s[: len(s) - val_steps] for s in series]
         self.scaler = Standardizer.fit(train_parts)
         x, y = self._windows(train_parts)
+        x, y = x[::stride], y[::stride]
         xv, yv = [], []
         for i, s in enumerate(series):
             tail = s[len(s) - val_steps - self.spec.input_width :]

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import environment, write
+from benchkit import environment, write
 from rnnlab.nn import GRU, LSTM, SimpleRNN
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import environment, write
+from benchkit import environment, write
 from rnnlab.forecast import LinearBaseline, last_value, seasonal_naive
 from rnnlab.forecast.forecaster import Forecaster
 from rnnlab.forecast.models import ForecastConfig

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import environment, write
+from benchkit import environment, write
 from rnnlab.data.series import read_m4_wide
 from rnnlab.forecast.forecaster import Forecaster
 from rnnlab.forecast.m4 import naive2, score, seasonal_naive_forecast

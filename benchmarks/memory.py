@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, environment, write
+from benchkit import RESULTS, environment, write
 from rnnlab.diagnostics import gradient_by_lag
 from rnnlab.diagnostics.memory import MemoryModel, MemoryModelConfig, MemoryRunConfig, train_memory
 from rnnlab.diagnostics.memory_tasks import ADDING_BASELINE_MSE, make_batch

@@ -21,7 +21,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import environment, gemm_peak, interleaved, write
+from benchkit import environment, gemm_peak, interleaved, write
 from rnnlab.nn import GRU, LSTM
 
 SHAPES = [  # (batch, time, input, hidden, bidirectional)

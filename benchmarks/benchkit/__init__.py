@@ -1,4 +1,4 @@
-"""Shared by the benchmarks: machine facts, interleaved timing with medians, JSON results."""
+"""Shared by the benchmarks (a package, not a benchmark): machine facts, interleaved timing, JSON results."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def cpu_model() -> str:

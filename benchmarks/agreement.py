@@ -20,15 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchkit import environment, write
 from rnnlab.nn import GRU, LSTM, SimpleRNN
-
-
-def run(layer, x, lengths):
-    x = x.clone().requires_grad_(True)
-    out = layer(x, lengths=lengths)
-    outs = out if isinstance(out, tuple) else (out,)
-    loss = sum((o * torch.linspace(-1, 1, o.numel(), device=o.device).view_as(o)).sum() for o in outs)
-    grads = torch.autograd.grad(loss, [x, *[p for _, p in sorted(layer.named_parameters())]])
-    return [o.detach() for o in outs], grads
+from rnnlab.testing import outputs_and_gradients
 
 
 def main() -> None:
@@ -49,9 +41,9 @@ def main() -> None:
             layer = layer.to(device).eval()
             x = torch.randn(4, 9, 5, device=device)
             lengths = torch.tensor([9, 1, 4, 7]) if varlen else None
-            fused = run(layer, x, lengths)
+            fused = outputs_and_gradients(layer, x, lengths=lengths)
             layer.impl = "equations"
-            eqs = run(layer, x, lengths)
+            eqs = outputs_and_gradients(layer, x, lengths=lengths)
             d_out = max(d_out, *[(a - b).abs().max().item() for a, b in zip(fused[0], eqs[0], strict=True)])
             d_grad = max(d_grad, *[(a - b).abs().max().item() for a, b in zip(fused[1], eqs[1], strict=True)])
             g_max = max(g_max, *[a.abs().max().item() for a in fused[1]])

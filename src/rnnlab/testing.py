@@ -68,3 +68,16 @@ def check_model(
     with torch.no_grad():
         final = float(loss_fn(model(*inputs)))
     assert final < first, f"training did not lower the loss: {first:.6g} -> {final:.6g}"
+
+
+def outputs_and_gradients(
+    layer: nn.Module, x: Tensor, *, lengths: Tensor | None = None, initial_state: Any = None
+) -> tuple[list[Tensor], tuple[Tensor, ...]]:
+    """A layer's outputs (all of them with return_state) and the gradients w.r.t. x and every parameter
+    (sorted by name) of a fixed weighted sum of the outputs: what the two paths must agree on."""
+    x = x.detach().clone().requires_grad_(True)
+    out = layer(x, lengths=lengths, initial_state=initial_state)
+    outs = out if isinstance(out, tuple) else (out,)
+    loss = sum((o * torch.linspace(-1, 1, o.numel(), device=o.device).view_as(o)).sum() for o in outs)
+    grads = torch.autograd.grad(loss, [x, *[p for _, p in sorted(layer.named_parameters())]])
+    return [o.detach() for o in outs], grads

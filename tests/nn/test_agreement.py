@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnnlab.nn import GRU, LSTM, SimpleRNN
+from rnnlab.testing import outputs_and_gradients
 
 CELLS = {
     "rnn_tanh": lambda **kw: SimpleRNN(activation="tanh", **kw),
@@ -17,13 +18,7 @@ CELLS = {
 def run(layer, impl, x, lengths, state0, strategy="auto"):
     layer.impl = impl
     layer.lengths_strategy = strategy
-    x = x.clone().requires_grad_(True)
-    out = layer(x, lengths=lengths, initial_state=state0)
-    outs = out if isinstance(out, tuple) else (out,)
-    loss = sum((o * torch.linspace(-1, 1, o.numel()).view_as(o)).sum() for o in outs)
-    params = [p for _, p in sorted(layer.named_parameters())]
-    grads = torch.autograd.grad(loss, [x, *params])
-    return [o.detach() for o in outs], grads
+    return outputs_and_gradients(layer, x, lengths=lengths, initial_state=state0)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

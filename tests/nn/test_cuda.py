@@ -13,6 +13,7 @@ from torch.utils.data import TensorDataset
 
 import rnnlab
 from rnnlab.nn import GRU, LSTM, SimpleRNN
+from rnnlab.testing import outputs_and_gradients
 from rnnlab.training import Objective, TrainConfig, fit
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -26,15 +27,6 @@ def _no_tf32():
     torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-def outputs_and_grads(layer, x, lengths):
-    x = x.clone().requires_grad_(True)
-    out = layer(x, lengths=lengths)
-    outs = out if isinstance(out, tuple) else (out,)
-    loss = sum((o * torch.linspace(-1, 1, o.numel(), device=o.device).view_as(o)).sum() for o in outs)
-    grads = torch.autograd.grad(loss, [x, *[p for _, p in sorted(layer.named_parameters())]])
-    return [o.detach() for o in outs], grads
-
-
 CASES = list(itertools.product([LSTM, GRU, SimpleRNN], [1, 2], [False, True], [False, True], [False, True]))
 
 
@@ -45,9 +37,9 @@ def test_cudnn_agrees_with_equations(cls, num_layers, bidirectional, return_sequ
     x = torch.randn(4, 9, 5, device="cuda")
     lengths = torch.tensor([9, 1, 4, 7]) if with_lengths else None
     assert layer.path == "fused"
-    fused = outputs_and_grads(layer, x, lengths)
+    fused = outputs_and_gradients(layer, x, lengths=lengths)
     layer.impl = "equations"
-    eqs = outputs_and_grads(layer, x, lengths)
+    eqs = outputs_and_gradients(layer, x, lengths=lengths)
     # cuDNN's fp32 kernels sum in another order than cuBLAS, and not deterministically: on an
     # H200 (cuDNN 9.19) the largest differences were 1.2e-5 for outputs/states and, for gradients,
     # up to 1.3e-5 times the largest gradient of the call (|g| up to 14; benchmarks/agreement.py).

@@ -19,7 +19,7 @@ import contextlib
 import torch
 from torch import Tensor, nn
 
-from rnnlab.diagnostics.gradients import equation_path
+from rnnlab.diagnostics.gradients import equation_path, step_key
 from rnnlab.nn.cells import Cell, State
 
 SIGMOID_GATES = {"i", "f", "o", "r", "z"}  # the rest (g, n) are tanh candidates in [-1, 1]
@@ -33,10 +33,9 @@ def gate_statistics(model: nn.Module, x: Tensor, *, threshold: float = 0.9) -> d
     gates: dict[str, dict[str, list[Tensor]]] = {}
     with torch.no_grad(), equation_path(model) as layers, contextlib.ExitStack() as stack:
         for name, layer in layers.items():
-            many = layer.config.num_layers > 1 or layer.config.bidirectional
 
-            def wrap(cell: Cell, index: int, direction: int, name=name, many=many):
-                key = f"{name}/layer{index}/{'backward' if direction else 'forward'}" if many else name
+            def wrap(cell: Cell, index: int, direction: int, name=name, layer=layer):
+                key = step_key(name, layer, index, direction)
                 gates[key] = {}
 
                 def step(xw_t: Tensor, state: State):

@@ -135,11 +135,16 @@ def gradient_by_lag(
     return out
 
 
-def _state_recorder(name: str, layer: Recurrent, records: dict[str, list[Tensor]]):
-    many = layer.config.num_layers > 1 or layer.config.bidirectional
+def step_key(name: str, layer: Recurrent, index: int, direction: int) -> str:
+    """How the diagnostics name one layer/direction: ``name``, or ``name/layer1/backward`` when there are several."""
+    if layer.config.num_layers == 1 and not layer.config.bidirectional:
+        return name
+    return f"{name}/layer{index}/{'backward' if direction else 'forward'}"
 
+
+def _state_recorder(name: str, layer: Recurrent, records: dict[str, list[Tensor]]):
     def wrap(cell: Cell, index: int, direction: int):
-        key = f"{name}/layer{index}/{'backward' if direction else 'forward'}" if many else name
+        key = step_key(name, layer, index, direction)
         records[key] = []
 
         def step(xw_t: Tensor, state: State) -> tuple[Tensor, State]:
@@ -175,26 +180,26 @@ def jacobian_spectrum(layer: Recurrent, x: Tensor, *, index: int = 0, direction:
     to a stacked layer is what the layers below produce. For an LSTM the state is [h; c], so
     the Jacobian is 2H × 2H and includes the cell state's near-identity path.
     """
-    inputs: dict[int, Tensor] = {}
-    states: dict[int, list[State]] = {}
+    inputs: list[Tensor] = []  # xw_t of every step of the chosen layer/direction
+    states: list[State] = []  # the state each of those steps starts from
+    cells: list[Cell] = []
 
     def wrap(cell: Cell, layer_index: int, dir_: int):
         if (layer_index, dir_) != (index, direction):
             return cell
+        cells.append(cell)
 
         def step(xw_t: Tensor, state: State) -> tuple[Tensor, State]:
-            states.setdefault(0, []).append(tuple(s.detach() for s in state))
-            inputs.setdefault(0, [])
-            inputs[0].append(xw_t.detach())  # type: ignore[union-attr]
+            states.append(tuple(s.detach() for s in state))
+            inputs.append(xw_t.detach())
             return cell(xw_t, state)
 
-        wrap.cell = cell  # type: ignore[attr-defined]
         return step
 
     with torch.no_grad(), equation_path(layer), layer.wrap_cells(wrap):
         layer(x)
-    cell: Cell = wrap.cell  # type: ignore[attr-defined]
-    sizes = [s.shape[-1] for s in states[0][0]]
+    cell = cells[0]
+    sizes = [s.shape[-1] for s in states[0]]
 
     def state_map(flat: Tensor, xw_t: Tensor) -> Tensor:  # one sample: (S,) -> (S,)
         state = tuple(part[None] for part in flat.split(sizes))
@@ -203,7 +208,7 @@ def jacobian_spectrum(layer: Recurrent, x: Tensor, *, index: int = 0, direction:
 
     jac = torch.func.vmap(torch.func.jacrev(state_map), in_dims=(0, 0))
     step_jacobians = []
-    for state, xw_t in zip(states[0], inputs[0], strict=True):
+    for state, xw_t in zip(states, inputs, strict=True):
         flat = torch.cat(list(state), dim=-1)  # (B, S)
         step_jacobians.append(jac(flat, xw_t))  # (B, S, S)
     J = torch.stack(step_jacobians, 1)  # (B, T, S, S)

@@ -25,6 +25,7 @@ from rnnlab import io
 from rnnlab.data.scaling import Standardizer
 from rnnlab.data.splits import WindowSplit
 from rnnlab.data.windows import WindowSpec, make_windows
+from rnnlab.errors import ModelFileError
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
 from rnnlab.metrics import mae, mse, rmse
 from rnnlab.training import FitResult, Objective, TrainConfig, fit
@@ -105,14 +106,9 @@ class Forecaster:
         self.scaler = Standardizer.fit(train_parts)
         x, y = self._windows(train_parts)
         x, y = x[::stride], y[::stride]
-        xv, yv = [], []
-        for i, s in enumerate(series):
-            tail = s[len(s) - val_steps - self.spec.input_width :]
-            a, b = make_windows(self.scaler.transform(i, tail), self.spec, inputs=range(self.config.n_inputs),
-                                labels=self.config.targets)  # fmt: skip
-            xv.append(a)
-            yv.append(b)
-        return self.fit_windows(x, y, np.concatenate(xv), np.concatenate(yv), progress=progress)
+        # dev windows: every label in the last val_steps, the inputs reaching back into the training part
+        xv, yv = self._windows([s[len(s) - val_steps - self.spec.input_width :] for s in series])
+        return self.fit_windows(x, y, xv, yv, progress=progress)
 
     def predict_arrays(self, series: Sequence[np.ndarray]) -> np.ndarray:
         """The ``horizon`` steps after the end of each series, in the original units: (S, H, K)."""
@@ -155,8 +151,6 @@ class Forecaster:
         net = io.load(directory)
         settings_path = Path(directory) / SETTINGS_FILE
         if not settings_path.is_file():
-            from rnnlab.errors import ModelFileError
-
             raise ModelFileError(f"{settings_path} is missing; is {directory} a saved Forecaster?")
         settings = json.loads(settings_path.read_text(encoding="utf-8"))
         f = cls(net.config, TrainConfig.from_dict(settings["train"]), loss=settings["loss"])

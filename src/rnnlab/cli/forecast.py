@@ -84,7 +84,7 @@ def fit(
                             strategy=strategy, revin=revin)  # fmt: skip
     forecaster = Forecaster(config, TrainConfig(max_epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
                                                 seed=seed), loss=loss)  # fmt: skip
-    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:
+    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
     result = forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json)
     forecaster.save(out, overwrite=overwrite, extra={**settings, "freq": series.freq, "columns": series.columns})

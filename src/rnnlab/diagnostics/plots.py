@@ -30,13 +30,7 @@ def plot_gradient_by_lag(curves: Mapping[tuple[str, str], LagProfile], path: str
     ax.set_yscale("log")
     ax.set_xlabel("lag n = T − 1 − k (steps back from the last output)")
     ax.set_ylabel("‖∂ output_T / ∂ state_k‖ (mean over the batch)")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, ax, path, title)
 
 
 def plot_memory(rows: Sequence[Mapping], path: str | Path, *, metric: str, baseline: float, title: str) -> Path:
@@ -53,6 +47,10 @@ def plot_memory(rows: Sequence[Mapping], path: str | Path, *, metric: str, basel
     ax.set_xticks(lengths, [str(t) for t in lengths])
     ax.set_xlabel("lag T (sequence length)")
     ax.set_ylabel(metric.replace("_", " "))
+    return _save(fig, ax, path, title)
+
+
+def _save(fig: plt.Figure, ax: plt.Axes, path: str | Path, title: str) -> Path:
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()

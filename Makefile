@@ -24,6 +24,8 @@ demo: install
 	$(VENV)/bin/rnnlab gradients --cells rnn,lstm,gru --length 50 --trained-on adding --steps 300 --out runs/demo/gradients --overwrite
 	$(VENV)/bin/rnnlab memory --task adding --cells rnn,lstm,gru --lengths 25,50 --steps 300 --out runs/demo/memory --overwrite
 	$(VENV)/bin/rnnlab forecast compare --out runs/demo/forecast --epochs 60 --overwrite
+	$(VENV)/bin/rnnlab classify demo --out runs/demo/classify --overwrite
+	$(VENV)/bin/rnnlab classify predict --model runs/demo/classify/bilstm-pool "Le film est vraiment superbe." "The ending was dull."
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
@@ -36,6 +38,8 @@ bench: install
 	$(PY) benchmarks/recurrent.py
 	$(PY) benchmarks/memory.py
 	$(PY) benchmarks/forecast_ett.py
+	$(PY) benchmarks/classify_imdb.py
+	$(PY) benchmarks/classify_sst2.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from rnnlab.cli import forecast, lab, layers
+from rnnlab.cli import classify, forecast, lab, layers
 from rnnlab.errors import RnnlabError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.command("info")(layers.info)
 app.command("gradients")(lab.gradients)
 app.command("memory")(lab.memory)
 app.add_typer(forecast.app, name="forecast")
+app.add_typer(classify.app, name="classify")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,136 @@
+"""IMDB sentiment: the course's two recurrent solutions beside a TF-IDF + logistic-regression baseline.
+
+    python benchmarks/classify_imdb.py [--quick] [--only linear,lstm-last,bilstm-pool]
+
+Trains on the 25,000 training reviews with a stratified 10 % held out as dev (seed 0); the
+test reviews are held out of this project, so dev accuracy is what is reported. Also times
+inference (reviews/s in batches, single-review latency). Writes results/classify_imdb.json
+(results/classify_imdb_quick.json with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchkit import environment, write
+from rnnlab.classify.classifier import TextClassifier, TextConfig
+from rnnlab.classify.models import ClassifierConfig
+from rnnlab.data.text import TextDataset, read_labelled
+from rnnlab.training import TrainConfig
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb" / "aclImdb_train.tar.gz"
+
+# the two solutions as benchmarked; every field is an rnnlab option (CLI flags of `rnnlab classify fit`)
+VARIANTS = {
+    "lstm-last": dict(
+        model=dict(arch="lstm-last", cell="lstm", hidden_size=256, num_layers=1, dropout=0.3, embedding_dropout=0.3),
+        text=dict(max_len=400, truncation="tail", min_freq=2, max_vocab=50_000),
+        train=dict(lr=2e-3, batch_size=64, max_epochs=12, patience=3),
+    ),
+    "bilstm-pool": dict(
+        model=dict(
+            arch="bilstm-pool",
+            cell="lstm",
+            hidden_size=128,
+            num_layers=1,
+            pooling="max",
+            dropout=0.4,
+            embedding_dropout=0.3,
+        ),
+        text=dict(max_len=800, truncation="both", min_freq=2, max_vocab=50_000),
+        train=dict(lr=2e-3, batch_size=32, max_epochs=12, patience=3),
+    ),
+}
+
+
+def linear_baseline(train: TextDataset, dev: TextDataset) -> dict:
+    """TF-IDF over word uni+bigrams + logistic regression (scikit-learn), as quoted in the issue."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    start = time.perf_counter()
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True)
+    features = vectorizer.fit_transform(train.texts)
+    model = LogisticRegression(C=8.0, max_iter=1000).fit(features, train.labels)
+    seconds = time.perf_counter() - start
+    accuracy = float((model.predict(vectorizer.transform(dev.texts)) == dev.labels).mean())
+    return {"dev_accuracy": accuracy, "train_seconds": seconds}
+
+
+def latency(clf: TextClassifier, texts: list[str]) -> dict:
+    """Reviews/s in batches of 256 and the median single-review latency (ms)."""
+    start = time.perf_counter()
+    clf.predict(texts)
+    batch_rate = len(texts) / (time.perf_counter() - start)
+    singles = []
+    for text in texts[:100]:
+        t0 = time.perf_counter()
+        clf.predict([text])
+        singles.append(time.perf_counter() - t0)
+    return {"reviews_per_s_batch": batch_rate, "single_review_ms": 1000 * statistics.median(singles)}
+
+
+def run_variant(spec: dict, train: TextDataset, dev: TextDataset, quick: bool, max_time: float | None) -> dict:
+    """Fit one variant (model / text / train settings), evaluate it on dev and time its inference."""
+    train_kw = dict(spec["train"], max_epochs=1 if quick else spec["train"]["max_epochs"], max_time=max_time)
+    clf = TextClassifier(ClassifierConfig(**spec["model"]), TrainConfig(**train_kw), text=TextConfig(**spec["text"]))
+    info = clf.fit(train, dev, embeddings="glove-6b-50d", progress=not quick and sys.stdout.isatty())
+    report = clf.evaluate(dev)
+    row = {
+        "dev_accuracy": report["accuracy"], "dev_macro_f1": report["macro_f1"],
+        "best_dev_accuracy_during_training": info["best_dev_accuracy"], "train_seconds": info["seconds"],
+        "epochs": info["epochs"], "best_epoch": info["best_epoch"], "tokens_per_s": info["tokens_per_s"],
+        "coverage": info["coverage"], "vocab_size": info["vocab_size"], "settings": spec,
+        "history": [{k: round(v, 4) for k, v in h.items()} for h in info["history"]],
+    }  # fmt: skip
+    for h in info["history"]:
+        print(f"  epoch {h.get('epoch')}: " + ", ".join(f"{k} {v:.4f}" for k, v in h.items() if k != "epoch"))
+    row.update(latency(clf, dev.texts[:1000]))
+    return row
+
+
+def print_table(results: dict, unit: str) -> None:
+    print(f"\n| model | dev accuracy | train s | epochs | tokens/s | {unit}s/s (batch) | 1 {unit} ms |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['dev_accuracy']:.4f} | {r['train_seconds']:.0f} | {r.get('epochs', '')} | "
+              f"{r.get('tokens_per_s', 0):.0f} | {r.get('reviews_per_s_batch', 0):.0f} | "
+              f"{r.get('single_review_ms', 0):.1f} |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 reviews, one epoch")
+    parser.add_argument("--only", default="linear,lstm-last,bilstm-pool")
+    parser.add_argument("--max-time", type=float, default=1800.0, help="training seconds per model at most")
+    args = parser.parse_args()
+    if not DATA.is_file():
+        sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/imdb beside the checkout")
+    torch.set_num_threads(torch.get_num_threads())
+    data = read_labelled(DATA)
+    if args.quick:
+        data = data.subset(list(range(0, len(data), len(data) // 2000))[:2000])
+    train, dev = data.split(0.1, seed=0)
+    results: dict[str, dict] = {}
+    for name in args.only.split(","):
+        if name == "linear":
+            results[name] = linear_baseline(train, dev)
+        else:
+            results[name] = run_variant(VARIANTS[name], train, dev, args.quick, args.max_time)
+        r = results[name]
+        print(f"{name:12s} dev acc {r['dev_accuracy']:.4f}  train {r['train_seconds']:.0f} s", flush=True)
+    print_table(results, "review")
+    payload = {"environment": environment(), "train_reviews": len(train), "dev_reviews": len(dev), "results": results}
+    path = write("classify_imdb_quick" if args.quick else "classify_imdb", payload)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""``TextClassifier``: fit / predict / evaluate / save / load a text classifier from raw labelled texts.
+
+>>> from rnnlab.data.text import TextDataset
+>>> from rnnlab.training import TrainConfig
+>>> data = TextDataset(["good film", "great fun", "bad film", "awful plot"] * 8, ["pos", "pos", "neg", "neg"] * 8)
+>>> clf = TextClassifier(ClassifierConfig(arch="lstm-last", hidden_size=8, embedding_dim=8),
+...                      TrainConfig(max_epochs=30, lr=0.05, batch_size=8, patience=None))
+>>> _ = clf.fit(data, embeddings="none")
+>>> clf.predict(["great film", "awful film"])
+['pos', 'neg']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from rnnlab import io
+from rnnlab.classify.models import ClassifierConfig, TextClassifierNet
+from rnnlab.config import Config
+from rnnlab.data.batching import BucketBatchSampler, TokenBatch, TokenDataset
+from rnnlab.data.text import TRUNCATIONS, TextDataset, Tokenizer, truncate
+from rnnlab.data.vectors import embedding_matrix, resolve_vectors
+from rnnlab.data.vocab import Vocabulary
+from rnnlab.errors import ConfigError, DataError, ModelFileError
+from rnnlab.metrics.classification import classification_report
+from rnnlab.training import Objective, TrainConfig, fit
+
+
+@dataclasses.dataclass(frozen=True)
+class TextConfig(Config):
+    """How texts become ids: tokenizer, vocabulary limits and truncation (head, tail or both halves)."""
+
+    kind = "text"
+    lowercase: bool = True
+    min_freq: int = 2
+    max_vocab: int | None = 50_000
+    max_len: int | None = 400
+    truncation: str = "both"
+
+    def __post_init__(self) -> None:
+        if self.truncation not in TRUNCATIONS:
+            raise ConfigError(f"truncation must be one of {list(TRUNCATIONS)}, received {self.truncation!r}")
+        if self.max_len is not None and self.max_len < 1:
+            raise ConfigError(f"max_len must be >= 1 or None, received {self.max_len}")
+
+
+class TextClassifier:
+    """A :class:`TextClassifierNet` with its tokenizer, vocabulary and label names."""
+
+    def __init__(
+        self,
+        config: ClassifierConfig | None = None,
+        train_config: TrainConfig | None = None,
+        *,
+        text: TextConfig | None = None,
+    ) -> None:
+        self.config = config or ClassifierConfig()
+        self.train_config = train_config or TrainConfig(lr=2e-3, batch_size=64, max_epochs=10, patience=3)
+        self.text = text or TextConfig()
+        self.tokenizer = Tokenizer(lowercase=self.text.lowercase)
+        self.net: TextClassifierNet | None = None
+        self.vocab: Vocabulary | None = None
+        self.labels: list[str] = []
+        self.info: dict[str, Any] = {}
+
+    # -- data --------------------------------------------------------------------------------
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text, truncated as configured."""
+        assert self.vocab is not None, "fit or load the classifier first"
+        t = self.text
+        return [truncate(self.vocab.encode(self.tokenizer.tokenize(s)), t.max_len, t.truncation) for s in texts]
+
+    def _label_ids(self, data: TextDataset) -> list[int]:
+        if data.labels is None:
+            raise DataError("the data has no labels", path=data.source, hint="pass --label-col")
+        index = {label: i for i, label in enumerate(self.labels)}
+        unknown = sorted(set(data.labels) - set(index))
+        if unknown:
+            raise DataError(
+                f"labels {unknown[:5]} were not seen in training; the model knows {self.labels}",
+                path=data.source,
+                hint="evaluate on data with the training label set",
+            )
+        return [index[y] for y in data.labels]
+
+    def _loader(self, data: TokenDataset, *, train: bool, batch_size: int | None = None) -> DataLoader:
+        size = batch_size or self.train_config.batch_size
+        sampler = BucketBatchSampler(data.lengths(), size, shuffle=train, seed=self.train_config.seed)
+        return DataLoader(data, batch_sampler=sampler, collate_fn=data.collate)
+
+    # -- training ----------------------------------------------------------------------------
+    def fit(
+        self,
+        train: TextDataset,
+        dev: TextDataset | None = None,
+        *,
+        embeddings: str | Path = "glove-6b-50d",
+        class_weights: bool = False,
+        out_dir: str | Path | None = None,
+        progress: bool = False,
+    ) -> dict[str, Any]:
+        """Build the vocabulary on ``train``, initialise embeddings, train, keep the best dev accuracy.
+
+        ``embeddings``: ``'glove-6b-50d'`` (bundled English GloVe), a GloVe/word2vec/fastText
+        text file, or ``'none'`` (random init). ``config.freeze_embeddings`` keeps them fixed.
+        Returns what happened: epochs, best dev accuracy, seconds, tokens/s, coverage.
+        """
+        if train.labels is None:
+            raise DataError("the training data has no labels", path=train.source, hint="pass --label-col")
+        self.labels = sorted(set(train.labels))
+        if len(self.labels) < 2:
+            raise DataError(f"training needs two classes or more, found {self.labels}", path=train.source)
+        tokens = [self.tokenizer.tokenize(s) for s in train.texts]
+        self.vocab = Vocabulary.build(tokens, min_freq=self.text.min_freq, max_size=self.text.max_vocab)
+        vectors = resolve_vectors(embeddings, set(self.vocab.tokens))
+        dim = self.config.embedding_dim if vectors is None else vectors.dim
+        self.config = dataclasses.replace(
+            self.config, vocab_size=len(self.vocab), n_classes=len(self.labels), embedding_dim=dim
+        )
+        torch.manual_seed(self.train_config.seed)
+        self.net = TextClassifierNet(self.config)
+        coverage = None
+        if vectors is not None:
+            matrix, coverage = embedding_matrix(self.vocab, vectors, seed=self.train_config.seed)
+            self.net.set_embeddings(torch.from_numpy(matrix))
+        ids = [truncate(self.vocab.encode(t), self.text.max_len, self.text.truncation) for t in tokens]
+        train_ids = TokenDataset(ids, self._label_ids(train))
+        dev_ids = None if dev is None else TokenDataset(self.encode(dev.texts), self._label_ids(dev))
+        weights = self._class_weights(train_ids.labels) if class_weights else None  # type: ignore[arg-type]
+        result = fit(
+            self.net,
+            self._loader(train_ids, train=True),
+            None if dev_ids is None else self._loader(dev_ids, train=False),
+            objective=_objective(weights),
+            config=self.train_config,
+            out_dir=out_dir,
+            progress=progress,
+        )
+        n_tokens = sum(train_ids.lengths())
+        self.info = {
+            "embeddings": str(embeddings),
+            "coverage": coverage,
+            "vocab_size": len(self.vocab),
+            "train_texts": len(train),
+            "train_tokens": n_tokens,
+            "epochs": result.epochs,
+            "best_epoch": result.best_epoch,
+            "best_dev_accuracy": result.best_score if dev is not None else None,
+            "seconds": result.seconds,
+            "tokens_per_s": n_tokens * max(1, result.epochs) / max(result.seconds, 1e-9),
+            "stopped_early": result.stopped_early,
+            "history": result.history,
+        }
+        self._attach_assets()
+        return self.info
+
+    def _class_weights(self, labels: Sequence[int]) -> torch.Tensor:
+        """Inverse class frequency, normalised to mean 1 (scikit-learn's ``class_weight='balanced'``)."""
+        counts = np.bincount(np.asarray(labels), minlength=len(self.labels)).astype(np.float64)
+        return torch.tensor(len(labels) / (len(self.labels) * np.maximum(counts, 1)), dtype=torch.float32)
+
+    def _attach_assets(self) -> None:
+        assert self.net is not None and self.vocab is not None
+        training = {k: v for k, v in self.info.items() if k != "history"}
+        self.net.load_assets(
+            {
+                "vocab": self.vocab.to_json(),
+                "labels": list(self.labels),
+                "text": self.text.to_dict(),
+                "training": training,
+            }
+        )
+
+    # -- inference ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256) -> np.ndarray:
+        """(N, K) class probabilities, columns in the order of :attr:`labels`."""
+        if self.net is None:
+            raise RuntimeError("fit or load the classifier before predicting")
+        self.net.eval()
+        data = TokenDataset(self.encode(texts))
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        for batch in self._loader(data, train=False, batch_size=batch_size):
+            probs = torch.softmax(self.net(batch.tokens, batch.lengths), dim=-1)
+            out[batch.index.numpy()] = probs.numpy()
+        return out
+
+    def predict(self, texts: Sequence[str], *, batch_size: int = 256) -> list[str]:
+        """The most probable label of each text."""
+        return [self.labels[i] for i in self.predict_proba(texts, batch_size=batch_size).argmax(1)]
+
+    def evaluate(self, data: TextDataset, *, batch_size: int = 256) -> dict[str, Any]:
+        """Accuracy, macro-F1, per-class precision/recall/F1, confusion matrix, texts per second."""
+        self._label_ids(data)  # clear error on unknown labels before the work
+        start = time.perf_counter()
+        predicted = self.predict(data.texts, batch_size=batch_size)
+        seconds = time.perf_counter() - start
+        report = classification_report(data.labels or [], predicted, self.labels)
+        report["texts_per_s"] = len(data) / max(seconds, 1e-9)
+        return report
+
+    # -- files -------------------------------------------------------------------------------
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """config.json + model.safetensors + vocab.json, labels.json, text.json, training.json."""
+        if self.net is None:
+            raise RuntimeError("fit the classifier before saving it")
+        self._attach_assets()
+        return io.save(self.net, directory, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TextClassifier:
+        net = io.load(directory)
+        if not isinstance(net, TextClassifierNet):
+            raise ModelFileError(f"{directory} holds a {type(net).__name__}, not a text classifier")
+        missing = {"vocab", "labels", "text"} - set(net.assets)
+        if missing:
+            raise ModelFileError(f"{directory} lacks {sorted(missing)}.json; was it saved by TextClassifier.save?")
+        clf = cls(net.config, text=TextConfig.from_dict(net.assets["text"]))
+        clf.net, clf.vocab = net, Vocabulary.from_json(net.assets["vocab"])
+        clf.labels = [str(y) for y in net.assets["labels"]]
+        clf.info = dict(net.assets.get("training", {}))
+        return clf
+
+
+def _objective(weights: torch.Tensor | None) -> Objective:
+    def loss(model: TextClassifierNet, batch: TokenBatch) -> torch.Tensor:
+        logits = model(batch.tokens, batch.lengths)
+        w = None if weights is None else weights.to(logits.device)
+        return F.cross_entropy(logits, batch.labels, weight=w)
+
+    def metrics(model: TextClassifierNet, batch: TokenBatch) -> dict[str, torch.Tensor]:
+        logits = model(batch.tokens, batch.lengths)
+        return {"accuracy": (logits.argmax(-1) == batch.labels).float().mean()}
+
+    return Objective(loss=loss, metrics=metrics, monitor="val_accuracy", mode="max")

@@ -1,0 +1,150 @@
+"""Text classifiers, the course's two solutions for sentiment analysis.
+
+- ``lstm-last`` (solution 1): Embedding → LSTM/GRU (return_sequences=False: the state at each
+  text's last real token) → Dense.
+- ``bilstm-pool`` (solution 2): Embedding → stacked BiLSTM/BiGRU (return_sequences=True) →
+  max / mean / attention pooling over the real tokens → Dense.
+Dropout on the embeddings (whole word vectors, as in Gal & Ghahramani's word dropout) and between layers.
+
+>>> import torch
+>>> net = TextClassifierNet(ClassifierConfig(vocab_size=20, n_classes=3, embedding_dim=8, hidden_size=6))
+>>> net(torch.tensor([[2, 3, 4], [5, 6, 0]]), torch.tensor([3, 2])).shape
+torch.Size([2, 3])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from rnnlab.config import Config
+from rnnlab.errors import ConfigError
+from rnnlab.io import register_model
+from rnnlab.nn import GRU, LSTM, Dense
+from rnnlab.nn.masking import valid_mask
+
+ARCHS: tuple[str, ...] = ("lstm-last", "bilstm-pool")
+CELLS: tuple[str, ...] = ("lstm", "gru")
+POOLINGS: tuple[str, ...] = ("max", "mean", "attention", "max-mean")
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig(Config):
+    """Architecture of a text classifier (vocabulary and label names are stored beside it as assets)."""
+
+    kind = "TextClassifierNet"
+    vocab_size: int = 2
+    n_classes: int = 2
+    arch: str = "bilstm-pool"
+    cell: str = "lstm"
+    embedding_dim: int = 50
+    hidden_size: int = 128
+    num_layers: int = 1
+    pooling: str = "max"
+    dropout: float = 0.3
+    embedding_dropout: float = 0.3
+    freeze_embeddings: bool = False
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("arch", ARCHS), ("cell", CELLS), ("pooling", POOLINGS)):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {list(allowed)}, received {getattr(self, name)!r}")
+        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
+        if self.n_classes < 2:
+            raise ConfigError(f"a classifier needs at least 2 classes, received {self.n_classes}")
+        for name in ("dropout", "embedding_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be in [0, 1), received {getattr(self, name)!r}")
+
+
+class WordDropout(nn.Module):
+    """Drops whole word vectors (the same token position in every feature) with probability ``p``."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, D)
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.empty(x.shape[0], x.shape[1], 1, device=x.device).bernoulli_(1 - self.p)
+        return x * keep / (1 - self.p)
+
+
+@register_model
+class TextClassifierNet(nn.Module):
+    """(B, T) token ids + (B,) lengths -> (B, K) class logits."""
+
+    config_class = ClassifierConfig
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim, padding_idx=0)
+        self.embedding.weight.requires_grad_(not c.freeze_embeddings)
+        self.embedding_dropout = WordDropout(c.embedding_dropout)
+        layer = LSTM if c.cell == "lstm" else GRU
+        pool = c.arch == "bilstm-pool"
+        self.rnn = layer(
+            c.embedding_dim,
+            c.hidden_size,
+            num_layers=c.num_layers,
+            bidirectional=pool,
+            return_sequences=pool,
+            dropout=c.dropout if c.num_layers > 1 else 0.0,
+        )
+        width = c.hidden_size * (2 if pool else 1)
+        self.attention = nn.Linear(width, 1) if pool and c.pooling == "attention" else None
+        if pool and c.pooling == "max-mean":
+            width *= 2
+        self.dropout = nn.Dropout(c.dropout)
+        self.head = Dense(width, c.n_classes)
+        self.assets: dict[str, Any] = {}
+
+    @classmethod
+    def from_config(cls, config: ClassifierConfig) -> TextClassifierNet:
+        return cls(config)
+
+    def get_assets(self) -> dict[str, Any]:
+        return dict(self.assets)
+
+    def load_assets(self, assets: dict[str, Any]) -> None:
+        self.assets = dict(assets)
+
+    def set_embeddings(self, matrix: Tensor) -> None:
+        """Initialise the embedding table from pretrained vectors, (vocab_size, embedding_dim)."""
+        if tuple(matrix.shape) != tuple(self.embedding.weight.shape):
+            raise ConfigError(
+                f"embeddings of shape {tuple(matrix.shape)} do not fit the table {tuple(self.embedding.weight.shape)}"
+            )
+        with torch.no_grad():
+            self.embedding.weight.copy_(matrix)
+
+    def forward(self, tokens: Tensor, lengths: Tensor | None = None) -> Tensor:
+        x = self.embedding_dropout(self.embedding(tokens))  # (B, T) -> (B, T, D)
+        y = self.rnn(x, lengths=lengths)  # (B, H) last step, or (B, T, 2H) every step
+        if self.config.arch == "bilstm-pool":
+            y = self._pool(y, lengths)  # (B, T, 2H) -> (B, 2H)
+        return self.head(self.dropout(y))  # (B, K)
+
+    def _pool(self, y: Tensor, lengths: Tensor | None) -> Tensor:
+        B, T = y.shape[:2]
+        if lengths is None:
+            mask = torch.ones(B, T, 1, dtype=torch.bool, device=y.device)
+        else:
+            mask = valid_mask(lengths.to(y.device), T)[:, :, None]  # (B, T, 1)
+        pooling = self.config.pooling
+        if pooling == "attention":
+            assert self.attention is not None
+            scores = self.attention(torch.tanh(y)).masked_fill(~mask, float("-inf"))  # (B, T, 1)
+            return (torch.softmax(scores, dim=1) * y).sum(1)
+        mean = (y * mask).sum(1) / mask.sum(1).clamp(min=1)
+        if pooling == "mean":
+            return mean
+        top = y.masked_fill(~mask, float("-inf")).amax(1)
+        return top if pooling == "max" else torch.cat([top, mean], dim=-1)

@@ -1,0 +1,246 @@
+"""``rnnlab classify fit | evaluate | predict | demo``: text classification from labelled files in one command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnnlab.cli.common import markdown_table, output_dir, write_csv
+from rnnlab.data.text import TRUNCATIONS, TextDataset, read_labelled
+
+app = typer.Typer(help="Classify texts (sentiment analysis and any labelled text).", no_args_is_help=True)
+
+EXAMPLES = """
+Examples:
+
+  rnnlab classify fit --train aclImdb_train.tar.gz --dev-fraction 0.1 --arch bilstm-pool --out runs/imdb
+
+  rnnlab classify fit --train reviews.csv --dev dev.csv --text-col text --label-col label --arch lstm-last --out runs/r
+
+  rnnlab classify evaluate --model runs/imdb dev.csv --json --plot confusion.png
+
+  rnnlab classify predict --model runs/imdb "A moving, beautiful film." "Two dull hours."
+
+  cat reviews.txt | rnnlab classify predict --model runs/imdb --input - --output predictions.jsonl
+"""
+
+ARCH_NAMES = ("lstm-last", "bilstm-pool")
+
+
+def _emit(metrics: dict, as_json: bool, title: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(metrics, sort_keys=True))
+        return
+    typer.echo(title)
+    for key, value in metrics.items():
+        if isinstance(value, dict | list):
+            continue
+        typer.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+
+
+@app.command(epilog=EXAMPLES)
+def fit(
+    train: str = typer.Option(..., help="Training data: CSV/TSV, JSONL, an aclImdb folder or .tar.gz."),
+    dev: str | None = typer.Option(None, help="Dev data (same format); default: --dev-fraction of --train."),
+    dev_fraction: float = typer.Option(0.1, help="Share of --train held out as dev when --dev is not given."),
+    text_col: str | None = typer.Option(None, help="Text column (default: text, sentence, review, ...)."),
+    label_col: str | None = typer.Option(None, help="Label column (default: label, sentiment, class, ...)."),
+    arch: str = typer.Option("bilstm-pool", help="lstm-last (solution 1) or bilstm-pool (solution 2)."),
+    cell: str = typer.Option("lstm", help="lstm or gru."),
+    embeddings: str = typer.Option("glove-6b-50d", help="glove-6b-50d, a GloVe/word2vec/fastText file, or none."),
+    freeze_embeddings: bool = typer.Option(False, help="Keep the pretrained vectors fixed (default: fine-tune)."),
+    embedding_dim: int = typer.Option(100, help="Embedding size when --embeddings none."),
+    hidden: int = typer.Option(128, help="Hidden units per direction."),
+    layers: int = typer.Option(1, help="Stacked recurrent layers."),
+    pooling: str = typer.Option("max", help="max, mean, attention or max-mean (bilstm-pool)."),
+    dropout: float = typer.Option(0.4, help="Dropout between layers and before the classifier."),
+    embedding_dropout: float = typer.Option(0.3, help="Word dropout on the embeddings."),
+    max_len: int = typer.Option(400, help="Tokens kept per text (0: all)."),
+    truncation: str = typer.Option("both", help=f"Which tokens a long text keeps: {', '.join(TRUNCATIONS)}."),
+    min_freq: int = typer.Option(2, help="Minimum count of a word in --train to enter the vocabulary."),
+    max_vocab: int = typer.Option(50_000, help="Largest vocabulary."),
+    lowercase: bool = typer.Option(True, help="Lowercase texts (GloVe 6B is lowercased)."),
+    class_weights: bool = typer.Option(False, help="Weight the loss by inverse class frequency."),
+    epochs: int = typer.Option(10, help="Epochs at most."),
+    lr: float = typer.Option(2e-3, help="Adam learning rate."),
+    batch_size: int = typer.Option(32, help="Texts per batch (bucketed by length)."),
+    patience: int = typer.Option(3, help="Epochs without dev improvement before stopping."),
+    max_time: float | None = typer.Option(None, help="Training seconds at most."),
+    seed: int = typer.Option(0, help="Seed."),
+    out: str = typer.Option(..., "--out", help="Model directory to write."),
+    overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
+) -> None:
+    """Fit a text classifier on --train and save it to --out."""
+    from rnnlab.classify.classifier import TextClassifier, TextConfig
+    from rnnlab.classify.models import ClassifierConfig
+    from rnnlab.training import TrainConfig
+
+    if arch not in ARCH_NAMES:
+        raise ValueError(f"--arch must be one of {list(ARCH_NAMES)}, received {arch!r}")
+    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
+        raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
+    train_data = read_labelled(train, text_col=text_col, label_col=label_col)
+    if dev is not None:
+        dev_data = read_labelled(dev, text_col=text_col, label_col=label_col, split="test")
+    else:
+        train_data, dev_data = train_data.split(dev_fraction, seed=seed)
+    clf = TextClassifier(
+        ClassifierConfig(
+            arch=arch,
+            cell=cell,
+            embedding_dim=embedding_dim,
+            hidden_size=hidden,
+            num_layers=layers,
+            pooling=pooling,
+            dropout=dropout,
+            embedding_dropout=embedding_dropout,
+            freeze_embeddings=freeze_embeddings,
+        ),
+        TrainConfig(max_epochs=epochs, lr=lr, batch_size=batch_size, patience=patience, max_time=max_time, seed=seed),
+        text=TextConfig(
+            lowercase=lowercase, min_freq=min_freq, max_vocab=max_vocab, max_len=max_len or None, truncation=truncation
+        ),
+    )
+    info = clf.fit(
+        train_data, dev_data, embeddings=embeddings, class_weights=class_weights, progress=progress and not as_json
+    )
+    clf.save(out, overwrite=overwrite)
+    summary = {k: v for k, v in info.items() if k != "history"}
+    summary.update({"train_texts": len(train_data), "dev_texts": len(dev_data), "labels": clf.labels})
+    _emit(summary, as_json, f"saved {out}")
+
+
+@app.command(epilog=EXAMPLES)
+def evaluate(
+    data: str = typer.Argument(..., help="Labelled data: CSV/TSV, JSONL, an aclImdb folder or .tar.gz."),
+    model: str = typer.Option(..., "--model", help="Directory written by `classify fit`."),
+    text_col: str | None = typer.Option(None, help="Text column."),
+    label_col: str | None = typer.Option(None, help="Label column."),
+    split: str = typer.Option("test", help="Which aclImdb split to read from a folder or tarball."),
+    plot: str | None = typer.Option(None, help="PNG of the confusion matrix."),
+    overwrite: bool = typer.Option(False, help="Replace --plot if it exists."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on DATA."""
+    from rnnlab.classify.classifier import TextClassifier
+
+    if plot and Path(plot).exists() and not overwrite:
+        raise FileExistsError(f"{plot} exists; pass --overwrite or choose another path")
+    clf = TextClassifier.load(model)
+    dataset = read_labelled(data, text_col=text_col, label_col=label_col, split=split)
+    report = clf.evaluate(dataset)
+    if plot:
+        from rnnlab.classify.plots import plot_confusion
+
+        plot_confusion(report, plot)
+    if as_json:
+        typer.echo(json.dumps(report, sort_keys=True))
+        return
+    typer.echo(f"{data}: {report['n']} texts, accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}")
+    rows = [{"label": k, **v} for k, v in report["per_class"].items()]
+    typer.echo(markdown_table(rows, ["label", "precision", "recall", "f1", "support"]))
+
+
+def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None) -> TextDataset:
+    if input_file is None:
+        if not texts:
+            raise ValueError("give texts as arguments, or --input FILE (--input - reads one text per line from stdin)")
+        return TextDataset(list(texts), None, "<arguments>")
+    if input_file == "-":
+        lines = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        return TextDataset(lines, None, "<stdin>")
+    path = Path(input_file)
+    if path.suffix.lower() in (".txt", ".text"):
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return TextDataset(lines, None, str(path))
+    return read_labelled(path, text_col=text_col, require_labels=False, split="test")
+
+
+@app.command(epilog=EXAMPLES)
+def predict(
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify.")] = None,
+    model: str = typer.Option(..., "--model", help="Directory written by `classify fit`."),
+    input_file: str | None = typer.Option(
+        None, "--input", help="File of texts (.txt one per line, CSV, JSONL); '-' reads stdin."
+    ),
+    text_col: str | None = typer.Option(None, help="Text column of a CSV/JSONL --input."),
+    output: str | None = typer.Option(None, "--output", help="Write predictions here (.csv or .jsonl)."),
+    overwrite: bool = typer.Option(False, help="Replace --output if it exists."),
+) -> None:
+    """Label and class probabilities of each text (JSON lines on stdout, or --output)."""
+    from rnnlab.classify.classifier import TextClassifier
+
+    if output and Path(output).exists() and not overwrite:
+        raise FileExistsError(f"{output} exists; pass --overwrite or choose another path")
+    clf = TextClassifier.load(model)
+    data = _read_inputs(list(texts or []), input_file, text_col)
+    probs = clf.predict_proba(data.texts)
+    rows = [
+        {
+            "text": t,
+            "label": clf.labels[int(p.argmax())],
+            **{f"p_{label}": round(float(q), 6) for label, q in zip(clf.labels, p, strict=True)},
+        }
+        for t, p in zip(data.texts, probs, strict=True)
+    ]
+    if output and output.lower().endswith(".csv"):
+        write_csv(Path(output), rows)
+    elif output:
+        Path(output).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    else:
+        for r in rows:
+            typer.echo(json.dumps(r, ensure_ascii=False))
+    if output:
+        typer.echo(f"wrote {len(rows)} predictions to {output}")
+
+
+@app.command()
+def demo(
+    out: str = typer.Option("runs/demo/classify", "--out", help="Folder for the data, models and plot."),
+    epochs: int = typer.Option(20, help="Epochs per model."),
+    overwrite: bool = typer.Option(False, help="Replace an earlier demo in --out."),
+) -> None:
+    """Both solutions on a small self-written English/French sentiment set: CSV -> fit -> evaluate -> predict."""
+    from rnnlab.classify.classifier import TextClassifier, TextConfig
+    from rnnlab.classify.demo import demo_dataset
+    from rnnlab.classify.models import ClassifierConfig
+    from rnnlab.classify.plots import plot_confusion
+    from rnnlab.training import TrainConfig
+
+    names = ["reviews.csv", "lstm-last", "bilstm-pool", "confusion.png"]
+    folder = output_dir(out, names, overwrite=overwrite)
+    data = demo_dataset(600, seed=0)
+    write_csv(folder / "reviews.csv", [{"text": t, "label": y} for t, y in zip(data.texts, data.labels, strict=True)])
+    train, dev = read_labelled(folder / "reviews.csv").split(0.25, seed=0)
+    rows = []
+    for arch in ("lstm-last", "bilstm-pool"):
+        clf = TextClassifier(
+            ClassifierConfig(arch=arch, hidden_size=32),
+            TrainConfig(max_epochs=epochs, lr=5e-3, batch_size=16, patience=None),
+            text=TextConfig(min_freq=1),
+        )
+        info = clf.fit(train, dev, embeddings="glove-6b-50d")
+        report = clf.evaluate(dev)
+        clf.save(folder / arch, overwrite=overwrite)
+        rows.append(
+            {
+                "model": arch,
+                "dev accuracy": report["accuracy"],
+                "macro-F1": report["macro_f1"],
+                "train s": round(info["seconds"], 1),
+                "GloVe coverage": info["coverage"],
+            }
+        )
+    plot_confusion(report, folder / "confusion.png")
+    typer.echo(f"{len(train)} training / {len(dev)} dev texts from {folder / 'reviews.csv'}")
+    typer.echo(markdown_table(rows))
+    examples = ["A moving, beautiful film.", "The plot was not clever.", "Le film est vraiment captivant."]
+    for text, label in zip(examples, clf.predict(examples), strict=True):
+        typer.echo(f"  {label:>8s}  {text}")
+    typer.echo(f"models in {folder}/lstm-last and {folder}/bilstm-pool; confusion matrix in {folder}/confusion.png")

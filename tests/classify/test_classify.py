@@ -1,0 +1,207 @@
+"""Text classification: the two solutions' networks, TextClassifier end to end, metrics, CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from rnnlab.classify.classifier import TextClassifier, TextConfig
+from rnnlab.classify.demo import demo_dataset
+from rnnlab.classify.models import ClassifierConfig, TextClassifierNet
+from rnnlab.cli.main import app
+from rnnlab.data.text import TextDataset
+from rnnlab.errors import ConfigError, DataError
+from rnnlab.metrics.classification import classification_report
+from rnnlab.testing import check_model
+from rnnlab.training import TrainConfig
+
+tokens = torch.tensor([[2, 3, 4, 5], [6, 7, 0, 0], [8, 0, 0, 0]])
+lengths = torch.tensor([4, 2, 1])
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(arch="lstm-last"),
+        dict(arch="lstm-last", cell="gru"),
+        dict(pooling="max"),
+        dict(pooling="mean"),
+        dict(pooling="attention", num_layers=2),
+        dict(pooling="max-mean", cell="gru"),
+    ],
+)
+def test_networks_conform(kw):
+    config = ClassifierConfig(vocab_size=10, n_classes=3, embedding_dim=6, hidden_size=5, **kw)
+    check_model(lambda: TextClassifierNet(config), (tokens, lengths), (3, 3))
+
+
+@pytest.mark.parametrize("kw", [dict(arch="lstm-last"), dict(pooling="max"), dict(pooling="attention")])
+def test_padding_does_not_change_a_prediction(kw):
+    net = TextClassifierNet(ClassifierConfig(vocab_size=10, n_classes=2, embedding_dim=6, hidden_size=5, **kw)).eval()
+    alone = net(tokens[1:2, :2], lengths[1:2])
+    padded = net(tokens, lengths)[1:2]
+    torch.testing.assert_close(padded, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ConfigError, match=r"pooling must be one of \['max', 'mean', 'attention', 'max-mean'\]"):
+        ClassifierConfig(pooling="sum")
+    with pytest.raises(ConfigError, match="at least 2 classes"):
+        ClassifierConfig(n_classes=1)
+    with pytest.raises(ConfigError, match="truncation must be one of"):
+        TextConfig(truncation="middle")
+
+
+def test_report_matches_scikit_learn():
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    labels = ["a", "b", "c"]
+    y = [labels[i] for i in rng.integers(0, 3, 200)]
+    p = [labels[i] for i in rng.integers(0, 3, 200)]
+    r = classification_report(y, p, labels)
+    assert r["accuracy"] == pytest.approx(metrics.accuracy_score(y, p))
+    assert r["macro_f1"] == pytest.approx(metrics.f1_score(y, p, average="macro"))
+    assert r["confusion_matrix"] == metrics.confusion_matrix(y, p, labels=labels).tolist()
+    prec = metrics.precision_score(y, p, average=None, labels=labels)
+    assert [r["per_class"][k]["precision"] for k in labels] == pytest.approx(prec.tolist())
+
+
+@pytest.fixture(scope="module")
+def trained():
+    torch.manual_seed(0)
+    data = demo_dataset(400, seed=0)
+    train, dev = data.split(0.25, seed=0)
+    clf = TextClassifier(
+        ClassifierConfig(arch="bilstm-pool", hidden_size=32),
+        TrainConfig(max_epochs=12, lr=1e-2, batch_size=16, patience=None),
+        text=TextConfig(min_freq=1),
+    )
+    info = clf.fit(train, dev, embeddings="glove-6b-50d")
+    return clf, info, dev
+
+
+def test_fit_learns_and_reports(trained):
+    clf, info, dev = trained
+    report = clf.evaluate(dev)
+    assert report["accuracy"] >= 0.9, report
+    assert info["coverage"] > 0.8 and info["tokens_per_s"] > 0 and info["epochs"] == 12
+    assert clf.labels == ["negative", "positive"]
+    probs = clf.predict_proba(dev.texts[:5])
+    np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
+
+
+def test_save_load_gives_identical_probabilities(trained, tmp_path):
+    clf, _, dev = trained
+    clf.save(tmp_path / "m")
+    assert {p.name for p in (tmp_path / "m").iterdir()} >= {
+        "config.json",
+        "model.safetensors",
+        "vocab.json",
+        "labels.json",
+        "text.json",
+    }
+    again = TextClassifier.load(tmp_path / "m")
+    np.testing.assert_array_equal(again.predict_proba(dev.texts), clf.predict_proba(dev.texts))
+    with pytest.raises(FileExistsError, match="not empty"):
+        clf.save(tmp_path / "m")
+
+
+def test_unknown_labels_are_a_clear_error(trained):
+    clf = trained[0]
+    with pytest.raises(DataError, match=r"labels \['meh'\] were not seen in training"):
+        clf.evaluate(TextDataset(["ok"], ["meh"], "x.csv"))
+
+
+def test_class_weights_balance_the_loss():
+    clf = TextClassifier()
+    clf.labels = ["a", "b"]
+    w = clf._class_weights([0, 0, 0, 1])
+    torch.testing.assert_close(w, torch.tensor([4 / 6, 2.0]))
+
+
+def test_frozen_embeddings_stay_fixed():
+    data = demo_dataset(40, seed=1)
+    clf = TextClassifier(
+        ClassifierConfig(arch="lstm-last", hidden_size=4, freeze_embeddings=True),
+        TrainConfig(max_epochs=1, batch_size=8),
+        text=TextConfig(min_freq=1),
+    )
+    clf.fit(data, embeddings="glove-6b-50d")
+    from rnnlab.data.vectors import glove_6b_50d
+
+    film = clf.vocab.index["film"]
+    np.testing.assert_allclose(clf.net.embedding.weight[film].detach().numpy(), glove_6b_50d({"film"}).lookup("film"))
+
+
+def test_cli_fit_evaluate_predict(tmp_path):
+    data = demo_dataset(120, seed=2)
+    csv = tmp_path / "reviews.csv"
+    csv.write_text(
+        "review,y\n" + "".join(f'"{t}",{y}\n' for t, y in zip(data.texts, data.labels, strict=False)), encoding="utf-8"
+    )
+    runner = CliRunner()
+    model = tmp_path / "model"
+    args = [
+        "classify",
+        "fit",
+        "--train",
+        str(csv),
+        "--text-col",
+        "review",
+        "--label-col",
+        "y",
+        "--arch",
+        "lstm-last",
+        "--hidden",
+        "8",
+        "--epochs",
+        "2",
+        "--min-freq",
+        "1",
+        "--out",
+        str(model),
+        "--json",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["labels"] == ["negative", "positive"] and summary["dev_texts"] == 12
+    result = runner.invoke(app, ["classify", "fit", *args[2:]])
+    assert result.exit_code != 0 and "not empty" in str(result.exception)
+
+    plot = tmp_path / "cm.png"
+    result = runner.invoke(
+        app,
+        [
+            "classify",
+            "evaluate",
+            "--model",
+            str(model),
+            str(csv),
+            "--text-col",
+            "review",
+            "--label-col",
+            "y",
+            "--json",
+            "--plot",
+            str(plot),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) >= {"accuracy", "macro_f1", "per_class", "confusion_matrix"} and plot.stat().st_size > 1000
+
+    result = runner.invoke(app, ["classify", "predict", "--model", str(model), "Good film.", "Bad film."])
+    rows = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert [r["text"] for r in rows] == ["Good film.", "Bad film."]
+    assert all(abs(r["p_negative"] + r["p_positive"] - 1) < 1e-4 for r in rows)
+
+    result = runner.invoke(
+        app,
+        ["classify", "predict", "--model", str(model), "--input", "-", "--output", str(tmp_path / "p.csv")],
+        input="one text\nanother\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "text,label,p_negative,p_positive"

@@ -26,6 +26,7 @@ demo: install
 	$(VENV)/bin/rnnlab forecast compare --out runs/demo/forecast --epochs 60 --overwrite
 	$(VENV)/bin/rnnlab classify demo --out runs/demo/classify --overwrite
 	$(VENV)/bin/rnnlab classify predict --model runs/demo/classify/bilstm-pool "Le film est vraiment superbe." "The ending was dull."
+	$(VENV)/bin/rnnlab tag demo --out runs/demo/tag --overwrite
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
@@ -40,6 +41,8 @@ bench: install
 	$(PY) benchmarks/forecast_ett.py
 	$(PY) benchmarks/classify_imdb.py
 	$(PY) benchmarks/classify_sst2.py
+	$(PY) benchmarks/tag_conll.py
+	$(PY) benchmarks/tag_pos.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

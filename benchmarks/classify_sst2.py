@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchkit import environment, write
+from benchkit import environment, merged_results, write
 from classify_imdb import print_table, run_variant
 from rnnlab.data.text import read_labelled
 
@@ -49,9 +49,10 @@ def main() -> None:
         results[name] = run_variant(VARIANTS[name], train, dev, args.quick, None)
         print(f"{name:12s} dev acc {results[name]['dev_accuracy']:.4f}", flush=True)
     print_table(results, "sentence")
+    name = "classify_sst2_quick" if args.quick else "classify_sst2"
     payload = {"environment": environment(), "train_sentences": len(train), "dev_sentences": len(dev),
-               "results": results}  # fmt: skip
-    print(f"wrote {write('classify_sst2_quick' if args.quick else 'classify_sst2', payload)}")
+               "results": merged_results(name, results)}  # fmt: skip
+    print(f"wrote {write(name, payload)}")
 
 
 if __name__ == "__main__":

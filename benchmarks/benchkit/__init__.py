@@ -83,3 +83,12 @@ def write(name: str, payload: dict) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     return path
+
+
+def merged_results(name: str, results: dict[str, dict]) -> dict[str, dict]:
+    """``results`` over the rows an earlier run wrote to results/NAME.json (a run of some variants
+    keeps the others); each row carries the environment it was measured in."""
+    path = RESULTS / f"{name}.json"
+    old = json.loads(path.read_text()).get("results", {}) if path.is_file() else {}
+    env = environment()
+    return {**old, **{k: {**v, "measured": env} for k, v in results.items()}}

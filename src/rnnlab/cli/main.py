@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from rnnlab.cli import classify, forecast, lab, layers
+from rnnlab.cli import classify, forecast, lab, layers, tag
 from rnnlab.errors import RnnlabError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.command("gradients")(lab.gradients)
 app.command("memory")(lab.memory)
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(classify.app, name="classify")
+app.add_typer(tag.app, name="tag")
 
 
 def _version(value: bool) -> None:

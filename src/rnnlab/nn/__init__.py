@@ -2,6 +2,7 @@
 
 from rnnlab.nn.bidirectional import MERGE_MODES, merge
 from rnnlab.nn.cells import ACTIVATIONS, Cell, GRUCell, LSTMCell, RNNCell
+from rnnlab.nn.crf import CRF
 from rnnlab.nn.heads import Dense
 from rnnlab.nn.layers import (
     GRU,
@@ -16,6 +17,7 @@ from rnnlab.nn.recurrent import IMPLS, Recurrent, RecurrentConfig, scan
 
 __all__ = [
     "ACTIVATIONS",
+    "CRF",
     "GRU",
     "IMPLS",
     "LAYERS",

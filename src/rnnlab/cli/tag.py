@@ -1,0 +1,214 @@
+"""``rnnlab tag fit | evaluate | predict | demo``: NER and POS tagging from CoNLL / CoNLL-U / column files."""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rnnlab.cli.common import markdown_table, output_dir
+from rnnlab.data.conll import FORMATS, SCHEMES, read_tagged, write_tagged
+
+app = typer.Typer(help="Tag sequences: named entities (NER) and parts of speech (POS).", no_args_is_help=True)
+
+EXAMPLES = """
+Examples:
+
+  rnnlab tag fit --train eng.train --dev eng.testa --format conll2003 --tag-column ner --arch lstm --char lstm \\
+      --output-layer crf --embeddings glove-6b-50d --out runs/ner
+
+  rnnlab tag fit --train en_ewt-ud-train.conllu.gz --dev en_ewt-ud-dev.conllu --format conllu --tag-column upos \\
+      --out runs/pos
+
+  rnnlab tag evaluate --model runs/ner eng.testa --json
+
+  rnnlab tag predict --model runs/ner "Angela Merkel met Emmanuel Macron in Paris." --output-format html > ents.html
+"""
+
+# displaCy's entity colours, the look of the course's slides
+COLOURS = {"PER": "#aa9cfc", "PERSON": "#aa9cfc", "ORG": "#7aecec", "LOC": "#ff9561", "GPE": "#feca74",
+           "MISC": "#e4e7d2", "DATE": "#bfe1d9"}  # fmt: skip
+_PALETTE = ["#c887fb", "#9cc9cc", "#ffeb80", "#ff8197", "#bfeeb7", "#f0d0ff", "#e4e7d2"]
+
+
+def _emit(metrics: dict, as_json: bool, title: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(metrics, sort_keys=True))
+        return
+    typer.echo(title)
+    for key, value in metrics.items():
+        if not isinstance(value, dict | list):
+            typer.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+
+
+@app.command(epilog=EXAMPLES)
+def fit(
+    train: str = typer.Option(..., help="Training file."),
+    dev: str | None = typer.Option(None, help="Dev file (model selection); default: none, keep the last epoch."),
+    fmt: str = typer.Option("conll2003", "--format", help=f"One of {', '.join(FORMATS)}."),
+    tag_column: str = typer.Option("ner", help="ner|pos|chunk (conll2003), upos|xpos (conllu) or a column number."),
+    arch: str = typer.Option("lstm", help="window-mlp, rnn, lstm or gru."),
+    bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional", help="Read both directions."),
+    layers: int = typer.Option(1, help="Stacked recurrent layers."),
+    hidden: int = typer.Option(100, help="Hidden units per direction (or of the MLP)."),
+    window: int = typer.Option(2, help="window-mlp: ±k words."),
+    char: str = typer.Option("none", help="Character encoder: none, lstm or cnn."),
+    output_layer: str = typer.Option("softmax", help="softmax or crf."),
+    embeddings: str = typer.Option("glove-6b-50d", help="glove-6b-50d, a GloVe/word2vec/fastText file, or none."),
+    word_dim: int = typer.Option(50, help="Word embedding size when --embeddings none."),
+    scheme: str = typer.Option("BIOES", help=f"Training scheme for entity tags: {', '.join(SCHEMES)}."),
+    dropout: float = typer.Option(0.5, help="Dropout on the word features and before the output layer."),
+    epochs: int = typer.Option(30, help="Epochs at most."),
+    lr: float = typer.Option(1e-3, help="Learning rate."),
+    optimizer: str = typer.Option("adam", help="adam, adamw, sgd or rmsprop."),
+    batch_size: int = typer.Option(32, help="Sentences per batch (bucketed by length)."),
+    patience: int = typer.Option(5, help="Epochs without dev improvement before stopping."),
+    max_time: float | None = typer.Option(None, help="Training seconds at most."),
+    seed: int = typer.Option(0, help="Seed."),
+    out: str = typer.Option(..., "--out", help="Model directory to write."),
+    overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
+) -> None:
+    """Fit a tagger on --train (selecting on --dev) and save it to --out."""
+    from rnnlab.tag.models import TaggerConfig
+    from rnnlab.tag.tagger import Tagger
+    from rnnlab.training import TrainConfig
+
+    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
+        raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
+    train_data = read_tagged(train, fmt, tag_column)
+    dev_data = None if dev is None else read_tagged(dev, fmt, tag_column)
+    config = TaggerConfig(arch=arch, bidirectional=bidirectional, num_layers=layers, hidden_size=hidden, window=window,
+                          char=char, output=output_layer, word_dim=word_dim, dropout=dropout)  # fmt: skip
+    train_config = TrainConfig(max_epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
+                               patience=patience, max_time=max_time, seed=seed)  # fmt: skip
+    tagger = Tagger(config, train_config, scheme=scheme)
+    info = tagger.fit(train_data, dev_data, embeddings=embeddings, progress=progress and not as_json)
+    tagger.save(out, overwrite=overwrite)
+    _emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")
+
+
+@app.command(epilog=EXAMPLES)
+def evaluate(
+    data: str = typer.Argument(..., help="Tagged file to score."),
+    model: str = typer.Option(..., "--model", help="Directory written by `tag fit`."),
+    fmt: str = typer.Option("conll2003", "--format", help=f"One of {', '.join(FORMATS)}."),
+    tag_column: str = typer.Option("ner", help="The tag column, as for fit."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Entity P/R/F1 (conlleval rules; micro, macro, per type) and token accuracy on DATA."""
+    from rnnlab.tag.tagger import Tagger
+
+    tagger = Tagger.load(model)
+    report = tagger.evaluate(read_tagged(data, fmt, tag_column))
+    if as_json:
+        typer.echo(json.dumps(report, sort_keys=True))
+        return
+    line = f"{data}: {report['sentences']} sentences, token accuracy {report['accuracy']:.4f}"
+    if "micro" in report:
+        line += f", entity F1 {report['micro']['f1']:.4f} (macro {report['macro']['f1']:.4f})"
+        rows = [{"type": k, **v} for k, v in report["per_type"].items()]
+        typer.echo(line)
+        typer.echo(markdown_table(rows, ["type", "precision", "recall", "f1", "support"]))
+    else:
+        typer.echo(line)
+
+
+def render_html(results: list[dict[str, Any]]) -> str:
+    """Entities highlighted inline with a colour per type (displaCy's look), one paragraph per text."""
+    types = sorted({s["type"] for r in results for s in r["spans"]})
+    colour = {t: COLOURS.get(t, _PALETTE[i % len(_PALETTE)]) for i, t in enumerate(types)}
+    paragraphs = []
+    for r in results:
+        text, pieces, cursor = r["text"], [], 0
+        for s in r["spans"]:
+            pieces.append(html.escape(text[cursor : s["start"]]))
+            pieces.append(f'<mark class="entity" style="background: {colour[s["type"]]}; padding: 0.2em 0.4em; '
+                          f'border-radius: 0.35em" title="score {s["score"]:.2f}">{html.escape(s["text"])} '
+                          f'<span style="font-size: 0.7em; font-weight: bold">{s["type"]}</span></mark>')  # fmt: skip
+            cursor = s["end"]
+        pieces.append(html.escape(text[cursor:]))
+        paragraphs.append(f'<p style="line-height: 2.5">{"".join(pieces)}</p>')
+    body = "\n".join(paragraphs)
+    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>rnnlab entities</title></head>\n' \
+           f'<body style="font-family: sans-serif">\n{body}\n</body></html>\n'  # fmt: skip
+
+
+@app.command(epilog=EXAMPLES)
+def predict(
+    texts: Annotated[list[str] | None, typer.Argument(help="Raw texts to tag (tokenised by rule).")] = None,
+    model: str = typer.Option(..., "--model", help="Directory written by `tag fit`."),
+    input_file: str | None = typer.Option(None, "--input", help="A text file (one text per line; '-' is stdin)."),
+    output_format: str = typer.Option("json", help="conll, json or html."),
+    output: str | None = typer.Option(None, "--output", help="Write here instead of stdout."),
+    overwrite: bool = typer.Option(False, help="Replace --output if it exists."),
+) -> None:
+    """Tag raw texts: CoNLL columns, JSON lines (tokens, tags, spans with offsets and scores) or HTML."""
+    from rnnlab.tag.tagger import Tagger
+
+    if output_format not in ("conll", "json", "html"):
+        raise ValueError(f"--output-format must be conll, json or html, received {output_format!r}")
+    if output and Path(output).exists() and not overwrite:
+        raise FileExistsError(f"{output} exists; pass --overwrite or choose another path")
+    if input_file == "-":
+        lines = [line.rstrip("\n") for line in sys.stdin]
+    elif input_file is not None:
+        lines = Path(input_file).read_text(encoding="utf-8").splitlines()
+    else:
+        lines = list(texts or [])
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        raise ValueError("give texts as arguments, or --input FILE ('-' reads stdin)")
+    results = Tagger.load(model).predict(lines)
+    if output_format == "html":
+        text = render_html(results)
+    elif output_format == "json":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+    else:
+        import io
+
+        buffer = io.StringIO()
+        write_tagged((([t["text"] for t in r["tokens"]], r["tags"]) for r in results if r["tokens"]), buffer)
+        text = buffer.getvalue()
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def demo(
+    out: str = typer.Option("runs/demo/tag", "--out", help="Folder for the data, model and HTML."),
+    epochs: int = typer.Option(15, help="Epochs."),
+    overwrite: bool = typer.Option(False, help="Replace an earlier demo in --out."),
+) -> None:
+    """A BiLSTM-CRF with a character encoder on a small self-written NER set: file -> fit -> evaluate -> HTML."""
+    from rnnlab.tag.demo import demo_sentences
+    from rnnlab.tag.models import TaggerConfig
+    from rnnlab.tag.tagger import Tagger
+    from rnnlab.training import TrainConfig
+
+    folder = output_dir(out, ["train.txt", "dev.txt", "model", "entities.html"], overwrite=overwrite)
+    for name, seed, n in (("train.txt", 0, 300), ("dev.txt", 1, 100)):
+        with (folder / name).open("w", encoding="utf-8") as f:
+            write_tagged(((s.tokens, s.tags) for s in demo_sentences(n, seed=seed)), f)
+    train, dev = read_tagged(folder / "train.txt", "columns"), read_tagged(folder / "dev.txt", "columns")
+    tagger = Tagger(TaggerConfig(hidden_size=32, char="lstm", output="crf", dropout=0.3),
+                    TrainConfig(max_epochs=epochs, lr=1e-2, batch_size=16, patience=None))  # fmt: skip
+    info = tagger.fit(train, dev, embeddings="glove-6b-50d")
+    tagger.save(folder / "model", overwrite=overwrite)
+    report = tagger.evaluate(dev)
+    typer.echo(f"{len(train)} training / {len(dev)} dev sentences (scheme {info['input_scheme']}); "
+               f"trained {info['seconds']:.1f} s; dev entity F1 {report['micro']['f1']:.4f}")  # fmt: skip
+    examples = ["Maria Lopez flew from Madrid to Tokyo for Sony .", "The Red Cross sent Omar to Lima ."]
+    results = tagger.predict(examples)
+    for r in results:
+        typer.echo("  " + r["text"] + "  ->  " + ", ".join(f"{s['text']} [{s['type']}]" for s in r["spans"]))
+    (folder / "entities.html").write_text(render_html(results), encoding="utf-8")
+    typer.echo(f"model in {folder}/model; entities highlighted in {folder}/entities.html")

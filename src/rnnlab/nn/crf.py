@@ -1,0 +1,107 @@
+"""Linear-chain CRF (Lafferty et al. 2001; the output layer of Lample et al. 2016): forward-algorithm loss, Viterbi.
+
+score(y) = start[y_1] + Σ_t emission_t[y_t] + Σ_t transition[y_{t-1}, y_t] + end[y_T]
+−log p(y | x) = log Σ_y' exp score(y') − score(y), the partition sum by the forward algorithm.
+Both loops run over time only, vectorised over the batch and the tags; forbidden transitions
+(``allowed`` masks, e.g. ``O → I-PER`` in IOB2) get a score of −10⁴ so that decoding never
+produces them.
+
+>>> import torch
+>>> crf = CRF(3)
+>>> emissions = torch.randn(2, 4, 3)
+>>> mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=torch.bool)
+>>> [len(p) for p in crf.decode(emissions, mask)]
+[4, 2]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+FORBIDDEN = -1.0e4
+
+
+class CRF(nn.Module):
+    """Transition, start and end scores over ``num_tags`` tags, with optional hard constraints."""
+
+    def __init__(
+        self,
+        num_tags: int,
+        allowed: Sequence[Sequence[bool]] | None = None,
+        allowed_start: Sequence[bool] | None = None,
+        allowed_end: Sequence[bool] | None = None,
+    ) -> None:
+        super().__init__()
+        self.num_tags = num_tags
+        self.transitions = nn.Parameter(torch.empty(num_tags, num_tags).uniform_(-0.1, 0.1))  # (from, to)
+        self.start = nn.Parameter(torch.zeros(num_tags))
+        self.end = nn.Parameter(torch.zeros(num_tags))
+        ones = torch.ones(num_tags, dtype=torch.bool)
+        self.register_buffer("allowed", torch.ones(num_tags, num_tags, dtype=torch.bool) if allowed is None
+                             else torch.tensor(allowed, dtype=torch.bool), persistent=False)  # fmt: skip
+        self.register_buffer("allowed_start", ones if allowed_start is None else torch.tensor(allowed_start),
+                             persistent=False)  # fmt: skip
+        self.register_buffer("allowed_end", ones.clone() if allowed_end is None else torch.tensor(allowed_end),
+                             persistent=False)  # fmt: skip
+
+    def _scores(self) -> tuple[Tensor, Tensor, Tensor]:
+        trans = self.transitions.masked_fill(~self.allowed, FORBIDDEN)
+        start = self.start.masked_fill(~self.allowed_start, FORBIDDEN)
+        end = self.end.masked_fill(~self.allowed_end, FORBIDDEN)
+        return trans, start, end
+
+    def neg_log_likelihood(self, emissions: Tensor, tags: Tensor, mask: Tensor, reduction: str = "mean") -> Tensor:
+        """−log p(tags | emissions); emissions (B, T, K), tags (B, T), mask (B, T) with mask[:, 0] all True."""
+        trans, start, end = self._scores()
+        mask = mask.bool()
+        B, T, _ = emissions.shape
+        batch = torch.arange(B, device=emissions.device)
+        # score of the gold path
+        gold = start[tags[:, 0]] + emissions[batch, 0, tags[:, 0]]  # (B,)
+        for t in range(1, T):
+            step = trans[tags[:, t - 1], tags[:, t]] + emissions[batch, t, tags[:, t]]
+            gold = gold + step * mask[:, t]
+        last = tags[batch, mask.sum(1) - 1]
+        gold = gold + end[last]
+        # partition function by the forward algorithm
+        alpha = start[None, :] + emissions[:, 0]  # (B, K)
+        for t in range(1, T):
+            nxt = torch.logsumexp(alpha[:, :, None] + trans[None] + emissions[:, t, None, :], dim=1)  # (B, K)
+            alpha = torch.where(mask[:, t, None], nxt, alpha)
+        log_z = torch.logsumexp(alpha + end[None, :], dim=1)
+        nll = log_z - gold
+        return nll.mean() if reduction == "mean" else nll.sum() if reduction == "sum" else nll
+
+    @torch.no_grad()
+    def viterbi(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        """(B, T) best tag paths (positions past each length are 0), vectorised over the batch."""
+        trans, start, end = self._scores()
+        mask = mask.bool()
+        B, T, K = emissions.shape
+        score = start[None, :] + emissions[:, 0]  # (B, K)
+        pointers = []
+        for t in range(1, T):
+            total = score[:, :, None] + trans[None]  # (B, K_from, K_to)
+            best, arg = total.max(dim=1)  # (B, K)
+            nxt = best + emissions[:, t]
+            keep = mask[:, t, None]
+            score = torch.where(keep, nxt, score)
+            # past a sequence's end, point each tag to itself so the backtrace carries the last tag through
+            pointers.append(torch.where(keep, arg, torch.arange(K, device=emissions.device).expand(B, K)))
+        score = score + end[None, :]
+        best_last = score.argmax(dim=1)  # (B,)
+        path = [best_last]
+        for arg in reversed(pointers):
+            best_last = arg.gather(1, best_last[:, None]).squeeze(1)
+            path.append(best_last)
+        paths = torch.stack(path[::-1], dim=1)  # (B, T)
+        return paths.masked_fill(~mask, 0)
+
+    def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:
+        """Best tag ids of each sequence, cut to its length."""
+        paths = self.viterbi(emissions, mask)
+        lengths = mask.sum(1).tolist()
+        return [p[:n] for p, n in zip(paths.tolist(), lengths, strict=True)]

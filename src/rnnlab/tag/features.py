@@ -1,0 +1,90 @@
+"""Tagger inputs: casing classes, character vocabulary, sentences → padded :class:`TagBatch`, a rule tokenizer.
+
+>>> [casing(t) for t in ["1996", "1.5", "paris", "EU", "Paris", "(3)", "--"]]
+[1, 2, 3, 4, 5, 6, 7]
+>>> [(t, s) for t, s, _ in tokenize_with_offsets("Mr. Smith's car")]
+[('Mr', 0), ('.', 2), ('Smith', 4), ("'s", 9), ('car', 12)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+from rnnlab.data.vocab import Vocabulary
+from rnnlab.tag.models import TagBatch
+
+MAX_WORD_CHARS = 24  # longer words keep their first 12 and last 12 characters
+_RAW_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|\w+(?:[-&]\w+)*|'s\b|n't\b|[^\w\s]")
+
+
+def casing(token: str) -> int:
+    """1 numeric, 2 mainly numeric, 3 lower, 4 upper, 5 initial capital, 6 has a digit, 7 other (0 is padding)."""
+    if token.isdigit():
+        return 1
+    digits = sum(ch.isdigit() for ch in token)
+    if digits / max(1, len(token)) > 0.5:
+        return 2
+    if token.islower():
+        return 3
+    if token.isupper():
+        return 4
+    if token[:1].isupper():
+        return 5
+    return 6 if digits else 7
+
+
+def char_ids(token: str, chars: Vocabulary) -> list[int]:
+    if len(token) > MAX_WORD_CHARS:
+        half = MAX_WORD_CHARS // 2
+        token = token[:half] + token[-half:]
+    return chars.encode(list(token))
+
+
+def tokenize_with_offsets(text: str) -> list[tuple[str, int, int]]:
+    """(token, start, end) over raw text: words, numbers, clitics ``'s``/``n't`` and single punctuation marks."""
+    return [(m.group(), m.start(), m.end()) for m in _RAW_TOKEN.finditer(text)]
+
+
+class TagDataset(Dataset):
+    """Sentences encoded once: word ids (lowercased lookup), casing ids, character ids, tag ids."""
+
+    def __init__(self, sentences: Sequence[Sequence[str]], words: Vocabulary, chars: Vocabulary, *,
+                 tags: Sequence[Sequence[int]] | None = None, lowercase: bool = True) -> None:  # fmt: skip
+        self.words = [words.encode([t.lower() if lowercase else t for t in s]) for s in sentences]
+        self.casing = [[casing(t) for t in s] for s in sentences]
+        self.chars = [[char_ids(t, chars) for t in s] for s in sentences]
+        self.tags = None if tags is None else [list(t) for t in tags]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __getitem__(self, i: int) -> int:
+        return i
+
+    def lengths(self) -> list[int]:
+        return [len(s) for s in self.words]
+
+    def collate(self, rows: Sequence[int]) -> TagBatch:
+        B = len(rows)
+        lengths = torch.tensor([len(self.words[i]) for i in rows])
+        T = int(lengths.max())
+        C = max(len(c) for i in rows for c in self.chars[i])
+        words = torch.zeros(B, T, dtype=torch.long)
+        case = torch.zeros(B, T, dtype=torch.long)
+        chars = torch.zeros(B, T, C, dtype=torch.long)
+        char_lengths = torch.zeros(B, T, dtype=torch.long)
+        tags = None if self.tags is None else torch.zeros(B, T, dtype=torch.long)
+        for b, i in enumerate(rows):
+            n = len(self.words[i])
+            words[b, :n] = torch.tensor(self.words[i])
+            case[b, :n] = torch.tensor(self.casing[i])
+            for t, ids in enumerate(self.chars[i]):
+                chars[b, t, : len(ids)] = torch.tensor(ids)
+                char_lengths[b, t] = len(ids)
+            if tags is not None:
+                tags[b, :n] = torch.tensor(self.tags[i])  # type: ignore[index]
+        return TagBatch(words, case, chars, char_lengths, lengths, tags, torch.tensor(list(rows)))

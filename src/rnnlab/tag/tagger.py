@@ -1,0 +1,257 @@
+"""``Tagger``: fit / predict / evaluate / save / load a NER or POS tagger from tagged sentences.
+
+Chunk tags are converted on read to the training scheme (BIOES by default), and predictions
+are written back in the scheme the training data used. The dev metric is entity F1
+(conlleval) for chunk tags, token accuracy for POS tags.
+
+>>> from rnnlab.data.conll import Sentence
+>>> from rnnlab.training import TrainConfig
+>>> train = [Sentence(["John", "lives", "in", "Paris"], ["B-PER", "O", "O", "B-LOC"]),
+...          Sentence(["Mary", "saw", "Rome"], ["B-PER", "O", "B-LOC"])] * 8
+>>> tagger = Tagger(TaggerConfig(hidden_size=8, word_dim=8, output="crf"),
+...                 TrainConfig(max_epochs=25, lr=0.05, batch_size=4, patience=None))
+>>> _ = tagger.fit(train, embeddings="none")
+>>> tagger.predict_tags([["Mary", "lives", "in", "Rome"]])
+[['B-PER', 'O', 'O', 'B-LOC']]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from rnnlab import io
+from rnnlab.data.batching import BucketBatchSampler
+from rnnlab.data.conll import Sentence, chunks, convert, detect_scheme
+from rnnlab.data.vectors import Vectors, resolve_vectors
+from rnnlab.data.vocab import Vocabulary
+from rnnlab.errors import DataError, ModelFileError
+from rnnlab.metrics.sequence import span_report
+from rnnlab.tag.features import TagDataset, tokenize_with_offsets
+from rnnlab.tag.models import TagBatch, TaggerConfig, TaggerNet
+from rnnlab.training import Objective, TrainConfig, fit
+
+
+class _DevScore:
+    """Corpus-level dev metric: entity F1 for chunk tags, token accuracy otherwise."""
+
+    def __init__(self, tag_names: Sequence[str], chunked: bool) -> None:
+        self.tag_names, self.chunked = list(tag_names), chunked
+        self.gold: list[list[str]] = []
+        self.pred: list[list[str]] = []
+
+    def update(self, model: TaggerNet, batch: TagBatch) -> None:
+        paths, _ = model.decode(batch)
+        assert batch.tags is not None
+        for path, gold, n in zip(paths, batch.tags.tolist(), batch.lengths.tolist(), strict=True):
+            self.pred.append([self.tag_names[i] for i in path])
+            self.gold.append([self.tag_names[i] for i in gold[:n]])
+
+    def compute(self) -> dict[str, float]:
+        report = span_report(self.gold, self.pred) if self.chunked else None
+        accuracy = sum(a == b for g, p in zip(self.gold, self.pred, strict=True)
+                       for a, b in zip(g, p, strict=True)) / max(1, sum(map(len, self.gold)))  # fmt: skip
+        return {"f1": report["micro"]["f1"] if report else accuracy, "accuracy": accuracy}
+
+
+class Tagger:
+    """A :class:`TaggerNet` with its word, character and tag vocabularies and tagging schemes."""
+
+    def __init__(self, config: TaggerConfig | None = None, train_config: TrainConfig | None = None, *,
+                 scheme: str = "BIOES", lowercase: bool = True, extra_vectors: int = 100_000) -> None:  # fmt: skip
+        self.config = config or TaggerConfig()
+        self.train_config = train_config or TrainConfig(lr=1e-3, batch_size=32, max_epochs=30, patience=5)
+        self.scheme = scheme  # the training scheme for chunk tags
+        self.input_scheme: str | None = None  # the scheme of the training data, used for output
+        self.lowercase = lowercase
+        self.extra_vectors = extra_vectors  # most frequent pretrained words added beyond the training words
+        self.net: TaggerNet | None = None
+        self.words: Vocabulary | None = None
+        self.chars: Vocabulary | None = None
+        self.info: dict[str, Any] = {}
+
+    # -- data --------------------------------------------------------------------------------
+    @property
+    def chunked(self) -> bool:
+        return self.input_scheme is not None
+
+    def _to_training(self, tags: Sequence[str]) -> list[str]:
+        return convert(tags, self.input_scheme, self.scheme) if self.input_scheme else list(tags)
+
+    def _dataset(self, sentences: Sequence[Sentence], *, with_tags: bool = True) -> TagDataset:
+        assert self.words is not None and self.chars is not None, "fit or load the tagger first"
+        tags = None
+        if with_tags:
+            index = {t: i for i, t in enumerate(self.config.tag_names)}
+            tags = []
+            for s in sentences:
+                converted = self._to_training(s.tags)
+                unknown = sorted({orig for orig, tag in zip(s.tags, converted, strict=True) if tag not in index})
+                if unknown:
+                    raise DataError(f"tags {unknown[:5]} were not seen in training (known: "
+                                    f"{list(self.config.tag_names)[:12]}...)", line=s.line or None,
+                                    hint="evaluate with the training data's tag column and scheme")  # fmt: skip
+                tags.append([index[t] for t in converted])
+        return TagDataset([s.tokens for s in sentences], self.words, self.chars, tags=tags, lowercase=self.lowercase)
+
+    def _loader(self, data: TagDataset, *, train: bool, batch_size: int | None = None) -> DataLoader:
+        size = batch_size or self.train_config.batch_size
+        sampler = BucketBatchSampler(data.lengths(), size, shuffle=train, seed=self.train_config.seed)
+        return DataLoader(data, batch_sampler=sampler, collate_fn=data.collate)
+
+    def _build_vocabularies(self, train: Sequence[Sentence], vectors: Vectors | None) -> None:
+        words = [[t.lower() if self.lowercase else t for t in s.tokens] for s in train]
+        vocab = Vocabulary.build(words, min_freq=1)
+        if vectors is not None and self.extra_vectors:
+            # pretrained words never seen in training still get their vector (Lample et al. 2016)
+            ranked = sorted(vectors.index, key=vectors.index.__getitem__)[: self.extra_vectors]
+            seen = set(vocab.tokens)
+            vocab = Vocabulary(vocab.tokens + [w for w in ranked if w not in seen])
+        self.words = vocab
+        self.chars = Vocabulary.build([list(t) for s in train for t in s.tokens], min_freq=1)
+
+    # -- training ----------------------------------------------------------------------------
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        dev: Sequence[Sentence] | None = None,
+        *,
+        embeddings: str | Path = "glove-6b-50d",
+        out_dir: str | Path | None = None,
+        progress: bool = False,
+    ) -> dict[str, Any]:
+        """Build vocabularies on ``train``, initialise word vectors, train, keep the best dev score."""
+        if not train:
+            raise DataError("no training sentences")
+        self.input_scheme = detect_scheme(s.tags for s in train)
+        tag_set = sorted({t for s in train for t in self._to_training(s.tags)})
+        vectors = resolve_vectors(embeddings, None if self.extra_vectors else
+                                  {t.lower() for s in train for t in s.tokens})  # fmt: skip
+        self._build_vocabularies(train, vectors)
+        assert self.words is not None and self.chars is not None
+        self.config = dataclasses.replace(
+            self.config, n_words=len(self.words), n_chars=len(self.chars), tag_names=tuple(tag_set),
+            scheme=self.scheme if self.chunked else None,
+            word_dim=self.config.word_dim if vectors is None else vectors.dim,
+        )  # fmt: skip
+        torch.manual_seed(self.train_config.seed)
+        self.net = TaggerNet(self.config)
+        coverage = None
+        if vectors is not None:
+            from rnnlab.data.vectors import embedding_matrix
+
+            matrix, coverage = embedding_matrix(self.words, vectors, seed=self.train_config.seed)
+            with torch.no_grad():
+                self.net.words.weight.copy_(torch.from_numpy(matrix))
+        train_data = self._dataset(train)
+        dev_data = None if dev is None else self._dataset(dev)
+        objective = Objective(loss=lambda model, batch: model.loss(batch), monitor="val_f1", mode="max",
+                              evaluator=lambda: _DevScore(self.config.tag_names, self.chunked))  # fmt: skip
+        result = fit(self.net, self._loader(train_data, train=True),
+                     None if dev_data is None else self._loader(dev_data, train=False),
+                     objective=objective, config=self.train_config, out_dir=out_dir, progress=progress)  # fmt: skip
+        self.info = {
+            "embeddings": str(embeddings), "coverage": coverage, "words": len(self.words), "chars": len(self.chars),
+            "tags": list(self.config.tag_names), "input_scheme": self.input_scheme, "train_sentences": len(train),
+            "epochs": result.epochs, "best_epoch": result.best_epoch, "seconds": result.seconds,
+            "best_dev": result.best_score if dev is not None else None,
+            "train_sentences_per_s": len(train) * max(1, result.epochs) / max(result.seconds, 1e-9),
+            "history": result.history,
+        }  # fmt: skip
+        return self.info
+
+    # -- inference ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def _decode(self, tokens: Sequence[Sequence[str]], batch_size: int) -> tuple[list[list[str]], list[np.ndarray]]:
+        if self.net is None:
+            raise RuntimeError("fit or load the tagger before predicting")
+        self.net.eval()
+        data = TagDataset(tokens, self.words, self.chars, lowercase=self.lowercase)  # type: ignore[arg-type]
+        names = self.config.tag_names
+        tags: list[list[str]] = [[] for _ in tokens]
+        scores: list[np.ndarray] = [np.zeros(0) for _ in tokens]
+        for batch in self._loader(data, train=False, batch_size=batch_size):
+            paths, probs = self.net.decode(batch)
+            for b, (row, path) in enumerate(zip(batch.index.tolist(), paths, strict=True)):
+                predicted = [names[i] for i in path]
+                tags[row] = convert(predicted, self.scheme, self.input_scheme) if self.chunked else predicted
+                scores[row] = probs[b, torch.arange(len(path)), torch.tensor(path)].numpy()
+        return tags, scores
+
+    def predict_tags(self, tokens: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[list[str]]:
+        """Tags of tokenised sentences, in the training data's scheme."""
+        if any(len(s) == 0 for s in tokens):
+            raise DataError("a sentence has no tokens", hint="drop empty sentences before tagging")
+        return self._decode(tokens, batch_size)[0]
+
+    def predict(self, texts: str | Sequence[str], *, batch_size: int = 64) -> list[dict[str, Any]]:
+        """Raw texts → tokens with offsets, tags, and spans (type, character offsets, text, score).
+
+        A span's score is the mean probability the model's per-token softmax gives the chosen tags.
+        """
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        tokenised = [tokenize_with_offsets(t) for t in texts]
+        keep = [i for i, toks in enumerate(tokenised) if toks]
+        tags, scores = ([], []) if not keep else self._decode([[tok for tok, _, _ in tokenised[i]] for i in keep],
+                                                               batch_size)  # fmt: skip
+        out = [{"text": t, "tokens": [], "tags": [], "spans": []} for t in texts]
+        for i, sentence_tags, sentence_scores in zip(keep, tags, scores, strict=True):
+            toks = tokenised[i]
+            spans = []
+            if self.chunked:
+                for kind, begin, end in chunks(sentence_tags):
+                    start, stop = toks[begin][1], toks[end - 1][2]
+                    spans.append({"type": kind, "start": start, "end": stop, "text": texts[i][start:stop],
+                                  "score": float(sentence_scores[begin:end].mean())})  # fmt: skip
+            out[i].update(tokens=[{"text": tok, "start": s, "end": e} for tok, s, e in toks], tags=sentence_tags,
+                          spans=spans)  # fmt: skip
+        return out
+
+    def evaluate(self, sentences: Sequence[Sentence], *, batch_size: int = 64) -> dict[str, Any]:
+        """Entity P/R/F1 (micro, macro, per type; conlleval rules) and token accuracy, plus sentences/s."""
+        self._dataset(sentences)  # unknown tags are a clear error before the work
+        start = time.perf_counter()
+        predicted = self.predict_tags([s.tokens for s in sentences], batch_size=batch_size)
+        seconds = time.perf_counter() - start
+        report = span_report([s.tags for s in sentences], predicted)
+        if not self.chunked:
+            for key in ("micro", "macro", "per_type"):
+                report.pop(key)
+        report["sentences_per_s"] = len(sentences) / max(seconds, 1e-9)
+        return report
+
+    # -- files -------------------------------------------------------------------------------
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """config.json + model.safetensors + words.json, chars.json, tagging.json."""
+        if self.net is None or self.words is None or self.chars is None:
+            raise RuntimeError("fit the tagger before saving it")
+        self.net.assets = {
+            "words": self.words.to_json(), "chars": self.chars.to_json(),
+            "tagging": {"scheme": self.scheme, "input_scheme": self.input_scheme, "lowercase": self.lowercase,
+                        "training": {k: v for k, v in self.info.items() if k != "history"}},
+        }  # fmt: skip
+        return io.save(self.net, directory, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Tagger:
+        net = io.load(directory)
+        if not isinstance(net, TaggerNet):
+            raise ModelFileError(f"{directory} holds a {type(net).__name__}, not a tagger")
+        missing = {"words", "chars", "tagging"} - set(net.assets)
+        if missing:
+            raise ModelFileError(f"{directory} lacks {sorted(missing)}.json; was it saved by Tagger.save?")
+        settings = net.assets["tagging"]
+        tagger = cls(net.config, scheme=settings["scheme"], lowercase=settings["lowercase"])
+        tagger.input_scheme = settings["input_scheme"]
+        tagger.net = net
+        tagger.words = Vocabulary.from_json(net.assets["words"])
+        tagger.chars = Vocabulary.from_json(net.assets["chars"])
+        tagger.info = dict(settings.get("training", {}))
+        return tagger

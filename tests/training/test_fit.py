@@ -136,3 +136,20 @@ def test_corpus_level_evaluator():
 def test_without_dev_data_the_train_loss_is_monitored():
     result = fit(build(), TRAIN, objective=MSE, config=cfg(max_epochs=2))
     assert result.monitor == "train_loss" and result.best_epoch is not None
+
+
+def test_lr_decay_follows_the_inverse_schedule():
+    from lightning.pytorch.callbacks import Callback
+
+    class Rates(Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_train_epoch_start(self, trainer, module):
+            self.seen.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    rates = Rates()
+    fit(build(), TRAIN, objective=MSE, config=cfg(max_epochs=3, lr_decay=0.5), callbacks=[rates])
+    assert rates.seen == pytest.approx([1e-2, 1e-2 / 1.5, 1e-2 / 2.0])
+    with pytest.raises(ValueError, match="lr_decay must be >= 0"):
+        TrainConfig(lr_decay=-1)

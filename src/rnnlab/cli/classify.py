@@ -67,6 +67,7 @@ def fit(
     class_weights: bool = typer.Option(False, help="Weight the loss by inverse class frequency."),
     epochs: int = typer.Option(10, help="Epochs at most."),
     lr: float = typer.Option(2e-3, help="Adam learning rate."),
+    lr_decay: float = typer.Option(0.0, help="Learning rate lr / (1 + decay · epoch); 0 keeps it constant."),
     batch_size: int = typer.Option(32, help="Texts per batch (bucketed by length)."),
     patience: int = typer.Option(3, help="Epochs without dev improvement before stopping."),
     max_time: float | None = typer.Option(None, help="Training seconds at most."),
@@ -102,7 +103,15 @@ def fit(
             embedding_dropout=embedding_dropout,
             freeze_embeddings=freeze_embeddings,
         ),
-        TrainConfig(max_epochs=epochs, lr=lr, batch_size=batch_size, patience=patience, max_time=max_time, seed=seed),
+        TrainConfig(
+            max_epochs=epochs,
+            lr=lr,
+            lr_decay=lr_decay,
+            batch_size=batch_size,
+            patience=patience,
+            max_time=max_time,
+            seed=seed,
+        ),
         text=TextConfig(
             lowercase=lowercase, min_freq=min_freq, max_vocab=max_vocab, max_len=max_len or None, truncation=truncation
         ),

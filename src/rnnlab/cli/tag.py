@@ -65,6 +65,7 @@ def fit(
     epochs: int = typer.Option(30, help="Epochs at most."),
     lr: float = typer.Option(1e-3, help="Learning rate."),
     optimizer: str = typer.Option("adam", help="adam, adamw, sgd or rmsprop."),
+    lr_decay: float = typer.Option(0.0, help="Learning rate lr / (1 + decay · epoch); 0 keeps it constant."),
     batch_size: int = typer.Option(32, help="Sentences per batch (bucketed by length)."),
     patience: int = typer.Option(5, help="Epochs without dev improvement before stopping."),
     max_time: float | None = typer.Option(None, help="Training seconds at most."),
@@ -85,7 +86,7 @@ def fit(
     dev_data = None if dev is None else read_tagged(dev, fmt, tag_column)
     config = TaggerConfig(arch=arch, bidirectional=bidirectional, num_layers=layers, hidden_size=hidden, window=window,
                           char=char, output=output_layer, word_dim=word_dim, dropout=dropout)  # fmt: skip
-    train_config = TrainConfig(max_epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
+    train_config = TrainConfig(max_epochs=epochs, lr=lr, lr_decay=lr_decay, optimizer=optimizer, batch_size=batch_size,
                                patience=patience, max_time=max_time, seed=seed)  # fmt: skip
     tagger = Tagger(config, train_config, scheme=scheme)
     info = tagger.fit(train_data, dev_data, embeddings=embeddings, progress=progress and not as_json)

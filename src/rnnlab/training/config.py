@@ -28,6 +28,7 @@ class TrainConfig(Config):
     lr: float = 1e-3
     optimizer: str = "adam"
     weight_decay: float = 0.0
+    lr_decay: float = 0.0  # lr / (1 + lr_decay · epoch); 0: constant learning rate
     gradient_clip: float | None = 1.0  # max global gradient norm; None: no clipping
     patience: int | None = 5  # epochs without improvement before stopping; None: never stop early
     monitor: str | None = None  # None: the task's own dev metric
@@ -48,6 +49,8 @@ class TrainConfig(Config):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {value!r}")
+        if self.lr_decay < 0:
+            raise ConfigError(f"lr_decay must be >= 0, received {self.lr_decay!r}")
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, received {self.lr!r}")
         if self.gradient_clip is not None and self.gradient_clip <= 0:

@@ -91,13 +91,20 @@ class TrainingModule(L.LightningModule):
                 self.log(f"val_{name}", float(value), prog_bar=True, sync_dist=True)
             self._evaluator = None
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def configure_optimizers(self) -> Any:
         c = self.config
         params = self.model.parameters()
+        optimizer: torch.optim.Optimizer
         if c.optimizer == "adam":
-            return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
-        if c.optimizer == "adamw":
-            return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
-        if c.optimizer == "rmsprop":
-            return torch.optim.RMSprop(params, lr=c.lr, weight_decay=c.weight_decay)
-        return torch.optim.SGD(params, lr=c.lr, momentum=0.9, weight_decay=c.weight_decay)
+            optimizer = torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+        elif c.optimizer == "adamw":
+            optimizer = torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
+        elif c.optimizer == "rmsprop":
+            optimizer = torch.optim.RMSprop(params, lr=c.lr, weight_decay=c.weight_decay)
+        else:
+            optimizer = torch.optim.SGD(params, lr=c.lr, momentum=0.9, weight_decay=c.weight_decay)
+        if not c.lr_decay:
+            return optimizer
+        # lr_e = lr / (1 + decay · e) after epoch e, the schedule of Lample et al. 2016 / NCRF++
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0 / (1.0 + c.lr_decay * epoch))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "epoch"}}

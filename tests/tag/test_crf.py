@@ -57,3 +57,20 @@ def test_gradients_flow_to_every_parameter():
     emissions = torch.randn(2, 5, 4, requires_grad=True)
     crf.neg_log_likelihood(emissions, torch.randint(0, 4, (2, 5)), torch.ones(2, 5, dtype=torch.bool)).backward()
     assert emissions.grad.abs().sum() > 0 and all(p.grad.abs().sum() > 0 for p in crf.parameters())
+
+
+def test_marginals_match_enumeration():
+    torch.manual_seed(1)
+    crf = CRF(3)
+    emissions = torch.randn(2, 4, 3)
+    mask = torch.tensor([[True] * 4, [True, True, True, False]])
+    marginals = crf.marginals(emissions, mask)
+    for b, n in enumerate([4, 3]):
+        paths = list(itertools.product(range(3), repeat=n))
+        probs = torch.softmax(torch.stack([_path_score(crf, emissions[b, :n], p) for p in paths]), 0)
+        expected = torch.zeros(n, 3)
+        for p, q in zip(paths, probs, strict=True):
+            for t, k in enumerate(p):
+                expected[t, k] += q
+        torch.testing.assert_close(marginals[b, :n], expected, rtol=1e-4, atol=1e-5)
+    assert marginals[1, 3].sum() == 0

@@ -76,6 +76,27 @@ class CRF(nn.Module):
         return nll.mean() if reduction == "mean" else nll.sum() if reduction == "sum" else nll
 
     @torch.no_grad()
+    def marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        """(B, T, K) posterior p(y_t = k | x) by forward-backward; rows past a sequence's end are 0."""
+        trans, start, end = self._scores()
+        mask = mask.bool()
+        B, T, K = emissions.shape
+        alphas = [start[None, :] + emissions[:, 0]]
+        for t in range(1, T):
+            nxt = torch.logsumexp(alphas[-1][:, :, None] + trans[None] + emissions[:, t, None, :], dim=1)
+            alphas.append(torch.where(mask[:, t, None], nxt, alphas[-1]))
+        # beta_t(i) = log Σ_j exp(trans[i, j] + emission_{t+1}(j) + beta_{t+1}(j)); end scores at each last step
+        last = mask.sum(1) - 1  # (B,)
+        beta = end[None, :].expand(B, K)
+        betas = [beta] * T
+        for t in range(T - 2, -1, -1):
+            nxt = torch.logsumexp(trans[None] + (emissions[:, t + 1] + betas[t + 1])[:, None, :], dim=2)
+            betas[t] = torch.where((t < last)[:, None], nxt, end[None, :].expand(B, K))
+        alpha, beta = torch.stack(alphas, 1), torch.stack(betas, 1)  # (B, T, K)
+        log_z = torch.logsumexp(alphas[-1] + end[None, :], dim=1)  # (B,)
+        return torch.exp(alpha + beta - log_z[:, None, None]) * mask[:, :, None]
+
+    @torch.no_grad()
     def viterbi(self, emissions: Tensor, mask: Tensor) -> Tensor:
         """(B, T) best tag paths (positions past each length are 0), vectorised over the batch."""
         trans, start, end = self._scores()

@@ -12,16 +12,20 @@ import numpy as np
 from rnnlab.data.conll import Sentence
 
 _PER = [["Anna", "Schmidt"], ["Marc", "Dupont"], ["Li", "Wei"], ["John"], ["Sofia", "Rossi"], ["Kofi", "Mensah"],
-        ["Elena"], ["Pedro", "Alvarez"], ["Yuki", "Tanaka"], ["Omar"]]  # fmt: skip
+        ["Elena"], ["Pedro", "Alvarez"], ["Yuki", "Tanaka"], ["Omar"], ["Laura", "Bianchi"], ["David", "Cohen"],
+        ["Ines", "Garcia"], ["Peter"], ["Amara", "Okafor"], ["Lucas", "Martin"], ["Mei"], ["Hans", "Muller"],
+        ["Fatima", "Benali"], ["Carlos"], ["Olga", "Petrova"], ["James", "Brown"]]  # fmt: skip
 _LOC = [["Paris"], ["Berlin"], ["New", "York"], ["Lagos"], ["Kyoto"], ["Lima"], ["Cape", "Town"], ["Oslo"],
-        ["Rio", "de", "Janeiro"], ["Quebec"]]  # fmt: skip
+        ["Rio", "de", "Janeiro"], ["Quebec"], ["London"], ["Cairo"], ["Seoul"], ["Rome"], ["Nairobi"], ["Chicago"],
+        ["Lisbon"], ["Mumbai"], ["Vienna"], ["Buenos", "Aires"], ["Istanbul"], ["Sydney"]]  # fmt: skip
 _ORG = [["Acme", "Corp"], ["the", "United", "Nations"], ["Globex"], ["Red", "Cross"], ["Initech"],
-        ["World", "Bank"], ["Umbrella", "Labs"], ["Nova", "Airlines"]]  # fmt: skip
+        ["World", "Bank"], ["Umbrella", "Labs"], ["Nova", "Airlines"], ["Siemens"], ["Reuters"], ["UNESCO"],
+        ["Oxford", "University"], ["Toyota"], ["FIFA"], ["Nestle"], ["Boeing"]]  # fmt: skip
 _TEMPLATES = [
     "PER visited LOC last week .", "PER works for ORG in LOC .", "ORG opened an office in LOC .",
     "In LOC , PER met PER .", "PER said ORG would hire more staff .", "The mayor of LOC welcomed PER .",
     "ORG and ORG signed a deal in LOC .", "PER moved from LOC to LOC .", "Shares of ORG rose on Monday .",
-    "PER , who leads ORG , spoke in LOC .",
+    "PER , who leads ORG , spoke in LOC .", "PER flew from LOC to LOC for ORG .", "A train from LOC to LOC was late .",
 ]  # fmt: skip
 
 

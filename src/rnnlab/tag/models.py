@@ -211,12 +211,13 @@ class TaggerNet(nn.Module):
         return F.cross_entropy(emissions[mask], batch.tags[mask])
 
     @torch.no_grad()
-    def decode(self, batch: TagBatch) -> tuple[list[list[int]], Tensor]:
-        """Best tag ids per sentence (Viterbi with a CRF, argmax otherwise) and (B, T, K) softmax scores."""
+    def decode(self, batch: TagBatch, *, scores: bool = True) -> tuple[list[list[int]], Tensor | None]:
+        """Best tag ids per sentence (Viterbi with a CRF, argmax otherwise) and, when ``scores``, (B, T, K)
+        tag probabilities (the CRF's posterior marginals by forward-backward, or the softmax)."""
         emissions = self(batch)
         mask = batch.mask
-        probs = torch.softmax(emissions, dim=-1)
         if self.crf is not None:
-            return self.crf.decode(emissions, mask), probs
+            return self.crf.decode(emissions, mask), self.crf.marginals(emissions, mask) if scores else None
+        probs = torch.softmax(emissions, dim=-1) if scores else None
         best = emissions.argmax(-1)
         return [row[:n] for row, n in zip(best.tolist(), batch.lengths.tolist(), strict=True)], probs

@@ -48,7 +48,7 @@ class _DevScore:
         self.pred: list[list[str]] = []
 
     def update(self, model: TaggerNet, batch: TagBatch) -> None:
-        paths, _ = model.decode(batch)
+        paths, _ = model.decode(batch, scores=False)
         assert batch.tags is not None
         for path, gold, n in zip(paths, batch.tags.tolist(), batch.lengths.tolist(), strict=True):
             self.pred.append([self.tag_names[i] for i in path])
@@ -169,32 +169,35 @@ class Tagger:
 
     # -- inference ---------------------------------------------------------------------------
     @torch.no_grad()
-    def _decode(self, tokens: Sequence[Sequence[str]], batch_size: int) -> tuple[list[list[str]], list[np.ndarray]]:
+    def _decode(
+        self, tokens: Sequence[Sequence[str]], batch_size: int, *, scores: bool = True
+    ) -> tuple[list[list[str]], list[np.ndarray]]:
         if self.net is None:
             raise RuntimeError("fit or load the tagger before predicting")
         self.net.eval()
         data = TagDataset(tokens, self.words, self.chars, lowercase=self.lowercase)  # type: ignore[arg-type]
         names = self.config.tag_names
         tags: list[list[str]] = [[] for _ in tokens]
-        scores: list[np.ndarray] = [np.zeros(0) for _ in tokens]
+        chosen: list[np.ndarray] = [np.zeros(0) for _ in tokens]
         for batch in self._loader(data, train=False, batch_size=batch_size):
-            paths, probs = self.net.decode(batch)
+            paths, probs = self.net.decode(batch, scores=scores)
             for b, (row, path) in enumerate(zip(batch.index.tolist(), paths, strict=True)):
                 predicted = [names[i] for i in path]
                 tags[row] = convert(predicted, self.scheme, self.input_scheme) if self.chunked else predicted
-                scores[row] = probs[b, torch.arange(len(path)), torch.tensor(path)].numpy()
-        return tags, scores
+                if probs is not None:
+                    chosen[row] = probs[b, torch.arange(len(path)), torch.tensor(path)].numpy()
+        return tags, chosen
 
     def predict_tags(self, tokens: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[list[str]]:
         """Tags of tokenised sentences, in the training data's scheme."""
         if any(len(s) == 0 for s in tokens):
             raise DataError("a sentence has no tokens", hint="drop empty sentences before tagging")
-        return self._decode(tokens, batch_size)[0]
+        return self._decode(tokens, batch_size, scores=False)[0]
 
     def predict(self, texts: str | Sequence[str], *, batch_size: int = 64) -> list[dict[str, Any]]:
         """Raw texts → tokens with offsets, tags, and spans (type, character offsets, text, score).
 
-        A span's score is the mean probability the model's per-token softmax gives the chosen tags.
+        A span's score is the mean probability of its tags (CRF posterior marginals, or the softmax).
         """
         texts = [texts] if isinstance(texts, str) else list(texts)
         tokenised = [tokenize_with_offsets(t) for t in texts]

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from rnnlab.cli.common import markdown_table, output_dir, write_csv
+from rnnlab.cli.common import emit, markdown_table, output_dir, write_csv
 from rnnlab.data.text import TRUNCATIONS, TextDataset, read_labelled
 
 app = typer.Typer(help="Classify texts (sentiment analysis and any labelled text).", no_args_is_help=True)
@@ -29,17 +29,6 @@ Examples:
 """
 
 ARCH_NAMES = ("lstm-last", "bilstm-pool")
-
-
-def _emit(metrics: dict, as_json: bool, title: str) -> None:
-    if as_json:
-        typer.echo(json.dumps(metrics, sort_keys=True))
-        return
-    typer.echo(title)
-    for key, value in metrics.items():
-        if isinstance(value, dict | list):
-            continue
-        typer.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
 
 
 @app.command(epilog=EXAMPLES)
@@ -122,7 +111,7 @@ def fit(
     clf.save(out, overwrite=overwrite)
     summary = {k: v for k, v in info.items() if k != "history"}
     summary.update({"train_texts": len(train_data), "dev_texts": len(dev_data), "labels": clf.labels})
-    _emit(summary, as_json, f"saved {out}")
+    emit(summary, as_json, f"saved {out}")
 
 
 @app.command(epilog=EXAMPLES)

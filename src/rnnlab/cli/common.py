@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -57,3 +58,16 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def emit(metrics: Mapping, as_json: bool, title: str) -> None:
+    """``metrics`` as one JSON line (``--json``), or a title and one ``key: value`` line per scalar."""
+    import typer
+
+    if as_json:
+        typer.echo(json.dumps(metrics, sort_keys=True))
+        return
+    typer.echo(title)
+    for key, value in metrics.items():
+        if not isinstance(value, dict | list):
+            typer.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")

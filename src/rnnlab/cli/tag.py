@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rnnlab.cli.common import markdown_table, output_dir
+from rnnlab.cli.common import emit, markdown_table, output_dir
 from rnnlab.data.conll import FORMATS, SCHEMES, read_tagged, write_tagged
 
 app = typer.Typer(help="Tag sequences: named entities (NER) and parts of speech (POS).", no_args_is_help=True)
@@ -33,16 +33,6 @@ Examples:
 COLOURS = {"PER": "#aa9cfc", "PERSON": "#aa9cfc", "ORG": "#7aecec", "LOC": "#ff9561", "GPE": "#feca74",
            "MISC": "#e4e7d2", "DATE": "#bfe1d9"}  # fmt: skip
 _PALETTE = ["#c887fb", "#9cc9cc", "#ffeb80", "#ff8197", "#bfeeb7", "#f0d0ff", "#e4e7d2"]
-
-
-def _emit(metrics: dict, as_json: bool, title: str) -> None:
-    if as_json:
-        typer.echo(json.dumps(metrics, sort_keys=True))
-        return
-    typer.echo(title)
-    for key, value in metrics.items():
-        if not isinstance(value, dict | list):
-            typer.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
 
 
 @app.command(epilog=EXAMPLES)
@@ -91,7 +81,7 @@ def fit(
     tagger = Tagger(config, train_config, scheme=scheme)
     info = tagger.fit(train_data, dev_data, embeddings=embeddings, progress=progress and not as_json)
     tagger.save(out, overwrite=overwrite)
-    _emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")
+    emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")
 
 
 @app.command(epilog=EXAMPLES)

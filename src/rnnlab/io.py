@@ -44,6 +44,19 @@ class Saveable(Protocol):
     def state_dict(self) -> Mapping[str, torch.Tensor]: ...
 
 
+class AssetsMixin:
+    """For task networks whose vocabularies / label names / settings travel beside the weights as JSON:
+    ``self.assets`` (name -> JSON value) is written by :func:`save` and restored by :func:`load`."""
+
+    assets: dict[str, Any]
+
+    def get_assets(self) -> dict[str, Any]:
+        return dict(self.assets)
+
+    def load_assets(self, assets: dict[str, Any]) -> None:
+        self.assets = dict(assets)
+
+
 _REGISTRY: dict[str, type[nn.Module]] = dict(LAYERS)
 
 
@@ -115,6 +128,17 @@ def load(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Mod
         model.load_assets(assets)
     _load_weights(model, directory / WEIGHTS_FILE)
     return model.to(device).eval()
+
+
+def load_task(directory: str | Path, cls: type[nn.Module], required: set[str], owner: str) -> Any:
+    """:func:`load`, checking that ``directory`` holds a ``cls`` with the ``required`` assets saved by ``owner``."""
+    net = load(directory)
+    if not isinstance(net, cls):
+        raise ModelFileError(f"{directory} holds a {type(net).__name__}, not a {cls.__name__}")
+    missing = required - set(getattr(net, "assets", {}))
+    if missing:
+        raise ModelFileError(f"{directory} lacks {sorted(missing)}.json; was it saved by {owner}.save?")
+    return net
 
 
 def _read_header(directory: Path) -> dict[str, Any]:

@@ -26,11 +26,11 @@ from torch.utils.data import DataLoader
 from rnnlab import io
 from rnnlab.classify.models import ClassifierConfig, TextClassifierNet
 from rnnlab.config import Config
-from rnnlab.data.batching import BucketBatchSampler, TokenBatch, TokenDataset
+from rnnlab.data.batching import TokenBatch, TokenDataset, bucket_loader
 from rnnlab.data.text import TRUNCATIONS, TextDataset, Tokenizer, truncate
 from rnnlab.data.vectors import embedding_matrix, resolve_vectors
 from rnnlab.data.vocab import Vocabulary
-from rnnlab.errors import ConfigError, DataError, ModelFileError
+from rnnlab.errors import ConfigError, DataError
 from rnnlab.metrics.classification import classification_report
 from rnnlab.training import Objective, TrainConfig, fit
 
@@ -93,9 +93,8 @@ class TextClassifier:
         return [index[y] for y in data.labels]
 
     def _loader(self, data: TokenDataset, *, train: bool, batch_size: int | None = None) -> DataLoader:
-        size = batch_size or self.train_config.batch_size
-        sampler = BucketBatchSampler(data.lengths(), size, shuffle=train, seed=self.train_config.seed)
-        return DataLoader(data, batch_sampler=sampler, collate_fn=data.collate)
+        return bucket_loader(data, batch_size or self.train_config.batch_size, shuffle=train,
+                             seed=self.train_config.seed)  # fmt: skip
 
     # -- training ----------------------------------------------------------------------------
     def fit(
@@ -218,12 +217,7 @@ class TextClassifier:
 
     @classmethod
     def load(cls, directory: str | Path) -> TextClassifier:
-        net = io.load(directory)
-        if not isinstance(net, TextClassifierNet):
-            raise ModelFileError(f"{directory} holds a {type(net).__name__}, not a text classifier")
-        missing = {"vocab", "labels", "text"} - set(net.assets)
-        if missing:
-            raise ModelFileError(f"{directory} lacks {sorted(missing)}.json; was it saved by TextClassifier.save?")
+        net = io.load_task(directory, TextClassifierNet, {"vocab", "labels", "text"}, "TextClassifier")
         clf = cls(net.config, text=TextConfig.from_dict(net.assets["text"]))
         clf.net, clf.vocab = net, Vocabulary.from_json(net.assets["vocab"])
         clf.labels = [str(y) for y in net.assets["labels"]]

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from rnnlab.config import Config
 from rnnlab.errors import ConfigError
-from rnnlab.io import register_model
+from rnnlab.io import AssetsMixin, register_model
 from rnnlab.nn import GRU, LSTM, Dense
 from rnnlab.nn.masking import valid_mask
 
@@ -77,7 +77,7 @@ class WordDropout(nn.Module):
 
 
 @register_model
-class TextClassifierNet(nn.Module):
+class TextClassifierNet(AssetsMixin, nn.Module):
     """(B, T) token ids + (B,) lengths -> (B, K) class logits."""
 
     config_class = ClassifierConfig
@@ -109,12 +109,6 @@ class TextClassifierNet(nn.Module):
     @classmethod
     def from_config(cls, config: ClassifierConfig) -> TextClassifierNet:
         return cls(config)
-
-    def get_assets(self) -> dict[str, Any]:
-        return dict(self.assets)
-
-    def load_assets(self, assets: dict[str, Any]) -> None:
-        self.assets = dict(assets)
 
     def set_embeddings(self, matrix: Tensor) -> None:
         """Initialise the embedding table from pretrained vectors, (vocab_size, embedding_dim)."""

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 @dataclasses.dataclass
@@ -98,3 +98,9 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return -(-len(self.lengths) // self.batch_size)
+
+
+def bucket_loader(data: Dataset, batch_size: int, *, shuffle: bool, seed: int = 0) -> DataLoader:
+    """A DataLoader over ``data`` (with ``lengths()`` and ``collate``) in length buckets."""
+    sampler = BucketBatchSampler(data.lengths(), batch_size, shuffle=shuffle, seed=seed)  # type: ignore[attr-defined]
+    return DataLoader(data, batch_sampler=sampler, collate_fn=data.collate)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ import html
 import json
 import re
 import tarfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -236,8 +236,8 @@ def _read_imdb_tar(path: Path, split: str) -> TextDataset:
     rows: list[tuple[str, str, str]] = []
     try:
         with tarfile.open(path) as archive:
-            for member in _members(archive):
-                label = _imdb_label(member.name.split("/"), split)
+            for member in archive:
+                label = _imdb_label(member.name.split("/"), split) if member.isfile() else None
                 if label is None:
                     continue
                 f = archive.extractfile(member)
@@ -249,9 +249,3 @@ def _read_imdb_tar(path: Path, split: str) -> TextDataset:
         raise DataError(f"no {split}/pos/*.txt or {split}/neg/*.txt files in the archive", path=path)
     rows.sort()
     return TextDataset([t for _, t, _ in rows], [lab for _, _, lab in rows], str(path))
-
-
-def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
-    for member in archive:
-        if member.isfile():
-            yield member

@@ -67,11 +67,7 @@ class CRF(nn.Module):
         last = tags[batch, mask.sum(1) - 1]
         gold = gold + end[last]
         # partition function by the forward algorithm
-        alpha = start[None, :] + emissions[:, 0]  # (B, K)
-        for t in range(1, T):
-            nxt = torch.logsumexp(alpha[:, :, None] + trans[None] + emissions[:, t, None, :], dim=1)  # (B, K)
-            alpha = torch.where(mask[:, t, None], nxt, alpha)
-        log_z = torch.logsumexp(alpha + end[None, :], dim=1)
+        log_z = torch.logsumexp(_forward(emissions, mask, trans, start)[-1] + end[None, :], dim=1)
         nll = log_z - gold
         return nll.mean() if reduction == "mean" else nll.sum() if reduction == "sum" else nll
 
@@ -81,10 +77,7 @@ class CRF(nn.Module):
         trans, start, end = self._scores()
         mask = mask.bool()
         B, T, K = emissions.shape
-        alphas = [start[None, :] + emissions[:, 0]]
-        for t in range(1, T):
-            nxt = torch.logsumexp(alphas[-1][:, :, None] + trans[None] + emissions[:, t, None, :], dim=1)
-            alphas.append(torch.where(mask[:, t, None], nxt, alphas[-1]))
+        alphas = _forward(emissions, mask, trans, start)
         # beta_t(i) = log Σ_j exp(trans[i, j] + emission_{t+1}(j) + beta_{t+1}(j)); end scores at each last step
         last = mask.sum(1) - 1  # (B,)
         beta = end[None, :].expand(B, K)
@@ -126,3 +119,12 @@ class CRF(nn.Module):
         paths = self.viterbi(emissions, mask)
         lengths = mask.sum(1).tolist()
         return [p[:n] for p, n in zip(paths.tolist(), lengths, strict=True)]
+
+
+def _forward(emissions: Tensor, mask: Tensor, trans: Tensor, start: Tensor) -> list[Tensor]:
+    """The forward algorithm's log alphas, one (B, K) tensor per step (held past each sequence's end)."""
+    alphas = [start[None, :] + emissions[:, 0]]
+    for t in range(1, emissions.shape[1]):
+        nxt = torch.logsumexp(alphas[-1][:, :, None] + trans[None] + emissions[:, t, None, :], dim=1)  # (B, K)
+        alphas.append(torch.where(mask[:, t, None], nxt, alphas[-1]))
+    return alphas

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from rnnlab.config import Config
 from rnnlab.data.conll import SCHEMES, allowed_transitions
 from rnnlab.errors import ConfigError
-from rnnlab.io import register_model
+from rnnlab.io import AssetsMixin, register_model
 from rnnlab.nn import GRU, LSTM, SimpleRNN
 from rnnlab.nn.crf import CRF
 from rnnlab.nn.masking import valid_mask
@@ -146,7 +146,7 @@ class CharEncoder(nn.Module):
 
 
 @register_model
-class TaggerNet(nn.Module):
+class TaggerNet(AssetsMixin, nn.Module):
     """A :class:`TagBatch` → (B, T, K) tag scores (emissions); ``loss`` and ``decode`` for softmax or CRF."""
 
     config_class = TaggerConfig
@@ -175,12 +175,6 @@ class TaggerNet(nn.Module):
     @classmethod
     def from_config(cls, config: TaggerConfig) -> TaggerNet:
         return cls(config)
-
-    def get_assets(self) -> dict[str, Any]:
-        return dict(self.assets)
-
-    def load_assets(self, assets: dict[str, Any]) -> None:
-        self.assets = dict(assets)
 
     def features(self, batch: TagBatch) -> Tensor:
         """Word ⊕ casing ⊕ characters, (B, T, D)."""

@@ -28,12 +28,12 @@ import torch
 from torch.utils.data import DataLoader
 
 from rnnlab import io
-from rnnlab.data.batching import BucketBatchSampler
+from rnnlab.data.batching import bucket_loader
 from rnnlab.data.conll import Sentence, chunks, convert, detect_scheme
-from rnnlab.data.vectors import Vectors, resolve_vectors
+from rnnlab.data.vectors import Vectors, embedding_matrix, resolve_vectors
 from rnnlab.data.vocab import Vocabulary
-from rnnlab.errors import DataError, ModelFileError
-from rnnlab.metrics.sequence import span_report
+from rnnlab.errors import DataError
+from rnnlab.metrics.sequence import span_report, token_accuracy
 from rnnlab.tag.features import TagDataset, tokenize_with_offsets
 from rnnlab.tag.models import TagBatch, TaggerConfig, TaggerNet
 from rnnlab.training import Objective, TrainConfig, fit
@@ -55,10 +55,9 @@ class _DevScore:
             self.gold.append([self.tag_names[i] for i in gold[:n]])
 
     def compute(self) -> dict[str, float]:
-        report = span_report(self.gold, self.pred) if self.chunked else None
-        accuracy = sum(a == b for g, p in zip(self.gold, self.pred, strict=True)
-                       for a, b in zip(g, p, strict=True)) / max(1, sum(map(len, self.gold)))  # fmt: skip
-        return {"f1": report["micro"]["f1"] if report else accuracy, "accuracy": accuracy}
+        accuracy = token_accuracy(self.gold, self.pred)
+        f1 = span_report(self.gold, self.pred)["micro"]["f1"] if self.chunked else accuracy
+        return {"f1": f1, "accuracy": accuracy}
 
 
 class Tagger:
@@ -102,9 +101,8 @@ class Tagger:
         return TagDataset([s.tokens for s in sentences], self.words, self.chars, tags=tags, lowercase=self.lowercase)
 
     def _loader(self, data: TagDataset, *, train: bool, batch_size: int | None = None) -> DataLoader:
-        size = batch_size or self.train_config.batch_size
-        sampler = BucketBatchSampler(data.lengths(), size, shuffle=train, seed=self.train_config.seed)
-        return DataLoader(data, batch_sampler=sampler, collate_fn=data.collate)
+        return bucket_loader(data, batch_size or self.train_config.batch_size, shuffle=train,
+                             seed=self.train_config.seed)  # fmt: skip
 
     def _build_vocabularies(self, train: Sequence[Sentence], vectors: Vectors | None) -> None:
         words = [[t.lower() if self.lowercase else t for t in s.tokens] for s in train]
@@ -145,8 +143,6 @@ class Tagger:
         self.net = TaggerNet(self.config)
         coverage = None
         if vectors is not None:
-            from rnnlab.data.vectors import embedding_matrix
-
             matrix, coverage = embedding_matrix(self.words, vectors, seed=self.train_config.seed)
             with torch.no_grad():
                 self.net.words.weight.copy_(torch.from_numpy(matrix))
@@ -244,12 +240,7 @@ class Tagger:
 
     @classmethod
     def load(cls, directory: str | Path) -> Tagger:
-        net = io.load(directory)
-        if not isinstance(net, TaggerNet):
-            raise ModelFileError(f"{directory} holds a {type(net).__name__}, not a tagger")
-        missing = {"words", "chars", "tagging"} - set(net.assets)
-        if missing:
-            raise ModelFileError(f"{directory} lacks {sorted(missing)}.json; was it saved by Tagger.save?")
+        net = io.load_task(directory, TaggerNet, {"words", "chars", "tagging"}, "Tagger")
         settings = net.assets["tagging"]
         tagger = cls(net.config, scheme=settings["scheme"], lowercase=settings["lowercase"])
         tagger.input_scheme = settings["input_scheme"]

@@ -10,12 +10,29 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 from rnnlab.errors import ConfigError, DataError, ModelFileError, RnnlabError
 from rnnlab.io import load, save
 
+
+def extract(text, model=None):
+    """The template of one French real-estate ad; see :func:`rnnlab.ie.extractor.extract` (imported lazily)."""
+    from rnnlab.ie.extractor import extract as _extract
+
+    return _extract(text, model)
+
+
+def extract_batch(texts, model=None, *, batch_size=32):
+    """Templates of many ads; see :func:`rnnlab.ie.extractor.extract_batch`."""
+    from rnnlab.ie.extractor import extract_batch as _extract_batch
+
+    return _extract_batch(texts, model, batch_size=batch_size)
+
+
 __all__ = [
     "ConfigError",
     "DataError",
     "ModelFileError",
     "RnnlabError",
     "__version__",
+    "extract",
+    "extract_batch",
     "load",
     "save",
 ]

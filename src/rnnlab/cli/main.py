@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from rnnlab.cli import classify, forecast, lab, layers, tag
+from rnnlab.cli import classify, extract, forecast, lab, layers, tag
 from rnnlab.errors import RnnlabError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.command("memory")(lab.memory)
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(classify.app, name="classify")
 app.add_typer(tag.app, name="tag")
+app.add_typer(extract.app, name="extract")
 
 
 def _version(value: bool) -> None:
@@ -37,7 +38,7 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    """rnnlab: recurrent layers, training, forecasting, tagging and text classification."""
+    """rnnlab: recurrent layers, training, forecasting, tagging, text classification and extraction."""
 
 
 def main() -> None:

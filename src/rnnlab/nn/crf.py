@@ -77,17 +77,28 @@ class CRF(nn.Module):
         trans, start, end = self._scores()
         mask = mask.bool()
         B, T, K = emissions.shape
-        alphas = _forward(emissions, mask, trans, start)
+        # the same recursions as _forward, in exp space: one (B, K) @ (K, K) product per step instead of a
+        # logsumexp over (B, K, K); float64 and a per-row shift keep it exact to float32 rounding
+        e, exp_trans = emissions.double(), trans.double().exp()
+        alpha = start.double()[None, :] + e[:, 0]
+        alphas = [alpha]
+        for t in range(1, T):
+            shift = alpha.max(dim=1, keepdim=True).values
+            nxt = ((alpha - shift).exp() @ exp_trans).log() + shift + e[:, t]
+            alpha = torch.where(mask[:, t, None], nxt, alpha)
+            alphas.append(alpha)
         # beta_t(i) = log Σ_j exp(trans[i, j] + emission_{t+1}(j) + beta_{t+1}(j)); end scores at each last step
         last = mask.sum(1) - 1  # (B,)
-        beta = end[None, :].expand(B, K)
-        betas = [beta] * T
+        end64 = end.double()[None, :].expand(B, K)
+        betas = [end64] * T
         for t in range(T - 2, -1, -1):
-            nxt = torch.logsumexp(trans[None] + (emissions[:, t + 1] + betas[t + 1])[:, None, :], dim=2)
-            betas[t] = torch.where((t < last)[:, None], nxt, end[None, :].expand(B, K))
-        alpha, beta = torch.stack(alphas, 1), torch.stack(betas, 1)  # (B, T, K)
-        log_z = torch.logsumexp(alphas[-1] + end[None, :], dim=1)  # (B,)
-        return torch.exp(alpha + beta - log_z[:, None, None]) * mask[:, :, None]
+            v = e[:, t + 1] + betas[t + 1]
+            shift = v.max(dim=1, keepdim=True).values
+            nxt = ((v - shift).exp() @ exp_trans.T).log() + shift
+            betas[t] = torch.where((t < last)[:, None], nxt, end64)
+        a, b = torch.stack(alphas, 1), torch.stack(betas, 1)  # (B, T, K)
+        log_z = torch.logsumexp(alphas[-1] + end64, dim=1)  # (B,)
+        return (torch.exp(a + b - log_z[:, None, None]) * mask[:, :, None]).to(emissions.dtype)
 
     @torch.no_grad()
     def viterbi(self, emissions: Tensor, mask: Tensor) -> Tensor:

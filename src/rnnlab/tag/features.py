@@ -53,11 +53,17 @@ class TagDataset(Dataset):
     """Sentences encoded once: word ids (lowercased lookup), casing ids, character ids, tag ids."""
 
     def __init__(self, sentences: Sequence[Sequence[str]], words: Vocabulary, chars: Vocabulary, *,
-                 tags: Sequence[Sequence[int]] | None = None, lowercase: bool = True) -> None:  # fmt: skip
+                 tags: Sequence[Sequence[int]] | None = None, lowercase: bool = True,
+                 features: Sequence[Sequence[int]] | None = None) -> None:  # fmt: skip
         self.words = [words.encode([t.lower() if lowercase else t for t in s]) for s in sentences]
         self.casing = [[casing(t) for t in s] for s in sentences]
-        self.chars = [[char_ids(t, chars) for t in s] for s in sentences]
+        cache: dict[str, list[int]] = {}
+        self.chars = [[cache[t] if t in cache else cache.setdefault(t, char_ids(t, chars)) for t in s]
+                      for s in sentences]  # fmt: skip
         self.tags = None if tags is None else [list(t) for t in tags]
+        self.features = None if features is None else [list(f) for f in features]
+        if self.features is not None and [len(f) for f in self.features] != [len(w) for w in self.words]:
+            raise ValueError("features need one id per token of each sentence")
 
     def __len__(self) -> int:
         return len(self.words)
@@ -78,13 +84,21 @@ class TagDataset(Dataset):
         chars = torch.zeros(B, T, C, dtype=torch.long)
         char_lengths = torch.zeros(B, T, dtype=torch.long)
         tags = None if self.tags is None else torch.zeros(B, T, dtype=torch.long)
+        features = None if self.features is None else torch.zeros(B, T, dtype=torch.long)
         for b, i in enumerate(rows):
             n = len(self.words[i])
             words[b, :n] = torch.tensor(self.words[i])
             case[b, :n] = torch.tensor(self.casing[i])
-            for t, ids in enumerate(self.chars[i]):
-                chars[b, t, : len(ids)] = torch.tensor(ids)
-                char_lengths[b, t] = len(ids)
+            sizes = [len(ids) for ids in self.chars[i]]
+            char_lengths[b, :n] = torch.tensor(sizes)
+            flat = torch.tensor([c for ids in self.chars[i] for c in ids])
+            rows_of = torch.repeat_interleave(torch.arange(n), torch.tensor(sizes))
+            cols = torch.arange(len(flat)) - torch.repeat_interleave(
+                torch.cumsum(torch.tensor(sizes), 0) - torch.tensor(sizes), torch.tensor(sizes)
+            )
+            chars[b, rows_of, cols] = flat
             if tags is not None:
                 tags[b, :n] = torch.tensor(self.tags[i])  # type: ignore[index]
-        return TagBatch(words, case, chars, char_lengths, lengths, tags, torch.tensor(list(rows)))
+            if features is not None:
+                features[b, :n] = torch.tensor(self.features[i])  # type: ignore[index]
+        return TagBatch(words, case, chars, char_lengths, lengths, tags, torch.tensor(list(rows)), features)

@@ -44,7 +44,8 @@ N_CASINGS = 8  # see rnnlab.tag.features.casing
 @dataclasses.dataclass
 class TagBatch:
     """``words``, ``casing`` (B, T); ``chars`` (B, T, C) with ``char_lengths`` (B, T); ``lengths`` (B,);
-    ``tags`` (B, T) or None; ``index`` (B,) rows of the batch in the dataset."""
+    ``tags`` (B, T) or None; ``index`` (B,) rows of the batch in the dataset; ``features`` (B, T) ids of an
+    extra per-token categorical input (e.g. a rule's or a gazetteer's label; 0 is padding) or None."""
 
     words: Tensor
     casing: Tensor
@@ -53,6 +54,7 @@ class TagBatch:
     lengths: Tensor
     tags: Tensor | None
     index: Tensor
+    features: Tensor | None = None
 
     @property
     def batch_size(self) -> int:
@@ -71,8 +73,11 @@ class TagBatch:
         words = torch.randint(2, config.n_words, (batch, time), generator=g) * mask
         chars = torch.randint(2, config.n_chars, (batch, time, 3), generator=g) * mask[:, :, None]
         tags = torch.randint(0, len(config.tag_names), (batch, time), generator=g) * mask
+        features = None
+        if config.n_features:
+            features = torch.randint(1, max(2, config.n_features), (batch, time), generator=g) * mask
         return cls(words, torch.randint(1, N_CASINGS, (batch, time), generator=g) * mask, chars,
-                   mask.long() * 3, lengths, tags, torch.arange(batch))  # fmt: skip
+                   mask.long() * 3, lengths, tags, torch.arange(batch), features)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +101,8 @@ class TaggerConfig(Config):
     window: int = 2  # window-mlp: ±k words
     output: str = "softmax"
     dropout: float = 0.5
+    n_features: int = 0  # values of an extra per-token categorical input (0: none; id 0 is padding)
+    feature_dim: int = 8
 
     def __post_init__(self) -> None:
         for name, allowed in (("arch", ARCHS), ("char", CHARS), ("output", OUTPUTS)):
@@ -103,15 +110,24 @@ class TaggerConfig(Config):
                 raise ConfigError(f"{name} must be one of {list(allowed)}, received {getattr(self, name)!r}")
         if self.scheme is not None and self.scheme not in SCHEMES:
             raise ConfigError(f"scheme must be one of {list(SCHEMES)} or None, received {self.scheme!r}")
-        for name in ("n_words", "n_chars", "hidden_size", "word_dim", "char_dim", "char_hidden", "num_layers"):
+        for name in (
+            "n_words",
+            "n_chars",
+            "hidden_size",
+            "word_dim",
+            "char_dim",
+            "char_hidden",
+            "num_layers",
+            "feature_dim",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
         if not self.tag_names:
             raise ConfigError("tag_names must list the tags")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), received {self.dropout!r}")
-        if self.window < 0 or self.casing_dim < 0:
-            raise ConfigError("window and casing_dim must be >= 0")
+        if self.window < 0 or self.casing_dim < 0 or self.n_features < 0:
+            raise ConfigError("window, casing_dim and n_features must be >= 0")
 
 
 class CharEncoder(nn.Module):
@@ -158,7 +174,9 @@ class TaggerNet(AssetsMixin, nn.Module):
         self.words = nn.Embedding(c.n_words, c.word_dim, padding_idx=0)
         self.casing = nn.Embedding(N_CASINGS, c.casing_dim, padding_idx=0) if c.casing_dim else None
         self.chars = CharEncoder(c) if c.char != "none" else None
+        self.hints = nn.Embedding(c.n_features, c.feature_dim, padding_idx=0) if c.n_features else None
         width = c.word_dim + c.casing_dim + (self.chars.out_size if self.chars is not None else 0)
+        width += c.feature_dim if c.n_features else 0
         self.dropout = nn.Dropout(c.dropout)
         if c.arch == "window-mlp":
             self.encoder: nn.Module = nn.Sequential(nn.Linear(width * (2 * c.window + 1), c.hidden_size), nn.Tanh())
@@ -177,12 +195,16 @@ class TaggerNet(AssetsMixin, nn.Module):
         return cls(config)
 
     def features(self, batch: TagBatch) -> Tensor:
-        """Word ⊕ casing ⊕ characters, (B, T, D)."""
+        """Word ⊕ casing ⊕ characters (⊕ the extra per-token feature), (B, T, D)."""
         parts = [self.words(batch.words)]
         if self.casing is not None:
             parts.append(self.casing(batch.casing))
         if self.chars is not None:
             parts.append(self.chars(batch.chars, batch.char_lengths))
+        if self.hints is not None:
+            if batch.features is None:
+                raise ValueError("this tagger takes a per-token feature (n_features > 0): give TagBatch.features")
+            parts.append(self.hints(batch.features))
         return self.dropout(torch.cat(parts, dim=-1))
 
     def forward(self, batch: TagBatch) -> Tensor:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +64,15 @@ class Tagger:
     """A :class:`TaggerNet` with its word, character and tag vocabularies and tagging schemes."""
 
     def __init__(self, config: TaggerConfig | None = None, train_config: TrainConfig | None = None, *,
-                 scheme: str = "BIOES", lowercase: bool = True, extra_vectors: int = 100_000) -> None:  # fmt: skip
+                 scheme: str = "BIOES", lowercase: bool = True, extra_vectors: int = 100_000,
+                 min_freq: int = 1) -> None:  # fmt: skip
         self.config = config or TaggerConfig()
         self.train_config = train_config or TrainConfig(lr=1e-3, batch_size=32, max_epochs=30, patience=5)
         self.scheme = scheme  # the training scheme for chunk tags
         self.input_scheme: str | None = None  # the scheme of the training data, used for output
         self.lowercase = lowercase
         self.extra_vectors = extra_vectors  # most frequent pretrained words added beyond the training words
+        self.min_freq = min_freq  # training words seen fewer times share <unk> (characters still see them)
         self.net: TaggerNet | None = None
         self.words: Vocabulary | None = None
         self.chars: Vocabulary | None = None
@@ -84,7 +86,9 @@ class Tagger:
     def _to_training(self, tags: Sequence[str]) -> list[str]:
         return convert(tags, self.input_scheme, self.scheme) if self.input_scheme else list(tags)
 
-    def _dataset(self, sentences: Sequence[Sentence], *, with_tags: bool = True) -> TagDataset:
+    def _dataset(
+        self, sentences: Sequence[Sentence], *, with_tags: bool = True, features: Sequence[Sequence[int]] | None = None
+    ) -> TagDataset:
         assert self.words is not None and self.chars is not None, "fit or load the tagger first"
         tags = None
         if with_tags:
@@ -98,15 +102,20 @@ class Tagger:
                                     f"{list(self.config.tag_names)[:12]}...)", line=s.line or None,
                                     hint="evaluate with the training data's tag column and scheme")  # fmt: skip
                 tags.append([index[t] for t in converted])
-        return TagDataset([s.tokens for s in sentences], self.words, self.chars, tags=tags, lowercase=self.lowercase)
+        return TagDataset([s.tokens for s in sentences], self.words, self.chars, tags=tags, lowercase=self.lowercase,
+                          features=features)  # fmt: skip
 
     def _loader(self, data: TagDataset, *, train: bool, batch_size: int | None = None) -> DataLoader:
         return bucket_loader(data, batch_size or self.train_config.batch_size, shuffle=train,
                              seed=self.train_config.seed)  # fmt: skip
 
-    def _build_vocabularies(self, train: Sequence[Sentence], vectors: Vectors | None) -> None:
+    def _build_vocabularies(
+        self, train: Sequence[Sentence], vectors: Vectors | None, exclude: Collection[str] = ()
+    ) -> None:
         words = [[t.lower() if self.lowercase else t for t in s.tokens] for s in train]
-        vocab = Vocabulary.build(words, min_freq=1)
+        vocab = Vocabulary.build(words, min_freq=self.min_freq)
+        if exclude:
+            vocab = Vocabulary([t for i, t in enumerate(vocab.tokens) if i < 2 or t not in exclude])
         if vectors is not None and self.extra_vectors:
             # pretrained words never seen in training still get their vector (Lample et al. 2016)
             ranked = sorted(vectors.index, key=vectors.index.__getitem__)[: self.extra_vectors]
@@ -124,20 +133,30 @@ class Tagger:
         embeddings: str | Path = "glove-6b-50d",
         out_dir: str | Path | None = None,
         progress: bool = False,
+        exclude_words: Collection[str] = (),
+        features: Sequence[Sequence[int]] | None = None,
+        dev_features: Sequence[Sequence[int]] | None = None,
     ) -> dict[str, Any]:
-        """Build vocabularies on ``train``, initialise word vectors, train, keep the best dev score."""
+        """Build vocabularies on ``train``, initialise word vectors, train, keep the best dev score.
+
+        ``exclude_words`` stay out of the word vocabulary (e.g. personal names, before a model is shipped).
+        ``features`` / ``dev_features``: one extra categorical id per token (1, 2, ...; e.g. a rule's label),
+        the tagger then needs them at prediction too (``predict(..., featurizer=...)``).
+        """
         if not train:
             raise DataError("no training sentences")
         self.input_scheme = detect_scheme(s.tags for s in train)
         tag_set = sorted({t for s in train for t in self._to_training(s.tags)})
         vectors = resolve_vectors(embeddings, None if self.extra_vectors else
                                   {t.lower() for s in train for t in s.tokens})  # fmt: skip
-        self._build_vocabularies(train, vectors)
+        self._build_vocabularies(train, vectors, exclude_words)
         assert self.words is not None and self.chars is not None
         self.config = dataclasses.replace(
             self.config, n_words=len(self.words), n_chars=len(self.chars), tag_names=tuple(tag_set),
             scheme=self.scheme if self.chunked else None,
             word_dim=self.config.word_dim if vectors is None else vectors.dim,
+            n_features=0 if features is None else max(self.config.n_features,
+                                                      1 + max((max(f, default=0) for f in features), default=0)),
         )  # fmt: skip
         torch.manual_seed(self.train_config.seed)
         self.net = TaggerNet(self.config)
@@ -146,8 +165,10 @@ class Tagger:
             matrix, coverage = embedding_matrix(self.words, vectors, seed=self.train_config.seed)
             with torch.no_grad():
                 self.net.words.weight.copy_(torch.from_numpy(matrix))
-        train_data = self._dataset(train)
-        dev_data = None if dev is None else self._dataset(dev)
+        if (features is None) != (dev_features is None) and dev is not None:
+            raise ValueError("give features for both train and dev, or for neither")
+        train_data = self._dataset(train, features=features)
+        dev_data = None if dev is None else self._dataset(dev, features=dev_features)
         objective = Objective(loss=lambda model, batch: model.loss(batch), monitor="val_f1", mode="max",
                               evaluator=lambda: _DevScore(self.config.tag_names, self.chunked))  # fmt: skip
         result = fit(self.net, self._loader(train_data, train=True),
@@ -166,12 +187,20 @@ class Tagger:
     # -- inference ---------------------------------------------------------------------------
     @torch.no_grad()
     def _decode(
-        self, tokens: Sequence[Sequence[str]], batch_size: int, *, scores: bool = True
+        self,
+        tokens: Sequence[Sequence[str]],
+        batch_size: int,
+        *,
+        scores: bool = True,
+        features: Sequence[Sequence[int]] | None = None,
     ) -> tuple[list[list[str]], list[np.ndarray]]:
         if self.net is None:
             raise RuntimeError("fit or load the tagger before predicting")
+        if self.config.n_features and features is None:
+            raise ValueError("this tagger was trained with per-token features: pass them (featurizer=...)")
         self.net.eval()
-        data = TagDataset(tokens, self.words, self.chars, lowercase=self.lowercase)  # type: ignore[arg-type]
+        data = TagDataset(tokens, self.words, self.chars, lowercase=self.lowercase,  # type: ignore[arg-type]
+                          features=features if self.config.n_features else None)  # fmt: skip
         names = self.config.tag_names
         tags: list[list[str]] = [[] for _ in tokens]
         chosen: list[np.ndarray] = [np.zeros(0) for _ in tokens]
@@ -190,16 +219,26 @@ class Tagger:
             raise DataError("a sentence has no tokens", hint="drop empty sentences before tagging")
         return self._decode(tokens, batch_size, scores=False)[0]
 
-    def predict(self, texts: str | Sequence[str], *, batch_size: int = 64) -> list[dict[str, Any]]:
+    def predict(
+        self,
+        texts: str | Sequence[str],
+        *,
+        batch_size: int = 64,
+        tokenizer: Callable[[str], list[tuple[str, int, int]]] = tokenize_with_offsets,
+        featurizer: Callable[[str, list[tuple[str, int, int]]], list[int]] | None = None,
+    ) -> list[dict[str, Any]]:
         """Raw texts → tokens with offsets, tags, and spans (type, character offsets, text, score).
 
         A span's score is the mean probability of its tags (CRF posterior marginals, or the softmax).
+        ``tokenizer`` maps a text to (token, start, end) triples; use the one the tagger was trained with;
+        ``featurizer`` (text, those triples) → one feature id per token, for a tagger trained with features.
         """
         texts = [texts] if isinstance(texts, str) else list(texts)
-        tokenised = [tokenize_with_offsets(t) for t in texts]
+        tokenised = [tokenizer(t) for t in texts]
         keep = [i for i, toks in enumerate(tokenised) if toks]
+        features = None if featurizer is None else [featurizer(texts[i], tokenised[i]) for i in keep]
         tags, scores = ([], []) if not keep else self._decode([[tok for tok, _, _ in tokenised[i]] for i in keep],
-                                                               batch_size)  # fmt: skip
+                                                               batch_size, features=features)  # fmt: skip
         out = [{"text": t, "tokens": [], "tags": [], "spans": []} for t in texts]
         for i, sentence_tags, sentence_scores in zip(keep, tags, scores, strict=True):
             toks = tokenised[i]

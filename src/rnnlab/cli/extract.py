@@ -1,0 +1,115 @@
+"""``rnnlab extract predict | fit | evaluate``: French real-estate ads into the filled template."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from rnnlab.cli.common import emit, markdown_table
+
+app = typer.Typer(help="Extract a template (price, surface, rooms, contact, ...) from real-estate ads.",
+                  no_args_is_help=True)  # fmt: skip
+
+EXAMPLES = """
+Examples:
+
+  rnnlab extract predict "Vente Villa 4 pièces Nice (06000) ... 1 270 000 euros ... Mimi LASOURIS 06.43.43.43. 43"
+
+  rnnlab extract predict --input ads.jsonl --output templates.jsonl
+
+  rnnlab extract fit --train ads.jsonl --exclude gold_dev.jsonl --out runs/extract
+
+  rnnlab extract evaluate gold_dev.jsonl --json
+"""
+MODEL_HELP = "Directory written by `extract fit`; default: the model shipped with rnnlab; 'rules': the regex baseline."
+
+
+def _load(model: str | None):
+    from rnnlab.ie.extractor import Extractor
+
+    return Extractor.rules() if model == "rules" else Extractor.load(model)
+
+
+@app.command(epilog=EXAMPLES)
+def predict(
+    texts: list[str] | None = typer.Argument(None, help="Ads to read (or use --input)."),  # noqa: B008
+    input_file: str | None = typer.Option(None, "--input", help="ads.jsonl or ads.txt (blank-line separated)."),
+    model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
+    output: str | None = typer.Option(None, "--output", help="Write the templates as JSON lines to this file."),
+    overwrite: bool = typer.Option(False, help="Replace an existing --output file."),
+    batch_size: int = typer.Option(32, help="Ads per batch."),
+) -> None:
+    """Print one template per ad as a JSON line (and a readable table on a terminal)."""
+    from rnnlab.ie.extractor import read_ads
+
+    if bool(texts) == bool(input_file):
+        raise ValueError("give the ads as arguments or with --input FILE, not both and not neither")
+    ads = read_ads(input_file) if input_file else [{"text": t} for t in texts or []]
+    if output and Path(output).exists() and not overwrite:
+        raise FileExistsError(f"{output} exists; pass --overwrite or choose another --output")
+    templates = _load(model).extract([ad["text"] for ad in ads], batch_size=batch_size)
+    lines = [json.dumps({**({"id": ad["id"]} if "id" in ad else {}), "template": t}, ensure_ascii=False)
+             for ad, t in zip(ads, templates, strict=True)]  # fmt: skip
+    if output:
+        Path(output).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        typer.echo(f"wrote {len(lines)} templates to {output}", err=True)
+    if sys.stdout.isatty() and not output:
+        for ad, t in zip(ads, templates, strict=True):
+            rows = [{"field": f, "value": v["value"], "text": v["text"], "confidence": v["confidence"]}
+                    for f, v in t.items() if v]  # fmt: skip
+            typer.echo(f"\n{ad.get('id', ad['text'][:60])}")
+            typer.echo(markdown_table(rows) if rows else "(nothing found)")
+    elif not output:
+        typer.echo("\n".join(lines))
+
+
+@app.command(epilog=EXAMPLES)
+def fit(
+    train: str = typer.Option(..., help="ads.jsonl with 'text' and the site's structured 'fields' per line."),
+    out: str = typer.Option(..., "--out", help="Model directory to write."),
+    exclude: list[str] = typer.Option([], help="Drop ads whose id is in this file (e.g. evaluation ads)."),  # noqa: B008
+    epochs: int = typer.Option(25, help="Epochs at most."),
+    max_time: float | None = typer.Option(None, help="Training seconds at most."),
+    seed: int = typer.Option(0, help="Seed."),
+    overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
+) -> None:
+    """Weakly label --train (rules checked against the structured fields) and fit the char+word BiLSTM-CRF."""
+    import dataclasses
+
+    from rnnlab.ie.extractor import Extractor, default_train_config, read_ads
+
+    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
+    ads = read_ads(train, exclude=exclude)
+    config = dataclasses.replace(default_train_config(), max_epochs=epochs, max_time=max_time, seed=seed)
+    extractor = Extractor()
+    info = extractor.fit(ads, train_config=config, progress=progress and not as_json)
+    extractor.save(out, overwrite=overwrite)
+    emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")
+
+
+@app.command(epilog=EXAMPLES)
+def evaluate(
+    data: str = typer.Argument(..., help="ads.jsonl with 'text' and an annotated 'gold' template per line."),
+    model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Per-field precision / recall / exact-match accuracy, micro P/R/F1 and null accuracy against 'gold'."""
+    from rnnlab.ie.extractor import read_ads
+
+    report = _load(model).evaluate(read_ads(data))
+    if as_json:
+        typer.echo(json.dumps(report, sort_keys=True))
+        return
+    micro = report["micro"]
+    typer.echo(f"{data}: {report['ads']} ads, micro P {micro['precision']:.4f} R {micro['recall']:.4f} "
+               f"F1 {micro['f1']:.4f}, null accuracy {report['null_accuracy']:.4f}, "
+               f"{report['ads_per_s']:.0f} ads/s")  # fmt: skip
+    rows = [{"field": f, **{k: v[k] for k in ("precision", "recall", "accuracy", "support")}}
+            for f, v in report["per_field"].items()]  # fmt: skip
+    typer.echo(markdown_table(rows))

@@ -1,0 +1,244 @@
+"""French real-estate ads → filled template: a char+word BiLSTM-CRF tagger finds the mentions, rules normalise them.
+
+>>> from rnnlab.ie.extractor import Extractor
+>>> t = Extractor.rules().extract("Appartement T3 de 71 m2 à Toulon, 2 chambres. 250 000 € honoraires inclus.")[0]
+>>> {k: v["value"] for k, v in t.items() if v}  # doctest: +NORMALIZE_WHITESPACE
+{'price_eur': 250000, 'surface_m2': 71, 'rooms': 3, 'bedrooms': 2, 'city': 'Toulon', 'property_type': 'appartement'}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import time
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rnnlab.errors import DataError, ModelFileError
+from rnnlab.ie import rules, weak
+from rnnlab.ie.augment import augment
+from rnnlab.ie.template import FIELDS, LABELS, Mention, fill, score
+from rnnlab.ie.text import tokenize
+from rnnlab.tag.models import TaggerConfig
+from rnnlab.tag.tagger import Tagger
+from rnnlab.training import TrainConfig
+
+DEFAULT_MODEL = Path(__file__).with_name("default_model")
+TASK = "realestate-extraction"
+MAX_CHARS = 20_000  # longer texts are cut (an ad is 100-4,000 characters)
+HINTS = ("O", *LABELS.values())  # the rules' label on a token, the tagger's extra input (id 0: padding)
+
+
+def hints(text: str, tokens: Sequence[tuple[str, int, int]]) -> list[int]:
+    """Per token: 1 + the index in ``HINTS`` of the label a rule gives it (1 = no rule matched)."""
+    ids = [1] * len(tokens)
+    index = {label: i + 1 for i, label in enumerate(HINTS)}
+    mentions = rules.find_mentions(text)
+    k = 0
+    for i, (_, start, end) in enumerate(tokens):
+        while k < len(mentions) and mentions[k].end <= start:
+            k += 1
+        if k < len(mentions) and mentions[k].start < end:
+            ids[i] = index[mentions[k].label]
+    return ids
+
+
+def default_tagger_config() -> TaggerConfig:
+    """Char-CNN + word BiLSTM-CRF, small enough to ship (random word vectors: French ads, no English GloVe)."""
+    return TaggerConfig(arch="lstm", bidirectional=True, hidden_size=64, word_dim=48, char="cnn", char_dim=16,
+                        char_hidden=32, output="crf", dropout=0.4)  # fmt: skip
+
+
+def default_train_config() -> TrainConfig:
+    return TrainConfig(lr=3e-3, batch_size=8, max_epochs=25, patience=4, gradient_clip=5.0, seed=0)
+
+
+class Extractor:
+    """A recogniser (a trained :class:`~rnnlab.tag.tagger.Tagger`, or the rules when ``tagger`` is None) + the
+    template filler of :mod:`rnnlab.ie.template`."""
+
+    def __init__(self, tagger: Tagger | None = None) -> None:
+        self.tagger = tagger
+
+    @classmethod
+    def rules(cls) -> Extractor:
+        """The regex-only extractor (the benchmark's baseline and the ablation of the tagger)."""
+        return cls(None)
+
+    @property
+    def kind(self) -> str:
+        return "rules" if self.tagger is None else "tagger"
+
+    # -- training ------------------------------------------------------------------------------------------------
+    def fit(
+        self,
+        ads: Sequence[dict[str, Any]],
+        *,
+        config: TaggerConfig | None = None,
+        train_config: TrainConfig | None = None,
+        dev_fraction: float = 0.1,
+        relocated: float = 0.5,
+        rule_hints: bool = True,
+        out_dir: str | Path | None = None,
+        progress: bool = False,
+    ) -> dict[str, Any]:
+        """Weak labels from the ads' text + structured ``fields`` (:mod:`rnnlab.ie.weak`), then the tagger.
+
+        A ``dev_fraction`` of the ads (weakly labelled too) picks the epoch; no annotated template is used.
+        ``relocated``: copies of training ads moved to other towns (:mod:`rnnlab.ie.augment`), as a fraction of
+        the training ads. ``rule_hints``: the rules' label of each token is an input of the tagger.
+        """
+        if len(ads) < 2:
+            raise DataError(f"extraction needs training ads, received {len(ads)}")
+        ads = [{**ad, "text": ad["text"][:MAX_CHARS]} for ad in ads]
+        order = list(range(len(ads)))
+        random.Random(0).shuffle(order)
+        n_dev = max(1, int(len(order) * dev_fraction)) if dev_fraction > 0 else 0
+        dev_ads = [ads[i] for i in order[:n_dev]]
+        train_ads = augment([ads[i] for i in order[n_dev:]], copies=relocated, seed=0)
+        train, dev = weak.label_ads(train_ads), weak.label_ads(dev_ads) or None
+        features = dev_features = None
+        if rule_hints:
+            features = [hints(ad["text"], tokenize(ad["text"])) for ad in train_ads]
+            dev_features = [hints(ad["text"], tokenize(ad["text"])) for ad in dev_ads] if dev else None
+        tagger = Tagger(config or default_tagger_config(), train_config or default_train_config(), scheme="BIOES",
+                        extra_vectors=0, min_freq=2)  # fmt: skip
+        info = tagger.fit(train, dev, embeddings="none", out_dir=out_dir, progress=progress,
+                          exclude_words=weak.name_tokens(train + (dev or [])), features=features,
+                          dev_features=dev_features)  # fmt: skip
+        tagger.info["task"] = TASK
+        tagger.info["train_ads"] = len(ads) - n_dev
+        tagger.info["relocated_copies"] = len(train_ads) - (len(ads) - n_dev)
+        self.tagger = tagger
+        return info
+
+    # -- prediction ----------------------------------------------------------------------------------------------
+    def mentions(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[Mention]]:
+        if self.tagger is None:
+            return [rules.find_mentions(t) for t in texts]
+        known = set(LABELS.values())
+        out: list[list[Mention]] = []
+        featurizer = hints if self.tagger.config.n_features else None
+        for result in self.tagger.predict(
+            list(texts), batch_size=batch_size, tokenizer=tokenize, featurizer=featurizer
+        ):
+            out.append([Mention(s["type"], s["start"], s["end"], s["score"]) for s in result["spans"]
+                        if s["type"] in known])  # fmt: skip
+        return out
+
+    def extract(self, texts: str | Sequence[str], *, batch_size: int = 32) -> list[dict[str, Any]]:
+        """Templates (every field → {value, start, end, confidence, text} or None) of one or many ads."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise DataError(f"ad {i + 1} is {type(t).__name__}, not text", hint="pass the ads as strings")
+        clipped = [t[:MAX_CHARS] for t in texts]
+        return [fill(t, ms) for t, ms in zip(clipped, self.mentions(clipped, batch_size=batch_size), strict=True)]
+
+    def evaluate(self, ads: Sequence[dict[str, Any]], *, batch_size: int = 32) -> dict[str, Any]:
+        """Per-field P/R/accuracy, micro P/R/F1 and null accuracy against each ad's ``gold``; ads/s."""
+        missing = [i + 1 for i, ad in enumerate(ads) if not isinstance(ad.get("gold"), dict)]
+        if missing:
+            raise DataError(f"ads {missing[:5]} have no 'gold' template", line=missing[0],
+                            hint='evaluate on lines like {"text": ..., "gold": {"price_eur": ..., ...}}')  # fmt: skip
+        start = time.perf_counter()
+        predicted = self.extract([ad["text"] for ad in ads], batch_size=batch_size)
+        seconds = time.perf_counter() - start
+        report = score([ad["gold"] for ad in ads], predicted)
+        report["ads_per_s"] = len(ads) / max(seconds, 1e-9)
+        report["recogniser"] = self.kind
+        return report
+
+    # -- files ---------------------------------------------------------------------------------------------------
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        if self.tagger is None:
+            raise ModelFileError("the rule extractor has no weights to save")
+        return self.tagger.save(directory, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None) -> Extractor:
+        """A saved extractor (``None``: the model shipped with rnnlab)."""
+        tagger = Tagger.load(DEFAULT_MODEL if directory is None else directory)
+        if tagger.info.get("task") != TASK:
+            raise ModelFileError(f"{directory} holds a tagger, not a real-estate extractor",
+                                 hint="train one with `rnnlab extract fit`")  # fmt: skip
+        return cls(tagger)
+
+
+@lru_cache(maxsize=1)
+def _default() -> Extractor:
+    return Extractor.load(None)
+
+
+def _resolve(model: str | Path | Extractor | None) -> Extractor:
+    if isinstance(model, Extractor):
+        return model
+    if model == "rules":
+        return Extractor.rules()
+    return _default() if model is None else Extractor.load(model)
+
+
+def extract(text: str, model: str | Path | Extractor | None = None) -> dict[str, Any]:
+    """The template of one ad: every field → ``{"value", "start", "end", "confidence", "text"}`` or None.
+
+    ``model``: None for the model shipped with rnnlab, a saved extractor's directory, ``"rules"`` for the regex
+    baseline, or an :class:`Extractor`.
+    """
+    if not isinstance(text, str):
+        raise DataError(f"extract takes one ad as text, received {type(text).__name__}",
+                        hint="use rnnlab.extract_batch for a list of ads")  # fmt: skip
+    return _resolve(model).extract([text])[0]
+
+
+def extract_batch(texts: Sequence[str], model: str | Path | Extractor | None = None, *, batch_size: int = 32
+                  ) -> list[dict[str, Any]]:  # fmt: skip
+    """Templates of many ads, tagged in batches."""
+    return _resolve(model).extract(list(texts), batch_size=batch_size)
+
+
+def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[dict[str, Any]]:
+    """Ads from a ``.jsonl`` file (``text`` + optional ``id``, ``fields``, ``gold``) or a ``.txt`` file (ads
+    separated by blank lines). Ads whose id is in one of the ``exclude`` files are dropped."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such file", path=path, hint="give a .jsonl file of ads or a .txt file")
+    drop = {ad.get("id") for other in exclude for ad in read_ads(other)} - {None}
+    if path.suffix == ".txt":
+        raw = path.read_text(encoding="utf-8")
+        blocks = [b.strip() for b in raw.replace("\r\n", "\n").split("\n\n")]
+        return [{"text": b, "line": 0} for b in blocks if b]
+    ads = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"invalid JSON: {exc.msg}", path=path, line=n, column=exc.colno,
+                                hint="one JSON object per line") from None  # fmt: skip
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
+                raise DataError("an ad needs a non-empty 'text' string", path=path, line=n,
+                                hint='lines like {"id": "...", "text": "Vente appartement T3 ..."}')  # fmt: skip
+            if row.get("id") in drop:
+                continue
+            gold = row.get("gold")
+            if gold is not None:
+                unknown = sorted(set(gold) - set(FIELDS)) if isinstance(gold, dict) else ["<not an object>"]
+                if unknown:
+                    raise DataError(f"unknown gold fields {unknown}", path=path, line=n,
+                                    hint=f"the template's fields are {list(FIELDS)}")  # fmt: skip
+            ads.append({**row, "line": n})
+    if not ads:
+        raise DataError("no ads", path=path, hint="one JSON object with a 'text' per line")
+    return ads
+
+
+def describe(extractor: Extractor) -> dict[str, Any]:
+    info = {} if extractor.tagger is None else dict(extractor.tagger.info)
+    info.pop("history", None)
+    return {"recogniser": extractor.kind, **info,
+            "config": None if extractor.tagger is None else dataclasses.asdict(extractor.tagger.config)}  # fmt: skip

@@ -1,0 +1,96 @@
+"""The rule recogniser: regular expressions that find field mentions in an ad.
+
+It has two jobs: the regex-only baseline of the benchmark (rules → :func:`rnnlab.ie.template.fill`), and the weak
+labeller that, checked against the site's structured values, makes the tagger's training data
+(:mod:`rnnlab.ie.weak`). The tagger then carries the recognition at prediction time.
+
+>>> text = ("Vente Villa 4 pièces Nice (06000)\\nRéf. 12390: villa (190m²), 2 chambres. "
+...         "Contactez Mimi LASOURIS 06.43.43.43. 43")
+>>> [(m.label, text[m.start:m.end]) for m in find_mentions(text)]  # doctest: +NORMALIZE_WHITESPACE
+[('TYPE', 'Villa'), ('ROOMS', '4 pièces'), ('CITY', 'Nice'), ('POSTCODE', '06000'), ('REF', '12390'), ('TYPE', 'villa'),
+ ('SURFACE', '190'), ('BEDROOMS', '2 chambres'), ('OWNER', 'Mimi LASOURIS'), ('PHONE', '06.43.43.43. 43')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from rnnlab.ie.template import Mention
+
+_W = r"[^\W\d_]"  # a letter
+_NUM = r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_COUNT_WORD = r"(?:\d{1,2}|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)"
+_ADJ = r"(?:(?:belles?|grandes?|petites?|vraies?|jolies?|spacieuses?|véritables?|autres?|vastes?|confortables?)\s+)?"
+_NAME_PART = r"(?:[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})?)"
+_NAME = rf"{_NAME_PART}(?:[ \u00a0]+(?:(?:de|le|la|du|van|von|da|di)\s+)?{_NAME_PART}){{0,2}}"
+_M2 = r"\s*(?:m²|m2|m\s?²|mètres?\s+carrés|m\b)"
+_STOP_NAMES = {
+    "Vente", "Appartement", "Maison", "Villa", "France", "Toulon", "Pour", "Contact", "Contactez", "Agence", "Tél",
+    "Tel", "Votre", "Conseiller", "Conseillère", "Immobilier", "SAFTI", "Safti", "IAD", "Les", "La", "Le", "Nous",
+}  # fmt: skip
+
+# fmt: off
+RULES: list[tuple[str, re.Pattern[str], int]] = [
+    # (label, pattern, group carrying the span)
+    ("REF", re.compile(r"\b(?:R[ée]f(?:[ée]rence)?|REF|Mandat(?:\s+r[ée]f)?)\b\.?\s*(?:annonce\s*)?(?:n°|N°|no)?"
+                       r"\s*[:.#]?\s*([A-Z]{0,4}[-_]?\d[\w\-/]{1,15})"), 1),
+    ("PRICE", re.compile(rf"({_NUM}\s*(?:[kK]|[mM](?=\s*€))?)\s*(?:€|euros?\b|EUR\b)"), 1),
+    ("PRICE", re.compile(rf"\b[Pp]rix\s*(?:de\s+vente\s*)?(?:global\s*)?:?\s*({_NUM})"), 1),
+    ("LAND", re.compile(rf"\b(?:terrain|jardin|parcelle|foncier)\b[^.\n\d]{{0,40}}?({_NUM}){_M2}", re.I), 1),
+    ("LAND", re.compile(rf"({_NUM}){_M2}\s+(?:de\s+)?(?:terrain|jardin|parcelle)", re.I), 1),
+    ("SURFACE", re.compile(rf"({_NUM}){_M2}(?!\s+(?:de\s+)?(?:terrain|jardin|parcelle))", re.I), 1),
+    ("ROOMS", re.compile(rf"\b({_COUNT_WORD}\s+{_ADJ}pi[eè]ces?)\b(?!\s+(?:de\s+vie|d'eau|à\s+vivre))", re.I), 1),
+    ("ROOMS", re.compile(r"\b((?:[TF]|[Tt]ype\s?)\d{1,2})(?:\s*bis)?\b"), 1),
+    ("ROOMS", re.compile(r"\b([Ss]tudio)\b"), 1),
+    ("BEDROOMS", re.compile(rf"\b({_COUNT_WORD}\s+{_ADJ}chambres?)\b", re.I), 1),
+    ("BEDROOMS", re.compile(r"\b(\d{1,2}\s*(?:e|è|ème|eme)\s+chambre|(?:deuxième|troisième|quatrième|seconde)"
+                            r"\s+chambre)\b", re.I), 1),
+    ("BEDROOMS", re.compile(rf"\b((?:{_COUNT_WORD}\s+)?suites?\s+parentales?)\b", re.I), 1),
+    ("BATHROOMS", re.compile(rf"\b((?:{_COUNT_WORD}\s+)?{_ADJ}salles?\s+"
+                             rf"(?:de\s+bains?|d'eau|d’eau|de\s+douches?))", re.I), 1),
+    ("YEAR", re.compile(r"(?:constru(?:it|ite|ction)|bâti[es]?|édifiée?|achevée?|livrée?|datant)\s+"
+                        r"(?:en\s+|de\s+|:\s*)?"
+                        r"(?:l'année\s+)?(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
+    ("YEAR", re.compile(r"(?:résidence|immeuble|copropriété|bâtiment|construction|maison|villa)\s+(?:récente?\s+)?"
+                        r"(?:de\s+|\(|datant\s+de\s+)(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
+    ("YEAR", re.compile(r"année\s+de\s+construction\s*:?\s*(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
+    ("PHONE", re.compile(r"(?<![\d\w])((?:\+33\s?|0033\s?|[0O])[1-9](?:[ .\-]{0,2}[0-9O]{2}){4})(?![\d])"), 1),
+    ("OWNER", re.compile(rf"(?:iad France|SAFTI|Safti|Capifrance|Optimhome|Propriétés Privées)\s*-\s*({_NAME})"), 1),
+    ("OWNER", re.compile(rf"(?:[Cc]ontact(?:ez|er)?(?:\s+(?:vite|directement|direct|votre|notre|moi))*(?:\s+"
+                         rf"(?:conseill[eè]re?|commercial|agent|négociat(?:eur|rice))(?:\s+SAFTI)?)?|appeler|"
+                         rf"[Cc]onseill[eè]re?(?:\s+en\s+immobilier)?|[Pp]roposé\s+par|[Nn]égociat(?:eur|rice))"
+                         rf"\s*:?\s*(?:(?:M\.|Mr|Mme|Madame|Monsieur)\s+)?({_NAME})"), 1),
+    ("OWNER", re.compile(rf"\n({_NAME})\s*[-–:,]?\s*(?:Tél\.?\s*:?\s*)?(?:\+33|0[1-9])[ .]?\d"), 1),
+    ("CITY", re.compile(r"\b([Tt]oulon|TOULON)\b(?!\s*(?:\d|[-–]?\s*RSAC|,?\s*sous le num|n°))"), 1),
+    ("CITY", re.compile(rf"(?:\bà|\bsur la commune de|\bsitu[ée]e? à)\s+({_NAME_PART}(?:[- ](?:sur|en|de|du|la|le|"
+                        rf"les)?[- ]?{_NAME_PART})?)\s*\((?:\d{{5}}|\d\d)\)"), 1),
+    ("CITY", re.compile(rf"\b({_NAME_PART}(?:-[A-Za-zÀ-ÿ]+)*)\s*\(\d{{5}}\)"), 1),
+    ("POSTCODE", re.compile(r"\((\d{5})\)"), 1),
+    ("POSTCODE", re.compile(r"\b(?:Toulon|TOULON)\s+(\d{5})\b"), 1),
+    ("TYPE", re.compile(r"\b(appartement|maison|villa|studio|duplex|pavillon|bastide|terrain|immeuble|loft|mas|"
+                        r"propriété|local commercial|parking|garage|T\d|F\d)\b", re.I), 1),
+]
+# fmt: on
+NOT_LEGAL = re.compile(r"rsac|rcs|siret|siège|capital|immatricul|carte professionnelle|sas\b|sarl", re.I)
+
+
+def _matches(text: str) -> Iterator[Mention]:
+    for label, pattern, group in RULES:
+        for m in pattern.finditer(text):
+            start, end = m.span(group)
+            if label in ("POSTCODE", "CITY", "PHONE", "OWNER") and NOT_LEGAL.search(text[max(0, start - 50) : start]):
+                continue  # the agent's or agency's registration, not the property
+            if label == "OWNER" and m.group(group).split()[0] in _STOP_NAMES:
+                continue
+            yield Mention(label, start, end, 1.0)
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Every rule match, overlaps resolved: the longer span first, then the earlier rule; sorted by position."""
+    chosen: list[Mention] = []
+    order = {label: i for i, (label, _, _) in enumerate(RULES)}
+    for m in sorted(_matches(text), key=lambda m: (-(m.end - m.start), order[m.label], m.start)):
+        if all(m.end <= c.start or m.start >= c.end for c in chosen):
+            chosen.append(m)
+    return sorted(chosen, key=lambda m: m.start)

@@ -1,0 +1,313 @@
+"""The real-estate template: its fields, mentions → filled template (normalisation + tie-breaking), scoring.
+
+A recogniser (the tagger, or the rules for the baseline) finds *mentions*: a field's label on a character span with
+a score. :func:`fill` turns the mentions of one ad into the template; the rules it applies are the documented
+tie-breakers:
+
+- every mention's value is parsed from its span (``text.parse_*``); a span that gives no plausible value is dropped;
+- ``surface_m2``: the living area wins over the Carrez figure, which wins over any other; then the tagger's score;
+- ``price_eur``: amounts said to include fees ("honoraires inclus", "FAI", "prix global") beat the others, amounts
+  said to exclude them ("hors honoraires", "net vendeur") lose; then score;
+- ``bedrooms`` / ``bathrooms``: counts in one sentence add up ("2 chambres et 1 suite parentale" = 3, "une salle de
+  bains et une salle d'eau" = 2); an ordinal sets a floor ("cette 3e chambre" >= 3); the largest sentence total wins;
+- ``phone``, ``property_type``: the first mention in the text (the contact's first number; the title's type);
+- every other field: the values are voted by score, ties going to the first mention.
+
+>>> text = "Villa 4 pièces. Belle villa de 120 m² habitables, 2 chambres et 1 suite parentale. 06 12 34 56 78"
+>>> ms = [Mention("TYPE", 0, 5, .9), Mention("ROOMS", 6, 14, .9), Mention("SURFACE", 31, 34, .8),
+...       Mention("BEDROOMS", 50, 60, .9), Mention("BEDROOMS", 64, 80, .7), Mention("PHONE", 84, 98, .9)]
+>>> t = fill(text, ms)
+>>> [(k, v["value"]) for k, v in t.items() if v]
+[('surface_m2', 120), ('rooms', 4), ('bedrooms', 3), ('phone', '0612345678'), ('property_type', 'maison')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rnnlab.ie import text as T
+
+FIELDS = (
+    "reference", "price_eur", "surface_m2", "land_m2", "rooms", "bedrooms", "bathrooms", "year_built", "owner",
+    "phone", "city", "postcode", "property_type",
+)  # fmt: skip
+LABELS = {
+    "reference": "REF", "price_eur": "PRICE", "surface_m2": "SURFACE", "land_m2": "LAND", "rooms": "ROOMS",
+    "bedrooms": "BEDROOMS", "bathrooms": "BATHROOMS", "year_built": "YEAR", "owner": "OWNER", "phone": "PHONE",
+    "city": "CITY", "postcode": "POSTCODE", "property_type": "TYPE",
+}  # fmt: skip
+FIELD_OF = {label: field for field, label in LABELS.items()}
+NUMERIC = {"price_eur", "surface_m2", "land_m2", "rooms", "bedrooms", "bathrooms", "year_built"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A field's label (``LABELS`` value) on ``text[start:end]`` with the recogniser's score in [0, 1]."""
+
+    label: str
+    start: int
+    end: int
+    score: float = 1.0
+
+
+def _int_if_whole(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else round(x, 2)
+
+
+def _area(span: str, low: float, high: float) -> int | float | None:
+    value = T.parse_number(span)
+    return None if value is None or not low <= value <= high else _int_if_whole(value)
+
+
+def _price(span: str) -> int | None:
+    value = T.parse_number(span)
+    return None if value is None or not 5_000 <= value <= 100_000_000 else round(value)
+
+
+def _count(span: str, high: int) -> int | None:
+    value = T.parse_count(span)
+    return None if value is None or not 0 <= value <= high else value
+
+
+def _owner(span: str) -> str | None:
+    name = re.sub(r"^(?:m\.|mr\.?|mme\.?|mlle|madame|monsieur|me)\s+", "", span.strip(" ,.:;-–()"), flags=re.I)
+    name = re.sub(r"\s+", " ", name)
+    return name if len(name) >= 2 and any(ch.isalpha() for ch in name) else None
+
+
+def _city(span: str) -> str | None:
+    name = re.sub(r"\s+", " ", span.strip(" ,.:;-–()"))
+    return T.nice_case(name) if len(name) >= 2 else None
+
+
+def _reference(span: str) -> str | None:
+    ref = span.strip(" ,.:;-–()#°")
+    return ref if ref and any(ch.isdigit() for ch in ref) else None
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "reference": _reference,
+    "price_eur": _price,
+    "surface_m2": lambda s: _area(s, 8, 3000),
+    "land_m2": lambda s: _area(s, 20, 1_000_000),
+    "rooms": lambda s: _count(s, 30),
+    "bedrooms": lambda s: _count(s, 20),
+    "bathrooms": lambda s: _count(s, 10),
+    "year_built": lambda s: (lambda y: y if y and 1600 <= y <= 2030 else None)(T.parse_year(s)),
+    "owner": _owner,
+    "phone": T.parse_phone,
+    "city": _city,
+    "postcode": T.parse_postcode,
+    "property_type": T.parse_property_type,
+}
+
+
+_OTHER_NUMBER = re.compile(r"(?<![a-z0-9])\d")  # a number, not the 2 of "m2"
+
+
+def _context(text: str, start: int, end: int, before: int = 40, after: int = 40) -> tuple[str, str]:
+    """Folded text around a span, cut at the nearest other number on each side."""
+    left = T.fold(text[max(0, start - before) : start])
+    right = T.fold(text[end : end + after])
+    right = _OTHER_NUMBER.split(right, maxsplit=1)[0]
+    left = _OTHER_NUMBER.split(left)[-1]
+    return left, right
+
+
+_ROOM = re.compile(r"(chambre|sejour|salon|cuisine|piece de vie|salle|terrasse|balcon|garage|cave|loggia|bureau|"
+                   r"dressing|mezzanine|box|parking|veranda|grenier|combles|entree|buanderie|atelier|jardin|"
+                   r"solarium|local|patio|cour|dependance)s?\b[^,;.]{0,12}$")  # fmt: skip
+
+
+def _surface_rank(text: str, m: Mention) -> int:
+    left, right = _context(text, m.start, m.end, 30, 30)
+    if "habitable" in right or re.search(r"habitable[^,;.()]{0,12}$", left):
+        return 3
+    if "carrez" in right or re.search(r"carrez[^,;.()]{0,12}$", left):
+        return 2
+    if _ROOM.search(left[-25:]):
+        return -1  # a room's or an outbuilding's area, never the living area
+    if re.search(r"au sol|utile|total|terrasse|balcon|jardin", right[:18]):
+        return 0
+    return 1
+
+
+def _price_rank(text: str, m: Mention) -> int:
+    left, right = _context(text, m.start, m.end, 45, 45)
+    if re.search(r"honoraires? inclus|fai\b|frais d.agence inclus|hai\b|ttc", right[:45]) or re.search(
+        r"prix global|prix de vente|prix ?:", left[-30:]
+    ):
+        return 2
+    if re.search(r"hors honoraires|net vendeur|hors frais d.agence|^\s*€?\s*hh\b", right[:30]):
+        return 0
+    if re.search(r"terrain|charges?|taxe|mois|annuel|loyer|rente|honoraires de", left[-30:] + " " + right[:20]):
+        return -1
+    return 1
+
+
+def _sentences(text: str) -> list[int]:
+    """Start offsets of the text's sentences (line ends and '.', '!', '?' followed by a space)."""
+    return [0] + [m.end() for m in re.finditer(r"\n|[.!?;](?=\s)", text)]
+
+
+_NOT_COUNTED = re.compile(r"(dont|possibilite d['’]?|possibilite d[ue]|possible|ou|ou en|voire|transformable en|"
+                          r"pouvant servir de|faire une?|creer une?|amenageable en)\s*(une?\s+)?$")  # fmt: skip
+
+
+def _counts(text: str, mentions: Sequence[tuple[Mention, int]]) -> tuple[int, Mention] | None:
+    """Counts add up within a sentence; ordinals set a floor; the largest sentence total wins.
+
+    A count introduced by "dont" (a subset) or by a possibility ("possibilité de", "ou", "transformable en") is not
+    added.
+    """
+    bounds = _sentences(text)
+    totals: dict[int, int] = {}
+    best: tuple[int, Mention] | None = None
+    seen: dict[int, set[str]] = {}
+    for m, value in mentions:
+        left = T.fold(text[max(0, m.start - 30) : m.start])
+        if _NOT_COUNTED.search(left):
+            continue
+        sentence = max(i for i, b in enumerate(bounds) if b <= m.start)
+        span = T.fold(text[m.start : m.end])
+        if T.is_ordinal(span):
+            total = max(value, totals.get(sentence, 0))
+        else:
+            # the same phrase twice in a sentence ("chambre ... chambre") is not two rooms
+            kind = re.sub(r"[\d\s]+|^(?:un|une|deux|trois|quatre|cinq|six)\b", "", span)
+            if kind in seen.setdefault(sentence, set()) and value == 1:
+                continue
+            seen[sentence].add(kind)
+            totals[sentence] = totals.get(sentence, 0) + value
+            total = totals[sentence]
+        if best is None or total > best[0]:
+            best = (total, m)
+    return best
+
+
+def _vote(text: str, values: Sequence[tuple[Mention, Any]]) -> tuple[Any, Mention]:
+    """Score-weighted vote; the title (first line) counts half, as the description wins a conflict."""
+    title_end = text.find("\n") if "\n" in text else 0
+    weight: dict[Any, float] = {}
+    first: dict[Any, tuple[Mention, Any]] = {}
+    for m, value in values:
+        key = T.fold(value) if isinstance(value, str) else value
+        weight[key] = weight.get(key, 0.0) + m.score * (0.5 if m.start < title_end else 1.0)
+        first.setdefault(key, (m, value))
+    key = max(weight, key=lambda k: (weight[k], -first[k][0].start))
+    m, value = first[key]
+    return value, m
+
+
+_WEAK_TYPES = ("immeuble", "parking", "terrain")  # often a feature of the property, not its type
+
+
+def _property_type(values: Sequence[tuple[Mention, Any]]) -> tuple[Any, Mention]:
+    strong = [(m, v) for m, v in values if v not in _WEAK_TYPES]
+    m, value = (strong or list(values))[0]
+    return value, m
+
+
+def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | None]:
+    """The template of one ad from its mentions: every field → {value, start, end, confidence, text} or None."""
+    by_field: dict[str, list[tuple[Mention, Any]]] = {f: [] for f in FIELDS}
+    title_end = text.find("\n") if "\n" in text else 0
+    for m in sorted(mentions, key=lambda m: m.start):
+        field = FIELD_OF.get(m.label)
+        if field is None:
+            continue
+        value = PARSERS[field](text[m.start : m.end])
+        if value is None and field in ("bedrooms", "bathrooms"):
+            value = 1  # "salle d'eau", "chambre" with no count: one
+        if value is not None:
+            by_field[field].append((m, value))
+        if field == "rooms" and re.match(r"(?i)[tf]\s*\d|type|studio", text[m.start : m.end]):
+            by_field["property_type"].append((m, "appartement"))  # "T3", "studio": a flat
+    by_field["property_type"].sort(key=lambda mv: mv[0].start)
+    out: dict[str, dict[str, Any] | None] = {}
+    for field in FIELDS:
+        values = by_field[field]
+        chosen: tuple[Any, Mention] | None = None
+        if not values:
+            pass
+        elif field in ("bedrooms", "bathrooms"):
+            counted = _counts(text, values)
+            chosen = None if counted is None else (counted[0], counted[1])
+        elif field == "phone":
+            chosen = (values[0][1], values[0][0])
+        elif field == "property_type":
+            chosen = _property_type(values)
+        elif field in ("surface_m2", "price_eur"):
+            rank = _surface_rank if field == "surface_m2" else _price_rank
+            ranked = [(rank(text, m), m.start > title_end, m.score, -m.start, m, v) for m, v in values]
+            ranked = [r for r in ranked if r[0] >= 0]
+            chosen = None if not ranked else (max(ranked, key=lambda r: r[:4])[5], max(ranked, key=lambda r: r[:4])[4])
+        else:
+            chosen = _vote(text, values)
+        if chosen is None:
+            out[field] = None
+            continue
+        value, m = chosen
+        out[field] = {"value": value, "start": m.start, "end": m.end, "confidence": round(float(m.score), 4),
+                      "text": text[m.start : m.end]}  # fmt: skip
+    return out
+
+
+# -- scoring -----------------------------------------------------------------------------------------------------
+def same(field: str, predicted: Any, gold: Any) -> bool:
+    """Field-aware equality: numbers to 0.01, names and places case- and accent-insensitively."""
+    if predicted is None or gold is None:
+        return predicted is None and gold is None
+    if field in NUMERIC:
+        try:
+            return abs(float(predicted) - float(gold)) < 0.01
+        except (TypeError, ValueError):
+            return False
+    a, b = T.fold(str(predicted)), T.fold(str(gold))
+    if field in ("reference", "phone", "postcode"):
+        a, b = a.replace(" ", ""), b.replace(" ", "")
+    return a == b
+
+
+def values(template: dict[str, Any]) -> dict[str, Any]:
+    """Template (field → dict or None) → field → value; a plain field → value dict passes through."""
+    return {f: (v["value"] if isinstance(v, dict) else v) for f, v in ((f, template.get(f)) for f in FIELDS)}
+
+
+def score(gold: Sequence[dict[str, Any]], predicted: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Per field precision / recall / exact-match accuracy; micro P/R/F1 over non-null gold; null accuracy.
+
+    A wrong value is both a false positive and a false negative; a value where gold is null is a false positive.
+    """
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold templates but {len(predicted)} predictions")
+    per_field: dict[str, dict[str, float]] = {}
+    tp = fp = fn = nulls = nulls_kept = 0
+    for field in FIELDS:
+        c = {"tp": 0, "fp": 0, "fn": 0, "exact": 0, "gold": 0, "null_gold": 0, "null_kept": 0}
+        for g, p in zip(gold, predicted, strict=True):
+            gv, pv = values(g)[field], values(p)[field]
+            ok = same(field, pv, gv)
+            c["exact"] += ok
+            if gv is None:
+                c["null_gold"] += 1
+                c["null_kept"] += pv is None
+                c["fp"] += pv is not None
+            else:
+                c["gold"] += 1
+                c["tp"] += ok and pv is not None
+                c["fp"] += pv is not None and not ok
+                c["fn"] += not ok
+        precision = c["tp"] / max(1, c["tp"] + c["fp"])
+        recall = c["tp"] / max(1, c["gold"])
+        per_field[field] = {"precision": precision, "recall": recall, "accuracy": c["exact"] / max(1, len(gold)),
+                            "support": c["gold"], "tp": c["tp"], "fp": c["fp"], "fn": c["fn"]}  # fmt: skip
+        tp, fp, fn = tp + c["tp"], fp + c["fp"], fn + c["fn"]
+        nulls, nulls_kept = nulls + c["null_gold"], nulls_kept + c["null_kept"]
+    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    f1 = 2 * precision * recall / max(1e-12, precision + recall)
+    return {"micro": {"precision": precision, "recall": recall, "f1": f1}, "null_accuracy": nulls_kept / max(1, nulls),
+            "ads": len(gold), "per_field": per_field}  # fmt: skip

@@ -36,7 +36,7 @@ def test_tokens_keep_values_recoverable_as_spans():
     text = "Prix 1 270 000 €, tél 06.43.43.43. 43, 190m², 06000"
     tokens = T.tokenize(text)
     assert all(text[s:e] == t for t, s, e in tokens)
-    assert [t for t, _, _ in tokens][1:4] == ["1", "270", "000"]
+    assert [t for t, _, _ in tokens][1] == "1 270 000"
     assert "m²" in [t for t, _, _ in tokens]
 
 
@@ -188,7 +188,7 @@ def tiny(tmp_path_factory):
 
 def test_fit_save_load_predicts_the_same(tiny):
     extractor, info, path = tiny
-    assert info["train_sentences"] == 18
+    assert info["train_sentences"] == 18 + 9  # 18 ads + half as many relocated copies
     assert info["history"][-1]["train_loss"] < info["history"][0]["train_loss"]
     loaded = Extractor.load(path)
     texts = [ad["text"] for ad in read_ads(ADS)]

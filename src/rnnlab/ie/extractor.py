@@ -163,8 +163,8 @@ class Extractor:
         """A saved extractor (``None``: the model shipped with rnnlab)."""
         tagger = Tagger.load(DEFAULT_MODEL if directory is None else directory)
         if tagger.info.get("task") != TASK:
-            raise ModelFileError(f"{directory} holds a tagger, not a real-estate extractor",
-                                 hint="train one with `rnnlab extract fit`")  # fmt: skip
+            raise ModelFileError(f"{directory} holds a tagger, not a real-estate extractor; "
+                                 "train one with `rnnlab extract fit`")  # fmt: skip
         return cls(tagger)
 
 

@@ -8,8 +8,11 @@ tie-breakers:
 - ``surface_m2``: the living area wins over the Carrez figure, which wins over any other; then the tagger's score;
 - ``price_eur``: amounts said to include fees ("honoraires inclus", "FAI", "prix global") beat the others, amounts
   said to exclude them ("hors honoraires", "net vendeur") lose; then score;
-- ``bedrooms`` / ``bathrooms``: counts in one sentence add up ("2 chambres et 1 suite parentale" = 3, "une salle de
-  bains et une salle d'eau" = 2); an ordinal sets a floor ("cette 3e chambre" >= 3); the largest sentence total wins;
+- ``bedrooms``: counts in one sentence add up ("2 chambres et 1 suite parentale" = 3); an ordinal sets a floor
+  ("cette 3e chambre" >= 3); the largest sentence total wins (ads restate bedrooms: a summary, then room by room);
+- ``bathrooms``: counts add up over the description ("une salle de bains à l'étage. Salle d'eau au rez-de-chaussée"
+  = 2); the title's total counts if larger;
+- a count after "dont" (a subset) or a possibility ("possibilité de", "ou", "transformable en") is not added;
 - ``phone``, ``property_type``: the first mention in the text (the contact's first number; the title's type);
 - every other field: the values are voted by score, ties going to the first mention.
 
@@ -72,9 +75,18 @@ def _count(span: str, high: int) -> int | None:
     return None if value is None or not 0 <= value <= high else value
 
 
+_NOT_NAMES = {
+    "appeler", "le", "la", "les", "nous", "vous", "agence", "contact", "contacter", "contactez", "votre", "notre",
+    "maisons", "immobilier", "immo", "groupe", "france", "conseil", "transaction", "transactions", "service",
+}  # fmt: skip
+
+
 def _owner(span: str) -> str | None:
+    """A person's name: civility dropped, "EI" (sole trader) dropped; business words are not a name."""
     name = re.sub(r"^(?:m\.|mr\.?|mme\.?|mlle|madame|monsieur|me)\s+", "", span.strip(" ,.:;-–()"), flags=re.I)
-    name = re.sub(r"\s+", " ", name)
+    name = re.sub(r"\s*\(?\bEI\b\)?$", "", re.sub(r"\s+", " ", name))
+    if any(T.fold(word) in _NOT_NAMES for word in name.split()):
+        return None
     return name if len(name) >= 2 and any(ch.isalpha() for ch in name) else None
 
 
@@ -119,31 +131,38 @@ def _context(text: str, start: int, end: int, before: int = 40, after: int = 40)
 
 _ROOM = re.compile(r"(chambre|sejour|salon|cuisine|piece de vie|salle|terrasse|balcon|garage|cave|loggia|bureau|"
                    r"dressing|mezzanine|box|parking|veranda|grenier|combles|entree|buanderie|atelier|jardin|"
-                   r"solarium|local|patio|cour|dependance)s?\b[^,;.]{0,12}$")  # fmt: skip
+                   r"solarium|local|patio|cour|dependance|piece a vivre|living)s?\b[^,;.()]{0,36}$")  # fmt: skip
 
 
 def _surface_rank(text: str, m: Mention) -> int:
-    left, right = _context(text, m.start, m.end, 30, 30)
+    left, right = _context(text, m.start, m.end, 45, 30)
     if "habitable" in right or re.search(r"habitable[^,;.()]{0,12}$", left):
         return 3
     if "carrez" in right or re.search(r"carrez[^,;.()]{0,12}$", left):
         return 2
     if _ROOM.search(left[-25:]):
         return -1  # a room's or an outbuilding's area, never the living area
-    if re.search(r"au sol|utile|total|terrasse|balcon|jardin", right[:18]):
+    if re.match(r"\s*(?:m²|m2|m)?\s*(?:au sol|utiles?|total|de terrasse|de balcon|de jardin)", right):
         return 0
     return 1
 
 
 def _price_rank(text: str, m: Mention) -> int:
+    """2: said to include the fees or the total; 0: said to exclude them; -1: a charge, a tax, a rent, land alone."""
     left, right = _context(text, m.start, m.end, 45, 45)
-    if re.search(r"honoraires? inclus|fai\b|frais d.agence inclus|hai\b|ttc", right[:45]) or re.search(
-        r"prix global|prix de vente|prix ?:", left[-30:]
+    near = left[-28:]
+    unit = r"^\s*(?:€|euros?|eur)?\s*\(?"
+    if re.search(r"hors honoraires|net vendeur|hors frais d.agence", near) or re.match(
+        unit + r"(?:hors honoraires|net vendeur|hh\b)", right
+    ):
+        return 0
+    if re.search(r"honoraires? inclus|\bfai\b|\bhai\b|prix global|prix de vente|prix\s*:|\bprix\s*$", near) or re.match(
+        unit + r"(?:honoraires? inclus|fai\b|hai\b|ttc|frais d.agence inclus)", right
     ):
         return 2
-    if re.search(r"hors honoraires|net vendeur|hors frais d.agence|^\s*€?\s*hh\b", right[:30]):
-        return 0
-    if re.search(r"terrain|charges?|taxe|mois|annuel|loyer|rente|honoraires de", left[-30:] + " " + right[:20]):
+    if re.search(r"terrain|charges?|taxe|loyer|rente|honoraires de|mensuel", near) or re.match(
+        unit + r"(?:/|par|mensuel|annuel|hc\b|cc\b)", right
+    ):
         return -1
     return 1
 
@@ -157,19 +176,20 @@ _NOT_COUNTED = re.compile(r"(dont|possibilite d['’]?|possibilite d[ue]|possibl
                           r"pouvant servir de|faire une?|creer une?|amenageable en)\s*(une?\s+)?$")  # fmt: skip
 
 
-def _counts(text: str, mentions: Sequence[tuple[Mention, int]]) -> tuple[int, Mention] | None:
-    """Counts add up within a sentence; ordinals set a floor; the largest sentence total wins.
+def _counts(text: str, mentions: Sequence[tuple[Mention, int]], *, per_sentence: bool) -> tuple[int, Mention] | None:
+    """Counts add up within a sentence (``per_sentence``) or within the title and within the description; ordinals
+    set a floor; the largest total wins.
 
     A count introduced by "dont" (a subset) or by a possibility ("possibilité de", "ou", "transformable en") is not
     added.
     """
-    bounds = _sentences(text)
+    bounds = _sentences(text) if per_sentence else [0, text.find("\n") + 1]
     totals: dict[int, int] = {}
     best: tuple[int, Mention] | None = None
     seen: dict[int, set[str]] = {}
     for m, value in mentions:
-        left = T.fold(text[max(0, m.start - 30) : m.start])
-        if _NOT_COUNTED.search(left):
+        left = T.fold(text[max(0, m.start - 45) : m.start])
+        if _NOT_COUNTED.search(left[-30:]) or re.search(r"(possibilit|possible|pouvant|transformable)[^.;,]*$", left):
             continue
         sentence = max(i for i, b in enumerate(bounds) if b <= m.start)
         span = T.fold(text[m.start : m.end])
@@ -234,7 +254,8 @@ def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | N
         if not values:
             pass
         elif field in ("bedrooms", "bathrooms"):
-            counted = _counts(text, values)
+            # bedrooms are restated (a summary, then room by room); bathrooms rarely: theirs add up over the text
+            counted = _counts(text, values, per_sentence=field == "bedrooms")
             chosen = None if counted is None else (counted[0], counted[1])
         elif field == "phone":
             chosen = (values[0][1], values[0][0])

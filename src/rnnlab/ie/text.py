@@ -1,7 +1,9 @@
 """French ad text: a tokenizer that keeps every value recoverable as a character span, and value normalisers.
 
->>> [t for t, _, _ in tokenize("Réf. 12390: villa (190m²), 1 270 000 euros, d'eau")]
-['Réf', '.', '12390', ':', 'villa', '(', '190', 'm²', ')', ',', '1', '270', '000', 'euros', ',', "d'", 'eau']
+>>> [t for t, _, _ in tokenize("Réf. 12390: villa (190m²), 1 270 000 euros, d'eau, 57,5 m2, 06.43.43.43. 43")]
+... # doctest: +NORMALIZE_WHITESPACE
+['Réf', '.', '12390', ':', 'villa', '(', '190', 'm²', ')', ',', '1 270 000', 'euros', ',', "d'", 'eau', ',', '57,5',
+ 'm', '2', ',', '06', '.', '43', '.', '43', '.', '43', '.', '43']
 >>> parse_number("1 270 000"), parse_number("598K"), parse_number("1,2 M"), parse_number("57,5")
 (1270000.0, 598000.0, 1200000.0, 57.5)
 >>> parse_count("trois belles chambres"), parse_count("T3"), parse_count("studio"), parse_count("3e chambre")
@@ -17,8 +19,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# digits apart from letters ("190m²" -> 190 | m²), elisions kept on their word ("d'", "l'"), one mark per token
-_TOKEN = re.compile(r"\d+|[^\W\d_]+(?:['’](?=[^\W\d_]))?|\S")
+# an amount in thousands stays one token ("1 270 000", "1.270.000"), decimals too ("57,5"); digits apart from letters
+# ("190m²" -> 190 | m²); elisions kept on their word ("d'", "l'"); one mark per token
+_TOKEN = re.compile(
+    r"(?<!\d)\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?![\d,])|\d+,\d{1,2}(?!\d)|\d+|"
+    r"[^\W\d_]+(?:['’](?=[^\W\d_]))?|\S"
+)
 
 NUMBER_WORDS = {
     "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
@@ -57,7 +63,7 @@ def parse_number(text: str) -> float | None:
 
 def parse_count(text: str) -> int | None:
     """A count from a phrase: digits, number words, ``T3``/``F3``/``type 3``, ``studio`` = 1, ordinals."""
-    folded = text.casefold()
+    folded = fold(text)
     m = re.search(r"\b(?:t|f|type)\s*(\d{1,2})\b", folded)
     if m:
         return int(m.group(1))
@@ -70,16 +76,19 @@ def parse_count(text: str) -> int | None:
     for word in re.findall(r"[^\W\d_]+", folded):
         if word in NUMBER_WORDS:
             return NUMBER_WORDS[word]
-        if word in ORDINAL_WORDS:
-            return ORDINAL_WORDS[word]
+        if word in _ORDINALS:
+            return _ORDINALS[word]
     if "studio" in folded:
         return 1
     return None
 
 
 def is_ordinal(text: str) -> bool:
-    folded = text.casefold()
-    return bool(_ORDINAL_DIGITS.search(folded)) or any(w in ORDINAL_WORDS for w in re.findall(r"[^\W\d_]+", folded))
+    folded = fold(text)
+    return bool(_ORDINAL_DIGITS.search(folded)) or any(w in _ORDINALS for w in re.findall(r"[^\W\d_]+", folded))
+
+
+_ORDINALS = {fold(k): v for k, v in ORDINAL_WORDS.items()}
 
 
 def parse_phone(text: str) -> str | None:

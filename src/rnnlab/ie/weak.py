@@ -2,10 +2,12 @@
 
 How the labels are made, per field (``fields`` = the site's structured values of the ad):
 
-- fields the site publishes (price, surface, rooms, bedrooms, city, postcode, type): a rule mention is kept only when
-  its parsed value equals the structured value (surface to within 1 m², for rounding); bedroom mentions are also
-  kept when the counts of one sentence add up to it ("2 chambres et 1 suite parentale" = 3). When the structured
-  value is missing, the rule mentions are kept as they are; the structured town is also marked wherever it is
+- fields the site publishes (price, surface, rooms, bedrooms, city, postcode, type): where some rule mentions agree
+  with the structured value, only those are kept (price within 15 %: the site gives it with or without fees;
+  surface within 20 %: Carrez, living or floor area; the others exactly; bedroom mentions also when the counts of one
+  sentence add up to it: "2 chambres et 1 suite parentale" = 3). Where none agrees, the text states another value
+  than the site: its plausible mentions are kept (not a room's area, not a charge). When the structured value is
+  missing, the rule mentions are kept as they are; the structured town is also marked wherever it is
   written as a word outside registrations and legal notices;
 - fields the site does not publish (owner, phone, year built, bathrooms, land, reference): the rule mentions as found.
 
@@ -22,44 +24,58 @@ from typing import Any
 from rnnlab.data.conll import Sentence
 from rnnlab.ie import rules
 from rnnlab.ie import text as T
-from rnnlab.ie.template import FIELD_OF, PARSERS, Mention, _sentences, same
+from rnnlab.ie.template import FIELD_OF, PARSERS, Mention, _price_rank, _sentences, _surface_rank, same
 
 CHECKED = ("price_eur", "surface_m2", "rooms", "bedrooms", "city", "postcode", "property_type")
 
 
+TOLERANCE = {"price_eur": 0.15, "surface_m2": 0.2}  # with or without fees; Carrez, living or floor area
+
+
 def _agrees(field: str, value: Any, structured: Any) -> bool:
-    if field == "surface_m2":
-        return abs(float(value) - float(structured)) <= 1.0
+    if field in TOLERANCE:
+        return abs(float(value) - float(structured)) <= TOLERANCE[field] * float(structured) + 1.0
     if field == "property_type":
         structured = {"loft": "appartement", "programme neuf": value}.get(structured, structured)
     return same(field, value, structured)
 
 
+def _plausible(field: str, text: str, m: Mention) -> bool:
+    """Would the template filler consider this mention (not a room's area, not a charge)?"""
+    if field == "surface_m2":
+        return _surface_rank(text, m) >= 0
+    if field == "price_eur":
+        return _price_rank(text, m) >= 1
+    return True
+
+
 def weak_mentions(text: str, fields: dict[str, Any] | None) -> list[Mention]:
     """The rule mentions of ``text`` that agree with the structured ``fields`` (see the module's rules)."""
     fields = fields or {}
-    found = rules.find_mentions(text)
     kept: list[Mention] = []
     bounds = _sentences(text)
-    sums: dict[int, list[tuple[Mention, int]]] = {}
-    for m in found:
+    by_field: dict[str, list[tuple[Mention, Any]]] = {}
+    for m in rules.find_mentions(text):
         field = FIELD_OF[m.label]
-        structured = fields.get(field)
-        if field not in CHECKED or structured is None:
+        if field not in CHECKED or fields.get(field) is None:
             kept.append(m)
             continue
-        span = text[m.start : m.end]
-        value = PARSERS[field](span)
-        if field == "property_type" and value is None:
-            continue
-        if value is not None and _agrees(field, value, structured):
-            kept.append(m)
-        elif field == "bedrooms":
-            sentence = max(i for i, b in enumerate(bounds) if b <= m.start)
-            sums.setdefault(sentence, []).append((m, 1 if value is None else value))
-    for group in sums.values():
-        if len(group) > 1 and sum(v for _, v in group) == fields.get("bedrooms"):
-            kept.extend(m for m, _ in group)
+        by_field.setdefault(field, []).append((m, PARSERS[field](text[m.start : m.end])))
+    for field, found in by_field.items():
+        structured = fields[field]
+        agreeing = [m for m, v in found if v is not None and _agrees(field, v, structured)]
+        sums: dict[int, list[tuple[Mention, int]]] = {}
+        if field == "bedrooms":
+            for m, v in found:
+                sentence = max(i for i, b in enumerate(bounds) if b <= m.start)
+                sums.setdefault(sentence, []).append((m, 1 if v is None else v))
+            for group in sums.values():
+                if len(group) > 1 and sum(v for _, v in group) == structured:
+                    agreeing.extend(m for m, _ in group if m not in agreeing)
+        if agreeing:
+            kept.extend(agreeing)
+        else:  # the text states another value than the site (or none): trust the text
+            kept.extend(m for m, v in found if v is not None and _plausible(field, text, m))
     kept.extend(_city_mentions(text, fields.get("city"), kept))
     return sorted(kept, key=lambda m: m.start)
 

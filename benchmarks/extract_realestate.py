@@ -39,6 +39,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true", help="also train extractors now (one per seed)")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds for --train")
+    parser.add_argument("--variants", default="hints,no-hints,no-relocation",
+                        help="--train variants: hints (the shipped recipe), no-hints (the tagger without the rules' "
+                        "labels as input), no-relocation (without the relocated copies)")  # fmt: skip
     parser.add_argument("--max-time", type=float, default=600.0, help="training seconds per model")
     parser.add_argument("--save", default=None, help="save the first trained model here (e.g. to ship it)")
     args = parser.parse_args()
@@ -60,18 +63,22 @@ def main() -> None:
 
     if args.train:
         train = read_ads(ads_file, exclude=[gold_file])
-        for seed in [int(s) for s in args.seeds.split(",")]:
-            extractor = Extractor()
-            config = dataclasses.replace(default_train_config(), seed=seed, max_time=args.max_time)
-            info = extractor.fit(train, train_config=config)
-            results[f"tagger, trained now (seed {seed})"] = {
-                **row(extractor.evaluate(gold)), "train_ads": info["train_sentences"], "epochs": info["epochs"],
-                "best_epoch": info["best_epoch"], "train_seconds": info["seconds"],
-                "history": [{k: round(v, 4) for k, v in h.items()} for h in info["history"]],
-            }  # fmt: skip
-            print(f"seed {seed}: micro F1 {results[f'tagger, trained now (seed {seed})']['micro_f1']:.4f}")
-            if args.save and seed == int(args.seeds.split(",")[0]):
-                extractor.save(args.save, overwrite=True)
+        recipes = {"hints": {}, "no-hints": {"rule_hints": False}, "no-relocation": {"relocated": 0.0}}
+        for variant in args.variants.split(","):
+            for seed in [int(s) for s in args.seeds.split(",")]:
+                extractor = Extractor()
+                config = dataclasses.replace(default_train_config(), seed=seed, max_time=args.max_time)
+                info = extractor.fit(train, train_config=config, **recipes[variant])
+                name = f"tagger {variant}, trained now (seed {seed})"
+                results[name] = {
+                    **row(extractor.evaluate(gold)), "train_sentences": info["train_sentences"],
+                    "epochs": info["epochs"], "best_epoch": info["best_epoch"], "train_seconds": info["seconds"],
+                    "history": [{k: round(v, 4) for k, v in h.items()} for h in info["history"]],
+                }  # fmt: skip
+                r = results[name]
+                print(f"{name}: micro F1 {r['micro_f1']:.4f}, null accuracy {r['null_accuracy']:.4f}")
+                if args.save and variant == "hints" and seed == int(args.seeds.split(",")[0]):
+                    extractor.save(args.save, overwrite=True)
 
     texts = [ad["text"] for ad in gold] * 4  # 244 ads
     variants = {"rules": lambda: rules.extract(texts), "tagger": lambda: shipped.extract(texts, batch_size=64)}

@@ -5,7 +5,8 @@ How the labels are made, per field (``fields`` = the site's structured values of
 - fields the site publishes (price, surface, rooms, bedrooms, city, postcode, type): where some rule mentions agree
   with the structured value, only those are kept (price within 15 %: the site gives it with or without fees;
   surface within 20 %: Carrez, living or floor area; the others exactly; bedroom mentions also when the counts of one
-  sentence add up to it: "2 chambres et 1 suite parentale" = 3). Where none agrees, the text states another value
+  sentence add up to it: "2 chambres et 1 suite parentale" = 3, and those that leave the filled count unchanged:
+  "3 chambres dont une suite parentale"). Where none agrees, the text states another value
   than the site: its plausible mentions are kept (not a room's area, not a charge). When the structured value is
   missing, the rule mentions are kept as they are; the structured town is also marked wherever it is
   written as a word outside registrations and legal notices;
@@ -24,7 +25,7 @@ from typing import Any
 from rnnlab.data.conll import Sentence
 from rnnlab.ie import rules
 from rnnlab.ie import text as T
-from rnnlab.ie.template import FIELD_OF, PARSERS, Mention, _price_rank, _sentences, _surface_rank, same
+from rnnlab.ie.template import FIELD_OF, PARSERS, Mention, _price_rank, _sentences, _surface_rank, fill, same
 
 CHECKED = ("price_eur", "surface_m2", "rooms", "bedrooms", "city", "postcode", "property_type")
 
@@ -38,6 +39,11 @@ def _agrees(field: str, value: Any, structured: Any) -> bool:
     if field == "property_type":
         structured = {"loft": "appartement", "programme neuf": value}.get(structured, structured)
     return same(field, value, structured)
+
+
+def _bedrooms(text: str, mentions: Sequence[Mention]) -> Any:
+    filled = fill(text, mentions)["bedrooms"]
+    return None if filled is None else filled["value"]
 
 
 def _plausible(field: str, text: str, m: Mention) -> bool:
@@ -72,6 +78,11 @@ def weak_mentions(text: str, fields: dict[str, Any] | None) -> list[Mention]:
             for group in sums.values():
                 if len(group) > 1 and sum(v for _, v in group) == structured:
                     agreeing.extend(m for m, _ in group if m not in agreeing)
+        if agreeing and field == "bedrooms":
+            # also every bedroom mention that leaves the filled count unchanged ("dont une suite parentale")
+            for m, _ in found:
+                if m not in agreeing and _bedrooms(text, [*agreeing, m]) == structured:
+                    agreeing.append(m)
         if agreeing:
             kept.extend(agreeing)
         else:  # the text states another value than the site (or none): trust the text

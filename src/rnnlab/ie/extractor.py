@@ -19,7 +19,7 @@ from typing import Any
 
 from rnnlab.errors import DataError, ModelFileError
 from rnnlab.ie import rules, weak
-from rnnlab.ie.augment import augment
+from rnnlab.ie.augment import COMMUNES, augment
 from rnnlab.ie.template import FIELDS, LABELS, Mention, fill, score
 from rnnlab.ie.text import tokenize
 from rnnlab.tag.models import TaggerConfig
@@ -54,6 +54,12 @@ def default_tagger_config() -> TaggerConfig:
 
 def default_train_config() -> TrainConfig:
     return TrainConfig(lr=3e-3, batch_size=8, max_epochs=25, patience=4, gradient_clip=5.0, seed=0)
+
+
+def town_words() -> set[str]:
+    """The relocation towns' words, kept out of the vocabulary: the tagger must find a town by its context and
+    letters, not by remembering a hundred names."""
+    return {tok.lower() for name, _ in COMMUNES for tok, _, _ in tokenize(name) if tok.isalpha() and len(tok) > 3}
 
 
 class Extractor:
@@ -107,7 +113,7 @@ class Extractor:
         tagger = Tagger(config or default_tagger_config(), train_config or default_train_config(), scheme="BIOES",
                         extra_vectors=0, min_freq=2)  # fmt: skip
         info = tagger.fit(train, dev, embeddings="none", out_dir=out_dir, progress=progress,
-                          exclude_words=weak.name_tokens(train + (dev or [])), features=features,
+                          exclude_words=weak.name_tokens(train + (dev or [])) | town_words(), features=features,
                           dev_features=dev_features)  # fmt: skip
         tagger.info["task"] = TASK
         tagger.info["train_ads"] = len(ads) - n_dev

@@ -14,7 +14,7 @@ from rnnlab.cli.main import app
 from rnnlab.errors import DataError, ModelFileError
 from rnnlab.ie import template, weak
 from rnnlab.ie import text as T
-from rnnlab.ie.extractor import DEFAULT_MODEL, Extractor, default_train_config, read_ads
+from rnnlab.ie.extractor import DEFAULT_MODEL, HINTS, Extractor, default_train_config, read_ads
 from rnnlab.ie.template import FIELDS, Mention, fill, score
 
 ADS = Path(__file__).with_name("ads.jsonl")
@@ -247,3 +247,15 @@ def test_cli_predict_and_evaluate(tmp_path):
     assert report["micro"]["f1"] > 0.8
     result = runner.invoke(app, ["extract", "predict", COURSE])
     assert json.loads(result.output)["template"]["owner"]["value"] == "Mimi LASOURIS"
+
+
+def test_cli_fit_writes_a_loadable_model_and_refuses_to_overwrite(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "model"
+    args = ["extract", "fit", "--train", str(ADS), "--out", str(out), "--epochs", "1", "--no-progress", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["epochs"] == 1
+    assert Extractor.load(out).tagger.config.n_features == len(HINTS) + 1
+    again = runner.invoke(app, args)
+    assert again.exit_code != 0 and (out / "model.safetensors").is_file()

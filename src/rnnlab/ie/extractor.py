@@ -110,7 +110,10 @@ class Extractor:
         if rule_hints:
             features = [hints(ad["text"], tokenize(ad["text"])) for ad in train_ads]
             dev_features = [hints(ad["text"], tokenize(ad["text"])) for ad in dev_ads] if dev else None
-        tagger = Tagger(config or default_tagger_config(), train_config or default_train_config(), scheme="BIOES",
+        config = config or default_tagger_config()
+        if rule_hints:  # every hint has an embedding row, seen in training or not
+            config = dataclasses.replace(config, n_features=len(HINTS) + 1)
+        tagger = Tagger(config, train_config or default_train_config(), scheme="BIOES",
                         extra_vectors=0, min_freq=2)  # fmt: skip
         info = tagger.fit(train, dev, embeddings="none", out_dir=out_dir, progress=progress,
                           exclude_words=weak.name_tokens(train + (dev or [])) | town_words(), features=features,

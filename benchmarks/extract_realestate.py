@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -132,7 +131,6 @@ def main() -> None:
                "model": str(DEFAULT_MODEL.name), "throughput": throughput,
                "results": merged_results("extract_realestate", results)}  # fmt: skip
     print(f"wrote {write('extract_realestate', payload)}")
-    json.dumps(payload)
 
 
 if __name__ == "__main__":

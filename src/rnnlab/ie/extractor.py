@@ -244,10 +244,3 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
     if not ads:
         raise DataError("no ads", path=path, hint="one JSON object with a 'text' per line")
     return ads
-
-
-def describe(extractor: Extractor) -> dict[str, Any]:
-    info = {} if extractor.tagger is None else dict(extractor.tagger.info)
-    info.pop("history", None)
-    return {"recogniser": extractor.kind, **info,
-            "config": None if extractor.tagger is None else dataclasses.asdict(extractor.tagger.config)}  # fmt: skip

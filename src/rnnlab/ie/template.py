@@ -134,7 +134,7 @@ _ROOM = re.compile(r"(chambre|sejour|salon|cuisine|piece de vie|salle|terrasse|b
                    r"solarium|local|patio|cour|dependance|piece a vivre|living)s?\b[^,;.()]{0,36}$")  # fmt: skip
 
 
-def _surface_rank(text: str, m: Mention) -> int:
+def surface_rank(text: str, m: Mention) -> int:
     left, right = _context(text, m.start, m.end, 45, 30)
     if "habitable" in right or re.search(r"habitable[^,;.()]{0,12}$", left):
         return 3
@@ -147,7 +147,7 @@ def _surface_rank(text: str, m: Mention) -> int:
     return 1
 
 
-def _price_rank(text: str, m: Mention) -> int:
+def price_rank(text: str, m: Mention) -> int:
     """2: said to include the fees or the total; 0: said to exclude them; -1: a charge, a tax, a rent, land alone."""
     left, right = _context(text, m.start, m.end, 45, 45)
     near = left[-28:]
@@ -167,7 +167,7 @@ def _price_rank(text: str, m: Mention) -> int:
     return 1
 
 
-def _sentences(text: str) -> list[int]:
+def sentence_starts(text: str) -> list[int]:
     """Start offsets of the text's sentences (line ends and '.', '!', '?' followed by a space)."""
     return [0] + [m.end() for m in re.finditer(r"\n|[.!?;](?=\s)", text)]
 
@@ -183,7 +183,7 @@ def _counts(text: str, mentions: Sequence[tuple[Mention, int]], *, per_sentence:
     A count introduced by "dont" (a subset) or by a possibility ("possibilité de", "ou", "transformable en") is not
     added.
     """
-    bounds = _sentences(text) if per_sentence else [0, text.find("\n") + 1]
+    bounds = sentence_starts(text) if per_sentence else [0, text.find("\n") + 1]
     totals: dict[int, int] = {}
     best: tuple[int, Mention] | None = None
     seen: dict[int, set[str]] = {}
@@ -262,10 +262,13 @@ def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | N
         elif field == "property_type":
             chosen = _property_type(values)
         elif field in ("surface_m2", "price_eur"):
-            rank = _surface_rank if field == "surface_m2" else _price_rank
-            ranked = [(rank(text, m), m.start > title_end, m.score, -m.start, m, v) for m, v in values]
-            ranked = [r for r in ranked if r[0] >= 0]
-            chosen = None if not ranked else (max(ranked, key=lambda r: r[:4])[5], max(ranked, key=lambda r: r[:4])[4])
+            rank = surface_rank if field == "surface_m2" else price_rank
+            # rank (< 0: never), the description over the title, score, the earlier
+            keyed = [((rank(text, m), m.start > title_end, m.score, -m.start), m, v) for m, v in values]
+            keyed = [k for k in keyed if k[0][0] >= 0]
+            if keyed:
+                _, m, v = max(keyed, key=lambda k: k[0])
+                chosen = (v, m)
         else:
             chosen = _vote(text, values)
         if chosen is None:

@@ -25,7 +25,7 @@ from typing import Any
 from rnnlab.data.conll import Sentence
 from rnnlab.ie import rules
 from rnnlab.ie import text as T
-from rnnlab.ie.template import FIELD_OF, PARSERS, Mention, _price_rank, _sentences, _surface_rank, fill, same
+from rnnlab.ie.template import FIELD_OF, PARSERS, Mention, fill, price_rank, same, sentence_starts, surface_rank
 
 CHECKED = ("price_eur", "surface_m2", "rooms", "bedrooms", "city", "postcode", "property_type")
 
@@ -49,9 +49,9 @@ def _bedrooms(text: str, mentions: Sequence[Mention]) -> Any:
 def _plausible(field: str, text: str, m: Mention) -> bool:
     """Would the template filler consider this mention (not a room's area, not a charge)?"""
     if field == "surface_m2":
-        return _surface_rank(text, m) >= 0
+        return surface_rank(text, m) >= 0
     if field == "price_eur":
-        return _price_rank(text, m) >= 1
+        return price_rank(text, m) >= 1
     return True
 
 
@@ -59,7 +59,7 @@ def weak_mentions(text: str, fields: dict[str, Any] | None) -> list[Mention]:
     """The rule mentions of ``text`` that agree with the structured ``fields`` (see the module's rules)."""
     fields = fields or {}
     kept: list[Mention] = []
-    bounds = _sentences(text)
+    bounds = sentence_starts(text)
     by_field: dict[str, list[tuple[Mention, Any]]] = {}
     for m in rules.find_mentions(text):
         field = FIELD_OF[m.label]

@@ -11,7 +11,7 @@ import html
 import json
 import re
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -178,12 +178,13 @@ def _read_table(path: Path, text_col: str | None, label_col: str | None, require
     return TextDataset(texts, labels, str(path))
 
 
-def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require_labels: bool) -> TextDataset:
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSON-lines file (``.gz`` too); bad lines are
+    DataErrors naming file, line and column."""
     import gzip
 
+    path = Path(path)
     opener = gzip.open if path.name.endswith(".gz") else open
-    texts: list[str] = []
-    labels: list[str] = []
     with opener(path, "rt", encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
@@ -191,19 +192,27 @@ def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"not valid JSON: {exc.msg}", path=path, line=n, column=exc.colno) from None
+                raise DataError(f"not valid JSON: {exc.msg}", path=path, line=n, column=exc.colno,
+                                hint="one JSON object per line") from None  # fmt: skip
             if not isinstance(row, dict):
                 raise DataError("each line must be a JSON object", path=path, line=n)
-            text = _pick(list(row), text_col, TEXT_COLUMNS, "text", path)
-            label = _pick(list(row), label_col, LABEL_COLUMNS, "label", path)
-            if text is None or not str(row[text]).strip():
-                raise DataError("no text in this object", path=path, line=n, hint="pass --text-col")
-            texts.append(str(row[text]))
-            if label is None:
-                if require_labels:
-                    raise DataError("no label in this object", path=path, line=n, hint="pass --label-col")
-            else:
-                labels.append(str(row[label]).strip())
+            yield n, row
+
+
+def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require_labels: bool) -> TextDataset:
+    texts: list[str] = []
+    labels: list[str] = []
+    for n, row in iter_jsonl(path):
+        text = _pick(list(row), text_col, TEXT_COLUMNS, "text", path)
+        label = _pick(list(row), label_col, LABEL_COLUMNS, "label", path)
+        if text is None or not str(row[text]).strip():
+            raise DataError("no text in this object", path=path, line=n, hint="pass --text-col")
+        texts.append(str(row[text]))
+        if label is None:
+            if require_labels:
+                raise DataError("no label in this object", path=path, line=n, hint="pass --label-col")
+        else:
+            labels.append(str(row[label]).strip())
     if not texts:
         raise DataError("no rows", path=path)
     return TextDataset(texts, labels if len(labels) == len(texts) else None, str(path))

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 import time
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rnnlab.data.text import iter_jsonl
 from rnnlab.errors import DataError, ModelFileError
 from rnnlab.ie import rules, weak
 from rnnlab.ie.augment import COMMUNES, augment
@@ -220,27 +220,19 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
         blocks = [b.strip() for b in raw.replace("\r\n", "\n").split("\n\n")]
         return [{"text": b, "line": 0} for b in blocks if b]
     ads = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON: {exc.msg}", path=path, line=n, column=exc.colno,
-                                hint="one JSON object per line") from None  # fmt: skip
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
-                raise DataError("an ad needs a non-empty 'text' string", path=path, line=n,
-                                hint='lines like {"id": "...", "text": "Vente appartement T3 ..."}')  # fmt: skip
-            if row.get("id") in drop:
-                continue
-            gold = row.get("gold")
-            if gold is not None:
-                unknown = sorted(set(gold) - set(FIELDS)) if isinstance(gold, dict) else ["<not an object>"]
-                if unknown:
-                    raise DataError(f"unknown gold fields {unknown}", path=path, line=n,
-                                    hint=f"the template's fields are {list(FIELDS)}")  # fmt: skip
-            ads.append({**row, "line": n})
+    for n, row in iter_jsonl(path):
+        if not isinstance(row.get("text"), str) or not row["text"].strip():
+            raise DataError("an ad needs a non-empty 'text' string", path=path, line=n,
+                            hint='lines like {"id": "...", "text": "Vente appartement T3 ..."}')  # fmt: skip
+        if row.get("id") in drop:
+            continue
+        gold = row.get("gold")
+        if gold is not None:
+            unknown = sorted(set(gold) - set(FIELDS)) if isinstance(gold, dict) else ["<not an object>"]
+            if unknown:
+                raise DataError(f"unknown gold fields {unknown}", path=path, line=n,
+                                hint=f"the template's fields are {list(FIELDS)}")  # fmt: skip
+        ads.append({**row, "line": n})
     if not ads:
         raise DataError("no ads", path=path, hint="one JSON object with a 'text' per line")
     return ads

@@ -30,12 +30,13 @@ DEFAULT_MODEL = Path(__file__).with_name("default_model")
 TASK = "realestate-extraction"
 MAX_CHARS = 20_000  # longer texts are cut (an ad is 100-4,000 characters)
 HINTS = ("O", *LABELS.values())  # the rules' label on a token, the tagger's extra input (id 0: padding)
+_HINT_IDS = {label: i + 1 for i, label in enumerate(HINTS)}
 
 
 def hints(text: str, tokens: Sequence[tuple[str, int, int]]) -> list[int]:
     """Per token: 1 + the index in ``HINTS`` of the label a rule gives it (1 = no rule matched)."""
     ids = [1] * len(tokens)
-    index = {label: i + 1 for i, label in enumerate(HINTS)}
+    index = _HINT_IDS
     mentions = rules.find_mentions(text)
     k = 0
     for i, (_, start, end) in enumerate(tokens):

@@ -83,18 +83,14 @@ class CRF(nn.Module):
         alpha = start.double()[None, :] + e[:, 0]
         alphas = [alpha]
         for t in range(1, T):
-            shift = alpha.max(dim=1, keepdim=True).values
-            nxt = ((alpha - shift).exp() @ exp_trans).log() + shift + e[:, t]
-            alpha = torch.where(mask[:, t, None], nxt, alpha)
+            alpha = torch.where(mask[:, t, None], _log_matmul(alpha, exp_trans) + e[:, t], alpha)
             alphas.append(alpha)
         # beta_t(i) = log Σ_j exp(trans[i, j] + emission_{t+1}(j) + beta_{t+1}(j)); end scores at each last step
         last = mask.sum(1) - 1  # (B,)
         end64 = end.double()[None, :].expand(B, K)
         betas = [end64] * T
         for t in range(T - 2, -1, -1):
-            v = e[:, t + 1] + betas[t + 1]
-            shift = v.max(dim=1, keepdim=True).values
-            nxt = ((v - shift).exp() @ exp_trans.T).log() + shift
+            nxt = _log_matmul(e[:, t + 1] + betas[t + 1], exp_trans.T)
             betas[t] = torch.where((t < last)[:, None], nxt, end64)
         a, b = torch.stack(alphas, 1), torch.stack(betas, 1)  # (B, T, K)
         log_z = torch.logsumexp(alphas[-1] + end64, dim=1)  # (B,)
@@ -130,6 +126,12 @@ class CRF(nn.Module):
         paths = self.viterbi(emissions, mask)
         lengths = mask.sum(1).tolist()
         return [p[:n] for p, n in zip(paths.tolist(), lengths, strict=True)]
+
+
+def _log_matmul(v: Tensor, exp_m: Tensor) -> Tensor:
+    """log(exp(v) @ exp_m) for (B, K) log scores, shifted by each row's max so nothing overflows."""
+    shift = v.max(dim=1, keepdim=True).values
+    return ((v - shift).exp() @ exp_m).log() + shift
 
 
 def _forward(emissions: Tensor, mask: Tensor, trans: Tensor, start: Tensor) -> list[Tensor]:

@@ -89,14 +89,12 @@ class TagDataset(Dataset):
             n = len(self.words[i])
             words[b, :n] = torch.tensor(self.words[i])
             case[b, :n] = torch.tensor(self.casing[i])
-            sizes = [len(ids) for ids in self.chars[i]]
-            char_lengths[b, :n] = torch.tensor(sizes)
+            # every character of the sentence in one assignment: (word, position in word) of each
+            sizes = torch.tensor([len(ids) for ids in self.chars[i]])
+            char_lengths[b, :n] = sizes
             flat = torch.tensor([c for ids in self.chars[i] for c in ids])
-            rows_of = torch.repeat_interleave(torch.arange(n), torch.tensor(sizes))
-            cols = torch.arange(len(flat)) - torch.repeat_interleave(
-                torch.cumsum(torch.tensor(sizes), 0) - torch.tensor(sizes), torch.tensor(sizes)
-            )
-            chars[b, rows_of, cols] = flat
+            starts = torch.repeat_interleave(torch.cumsum(sizes, 0) - sizes, sizes)
+            chars[b, torch.repeat_interleave(torch.arange(n), sizes), torch.arange(len(flat)) - starts] = flat
             if tags is not None:
                 tags[b, :n] = torch.tensor(self.tags[i])  # type: ignore[index]
             if features is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from rnnlab.ie.template import Mention
+from rnnlab.ie.template import PARSERS, Mention
 
 _W = r"[^\W\d_]"  # a letter
 _NUM = r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?"
@@ -25,10 +25,6 @@ _ADJ = r"(?:(?:belles?|grandes?|petites?|vraies?|jolies?|spacieuses?|véritables
 _NAME_PART = r"(?:[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})?)"
 _NAME = rf"{_NAME_PART}(?:[ \u00a0]+(?:(?:de|le|la|du|van|von|da|di)\s+)?{_NAME_PART}){{0,2}}"
 _M2 = r"\s*(?:m²|m2|m\s?²|mètres?\s+carrés|m\b)"
-_STOP_NAMES = {
-    "Vente", "Appartement", "Maison", "Villa", "France", "Toulon", "Pour", "Contact", "Contactez", "Agence", "Tél",
-    "Tel", "Votre", "Conseiller", "Conseillère", "Immobilier", "SAFTI", "Safti", "IAD", "Les", "La", "Le", "Nous",
-}  # fmt: skip
 
 # fmt: off
 RULES: list[tuple[str, re.Pattern[str], int]] = [
@@ -81,8 +77,8 @@ def _matches(text: str) -> Iterator[Mention]:
             start, end = m.span(group)
             if label in ("POSTCODE", "CITY", "PHONE", "OWNER") and NOT_LEGAL.search(text[max(0, start - 50) : start]):
                 continue  # the agent's or agency's registration, not the property
-            if label == "OWNER" and m.group(group).split()[0] in _STOP_NAMES:
-                continue
+            if label == "OWNER" and PARSERS["owner"](m.group(group)) is None:
+                continue  # "APPELER LE", "Maisons France Confort": not a person
             yield Mention(label, start, end, 1.0)
 
 

@@ -75,17 +75,21 @@ def _count(span: str, high: int) -> int | None:
     return None if value is None or not 0 <= value <= high else value
 
 
-_NOT_NAMES = {
-    "appeler", "le", "la", "les", "nous", "vous", "agence", "contact", "contacter", "contactez", "votre", "notre",
-    "maisons", "immobilier", "immo", "groupe", "france", "conseil", "transaction", "transactions", "service",
+# a name never starts with these words, and never contains the business ones
+_NOT_FIRST = {
+    "appeler", "le", "la", "les", "nous", "vous", "pour", "contact", "contacter", "contactez", "votre", "notre",
+    "vente", "appartement", "maison", "villa", "toulon", "tel", "conseiller", "conseillere",
 }  # fmt: skip
+_BUSINESS = {"agence", "immobilier", "immo", "groupe", "maisons", "france", "conseil", "transaction", "transactions",
+             "service", "safti", "iad"}  # fmt: skip
 
 
 def _owner(span: str) -> str | None:
     """A person's name: civility dropped, "EI" (sole trader) dropped; business words are not a name."""
     name = re.sub(r"^(?:m\.|mr\.?|mme\.?|mlle|madame|monsieur|me)\s+", "", span.strip(" ,.:;-–()"), flags=re.I)
     name = re.sub(r"\s*\(?\bEI\b\)?$", "", re.sub(r"\s+", " ", name))
-    if any(T.fold(word) in _NOT_NAMES for word in name.split()):
+    words = [T.fold(word) for word in name.split()]
+    if not words or words[0] in _NOT_FIRST or any(word in _BUSINESS for word in words):
         return None
     return name if len(name) >= 2 and any(ch.isalpha() for ch in name) else None
 

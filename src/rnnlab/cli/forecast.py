@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
-from rnnlab.data.series import SeriesData, read_series
+from rnnlab.data.series import SeriesData, future_times, read_series
 from rnnlab.data.splits import WindowSplit
 from rnnlab.forecast.forecaster import Forecaster
 from rnnlab.forecast.models import MODELS, STRATEGIES, ForecastConfig
@@ -111,7 +111,7 @@ def predict(
     pred = forecaster.predict_arrays([s.values for s in series.series])  # (S, H, K)
     rows = []
     for s, p in zip(series.series, pred, strict=True):
-        future = _future_times(s.times, forecaster.config.horizon, settings.get("freq"))
+        future = future_times(s.times, forecaster.config.horizon, settings.get("freq"))
         for t, values in zip(future, p, strict=True):
             rows.append({"series": s.id, "time": t, **dict(zip(series.targets, values.tolist(), strict=True))})
     pd.DataFrame(rows).to_csv(out, index=False)
@@ -120,12 +120,6 @@ def predict(
 
         plot_forecast(series, pred, forecaster.config.horizon, plot, freq=settings.get("freq"))
     typer.echo(f"wrote {out}" + (f" and {plot}" if plot else ""))
-
-
-def _future_times(times: np.ndarray, horizon: int, freq: str | None) -> list:
-    if freq is None or not np.issubdtype(np.asarray(times).dtype, np.datetime64):
-        return list(range(len(times), len(times) + horizon))
-    return [str(t) for t in pd.date_range(pd.Timestamp(times[-1]), periods=horizon + 1, freq=freq)[1:]]
 
 
 @app.command(epilog=EXAMPLES)

@@ -92,6 +92,13 @@ def read_series(
     return SeriesData(out, list(targets), list(features), freqs.pop() if len(freqs) == 1 else None, name)
 
 
+def future_times(times: np.ndarray, horizon: int, freq: str | None) -> list:
+    """The ``horizon`` time stamps after ``times`` (ISO text at frequency ``freq``, else step numbers)."""
+    if freq is None or not np.issubdtype(np.asarray(times).dtype, np.datetime64):
+        return list(range(len(times), len(times) + horizon))
+    return [str(t) for t in pd.date_range(pd.Timestamp(times[-1]), periods=horizon + 1, freq=freq)[1:]]
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError("file not found", path=path, hint="check the path")

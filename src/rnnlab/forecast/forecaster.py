@@ -62,6 +62,7 @@ class Forecaster:
         self.net = ForecastNet(config)
         self.scaler: Standardizer | None = None
         self.spec = WindowSpec.forecast(config.input_width, config.horizon)
+        self.info: dict = {}  # what the last fit measured; saved with the model
 
     # --- windows ---------------------------------------------------------------------------
     def fit_windows(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None,
@@ -70,8 +71,11 @@ class Forecaster:
         """Train on standardised windows x (N, W, F) -> y (N, H, K); early stopping on (x_val, y_val)."""
         train = TensorDataset(torch.as_tensor(x), torch.as_tensor(y))
         val = None if x_val is None else TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val))
-        return fit(self.net, train, val, objective=objective(self.loss), config=self.train_config,
-                   progress=progress, out_dir=out_dir)  # fmt: skip
+        result = fit(self.net, train, val, objective=objective(self.loss), config=self.train_config,
+                     progress=progress, out_dir=out_dir)  # fmt: skip
+        self.info = {"train_windows": len(x), "best_dev_mse": result.best_score if val is not None else None,
+                     "best_epoch": result.best_epoch, "epochs": result.epochs, "seconds": result.seconds}  # fmt: skip
+        return result
 
     @torch.no_grad()
     def predict_windows(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
@@ -142,7 +146,8 @@ class Forecaster:
         """The network (config.json + model.safetensors) plus forecaster.json (scaler, loss, data settings)."""
         path = io.save(self.net, directory, overwrite=overwrite)
         settings = {"loss": self.loss, "train": self.train_config.to_dict(),
-                    "scaler": None if self.scaler is None else self.scaler.to_dict(), "data": extra or {}}  # fmt: skip
+                    "scaler": None if self.scaler is None else self.scaler.to_dict(), "data": extra or {},
+                    "training": self.info}  # fmt: skip
         (path / SETTINGS_FILE).write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return path
 
@@ -157,4 +162,5 @@ class Forecaster:
         f.net = net
         f.scaler = None if settings["scaler"] is None else Standardizer.from_dict(settings["scaler"])
         f.data_settings = settings["data"]
+        f.info = settings.get("training", {})
         return f

@@ -1,0 +1,54 @@
+"""``rnnlab serve``: saved models behind a REST service and a web page (FastAPI + uvicorn)."""
+
+from __future__ import annotations
+
+import typer
+
+EXAMPLES = """Examples:
+
+  rnnlab serve --model ner=runs/demo/tag/model --model ads=default --model sentiment=runs/demo/classify/bilstm-pool
+
+  curl -s localhost:8000/v1/models/ner/predict -H 'Content-Type: application/json' -d '{"text": "Omar flew to Lima ."}'
+
+Open http://127.0.0.1:8000/ for the page, /docs for the API.
+"""
+
+
+def parse_models(specs: list[str]) -> dict[str, str]:
+    """``NAME=DIR`` pairs → {name: dir}; a clear error for anything else."""
+    models: dict[str, str] = {}
+    for spec in specs:
+        name, sep, directory = spec.partition("=")
+        if not sep or not name or not directory:
+            raise ValueError(f"--model {spec!r}: write NAME=DIR (e.g. ner=runs/demo/tag/model)")
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"--model {spec!r}: a model name has letters, digits, '-' and '_' only")
+        if name in models:
+            raise ValueError(f"--model {spec!r}: the name {name!r} is given twice")
+        models[name] = directory
+    return models
+
+
+def serve(
+    model: list[str] = typer.Option(  # noqa: B008
+        ...,
+        "--model",
+        help="NAME=DIR, repeatable; DIR a saved tagger, classifier, forecaster or extractor "
+        "(for an extractor also 'default' for the shipped model or 'rules').",
+    ),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (127.0.0.1: this machine only)."),
+    port: int = typer.Option(8000, help="TCP port."),
+    max_chars: int = typer.Option(20_000, help="Characters per text at most (413 above)."),
+    max_batch: int = typer.Option(64, help="Texts per request at most; also the micro-batch size."),
+    max_rows: int = typer.Option(100_000, help="CSV rows per forecasting request at most."),
+    max_wait_ms: float = typer.Option(4.0, help="How long a request waits for others to share its batch."),
+) -> None:
+    """Serve saved models over HTTP: POST /v1/models/NAME/predict, GET /v1/models, GET /health, page at /."""
+    import uvicorn
+
+    from rnnlab.serving import Limits, create_app
+
+    app = create_app(parse_models(model), limits=Limits(max_chars=max_chars, max_batch=max_batch,
+                                                        max_csv_rows=max_rows), max_wait_ms=max_wait_ms)  # fmt: skip
+    typer.echo(f"rnnlab serving {len(app.state.served)} model(s) on http://{host}:{port}/")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,116 @@
+"""The REST service and its web page: ``create_app({name: directory})`` loads each model once.
+
+``POST /v1/models/{name}/predict`` answers through a :class:`~rnnlab.serving.batching.MicroBatcher` per model,
+so concurrent requests share forward passes; ``GET /v1/models`` lists the models (task, config, training
+metrics); ``GET /health``; ``GET /`` is the page (static files shipped in the package, no CDN).
+Bad requests get 4xx answers that say what was wrong: 404 unknown model, 413 over a limit, 422 invalid input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from rnnlab.errors import RnnlabError
+from rnnlab.serving.batching import MicroBatcher
+from rnnlab.serving.schemas import ModelInfo, PredictRequest, PredictResponse, Problem
+from rnnlab.serving.tasks import LimitError, Limits, Served, load_served
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+def create_app(models: Mapping[str, str | Path | Served], *, limits: Limits | None = None,
+               max_wait_ms: float = 4.0) -> FastAPI:  # fmt: skip
+    """The service for ``models`` (name → saved model directory, or an already loaded :class:`Served`)."""
+    from rnnlab import __version__
+
+    limits = limits or Limits()
+    served = {name: m if isinstance(m, Served) else load_served(name, m, limits) for name, m in models.items()}
+    batchers = {name: MicroBatcher(m.predict, max_items=limits.max_batch, max_wait_s=max_wait_ms / 1000,
+                                   name=f"batch-{name}") for name, m in served.items()}  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        for b in batchers.values():
+            b.close()
+
+    about = "Recurrent models behind HTTP: taggers, classifiers, forecasters, extractors."
+    app = FastAPI(title="rnnlab", version=__version__, lifespan=lifespan, description=about)
+    app.state.served, app.state.batchers, app.state.limits = served, batchers, limits
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next):
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": f"the request body has {size} bytes; the limit is {MAX_BODY_BYTES}"},
+                                status_code=413)  # fmt: skip
+        return await call_next(request)
+
+    def model(name: str) -> Served:
+        if name not in served:
+            raise HTTPException(404, f"no model {name!r}; the models are {sorted(served)} (GET /v1/models)")
+        return served[name]
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "models": len(served),
+                "batches": {n: b.batches for n, b in batchers.items()}}  # fmt: skip
+
+    @app.get("/v1/models", response_model=list[ModelInfo])
+    def list_models() -> list[dict[str, Any]]:
+        return [m.describe() for m in served.values()]
+
+    @app.get("/v1/models/{name}", response_model=ModelInfo, responses={404: {"model": Problem}})
+    def show_model(name: str) -> dict[str, Any]:
+        return model(name).describe()
+
+    @app.post("/v1/models/{name}/predict", response_model=PredictResponse,
+              responses={404: {"model": Problem}, 413: {"model": Problem}, 422: {"model": Problem}})  # fmt: skip
+    async def predict(name: str, body: PredictRequest) -> dict[str, Any]:
+        m = model(name)
+        items = _items(m, body, limits)
+        start = time.perf_counter()
+        try:
+            m.check(items)
+            results = await asyncio.wrap_future(batchers[name].submit(items))
+        except LimitError as exc:
+            raise HTTPException(413, str(exc)) from None
+        except (RnnlabError, ValueError, KeyError) as exc:
+            raise HTTPException(422, f"{m.task} {name!r} cannot read this input: {exc}") from None
+        return {"model": name, "task": m.task, "results": results,
+                "milliseconds": 1000 * (time.perf_counter() - start)}  # fmt: skip
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    return app
+
+
+def _items(m: Served, body: PredictRequest, limits: Limits) -> list[str]:
+    given = [k for k in ("text", "texts", "csv") if getattr(body, k) is not None]
+    if m.field == "csv":
+        if given != ["csv"]:
+            raise HTTPException(422, f'forecaster {m.name!r} reads {{"csv": "<CSV text>"}}; received {given}')
+        return [body.csv]  # type: ignore[list-item]
+    if len(given) != 1 or given == ["csv"]:
+        raise HTTPException(422, f'{m.task} {m.name!r} reads exactly one of "text" or "texts"; received {given}')
+    items = [body.text] if body.text is not None else list(body.texts)  # type: ignore[arg-type]
+    if not items:
+        raise HTTPException(422, '"texts" is empty; send at least one text')
+    if len(items) > limits.max_batch:
+        raise HTTPException(413, f"{len(items)} texts in one request; the limit is {limits.max_batch} "
+                                 "(split the request, or start the service with a larger --max-batch)")  # fmt: skip
+    return items

@@ -1,0 +1,166 @@
+// rnnlab's page: pick a model, send text or a CSV, show entities / the template / the label / the forecast.
+// Plain DOM code, no libraries; user text is only ever inserted with textContent.
+"use strict";
+
+const PALETTE = ["#ffd166", "#8fd3fe", "#b8e986", "#ffadad", "#d0b3ff", "#ffc6a5", "#a0e7e5", "#f7aef8",
+  "#c7ceea", "#e2f0cb", "#ffdac1", "#b5ead7", "#f3c6d3", "#d4e09b"];
+const colours = {};
+function colour(type) {
+  if (!(type in colours)) colours[type] = PALETTE[Object.keys(colours).length % PALETTE.length];
+  return colours[type];
+}
+const $ = (id) => document.getElementById(id);
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "style") node.style.cssText = v; else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+let models = [];
+function current() { return models.find((m) => m.name === $("model").value); }
+
+async function loadModels() {
+  const answer = await fetch("/v1/models");
+  models = await answer.json();
+  for (const m of models) $("model").append(el("option", { value: m.name }, `${m.name} (${m.task})`));
+  choose();
+}
+
+function choose() {
+  const m = current();
+  $("output").replaceChildren();
+  $("status").textContent = "";
+  if (!m) return;
+  $("task").textContent = m.task;
+  $("text-panel").hidden = m.input !== "texts";
+  $("csv-panel").hidden = m.input !== "csv";
+  const examples = {
+    tagger: "Maria Lopez flew from Madrid to Tokyo for Sony .",
+    classifier: "A moving, beautifully acted film.",
+    extractor: "Vente Villa 4 pièces Nice (06000) Réf. 12390: superbe villa (190m²), 2 chambres, " +
+      "3 salles de bain, construite en 2005. 1 270 000 euros. Contactez Mimi LASOURIS 06.43.43.43.43",
+  };
+  if (!$("text").value && examples[m.task]) $("text").value = examples[m.task];
+}
+
+async function predict(body) {
+  const m = current();
+  $("status").textContent = "running…";
+  $("status").className = "muted";
+  const answer = await fetch(`/v1/models/${encodeURIComponent(m.name)}/predict`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const data = await answer.json();
+  if (!answer.ok) {
+    const detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail);
+    $("status").textContent = `error ${answer.status}: ${detail}`;
+    $("status").className = "error";
+    return null;
+  }
+  $("status").textContent = `${m.task} answered in ${data.milliseconds.toFixed(1)} ms`;
+  return data;
+}
+
+// text with highlighted spans [{start, end, type}] (non-overlapping), displaCy style
+function highlighted(text, spans) {
+  const doc = el("div", { class: "doc" });
+  let at = 0;
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+    if (s.start < at) continue;
+    doc.append(text.slice(at, s.start));
+    const mark = el("mark", { class: "ent", "data-type": s.type, style: `background:${colour(s.type)}` },
+      text.slice(s.start, s.end), el("span", { class: "label" }, s.type));
+    if (s.score !== undefined) mark.title = `score ${s.score.toFixed(3)}`;
+    doc.append(mark);
+    at = s.end;
+  }
+  doc.append(text.slice(at));
+  return doc;
+}
+
+function showTagger(result) {
+  $("output").replaceChildren(highlighted(result.text, result.spans),
+    el("p", { class: "muted" }, `${result.spans.length} entities, ${result.tokens.length} tokens`));
+}
+
+function showClassifier(result) {
+  const table = el("table", { id: "probabilities" });
+  const sorted = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
+  for (const [label, p] of sorted) {
+    table.append(el("tr", {}, el("td", {}, label), el("td", {}, p.toFixed(3)),
+      el("td", {}, el("span", { class: "bar", style: `width:${Math.round(200 * p)}px` }))));
+  }
+  $("output").replaceChildren(el("p", {}, "label: ", el("span", { class: "label-big", id: "label" }, result.label)),
+    table);
+}
+
+function showExtractor(result) {
+  const spans = [];
+  const table = el("table", { id: "template" }, el("tr", {}, el("th", {}, "field"), el("th", {}, "value"),
+    el("th", {}, "confidence")));
+  for (const [field, slot] of Object.entries(result.template)) {
+    const filled = slot !== null && slot !== undefined;
+    if (filled && slot.start !== null && slot.start !== undefined) {
+      spans.push({ start: slot.start, end: slot.end, type: field });
+    }
+    table.append(el("tr", { "data-field": field }, el("td", {}, field),
+      el("td", filled ? {} : { class: "empty" }, filled ? String(slot.value) : "—"),
+      el("td", {}, filled && slot.confidence !== undefined ? Number(slot.confidence).toFixed(2) : "")));
+  }
+  $("output").replaceChildren(el("div", { class: "columns" }, highlighted(result.text, spans), table));
+}
+
+function lineChart(series, target) {
+  const w = 720, h = 260, pad = 40;
+  const hist = series.history[target], fut = series.forecast[target];
+  const all = hist.concat(fut);
+  const lo = Math.min(...all), hi = Math.max(...all), n = all.length;
+  const x = (i) => pad + (i * (w - 2 * pad)) / Math.max(1, n - 1);
+  const y = (v) => h - pad - ((v - lo) * (h - 2 * pad)) / Math.max(1e-12, hi - lo);
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("width", w); svg.setAttribute("height", h); svg.setAttribute("class", "forecast-plot");
+  const path = (values, offset, stroke, dash) => {
+    const p = document.createElementNS(ns, "polyline");
+    p.setAttribute("points", values.map((v, i) => `${x(i + offset)},${y(v)}`).join(" "));
+    p.setAttribute("fill", "none"); p.setAttribute("stroke", stroke); p.setAttribute("stroke-width", "2");
+    if (dash) p.setAttribute("stroke-dasharray", "5 3");
+    return p;
+  };
+  const text = (s, tx, ty) => {
+    const t = document.createElementNS(ns, "text");
+    t.setAttribute("x", tx); t.setAttribute("y", ty); t.textContent = s; return t;
+  };
+  svg.append(path(hist, 0, "#4f7cff"), path([hist[hist.length - 1], ...fut], hist.length - 1, "#e4572e", true),
+    text(hi.toPrecision(4), 2, pad), text(lo.toPrecision(4), 2, h - pad),
+    text(`${target}: history (blue), forecast (orange)`, pad, 14));
+  return svg;
+}
+
+function showForecast(result) {
+  const out = [];
+  for (const s of result.series) {
+    out.push(el("h3", {}, `series ${s.id}`));
+    for (const t of result.targets) out.push(lineChart(s, t));
+  }
+  $("output").replaceChildren(...out);
+}
+
+const SHOW = { tagger: showTagger, classifier: showClassifier, extractor: showExtractor };
+
+$("model").addEventListener("change", choose);
+$("run-text").addEventListener("click", async () => {
+  const m = current();
+  const data = await predict({ text: $("text").value });
+  if (data) SHOW[m.task](data.results[0]);
+});
+$("run-csv").addEventListener("click", async () => {
+  const file = $("csv").files[0];
+  if (!file) { $("status").textContent = "choose a CSV file first"; return; }
+  const data = await predict({ csv: await file.text() });
+  if (data) showForecast(data.results[0]);
+});
+loadModels();

@@ -1,0 +1,231 @@
+"""Saved models behind one interface for the service: which task a directory holds, and batched predictions.
+
+A :class:`Served` model turns a batch of request items (texts, or CSV texts for a forecaster) into JSON-ready
+results, and describes itself (task, config, metrics recorded at training) for ``GET /v1/models``.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnlab.errors import DataError, ModelFileError
+
+TASKS = ("tagger", "classifier", "forecaster", "extractor")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask: characters per text, items per request, rows per CSV."""
+
+    max_chars: int = 20_000
+    max_batch: int = 64
+    max_csv_rows: int = 100_000
+
+
+class LimitError(DataError):
+    """A request over a :class:`Limits` bound (answered 413)."""
+
+
+def detect_task(directory: str | Path) -> str:
+    """The task of a saved model directory (or the extractor's ``rules`` / ``default`` names)."""
+    if str(directory) in ("rules", "default") and not Path(directory).exists():
+        return "extractor"
+    path = Path(directory) / "config.json"
+    if not path.is_file():
+        raise ModelFileError(f"{path} is missing; pass NAME=DIR with DIR a model saved by rnnlab")
+    try:
+        kind = json.loads(path.read_text(encoding="utf-8")).get("kind")
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})") from None
+    if kind == "TaggerNet":
+        tagging = Path(directory) / "tagging.json"
+        training = json.loads(tagging.read_text(encoding="utf-8")).get("training", {}) if tagging.is_file() else {}
+        from rnnlab.ie.extractor import TASK
+
+        return "extractor" if training.get("task") == TASK else "tagger"
+    found = {"TextClassifierNet": "classifier", "ForecastNet": "forecaster"}.get(kind)
+    if found is None:
+        raise ModelFileError(f"{path}: a {kind!r} is not a task model the service can run; serve one of {TASKS}")
+    return found
+
+
+class Served:
+    """One loaded model: ``predict(items)`` over a batch, ``describe()`` for the model list."""
+
+    task: str
+    field: str = "texts"  # the request field its items come from
+
+    def __init__(self, name: str, directory: str | Path, limits: Limits) -> None:
+        self.name, self.directory, self.limits = name, str(directory), limits
+
+    def check(self, items: list[str]) -> None:
+        """Raise :class:`LimitError` for an item over the limits, naming it."""
+        for i, text in enumerate(items):
+            if len(text) > self.limits.max_chars:
+                raise LimitError(f"text {i + 1} has {len(text)} characters; the limit is {self.limits.max_chars}",
+                                 hint="split it, or start the service with a larger --max-chars")  # fmt: skip
+
+    def predict(self, items: list[str]) -> list[Any]:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "task": self.task, "directory": self.directory, "input": self.field,
+                "config": self.config(), "metrics": self.metrics()}  # fmt: skip
+
+    def config(self) -> dict[str, Any]:
+        return {}
+
+    def metrics(self) -> dict[str, Any]:
+        return {}
+
+
+class ServedTagger(Served):
+    task = "tagger"
+
+    def __init__(self, name: str, directory: str | Path, limits: Limits) -> None:
+        super().__init__(name, directory, limits)
+        from rnnlab.tag.tagger import Tagger
+
+        self.tagger = Tagger.load(directory)
+
+    def predict(self, items: list[str]) -> list[Any]:
+        return self.tagger.predict(items)
+
+    def config(self) -> dict[str, Any]:
+        return {**self.tagger.config.to_dict(), "scheme": self.tagger.scheme}
+
+    def metrics(self) -> dict[str, Any]:
+        return self.tagger.info
+
+
+class ServedClassifier(Served):
+    task = "classifier"
+
+    def __init__(self, name: str, directory: str | Path, limits: Limits) -> None:
+        super().__init__(name, directory, limits)
+        from rnnlab.classify.classifier import TextClassifier
+
+        self.classifier = TextClassifier.load(directory)
+
+    def predict(self, items: list[str]) -> list[Any]:
+        labels = self.classifier.labels
+        out = []
+        for text, row in zip(items, self.classifier.predict_proba(items), strict=True):
+            out.append({"text": text, "label": labels[int(row.argmax())],
+                        "probabilities": {y: float(p) for y, p in zip(labels, row, strict=True)}})  # fmt: skip
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {**self.classifier.config.to_dict(), "labels": list(self.classifier.labels)}
+
+    def metrics(self) -> dict[str, Any]:
+        return self.classifier.info
+
+
+class ServedExtractor(Served):
+    task = "extractor"
+
+    def __init__(self, name: str, directory: str | Path, limits: Limits) -> None:
+        super().__init__(name, directory, limits)
+        from rnnlab.ie.extractor import Extractor
+
+        if str(directory) == "rules" and not Path(directory).exists():
+            self.extractor = Extractor.rules()
+        else:
+            self.extractor = Extractor.load(None if str(directory) == "default" else directory)
+
+    def predict(self, items: list[str]) -> list[Any]:
+        return [{"text": t, "template": tpl} for t, tpl in zip(items, self.extractor.extract(items), strict=True)]
+
+    def config(self) -> dict[str, Any]:
+        tagger = self.extractor.tagger
+        from rnnlab.ie.template import FIELDS
+
+        return {"recogniser": self.extractor.kind, "fields": list(FIELDS),
+                **({} if tagger is None else tagger.config.to_dict())}  # fmt: skip
+
+    def metrics(self) -> dict[str, Any]:
+        return {} if self.extractor.tagger is None else self.extractor.tagger.info
+
+
+class ServedForecaster(Served):
+    """Items are CSV texts with the columns the forecaster was fitted on; results are history + forecast."""
+
+    task = "forecaster"
+    field = "csv"
+
+    def __init__(self, name: str, directory: str | Path, limits: Limits) -> None:
+        super().__init__(name, directory, limits)
+        from rnnlab.forecast.forecaster import Forecaster
+
+        self.forecaster = Forecaster.load(directory)
+
+    def check(self, items: list[str]) -> None:
+        for i, text in enumerate(items):
+            rows = text.count("\n")
+            if rows > self.limits.max_csv_rows:
+                raise LimitError(f"CSV {i + 1} has about {rows} rows; the limit is {self.limits.max_csv_rows}",
+                                 hint="send the last rows, or start the service with a larger --max-rows")  # fmt: skip
+
+    def predict(self, items: list[str]) -> list[Any]:
+        return [self._one(text) for text in items]
+
+    def _one(self, text: str) -> dict[str, Any]:
+        import pandas as pd
+
+        from rnnlab.data.series import future_times, read_series
+
+        settings, horizon = self.forecaster.data_settings, self.forecaster.config.horizon
+        try:
+            frame = pd.read_csv(_io.StringIO(text))
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise DataError(f"the CSV cannot be read: {exc}", path="<csv>") from None
+        data = read_series(frame, time_col=settings.get("time_col"), targets=settings["targets"],
+                           features=settings.get("features", []), series_col=settings.get("series_col"),
+                           fill=settings.get("fill"))  # fmt: skip
+        short = [s.id for s in data.series if len(s.values) < self.forecaster.config.input_width]
+        if short:
+            raise DataError(f"series {short[:3]} have fewer rows than the {self.forecaster.config.input_width} "
+                            "the model reads", path="<csv>", hint="send a longer history")  # fmt: skip
+        pred = self.forecaster.predict_arrays([s.values for s in data.series])
+        series = []
+        keep = 4 * max(horizon, 1)
+        for s, p in zip(data.series, pred, strict=True):
+            times = s.times[-keep:]
+            series.append({
+                "id": str(s.id),
+                "history": {"time": _plain(times), **{t: _plain(s.values[-keep:, k])
+                                                      for k, t in enumerate(data.targets)}},
+                "forecast": {"time": _plain(future_times(s.times, horizon, settings.get("freq"))),
+                             **{t: _plain(p[:, k]) for k, t in enumerate(data.targets)}},
+            })  # fmt: skip
+        return {"targets": list(data.targets), "horizon": horizon, "series": series}
+
+    def config(self) -> dict[str, Any]:
+        return {**self.forecaster.config.to_dict(), "data": self.forecaster.data_settings}
+
+    def metrics(self) -> dict[str, Any]:
+        return self.forecaster.info
+
+
+def _plain(values: Any) -> list:
+    """JSON-ready values: numbers as floats, time stamps as ISO text."""
+    array = np.asarray(values)
+    if np.issubdtype(array.dtype, np.number):
+        return [float(v) for v in array]
+    return [str(v) for v in array]
+
+
+SERVED: dict[str, type[Served]] = {"tagger": ServedTagger, "classifier": ServedClassifier,
+                                    "extractor": ServedExtractor, "forecaster": ServedForecaster}  # fmt: skip
+
+
+def load_served(name: str, directory: str | Path, limits: Limits | None = None) -> Served:
+    """Load ``directory`` as the service's model ``name``."""
+    return SERVED[detect_task(directory)](name, directory, limits or Limits())

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from rnnlab.cli import classify, extract, forecast, lab, layers, serve, tag
+from rnnlab.cli import classify, export, extract, forecast, lab, layers, serve, tag
 from rnnlab.errors import RnnlabError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(classify.app, name="classify")
 app.add_typer(tag.app, name="tag")
 app.add_typer(extract.app, name="extract")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
+app.command("export", epilog=export.EXAMPLES)(export.export)
 
 
 def _version(value: bool) -> None:

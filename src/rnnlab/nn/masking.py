@@ -20,6 +20,8 @@ def check_lengths(lengths: Tensor | Sequence[int] | None, batch: int, time: int)
     """Validate ``lengths`` (B,) against a (B, T, ...) batch; ``None`` when every length is T."""
     if lengths is None:
         return None
+    if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():  # a traced graph (ONNX export) keeps the lengths
+        return torch.as_tensor(lengths).long()
     lengths = torch.as_tensor(lengths)
     if lengths.dim() != 1 or lengths.shape[0] != batch:
         raise ValueError(

@@ -7,16 +7,14 @@ results, and describes itself (task, config, metrics recorded at training) for `
 from __future__ import annotations
 
 import io as _io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rnnlab.errors import DataError, ModelFileError
-
-TASKS = ("tagger", "classifier", "forecaster", "extractor")
+from rnnlab.errors import DataError
+from rnnlab.tasks import detect_task
 
 
 @dataclass(frozen=True)
@@ -30,29 +28,6 @@ class Limits:
 
 class LimitError(DataError):
     """A request over a :class:`Limits` bound (answered 413)."""
-
-
-def detect_task(directory: str | Path) -> str:
-    """The task of a saved model directory (or the extractor's ``rules`` / ``default`` names)."""
-    if str(directory) in ("rules", "default") and not Path(directory).exists():
-        return "extractor"
-    path = Path(directory) / "config.json"
-    if not path.is_file():
-        raise ModelFileError(f"{path} is missing; pass NAME=DIR with DIR a model saved by rnnlab")
-    try:
-        kind = json.loads(path.read_text(encoding="utf-8")).get("kind")
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})") from None
-    if kind == "TaggerNet":
-        tagging = Path(directory) / "tagging.json"
-        training = json.loads(tagging.read_text(encoding="utf-8")).get("training", {}) if tagging.is_file() else {}
-        from rnnlab.ie.extractor import TASK
-
-        return "extractor" if training.get("task") == TASK else "tagger"
-    found = {"TextClassifierNet": "classifier", "ForecastNet": "forecaster"}.get(kind)
-    if found is None:
-        raise ModelFileError(f"{path}: a {kind!r} is not a task model the service can run; serve one of {TASKS}")
-    return found
 
 
 class Served:

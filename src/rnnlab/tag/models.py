@@ -147,18 +147,23 @@ class CharEncoder(nn.Module):
 
     def forward(self, chars: Tensor, char_lengths: Tensor) -> Tensor:
         B, T, C = chars.shape
+        if torch.onnx.is_in_onnx_export():  # no data-dependent selection in a graph: encode every slot, zero padding
+            every = self._encode(chars.reshape(B * T, C), char_lengths.reshape(-1).clamp(min=1))
+            return (every * (char_lengths.reshape(-1, 1) > 0)).reshape(B, T, self.out_size)
         real = char_lengths.reshape(-1) > 0  # encode the real words only, (B·T,)
         flat = chars.reshape(B * T, C)[real]  # (N, C)
-        lengths = char_lengths.reshape(-1)[real]
-        x = self.embedding(flat)  # (N, C, E)
-        if self.kind == "lstm":
-            enc = self.rnn(x, lengths=lengths.cpu())  # (N, 2h): forward at the last char, backward at the first
-        else:
-            h = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (N, C, F)
-            enc = h.masked_fill(~valid_mask(lengths, C)[:, :, None], float("-inf")).amax(1)
+        enc = self._encode(flat, char_lengths.reshape(-1)[real])
         out = enc.new_zeros(B * T, self.out_size)
         out[real] = enc
         return out.reshape(B, T, self.out_size)
+
+    def _encode(self, chars: Tensor, lengths: Tensor) -> Tensor:
+        """(N, C) character ids of N words with (N,) lengths ≥ 1 → (N, out_size)."""
+        x = self.embedding(chars)  # (N, C, E)
+        if self.kind == "lstm":
+            return self.rnn(x, lengths=lengths.cpu())  # (N, 2h): forward at the last char, backward at the first
+        h = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (N, C, F)
+        return h.masked_fill(~valid_mask(lengths, chars.shape[1])[:, :, None], float("-inf")).amax(1)
 
 
 @register_model

@@ -1,0 +1,190 @@
+"""``export_onnx``: a saved task model → one ONNX file, checked in onnxruntime against PyTorch on real inputs.
+
+The parity check runs the exported graph and the PyTorch module on the example batch, on single rows and on a
+reordered half (other batch sizes, other lengths), compares every output (``atol``, default 1e-4), and for a
+CRF tagger also compares the tags decoded by :func:`rnnlab.export.runtime.viterbi` with PyTorch's Viterbi.
+A graph that disagrees is not kept.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnlab.errors import DataError, RnnlabError
+from rnnlab.export.graphs import (
+    EXAMPLE_ADS,
+    TaskGraph,
+    classifier_graph,
+    forecaster_graph,
+    tagger_graph,
+)
+from rnnlab.export.runtime import run, session, viterbi
+from rnnlab.tasks import detect_task
+
+MAX_EXAMPLES = 64
+
+
+class ExportError(RnnlabError):
+    """The exported graph does not reproduce the PyTorch model (or cannot be written)."""
+
+
+def example_texts(path: str | Path) -> list[str]:
+    """Texts for the parity check: the ``text`` of each line of a .jsonl file, else one text per non-empty line."""
+    from rnnlab.data.text import iter_jsonl
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such file", path=path, hint="give a text file (one text per line) or a .jsonl file")
+    if path.suffix == ".jsonl":
+        texts = [str(row.get("text", "")) for _, row in iter_jsonl(path)]
+    else:
+        texts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    texts = [t for t in texts if t.strip()][:MAX_EXAMPLES]
+    if len(texts) < 2:
+        raise DataError(f"{len(texts)} text(s) found; the parity check needs at least 2", path=path)
+    return texts
+
+
+def build_graph(model_dir: str | Path, data: str | Path | None = None) -> TaskGraph:
+    """The task graph of a saved model with real example inputs (``data``: texts, ads, or the forecaster's CSV)."""
+    task = detect_task(model_dir)
+    source = f"{Path(data).name}" if data is not None else None
+    if task == "tagger":
+        from rnnlab.tag.tagger import Tagger
+
+        tagger = Tagger.load(model_dir)
+        return tagger_graph(tagger, example_texts(data), source=source) if data else tagger_graph(tagger)
+    if task == "extractor":
+        from rnnlab.ie.extractor import Extractor, hints
+        from rnnlab.ie.text import tokenize
+
+        extractor = Extractor.load(None if str(model_dir) == "default" else model_dir)
+        if extractor.tagger is None:
+            raise ExportError("the rule extractor has no network to export")
+        texts = example_texts(data) if data else list(EXAMPLE_ADS)
+        featurizer = hints if extractor.tagger.config.n_features else None
+        return tagger_graph(extractor.tagger, texts, tokenizer=tokenize, featurizer=featurizer, task="extractor",
+                            source=source or "built-in ads")  # fmt: skip
+    if task == "classifier":
+        from rnnlab.classify.classifier import TextClassifier
+
+        clf = TextClassifier.load(model_dir)
+        return classifier_graph(clf, example_texts(data), source=source) if data else classifier_graph(clf)
+    from rnnlab.forecast.forecaster import Forecaster
+
+    forecaster = Forecaster.load(model_dir)
+    if data is None:
+        return forecaster_graph(forecaster)
+    from rnnlab.data.series import read_series
+
+    s = forecaster.data_settings
+    series = read_series(data, time_col=s.get("time_col"), targets=s["targets"], features=s.get("features", []),
+                         series_col=s.get("series_col"), fill=s.get("fill"))  # fmt: skip
+    x, _ = forecaster._windows([one.values for one in series.series])
+    if len(x) < 2:
+        raise DataError("the CSV is too short for two windows", path=data, hint="give a longer history")
+    rows = np.linspace(0, len(x) - 1, min(MAX_EXAMPLES, len(x))).round().astype(int)
+    return forecaster_graph(forecaster, x[rows], source=source or "")
+
+
+def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | None = None, opset: int = 17,
+                atol: float = 1e-4, overwrite: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Write ``out`` (.onnx) for the model in ``model_dir`` and check it against PyTorch; returns the report."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite or choose another --out")
+    graph = build_graph(model_dir, data)
+    started = time.perf_counter()
+    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=out.parent if out.parent.exists() else None)
+    os.close(fd)
+    try:
+        _write(graph, tmp, opset, model_dir)
+        parity = check_parity(graph, tmp, atol)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return {"task": graph.task, "onnx": str(out), "bytes": out.stat().st_size, "opset": opset,
+            "inputs": {k: list(v.shape) for k, v in graph.inputs.items()}, "outputs": graph.outputs,
+            "examples": graph.source, "seconds": round(time.perf_counter() - started, 2), **parity}  # fmt: skip
+
+
+def _write(graph: TaskGraph, path: str, opset: int, model_dir: str | Path) -> None:
+    import onnx
+
+    from rnnlab import __version__
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        try:
+            torch.onnx.export(graph.module, tuple(graph.inputs.values()), path, input_names=list(graph.inputs),
+                              output_names=graph.outputs, dynamic_axes=graph.dynamic_axes, opset_version=opset,
+                              dynamo=False)  # fmt: skip
+        except Exception as exc:  # a tracing/export failure, reported without PyTorch's internals
+            raise ExportError(f"ONNX export of the {graph.task} failed: {type(exc).__name__}: {exc}") from None
+    model = onnx.load(path)
+    for wanted, output in zip(graph.outputs, model.graph.output, strict=True):
+        if output.name != wanted:  # a constant output (the CRF's scores) keeps its folded name: give it ours
+            model.graph.node.append(onnx.helper.make_node("Identity", [output.name], [wanted]))
+            output.name = wanted
+    for key, value in {"rnnlab_task": graph.task, "rnnlab_version": __version__,
+                       "rnnlab_model": Path(str(model_dir)).name}.items():  # fmt: skip
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def check_parity(graph: TaskGraph, path: str | Path, atol: float = 1e-4) -> dict[str, Any]:
+    """Largest |onnxruntime − PyTorch| per output over several batch shapes; raises :class:`ExportError` past atol."""
+    sess = session(path)
+    n = next(iter(graph.inputs.values())).shape[0]
+    batches = [list(range(n)), [0], [n - 1], list(range(n - 1, -1, -2))]
+    worst: dict[str, float] = dict.fromkeys(graph.outputs, 0.0)
+    tags_total = tags_same = 0
+    for rows in batches:
+        inputs = graph.subset(rows)
+        with torch.no_grad():
+            expected = graph.module(**inputs)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        got = run(sess, inputs)
+        for name, want in zip(graph.outputs, expected, strict=True):
+            worst[name] = max(worst[name], _max_diff(got[name], want, inputs))
+        if "transitions" in got:
+            mask = torch.arange(inputs["words"].shape[1])[None, :] < inputs["lengths"][:, None]
+            torch_tags = graph.module.crf.decode(expected[0], mask)
+            numpy_tags = viterbi(got["emissions"], inputs["lengths"].numpy(), got["transitions"], got["start"],
+                                 got["end"])  # fmt: skip
+            tags_total += sum(len(p) for p in torch_tags)
+            tags_same += sum(
+                a == b for p, q in zip(torch_tags, numpy_tags, strict=True) for a, b in zip(p, q, strict=True)
+            )
+    report: dict[str, Any] = {"max_abs_diff": worst, "atol": atol, "batches_checked": [len(r) for r in batches]}
+    if tags_total:
+        report["viterbi_agreement"] = tags_same / tags_total
+    bad = {k: v for k, v in worst.items() if not v <= atol}
+    if bad or report.get("viterbi_agreement", 1.0) < 1.0:
+        raise ExportError(f"the ONNX graph disagrees with PyTorch: max |diff| {bad or worst} (atol {atol}), "
+                          f"Viterbi agreement {report.get('viterbi_agreement')}")  # fmt: skip
+    report["parity"] = "passed"
+    return report
+
+
+def _max_diff(got: np.ndarray, want: torch.Tensor, inputs: dict[str, torch.Tensor]) -> float:
+    """Largest difference over the real steps (padded steps of a tagger's emissions are not used by anyone)."""
+    want_np = want.numpy()
+    if got.shape != want_np.shape:
+        return float("inf")
+    diff = np.abs(got - want_np)
+    if "lengths" in inputs and diff.ndim == 3 and "words" in inputs:
+        diff = diff * (np.arange(diff.shape[1])[None, :] < inputs["lengths"].numpy()[:, None])[:, :, None]
+    return float(diff.max()) if diff.size else 0.0

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from rnnlab.cli import classify, export, extract, forecast, lab, layers, serve, tag
+from rnnlab.cli import classify, export, extract, forecast, lab, layers, serve, tag, tour
 from rnnlab.errors import RnnlabError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.command("shapes")(layers.shapes)
 app.command("info")(layers.info)
 app.command("gradients")(lab.gradients)
 app.command("memory")(lab.memory)
+app.command("lab")(tour.tour)
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(classify.app, name="classify")
 app.add_typer(tag.app, name="tag")

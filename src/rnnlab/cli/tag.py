@@ -112,6 +112,12 @@ def evaluate(
 
 def render_html(results: list[dict[str, Any]]) -> str:
     """Entities highlighted inline with a colour per type (displaCy's look), one paragraph per text."""
+    return '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>rnnlab entities</title></head>\n' \
+           f'<body style="font-family: sans-serif">\n{entity_paragraphs(results)}\n</body></html>\n'  # fmt: skip
+
+
+def entity_paragraphs(results: list[dict[str, Any]]) -> str:
+    """The HTML paragraphs of :func:`render_html`: spans need type, start, end, text and score."""
     types = sorted({s["type"] for r in results for s in r["spans"]})
     colour = {t: COLOURS.get(t, _PALETTE[i % len(_PALETTE)]) for i, t in enumerate(types)}
     paragraphs = []
@@ -125,9 +131,7 @@ def render_html(results: list[dict[str, Any]]) -> str:
             cursor = s["end"]
         pieces.append(html.escape(text[cursor:]))
         paragraphs.append(f'<p style="line-height: 2.5">{"".join(pieces)}</p>')
-    body = "\n".join(paragraphs)
-    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>rnnlab entities</title></head>\n' \
-           f'<body style="font-family: sans-serif">\n{body}\n</body></html>\n'  # fmt: skip
+    return "\n".join(paragraphs)
 
 
 @app.command(epilog=EXAMPLES)

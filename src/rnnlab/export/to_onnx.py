@@ -130,7 +130,8 @@ def _write(graph: TaskGraph, path: str, opset: int, model_dir: str | Path) -> No
                               output_names=graph.outputs, dynamic_axes=graph.dynamic_axes, opset_version=opset,
                               dynamo=False)  # fmt: skip
         except Exception as exc:  # a tracing/export failure, reported without PyTorch's internals
-            raise ExportError(f"ONNX export of the {graph.task} failed: {type(exc).__name__}: {exc}") from None
+            reason = str(exc).splitlines()[0][:300]
+            raise ExportError(f"ONNX export of the {graph.task} failed: {type(exc).__name__}: {reason}") from None
     model = onnx.load(path)
     for wanted, output in zip(graph.outputs, model.graph.output, strict=True):
         if output.name != wanted:  # a constant output (the CRF's scores) keeps its folded name: give it ours

@@ -217,7 +217,8 @@ class TaggerNet(AssetsMixin, nn.Module):
         if self.config.arch == "window-mlp":
             k = self.config.window
             padded = F.pad(x * batch.mask[:, :, None], (0, 0, k, k))  # zero vectors beyond the sentence
-            x = padded.unfold(1, 2 * k + 1, 1).flatten(2)  # (B, T, D·(2k+1))
+            T = x.shape[1]  # the window of step t: padded steps t..t+2k, laid out as unfold(1, 2k+1, 1) would
+            x = torch.stack([padded[:, j : j + T] for j in range(2 * k + 1)], dim=-1).flatten(2)  # (B, T, D·(2k+1))
             h = self.encoder(x)
         else:
             h = self.encoder(x, lengths=batch.lengths.cpu())  # (B, T, dirs·H)

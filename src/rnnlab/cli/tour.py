@@ -1,0 +1,131 @@
+"""``rnnlab lab --out DIR``: the course tour in one command, written up as one self-contained HTML page.
+
+Each chapter runs the rnnlab command a student would type (its output is shown on the terminal and kept),
+then the page puts the commands, their tables and their plots together: vanishing gradients, what they cost
+on a long-memory task, forecasting, sentiment analysis, tagging and extraction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from rnnlab.cli.common import output_dir
+from rnnlab.report import Section, render_page
+
+COURSE_AD = ("Vente Villa 4 pièces Nice (06000)  Réf. 12390: Sur les Hauteurs de Nice. Superbe villa moderne "
+             "(190m²), 2 chambres et 1 suite parentale, 3 salles de bain. Cette villa a été construite en 2005. "
+             "1 270 000 euros. Si vous êtes intéressés, contactez vite Mimi LASOURIS 06.43.43.43. 43")  # fmt: skip
+
+# (folder, title, what it shows, arguments after `rnnlab`, pictures it writes)
+CHAPTERS = [
+    ("gradients", "Vanishing gradients: RNN vs LSTM vs GRU",
+     "How much of the gradient at the last step reaches an earlier step, by time lag, at initialisation and "
+     "after training on the adding problem. The simple RNN's gradient fades geometrically; the gated cells keep it.",
+     ["gradients", "--cells", "rnn,lstm,gru", "--length", "50", "--trained-on", "adding", "--steps", "{steps}"],
+     ["gradients.png"]),
+    ("memory", "What it costs: a long-memory task",
+     "The adding problem at growing lengths, same training budget per cell: accuracy against the "
+     "always-guess-the-mean baseline.",
+     ["memory", "--task", "adding", "--cells", "rnn,lstm,gru", "--lengths", "25,50", "--steps", "{steps}"],
+     ["memory.png"]),
+    ("forecast", "Forecasting: baselines, dense and recurrent models",
+     "AirPassengers by expanding-window cross-validation: last value, seasonal naive, linear, dense, RNN, "
+     "LSTM, GRU.",
+     ["forecast", "compare", "--epochs", "{epochs}"], ["compare.png"]),
+    ("classify", "Sentiment analysis: the course's two solutions",
+     "Solution 1 (LSTM, last state) and solution 2 (BiLSTM, pooled states) on a small bundled review set.",
+     ["classify", "demo"], ["confusion.png"]),
+    ("tag", "Named entities: BiLSTM-CRF with a character encoder",
+     "A tagger trained on a small self-written NER set, then run on new sentences.", ["tag", "demo"], []),
+]  # fmt: skip
+
+
+class _Tee(io.TextIOBase):
+    """Writes to the terminal and keeps a copy."""
+
+    def __init__(self, terminal) -> None:  # type: ignore[no-untyped-def]
+        self.terminal, self.kept = terminal, io.StringIO()
+
+    def write(self, text: str) -> int:
+        self.terminal.write(text)
+        self.kept.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.terminal.flush()
+
+
+def _run(args: list[str]) -> tuple[str, float]:
+    from rnnlab.cli.main import app
+
+    tee = _Tee(sys.stdout)
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(tee):
+        app(args, standalone_mode=False)
+    return tee.kept.getvalue(), time.perf_counter() - start
+
+
+def tour(
+    out: str = typer.Option("runs/lab", "--out", help="Folder for lab.html and each chapter's files."),
+    quick: bool = typer.Option(True, help="Small budgets (about 3 minutes on 2 cores); --no-quick trains longer."),
+    overwrite: bool = typer.Option(False, help="Replace an earlier tour in --out."),
+) -> None:
+    """The course tour: gradients, long memory, forecasting, sentiment, tagging, extraction → one HTML page."""
+    folder = output_dir(out, ["lab.html"] + [c[0] for c in CHAPTERS] + ["extract"], overwrite=overwrite)
+    budget = {"steps": "300" if quick else "2000", "epochs": "60" if quick else "200"}
+    sections = []
+    for k, (name, title, intro, args, pictures) in enumerate(CHAPTERS, 1):
+        typer.echo(f"\n== {k}/{len(CHAPTERS) + 1} {title}", err=True)
+        argv = [a.format(**budget) for a in args] + ["--out", str(folder / name)]
+        argv += ["--overwrite"] if overwrite else []
+        output, seconds = _run(argv)
+        section = Section(title, intro, "rnnlab " + shlex.join(argv), output, [folder / name / p for p in pictures],
+                          seconds=seconds)  # fmt: skip
+        if name == "tag":
+            page = (folder / name / "entities.html").read_text(encoding="utf-8")
+            section.html = re.search(r"<body[^>]*>(.*)</body>", page, re.S).group(1)  # type: ignore[union-attr]
+        sections.append(section)
+    typer.echo(f"\n== {len(CHAPTERS) + 1}/{len(CHAPTERS) + 1} Information extraction", err=True)
+    sections.append(_extraction(folder / "extract"))
+    (folder / "lab.html").write_text(render_page("rnnlab: the course tour", sections, intro=(
+        "Every section was produced by the command shown above it; rerun any of them to reproduce it.")),
+        encoding="utf-8")  # fmt: skip
+    typer.echo(f"\nthe course tour is in {folder / 'lab.html'}")
+
+
+def _extraction(folder: Path) -> Section:
+    """The course's example ad through the shipped extractor: the template beside the highlighted ad."""
+    import html
+    import json
+
+    from rnnlab.cli.tag import entity_paragraphs
+    from rnnlab.ie.extractor import extract
+
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    template = extract(COURSE_AD)
+    seconds = time.perf_counter() - start
+    (folder / "template.json").write_text(json.dumps(template, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    spans = [{"type": field, "start": v["start"], "end": v["end"], "text": COURSE_AD[v["start"] : v["end"]],
+              "score": v.get("confidence") or 0.0}
+             for field, v in template.items() if v is not None and v.get("start") is not None]  # fmt: skip
+    spans = sorted(spans, key=lambda s: s["start"])
+    spans = [s for i, s in enumerate(spans) if i == 0 or s["start"] >= spans[i - 1]["end"]]  # no overlaps
+    rows = "".join(f"<tr><td>{html.escape(f)}</td><td>{'—' if v is None else html.escape(str(v['value']))}</td></tr>"
+                   for f, v in template.items())  # fmt: skip
+    return Section(
+        "Information extraction: a real-estate ad into a template",
+        "The course's example ad through the shipped extractor (BiLSTM-CRF recogniser + template filler).",
+        f"rnnlab extract predict {shlex.quote(COURSE_AD)}",
+        "",
+        html=entity_paragraphs([{"text": COURSE_AD, "spans": spans}]) + f"<table>{rows}</table>",
+        seconds=seconds,
+    )

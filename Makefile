@@ -21,14 +21,10 @@ demo: install
 	$(VENV)/bin/rnnlab info
 	$(VENV)/bin/rnnlab shapes
 	$(PY) benchmarks/recurrent.py --quick
-	$(VENV)/bin/rnnlab gradients --cells rnn,lstm,gru --length 50 --trained-on adding --steps 300 --out runs/demo/gradients --overwrite
-	$(VENV)/bin/rnnlab memory --task adding --cells rnn,lstm,gru --lengths 25,50 --steps 300 --out runs/demo/memory --overwrite
-	$(VENV)/bin/rnnlab forecast compare --out runs/demo/forecast --epochs 60 --overwrite
-	$(VENV)/bin/rnnlab classify demo --out runs/demo/classify --overwrite
-	$(VENV)/bin/rnnlab classify predict --model runs/demo/classify/bilstm-pool "Le film est vraiment superbe." "The ending was dull."
-	$(VENV)/bin/rnnlab tag demo --out runs/demo/tag --overwrite
 	$(VENV)/bin/rnnlab extract predict "Vente Villa 4 pièces Nice (06000)  Réf. 12390: Sur les Hauteurs de Nice. Superbe villa moderne (190m²), 2 chambres et 1 suite parentale, 3 salles de bain. Cette villa a été construite en 2005. 1 270 000 euros. Si vous êtes intéressés, contactez vite Mimi LASOURIS 06.43.43.43. 43"
 	$(VENV)/bin/rnnlab extract evaluate tests/ie/ads.jsonl
+	$(VENV)/bin/rnnlab export --model default --format onnx --out runs/demo/extractor.onnx --overwrite
+	$(VENV)/bin/rnnlab lab --out runs/demo/lab --overwrite
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks examples
@@ -46,6 +42,7 @@ bench: install
 	$(PY) benchmarks/tag_conll.py
 	$(PY) benchmarks/tag_pos.py
 	$(PY) benchmarks/extract_realestate.py
+	$(PY) benchmarks/serve_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

@@ -41,7 +41,7 @@ class Section:
 
 
 def text_block(text: str) -> str:
-    """A command's output: Markdown pipe tables as HTML tables, everything else preformatted."""
+    """A command's output: Markdown headings and pipe tables as HTML, everything else preformatted."""
     parts, plain, table = [], [], []
 
     def flush_plain() -> None:
@@ -59,7 +59,11 @@ def text_block(text: str) -> str:
         table.clear()
 
     for line in text.splitlines():
-        if line.strip().startswith("|"):
+        if line.startswith("#"):  # a Markdown heading
+            flush_table()
+            flush_plain()
+            parts.append(f"<h3>{html.escape(line.lstrip('#').strip())}</h3>")
+        elif line.strip().startswith("|"):
             flush_plain()
             table.append(line)
         else:

@@ -9,8 +9,11 @@ import time
 
 import pytest
 
+pytest.importorskip("fastapi", reason="rnnlab serve needs fastapi")
+pytest.importorskip("uvicorn", reason="rnnlab serve needs uvicorn")
 from rnnlab.serving import create_app
 
+pytest.importorskip("selenium", reason="the page tests drive Chromium with selenium (a dev dependency)")
 CHROMEDRIVER = shutil.which("chromedriver")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 pytestmark = pytest.mark.skipif(

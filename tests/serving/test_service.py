@@ -7,6 +7,8 @@ import threading
 import time
 
 import pytest
+
+pytest.importorskip("fastapi", reason="rnnlab serve needs fastapi (a core dependency; absent on some GPU images)")
 from fastapi.testclient import TestClient
 from safetensors.torch import load_file
 

@@ -8,7 +8,7 @@ import typer
 
 EXAMPLES = """Examples:
 
-  rnnlab export --model runs/demo/tag/model --format onnx --out ner.onnx
+  rnnlab export --model runs/demo/lab/tag/model --format onnx --out ner.onnx
 
   rnnlab export --model runs/ett --format onnx --out ett.onnx --data ETTh1.csv --json
 """

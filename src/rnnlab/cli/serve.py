@@ -6,7 +6,7 @@ import typer
 
 EXAMPLES = """Examples:
 
-  rnnlab serve --model ner=runs/demo/tag/model --model ads=default --model sentiment=runs/demo/classify/bilstm-pool
+  rnnlab serve --model ner=runs/demo/lab/tag/model --model ads=default --model sentiment=runs/demo/lab/classify/bilstm-pool
 
   curl -s localhost:8000/v1/models/ner/predict -H 'Content-Type: application/json' -d '{"text": "Omar flew to Lima ."}'
 
@@ -20,7 +20,7 @@ def parse_models(specs: list[str]) -> dict[str, str]:
     for spec in specs:
         name, sep, directory = spec.partition("=")
         if not sep or not name or not directory:
-            raise ValueError(f"--model {spec!r}: write NAME=DIR (e.g. ner=runs/demo/tag/model)")
+            raise ValueError(f"--model {spec!r}: write NAME=DIR (e.g. ner=runs/demo/lab/tag/model)")
         if not name.replace("-", "").replace("_", "").isalnum():
             raise ValueError(f"--model {spec!r}: a model name has letters, digits, '-' and '_' only")
         if name in models:

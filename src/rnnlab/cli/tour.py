@@ -24,22 +24,23 @@ COURSE_AD = ("Vente Villa 4 pièces Nice (06000)  Réf. 12390: Sur les Hauteurs 
              "(190m²), 2 chambres et 1 suite parentale, 3 salles de bain. Cette villa a été construite en 2005. "
              "1 270 000 euros. Si vous êtes intéressés, contactez vite Mimi LASOURIS 06.43.43.43. 43")  # fmt: skip
 
-# (folder, title, what it shows, arguments after `rnnlab`, pictures it writes)
+# (folder, title, what it shows, arguments after `rnnlab`, pictures and Markdown summaries it writes)
 CHAPTERS = [
     ("gradients", "Vanishing gradients: RNN vs LSTM vs GRU",
      "How much of the gradient at the last step reaches an earlier step, by time lag, at initialisation and "
-     "after training on the adding problem. The simple RNN's gradient fades geometrically; the gated cells keep it.",
+     "after training on the adding problem (log scale: a straight line is a geometric decay; the steeper, the "
+     "faster the gradient vanishes).",
      ["gradients", "--cells", "rnn,lstm,gru", "--length", "50", "--trained-on", "adding", "--steps", "{steps}"],
-     ["gradients.png"]),
+     ["gradients.png", "summary.md"]),
     ("memory", "What it costs: a long-memory task",
-     "The adding problem at growing lengths, same training budget per cell: accuracy against the "
-     "always-guess-the-mean baseline.",
+     "The adding problem at growing lengths, same training budget per cell: test MSE against the "
+     "always-guess-the-mean baseline (a cell that learned nothing sits on it).",
      ["memory", "--task", "adding", "--cells", "rnn,lstm,gru", "--lengths", "25,50", "--steps", "{steps}"],
-     ["memory.png"]),
+     ["memory.png", "memory.md"]),
     ("forecast", "Forecasting: baselines, dense and recurrent models",
      "AirPassengers by expanding-window cross-validation: last value, seasonal naive, linear, dense, RNN, "
      "LSTM, GRU.",
-     ["forecast", "compare", "--epochs", "{epochs}"], ["compare.png"]),
+     ["forecast", "compare", "--epochs", "{epochs}"], ["compare.png", "compare.md"]),
     ("classify", "Sentiment analysis: the course's two solutions",
      "Solution 1 (LSTM, last state) and solution 2 (BiLSTM, pooled states) on a small bundled review set.",
      ["classify", "demo"], ["confusion.png"]),
@@ -82,13 +83,16 @@ def tour(
     folder = output_dir(out, ["lab.html"] + [c[0] for c in CHAPTERS] + ["extract"], overwrite=overwrite)
     budget = {"steps": "300" if quick else "2000", "epochs": "60" if quick else "200"}
     sections = []
-    for k, (name, title, intro, args, pictures) in enumerate(CHAPTERS, 1):
+    for k, (name, title, intro, args, files) in enumerate(CHAPTERS, 1):
         typer.echo(f"\n== {k}/{len(CHAPTERS) + 1} {title}", err=True)
         argv = [a.format(**budget) for a in args] + ["--out", str(folder / name)]
         argv += ["--overwrite"] if overwrite else []
         output, seconds = _run(argv)
-        section = Section(title, intro, "rnnlab " + shlex.join(argv), output, [folder / name / p for p in pictures],
-                          seconds=seconds)  # fmt: skip
+        summaries = [(folder / name / f).read_text(encoding="utf-8") for f in files if f.endswith(".md")]
+        if summaries:  # the terminal tables repeat the summaries: keep only where the files went
+            output = "\n".join(line for line in output.splitlines() if line.startswith("wrote"))
+        section = Section(title, intro, "rnnlab " + shlex.join(argv), "\n\n".join([*summaries, output]),
+                          [folder / name / f for f in files if f.endswith(".png")], seconds=seconds)  # fmt: skip
         if name == "tag":
             page = (folder / name / "entities.html").read_text(encoding="utf-8")
             section.html = re.search(r"<body[^>]*>(.*)</body>", page, re.S).group(1)  # type: ignore[union-attr]

@@ -6,7 +6,8 @@ import typer
 
 EXAMPLES = """Examples:
 
-  rnnlab serve --model ner=runs/demo/lab/tag/model --model ads=default --model sentiment=runs/demo/lab/classify/bilstm-pool
+  rnnlab serve --model ner=runs/demo/lab/tag/model --model ads=default \\
+               --model sentiment=runs/demo/lab/classify/bilstm-pool
 
   curl -s localhost:8000/v1/models/ner/predict -H 'Content-Type: application/json' -d '{"text": "Omar flew to Lima ."}'
 

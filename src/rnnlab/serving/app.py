@@ -29,14 +29,15 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 def create_app(models: Mapping[str, str | Path | Served], *, limits: Limits | None = None,
-               max_wait_ms: float = 4.0) -> FastAPI:  # fmt: skip
-    """The service for ``models`` (name → saved model directory, or an already loaded :class:`Served`)."""
+               max_wait_ms: float = 0.0, threads: int | None = 1) -> FastAPI:  # fmt: skip
+    """The service for ``models`` (name → saved model directory, or an already loaded :class:`Served`);
+    ``threads``: PyTorch intra-op threads of each model's worker (None: PyTorch's default)."""
     from rnnlab import __version__
 
     limits = limits or Limits()
     served = {name: m if isinstance(m, Served) else load_served(name, m, limits) for name, m in models.items()}
     batchers = {name: MicroBatcher(m.predict, max_items=limits.max_batch, max_wait_s=max_wait_ms / 1000,
-                                   name=f"batch-{name}") for name, m in served.items()}  # fmt: skip
+                                   name=f"batch-{name}", threads=threads) for name, m in served.items()}  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):

@@ -1,9 +1,15 @@
 """Micro-batching: concurrent requests wait a few milliseconds and share one forward pass.
 
-One worker thread per model takes the first waiting request, gathers more until ``max_items`` items or
-``max_wait_s``, runs the model once over all their items and hands each request its own slice. A batch that
+One worker thread per model takes the first waiting request, adds the requests queued meanwhile (up to
+``max_items`` items; with ``max_wait_s`` > 0 it also waits that long for more), runs the model once over all
+their items and hands each request its own slice. With no wait (the default) a lone request runs at once and
+batches form by themselves under load, from the requests that arrive while the model is busy. A batch that
 fails is retried request by request, so one bad request answers with its own error and never fails the others.
 (The pattern of TorchServe's and Triton's dynamic batchers, in a few lines.)
+
+The worker sets its own number of PyTorch intra-op threads (``threads``, per thread in PyTorch): on the
+2-core dev machine an extractor batch ran 3× slower with 2 OpenMP threads in a worker thread than with 1
+(163 vs 54 ads/s), while the main thread ran fastest with 2; one thread per model worker is the default.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ _STOP = object()
 class MicroBatcher:
     """``submit(items) -> Future`` of ``fn(items)``; requests are merged into batches of at most ``max_items``."""
 
-    def __init__(self, fn: Callable[[list[Any]], list[Any]], *, max_items: int = 64, max_wait_s: float = 0.004,
-                 name: str = "batcher") -> None:  # fmt: skip
-        self.fn, self.max_items, self.max_wait_s = fn, max_items, max_wait_s
+    def __init__(self, fn: Callable[[list[Any]], list[Any]], *, max_items: int = 64, max_wait_s: float = 0.0,
+                 name: str = "batcher", threads: int | None = 1) -> None:  # fmt: skip
+        self.fn, self.max_items, self.max_wait_s, self.threads = fn, max_items, max_wait_s, threads
         self._queue: queue.Queue = queue.Queue()
         self.batches = 0  # forward passes run, for the tests and /health
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -39,6 +45,10 @@ class MicroBatcher:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)  # this thread's intra-op threads only
         while True:
             first = self._queue.get()
             if first is _STOP:

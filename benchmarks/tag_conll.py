@@ -52,11 +52,11 @@ def speed(tagger: Tagger, sentences: list[Sentence]) -> dict:
 
 
 def run(name: str, spec: dict, train, dev, *, max_time: float, epochs: int, lr: float, optimizer: str,
-        lr_decay: float = 0.0) -> dict:  # fmt: skip
+        lr_decay: float = 0.0, seed: int = 0) -> dict:  # fmt: skip
     spec = dict(spec)
     embeddings = spec.pop("embeddings", "glove-6b-50d")
     train_config = TrainConfig(max_epochs=epochs, lr=lr, lr_decay=lr_decay, optimizer=optimizer, batch_size=16,
-                               patience=6, max_time=max_time, gradient_clip=5.0)  # fmt: skip
+                               patience=6, max_time=max_time, gradient_clip=5.0, seed=seed)  # fmt: skip
     tagger = Tagger(TaggerConfig(**spec), train_config)
     info = tagger.fit(train, dev, embeddings=embeddings)
     report = tagger.evaluate(dev)
@@ -66,7 +66,8 @@ def run(name: str, spec: dict, train, dev, *, max_time: float, epochs: int, lr: 
         "per_type_f1": {k: v["f1"] for k, v in report["per_type"].items()}, "train_seconds": info["seconds"],
         "epochs": info["epochs"], "best_epoch": info["best_epoch"], "budget_s": max_time,
         "train_sentences_per_s": info["train_sentences_per_s"], "coverage": info["coverage"],
-        "settings": {**spec, "embeddings": embeddings, "lr": lr, "optimizer": optimizer, "lr_decay": lr_decay},
+        "settings": {**spec, "embeddings": embeddings, "lr": lr, "optimizer": optimizer, "lr_decay": lr_decay,
+                     "seed": seed},
         "history": [{k: round(v, 4) for k, v in h.items()} for h in info["history"]],
     }  # fmt: skip
     row.update(speed(tagger, dev))
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--optimizer", default="adam")
     parser.add_argument("--lr-decay", type=float, default=0.0, help="lr / (1 + decay · epoch)")
     parser.add_argument("--layers", type=int, default=1, help="stacked BiLSTM layers of the main model")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the main model (weights, batches, dropout)")
     args = parser.parse_args()
     if not (DATA / "eng.train").is_file():
         sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/conll2003 beside the checkout")
@@ -95,8 +97,9 @@ def main() -> None:
     if "main" in args.only:
         label = "main: BiLSTM-CRF + char LSTM, GloVe 50d" + (f", {args.layers} layers" if args.layers > 1 else "")
         label += f", lr decay {args.lr_decay}" if args.lr_decay else ""
+        label += f", seed {args.seed}" if args.seed else ""
         results[label] = run("main", dict(MAIN, num_layers=args.layers), train, dev, max_time=args.max_time,
-                             epochs=100, **common)  # fmt: skip
+                             epochs=100, seed=args.seed, **common)  # fmt: skip
     if "ladder" in args.only:
         for name, spec in LADDER.items():
             results[f"ladder: {name}"] = run(name, spec, train, dev, max_time=args.ladder_time, epochs=100, **common)

@@ -134,3 +134,17 @@ def test_cli_fit_evaluate_predict(tmp_path):
     result = runner.invoke(app, ["tag", "predict", "--model", str(model), "Omar visited Lima .", "--output-format",
                                  "html", "--output", str(page)])  # fmt: skip
     assert result.exit_code == 0 and page.read_text().startswith("<!DOCTYPE html>")
+    # a tagged file comes back line for line with the prediction appended (conlleval's input)
+    conll = tmp_path / "eng.mini"
+    conll.write_text("-DOCSTART- -X- -X- O\n\nOmar NNP I-NP I-PER\nvisited VBD I-VP O\nLima NNP I-NP I-LOC\n. . O O\n",
+                     encoding="utf-8")  # fmt: skip
+    out = tmp_path / "pred.conll"
+    result = runner.invoke(app, ["tag", "predict", "--model", str(model), "--input", str(conll), "--input-format",
+                                 "conll2003", "--output-format", "conll", "--output", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [line.split()[:4] for line in lines[:4]] == [line.split() for line in conll.read_text().splitlines()[2:]]
+    assert all(len(line.split()) == 5 for line in lines[:4]) and lines[4] == ""
+    refused = runner.invoke(app, ["tag", "predict", "--model", str(model), "--input", str(conll), "--input-format",
+                                  "conll2003", "--output-format", "json"])  # fmt: skip
+    assert refused.exit_code != 0 and "conll" in str(refused.exception)

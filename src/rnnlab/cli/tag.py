@@ -139,6 +139,12 @@ def predict(
     texts: Annotated[list[str] | None, typer.Argument(help="Raw texts to tag (tokenised by rule).")] = None,
     model: str = typer.Option(..., "--model", help="Directory written by `tag fit`."),
     input_file: str | None = typer.Option(None, "--input", help="A text file (one text per line; '-' is stdin)."),
+    input_format: str = typer.Option(
+        "text",
+        help="text, or a tagged file: conll2003, conllu or columns (its "
+        "lines are written back with the prediction appended, conlleval's input).",
+    ),
+    tag_column: str = typer.Option("ner", help="The gold tag column of a tagged --input (as for fit)."),
     output_format: str = typer.Option("json", help="conll, json or html."),
     output: str | None = typer.Option(None, "--output", help="Write here instead of stdout."),
     overwrite: bool = typer.Option(False, help="Replace --output if it exists."),
@@ -150,6 +156,9 @@ def predict(
         raise ValueError(f"--output-format must be conll, json or html, received {output_format!r}")
     if output and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite or choose another path")
+    if input_format != "text":
+        _predict_file(model, input_file, input_format, tag_column, output_format, output)
+        return
     if input_file == "-":
         lines = [line.rstrip("\n") for line in sys.stdin]
     elif input_file is not None:
@@ -175,6 +184,29 @@ def predict(
         typer.echo(f"wrote {output}")
     else:
         typer.echo(text, nl=False)
+
+
+def _predict_file(model: str, path: str | None, fmt: str, tag_column: str, output_format: str,
+                  output: str | None) -> None:  # fmt: skip
+    """Tag the tokens of a CoNLL/columns file and write its lines back with the predicted tag appended."""
+    import io
+
+    from rnnlab.data.conll import write_predictions
+    from rnnlab.tag.tagger import Tagger
+
+    if path is None or path == "-":
+        raise ValueError(f"--input-format {fmt} needs --input FILE")
+    if output_format != "conll":
+        raise ValueError(f"a tagged --input ({fmt}) is written back as --output-format conll")
+    sentences = read_tagged(path, fmt, tag_column)
+    predicted = Tagger.load(model).predict_tags([s.tokens for s in sentences])
+    buffer = io.StringIO()
+    write_predictions(sentences, predicted, buffer)
+    if output:
+        Path(output).write_text(buffer.getvalue(), encoding="utf-8")
+        typer.echo(f"wrote {output} ({len(sentences)} sentences, prediction in the last column)")
+    else:
+        typer.echo(buffer.getvalue(), nl=False)
 
 
 @app.command()

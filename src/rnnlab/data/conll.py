@@ -27,11 +27,13 @@ CONLLU_COLUMNS = {"form": 1, "lemma": 2, "upos": 3, "xpos": 4, "feats": 5, "depr
 
 @dataclasses.dataclass
 class Sentence:
-    """Tokens and their tags; ``line`` is where the sentence starts in its file (1-based)."""
+    """Tokens and their tags; ``line`` is where the sentence starts in its file (1-based); ``rows`` every
+    column of each token's line as read (for writing the file back with predictions)."""
 
     tokens: list[str]
     tags: list[str]
     line: int = 0
+    rows: list[list[str]] | None = None
 
 
 def _open(path: Path) -> IO[str]:
@@ -77,14 +79,15 @@ def read_tagged(path: str | Path, fmt: str = "conll2003", tag_column: str | int 
 def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
     tokens: list[str] = []
     tags: list[str] = []
+    rows: list[list[str]] = []
     width, start = None, 0
     with _open(path) as f:
         for n, raw in enumerate(f, 1):
             parts = raw.split()
             if not parts or parts[0] == "-DOCSTART-":
                 if tokens:
-                    yield Sentence(tokens, tags, start)
-                tokens, tags, width = [], [], None
+                    yield Sentence(tokens, tags, start, rows)
+                tokens, tags, rows, width = [], [], [], None
                 continue
             if len(parts) < 2:
                 raise DataError(f"expected a token and a tag, found {len(parts)} column", path=path, line=n,
@@ -100,21 +103,23 @@ def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
             width = len(parts)
             tokens.append(parts[0])
             tags.append(parts[column])
+            rows.append(parts)
     if tokens:
-        yield Sentence(tokens, tags, start)
+        yield Sentence(tokens, tags, start, rows)
 
 
 def _read_conllu(path: Path, column: int) -> Iterator[Sentence]:
     tokens: list[str] = []
     tags: list[str] = []
+    rows: list[list[str]] = []
     start = 0
     with _open(path) as f:
         for n, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
             if not line.strip():
                 if tokens:
-                    yield Sentence(tokens, tags, start)
-                tokens, tags = [], []
+                    yield Sentence(tokens, tags, start, rows)
+                tokens, tags, rows = [], [], []
                 continue
             if line.startswith("#"):
                 continue
@@ -128,8 +133,30 @@ def _read_conllu(path: Path, column: int) -> Iterator[Sentence]:
                 start = n
             tokens.append(parts[1])
             tags.append(parts[column])
+            rows.append(parts)
     if tokens:
-        yield Sentence(tokens, tags, start)
+        yield Sentence(tokens, tags, start, rows)
+
+
+def write_predictions(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]], stream: IO[str]) -> None:
+    """Each sentence's lines as read, with the predicted tag appended as a last column (conlleval's input:
+    ``... GOLD PRED``), a blank line after each sentence; CoNLL-U lines are written tab-separated.
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> write_predictions([Sentence(["EU", "rejects"], ["I-ORG", "O"], 1, [["EU", "NNP", "I-NP", "I-ORG"],
+    ...                   ["rejects", "VBZ", "I-VP", "O"]])], [["I-ORG", "O"]], out)
+    >>> print(out.getvalue(), end="")
+    EU NNP I-NP I-ORG I-ORG
+    rejects VBZ I-VP O O
+    <BLANKLINE>
+    """
+    for sentence, tags in zip(sentences, predicted, strict=True):
+        rows = sentence.rows or [[token, gold] for token, gold in zip(sentence.tokens, sentence.tags, strict=True)]
+        sep = "\t" if rows and len(rows[0]) == 10 else " "
+        for row, tag in zip(rows, tags, strict=True):
+            stream.write(sep.join([*row, tag]) + "\n")
+        stream.write("\n")
 
 
 def write_tagged(sentences: Iterable[tuple[Sequence[str], Sequence[str]]], stream: IO[str]) -> None:

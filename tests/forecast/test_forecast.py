@@ -174,6 +174,31 @@ def test_cli_fit_predict_evaluate_cv(tmp_path):
     assert len(json.loads(result.output)["folds"]) == 3
 
 
+def test_cli_calendar_features_travel_with_the_model(tmp_path):
+    import pandas as pd
+
+    from rnnlab.forecast.forecaster import Forecaster
+
+    dates = pd.date_range("2020-01-01", periods=200, freq="h")
+    csv = tmp_path / "data.csv"
+    pd.DataFrame({"date": dates, "load": seasonal(200, 24)[:, 0]}).to_csv(csv, index=False)
+    runner = CliRunner()
+    common = ["--time-col", "date", "--target", "load", "--input-width", "24", "--horizon", "6"]
+    result = runner.invoke(app, ["forecast", "fit", str(csv), *common, "--model", "dense", "--hidden", "4",
+                                 "--epochs", "1", "--calendar", "hour,dayofweek", "--out", str(tmp_path / "m"),
+                                 "--no-progress"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    model = Forecaster.load(tmp_path / "m")
+    assert model.config.n_inputs == 5 and model.data_settings["calendar"] == ["hour", "dayofweek"]
+    out = tmp_path / "f.csv"
+    result = runner.invoke(app, ["forecast", "predict", str(csv), "--model", str(tmp_path / "m"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[0] == "series,time,load"  # calendar columns are inputs, not forecasts
+    bad = runner.invoke(app, ["forecast", "fit", str(csv), *common, "--calendar", "minute", "--out",
+                              str(tmp_path / "x")])  # fmt: skip
+    assert bad.exit_code != 0 and "hour, dayofweek, month" in str(bad.exception)
+
+
 def test_compare_on_bundled_airpassengers(tmp_path):
     result = CliRunner().invoke(app, ["forecast", "compare", "--models", "last_value,seasonal_naive,linear,dense",
                                       "--splits", "2", "--epochs", "5", "--out", str(tmp_path), "--json"])  # fmt: skip

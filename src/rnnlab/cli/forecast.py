@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
-from rnnlab.data.series import SeriesData, future_times, read_series
+from rnnlab.data.series import SeriesData, future_times, read_like
 from rnnlab.data.splits import WindowSplit
 from rnnlab.forecast.forecaster import Forecaster
 from rnnlab.forecast.models import MODELS, STRATEGIES, ForecastConfig
@@ -30,9 +30,7 @@ Examples:
 
 
 def _read(path: str, settings: dict) -> SeriesData:
-    return read_series(path, time_col=settings.get("time_col"), targets=settings["targets"],
-                       features=settings.get("features", []), series_col=settings.get("series_col"),
-                       fill=settings.get("fill"))  # fmt: skip
+    return read_like(path, settings)
 
 
 def _emit(metrics: dict, as_json: bool, title: str) -> None:
@@ -54,6 +52,11 @@ def fit(
     features: str = typer.Option("", help="Extra input columns (past covariates), comma-separated."),
     series_col: str | None = typer.Option(None, help="Series id column for many series in long format."),
     fill: str | None = typer.Option(None, help="Fill gaps and missing values: ffill, interpolate or zero."),
+    calendar: str = typer.Option(
+        "",
+        help="Calendar features to add as inputs, comma-separated: hour, dayofweek, "
+        "month (sin/cos pairs; known in advance for every forecast step).",
+    ),
     input_width: int = typer.Option(96, help="Steps read by the model."),
     horizon: int = typer.Option(24, help="Steps forecast."),
     model: str = typer.Option("lstm", help=f"One of {', '.join(MODELS)}."),
@@ -76,7 +79,8 @@ def fit(
     """Fit a forecaster on DATA and save it to --out."""
     settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False),
                 "features": parse_list(features, option="--features", lower=False) if features else [],
-                "series_col": series_col, "fill": fill}  # fmt: skip
+                "series_col": series_col, "fill": fill,
+                "calendar": parse_list(calendar, option="--calendar") if calendar else []}  # fmt: skip
     series = _read(data, settings)
     arrays = [s.values for s in series.series]
     config = ForecastConfig(model=model, input_width=input_width, horizon=horizon, n_inputs=len(series.columns),
@@ -149,6 +153,7 @@ def cv(
     time_col: str | None = typer.Option(None, help="Timestamp column."),
     target: str = typer.Option(..., help="Column(s) to forecast."),
     fill: str | None = typer.Option(None, help="Fill policy: ffill, interpolate or zero."),
+    calendar: str = typer.Option("", help="Calendar features as inputs: hour, dayofweek, month."),
     input_width: int = typer.Option(24, help="Steps read by the model."),
     horizon: int = typer.Option(12, help="Steps forecast."),
     model: str = typer.Option("lstm", help=f"One of {', '.join(MODELS)}."),
@@ -163,7 +168,8 @@ def cv(
     as_json: bool = typer.Option(False, "--json", help="Print per-fold and mean ± std metrics as JSON."),
 ) -> None:
     """Time-series cross-validation: refit on each expanding fold, score its test windows."""
-    settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False), "fill": fill}
+    settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False), "fill": fill,
+                "calendar": parse_list(calendar, option="--calendar") if calendar else []}  # fmt: skip
     series = _read(data, settings)
     if len(series.series) != 1:
         raise ValueError(f"cv takes one series; {data} holds {len(series.series)}")

@@ -92,6 +92,38 @@ def read_series(
     return SeriesData(out, list(targets), list(features), freqs.pop() if len(freqs) == 1 else None, name)
 
 
+def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
+    """``data`` with calendar features (sin/cos of hour, day of week, month) appended as feature columns.
+
+    They are known in advance: a window's last step fixes the calendar position of every step it forecasts.
+
+    >>> df = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=3, freq="h"), "y": [1.0, 2, 3]})
+    >>> with_calendar(read_series(df, time_col="t", targets=["y"]), ["hour"]).columns
+    ['y', 'hour_sin', 'hour_cos']
+    """
+    from rnnlab.data.windows import calendar_features
+
+    if not kinds:
+        return data
+    if any(not np.issubdtype(np.asarray(s.times).dtype, np.datetime64) for s in data.series):
+        raise DataError("calendar features need time stamps", path=data.source, hint="pass --time-col")
+    try:
+        names = [f"{k}_{part}" for k in kinds for part in ("sin", "cos")]
+        series = [Series(s.id, s.times, np.concatenate([s.values, calendar_features(s.times, kinds)], axis=1))
+                  for s in data.series]  # fmt: skip
+    except ValueError as exc:
+        raise DataError(str(exc), path=data.source, hint="--calendar takes hour, dayofweek, month") from None
+    return SeriesData(series, data.targets, [*data.features, *names], data.freq, data.source)
+
+
+def read_like(source: str | Path | pd.DataFrame, settings: dict) -> SeriesData:
+    """Read ``source`` as a forecaster's saved data settings say (columns, fill policy, calendar features)."""
+    data = read_series(source, time_col=settings.get("time_col"), targets=settings["targets"],
+                       features=settings.get("features", []), series_col=settings.get("series_col"),
+                       fill=settings.get("fill"))  # fmt: skip
+    return with_calendar(data, settings.get("calendar") or [])
+
+
 def future_times(times: np.ndarray, horizon: int, freq: str | None) -> list:
     """The ``horizon`` time stamps after ``times`` (ISO text at frequency ``freq``, else step numbers)."""
     if freq is None or not np.issubdtype(np.asarray(times).dtype, np.datetime64):

@@ -83,11 +83,9 @@ def build_graph(model_dir: str | Path, data: str | Path | None = None) -> TaskGr
     forecaster = Forecaster.load(model_dir)
     if data is None:
         return forecaster_graph(forecaster)
-    from rnnlab.data.series import read_series
+    from rnnlab.data.series import read_like
 
-    s = forecaster.data_settings
-    series = read_series(data, time_col=s.get("time_col"), targets=s["targets"], features=s.get("features", []),
-                         series_col=s.get("series_col"), fill=s.get("fill"))  # fmt: skip
+    series = read_like(data, forecaster.data_settings)
     x, _ = forecaster._windows([one.values for one in series.series])
     if len(x) < 2:
         raise DataError("the CSV is too short for two windows", path=data, hint="give a longer history")

@@ -154,16 +154,14 @@ class ServedForecaster(Served):
     def _one(self, text: str) -> dict[str, Any]:
         import pandas as pd
 
-        from rnnlab.data.series import future_times, read_series
+        from rnnlab.data.series import future_times, read_like
 
         settings, horizon = self.forecaster.data_settings, self.forecaster.config.horizon
         try:
             frame = pd.read_csv(_io.StringIO(text))
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise DataError(f"the CSV cannot be read: {exc}", path="<csv>") from None
-        data = read_series(frame, time_col=settings.get("time_col"), targets=settings["targets"],
-                           features=settings.get("features", []), series_col=settings.get("series_col"),
-                           fill=settings.get("fill"))  # fmt: skip
+        data = read_like(frame, settings)
         short = [s.id for s in data.series if len(s.values) < self.forecaster.config.input_width]
         if short:
             raise DataError(f"series {short[:3]} have fewer rows than the {self.forecaster.config.input_width} "

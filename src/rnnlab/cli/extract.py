@@ -28,9 +28,9 @@ MODEL_HELP = "Directory written by `extract fit`; default: the model shipped wit
 
 
 def _load(model: str | None):
-    from rnnlab.ie.extractor import Extractor
+    from rnnlab.ie.extractor import resolve
 
-    return Extractor.rules() if model == "rules" else Extractor.load(model)
+    return resolve(model)
 
 
 @app.command(epilog=EXAMPLES)

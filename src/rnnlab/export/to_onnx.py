@@ -63,10 +63,10 @@ def build_graph(model_dir: str | Path, data: str | Path | None = None) -> TaskGr
         tagger = Tagger.load(model_dir)
         return tagger_graph(tagger, example_texts(data), source=source) if data else tagger_graph(tagger)
     if task == "extractor":
-        from rnnlab.ie.extractor import Extractor, hints
+        from rnnlab.ie.extractor import hints, resolve
         from rnnlab.ie.text import tokenize
 
-        extractor = Extractor.load(None if str(model_dir) == "default" else model_dir)
+        extractor = resolve(model_dir)
         if extractor.tagger is None:
             raise ExportError("the rule extractor has no network to export")
         texts = example_texts(data) if data else list(EXAMPLE_ADS)

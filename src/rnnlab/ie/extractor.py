@@ -183,12 +183,17 @@ def _default() -> Extractor:
     return Extractor.load(None)
 
 
-def _resolve(model: str | Path | Extractor | None) -> Extractor:
+def resolve(model: str | Path | Extractor | None) -> Extractor:
+    """An extractor from what a user names: None or ``"default"`` (the shipped model, loaded once), ``"rules"``
+    (the regex baseline), a saved extractor's directory, or an :class:`Extractor`. A directory that exists
+    wins over the two names."""
     if isinstance(model, Extractor):
         return model
-    if model == "rules":
+    if model is not None and Path(model).exists():
+        return Extractor.load(model)
+    if str(model) == "rules":
         return Extractor.rules()
-    return _default() if model is None else Extractor.load(model)
+    return _default() if model in (None, "default") else Extractor.load(model)
 
 
 def extract(text: str, model: str | Path | Extractor | None = None) -> dict[str, Any]:
@@ -200,13 +205,13 @@ def extract(text: str, model: str | Path | Extractor | None = None) -> dict[str,
     if not isinstance(text, str):
         raise DataError(f"extract takes one ad as text, received {type(text).__name__}",
                         hint="use rnnlab.extract_batch for a list of ads")  # fmt: skip
-    return _resolve(model).extract([text])[0]
+    return resolve(model).extract([text])[0]
 
 
 def extract_batch(texts: Sequence[str], model: str | Path | Extractor | None = None, *, batch_size: int = 32
                   ) -> list[dict[str, Any]]:  # fmt: skip
     """Templates of many ads, tagged in batches."""
-    return _resolve(model).extract(list(texts), batch_size=batch_size)
+    return resolve(model).extract(list(texts), batch_size=batch_size)
 
 
 def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[dict[str, Any]]:

@@ -108,12 +108,9 @@ class ServedExtractor(Served):
 
     def __init__(self, name: str, directory: str | Path, limits: Limits) -> None:
         super().__init__(name, directory, limits)
-        from rnnlab.ie.extractor import Extractor
+        from rnnlab.ie.extractor import resolve
 
-        if str(directory) == "rules" and not Path(directory).exists():
-            self.extractor = Extractor.rules()
-        else:
-            self.extractor = Extractor.load(None if str(directory) == "default" else directory)
+        self.extractor = resolve(directory)
 
     def predict(self, items: list[str]) -> list[Any]:
         return [{"text": t, "template": tpl} for t, tpl in zip(items, self.extractor.extract(items), strict=True)]

@@ -13,6 +13,8 @@ $(VENV)/.installed: pyproject.toml
 	# the CPU wheel first: a bare `torch` requirement would pull a multi-GB CUDA build
 	$(PIP) install --quiet $(TORCH_PIN)
 	$(PIP) install --quiet -e ".[dev]"
+	# rnnlab's optional C++ CPU kernels, compiled once now rather than on first use
+	$(VENV)/bin/rnnlab kernels --build || echo "rnnlab kernels not built: layers use PyTorch's kernels"
 	touch $@
 
 install: $(VENV)/.installed

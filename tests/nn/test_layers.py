@@ -74,7 +74,9 @@ def test_fused_refuses_what_it_cannot_run(make, match):
 
 
 def test_bad_impl_name():
-    with pytest.raises(ValueError, match=r"impl must be one of \['auto', 'fused', 'equations'\], received 'cudnn'"):
+    with pytest.raises(
+        ValueError, match=r"impl must be one of \['auto', 'fused', 'equations', 'native'\], received 'cudnn'"
+    ):
         LSTM(I, H, impl="cudnn")
 
 

@@ -93,6 +93,25 @@ def info() -> None:
         "oneDNN (mkldnn)": str(torch.backends.mkldnn.is_available()),
         "CUDA": torch.cuda.get_device_name(0) if cuda else "not available",
         "cuDNN": str(torch.backends.cudnn.version()) if cuda else "-",
+        "rnnlab kernels": _kernel_status(),
     }
     for key, value in lines.items():
         typer.echo(f"{key:>16}: {value}")
+
+
+def _kernel_status() -> str:
+    from rnnlab.nn import kernels
+
+    return "built" if kernels.get() is not None else "not built (rnnlab kernels --build)"
+
+
+def kernels_command(
+    build: bool = typer.Option(False, "--build", help="Compile them now (a C++ compiler and ninja; about a minute)."),
+) -> None:
+    """rnnlab's C++ CPU kernels (LSTM/GRU inference at small batches): whether they are built; --build builds them."""
+    from rnnlab.nn import kernels
+
+    if build:
+        typer.echo(f"building rnnlab's CPU kernels in {kernels.build_dir()} ...")
+        typer.echo(f"built {kernels.build()}")
+    typer.echo(f"rnnlab kernels: {_kernel_status()}")

@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.command("shapes")(layers.shapes)
 app.command("info")(layers.info)
+app.command("kernels")(layers.kernels_command)
 app.command("gradients")(lab.gradients)
 app.command("memory")(lab.memory)
 app.command("lab")(tour.tour)

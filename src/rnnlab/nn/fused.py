@@ -17,9 +17,12 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from rnnlab.nn.cells import State
 from rnnlab.nn.masking import last_valid, reverse_within, valid_mask
 
+NATIVE_MAX_BATCH = 4  # auto takes rnnlab's C++ kernels for CPU inference up to this batch (benchmarks/speed.py)
+
 
 class FusedPath:
-    """``_run_fused(x, lengths, state0) -> (per-direction outputs, their concat, final states)``."""
+    """``_run_fused(x, lengths, state0) -> (per-direction outputs, their concat, final states)``;
+    ``_run_native``: the same with rnnlab's C++ CPU kernels (:mod:`rnnlab.nn.kernels`) for inference."""
 
     # provided by Recurrent
     config: Any
@@ -89,7 +92,33 @@ class FusedPath:
             return "pack" if self.config.bidirectional and not self._needs_grad(x) else "mask"
         return "mask" if self._needs_grad(x) or self.cell_class.state_size == 2 else "pack"
 
-    def _run_fused_masked(self, x: Tensor, lengths: Tensor, state0: State | None) -> tuple[list[Tensor], Tensor, State]:
+    def _route(self, x: Tensor) -> str:
+        """The path of this call: the static :attr:`path`, or under ``auto`` the native kernels where they win."""
+        path = self.path
+        if path != "fused" or self.impl != "auto" or x.shape[0] > NATIVE_MAX_BATCH:
+            return path
+        return "native" if self._native_possible(x) else "fused"
+
+    def _native_possible(self, x: Tensor) -> bool:
+        from rnnlab.nn import kernels
+
+        lstm_state = self.cell_class.state_size == 2 and self.config.return_state  # c_n is not read off outputs
+        return (self.torch_class in (nn.LSTM, nn.GRU) and not x.is_cuda and x.dtype == torch.float32
+                and not self.training and not self._needs_grad(x) and not lstm_state
+                and kernels.get() is not None)  # fmt: skip
+
+    def _run_native(
+        self, x: Tensor, lengths: Tensor | None, state0: State | None
+    ) -> tuple[list[Tensor], Tensor, State]:
+        from rnnlab.nn import kernels
+
+        if not self._native_possible(x):
+            raise ValueError("impl='native' runs float32 CPU inference without gradients, and not an LSTM's c_n")
+        full = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
+        return self._run_fused_masked(x, full if lengths is None else lengths, state0, native=kernels.get())
+
+    def _run_fused_masked(self, x: Tensor, lengths: Tensor, state0: State | None,
+                          native: Any = None) -> tuple[list[Tensor], Tensor, State]:  # fmt: skip
         c = self.config
         lengths = lengths.to(x.device)
         pad = ~valid_mask(lengths, x.shape[1])[:, :, None]  # (B, T, 1), True on padded steps
@@ -107,7 +136,11 @@ class FusedPath:
                 else:
                     hx = [s[k : k + 1] for s in state0]
                 params = self._weights(layer, direction)
-                y = self._call_kernel(kernel, seq, hx if len(hx) == 2 else hx[0], params)
+                if native is not None:  # rnnlab's C++ kernel: (B, T, I) + (B, H) states -> (B, T, H)
+                    call = native.lstm_forward if len(hx) == 2 else native.gru_forward
+                    y = call(seq.contiguous(), *params, *(s[0] for s in hx))[0]
+                else:
+                    y = self._call_kernel(kernel, seq, hx if len(hx) == 2 else hx[0], params)
                 y = y.masked_fill(pad, 0.0)  # (B, T, H): the kernel also ran over the padding
                 finals.append(last_valid(y, lengths))
                 outs.append(y if direction == 0 else reverse_within(y, lengths))

@@ -25,8 +25,8 @@ from rnnlab.nn.cells import Cell, State
 from rnnlab.nn.fused import FusedPath
 from rnnlab.nn.masking import check_lengths, last_valid, reverse_within, valid_mask
 
-Impl = Literal["auto", "fused", "equations"]
-IMPLS: tuple[str, ...] = ("auto", "fused", "equations")
+Impl = Literal["auto", "fused", "equations", "native"]
+IMPLS: tuple[str, ...] = ("auto", "fused", "equations", "native")
 LengthsStrategy = Literal["auto", "pack", "mask"]
 LENGTHS_STRATEGIES: tuple[str, ...] = ("auto", "pack", "mask")
 
@@ -105,6 +105,7 @@ class Recurrent(FusedPath, nn.Module):
         )
         self.impl = impl
         self.lengths_strategy = "auto"
+        self.last_path: str | None = None  # the path the last call took: "native", "fused" or "equations"
         self._cell_wrapper: CellWrapper | None = None
 
     # --- configuration -------------------------------------------------------------------
@@ -140,13 +141,19 @@ class Recurrent(FusedPath, nn.Module):
     def impl(self, value: str) -> None:
         if value not in IMPLS:
             raise ValueError(f"impl must be one of {list(IMPLS)}, received {value!r}")
-        if value == "fused":
+        if value == "native":
+            from rnnlab.nn import kernels
+
+            if self.torch_class not in (nn.LSTM, nn.GRU) or kernels.get() is None:
+                state = "built" if kernels.get() else "not built here (rnnlab kernels --build)"
+                raise ValueError(f"impl='native' runs LSTM and GRU layers with rnnlab's C++ kernels, which are {state}")
+        if value in ("fused", "native"):
             blockers = self._fused_blockers()
             if self.config.recurrent_dropout > 0:
                 blockers.append("recurrent_dropout > 0 (variational dropout needs the equation loop)")
             if blockers:
                 raise ValueError(
-                    f"impl='fused' cannot run this {type(self).__name__}: {'; '.join(blockers)}. "
+                    f"impl={value!r} cannot run this {type(self).__name__}: {'; '.join(blockers)}. "
                     "Use impl='equations' or impl='auto'"
                 )
         self._impl = value
@@ -164,7 +171,8 @@ class Recurrent(FusedPath, nn.Module):
 
     @property
     def path(self) -> str:
-        """The path a call takes now: ``"fused"`` or ``"equations"`` (resolves ``impl="auto"``)."""
+        """The path a call takes now: ``"fused"`` or ``"equations"`` (resolves ``impl="auto"``; for CPU
+        inference at small batches ``auto`` may take rnnlab's ``"native"`` kernels, see :attr:`last_path`)."""
         if self._impl != "auto":
             return self._impl
         if self._fused_blockers() or (self.training and self.config.recurrent_dropout > 0):
@@ -187,7 +195,10 @@ class Recurrent(FusedPath, nn.Module):
         batch, time = x.shape[0], x.shape[1]
         lengths = check_lengths(lengths, batch, time)  # None when every length is T
         state0 = self._check_state(initial_state, batch)
-        if self.path == "fused":
+        self.last_path = route = self._route(x)
+        if route == "native":
+            ys, joined, states = self._run_native(x, lengths, state0)
+        elif route == "fused":
             ys, joined, states = self._run_fused(x, lengths, state0)
         else:
             ys, joined, states = self._run_equations(x, lengths, state0)

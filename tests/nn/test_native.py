@@ -1,0 +1,52 @@
+"""rnnlab's C++ CPU kernels compute what the fused kernels and the equations compute (skipped where unbuilt)."""
+
+import itertools
+
+import pytest
+import torch
+
+from rnnlab.nn import GRU, LSTM, SimpleRNN, kernels
+
+pytestmark = pytest.mark.skipif(kernels.get() is None, reason="rnnlab's C++ kernels are not built (make install)")
+
+CASES = list(itertools.product([LSTM, GRU], [1, 2], [False, True], [False, True], [False, True]))
+
+
+@pytest.mark.parametrize(("cls", "num_layers", "bidirectional", "return_sequences", "with_lengths"), CASES)
+def test_native_agrees_with_fused(cls, num_layers, bidirectional, return_sequences, with_lengths):
+    layer = cls(5, 7, num_layers=num_layers, bidirectional=bidirectional, return_sequences=return_sequences).eval()
+    x = torch.randn(3, 9, 5)
+    lengths = torch.tensor([9, 2, 5]) if with_lengths else None
+    state = torch.randn(num_layers * (2 if bidirectional else 1), 3, 7)
+    initial = (state, torch.randn_like(state)) if cls is LSTM else state
+    with torch.no_grad():
+        layer.impl = "fused"
+        want = layer(x, lengths=lengths, initial_state=initial)
+        layer.impl = "native"
+        got = layer(x, lengths=lengths, initial_state=initial)
+    assert layer.last_path == "native"
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_auto_takes_native_only_for_small_cpu_inference():
+    layer = GRU(4, 6, bidirectional=True).eval()
+    with torch.no_grad():
+        layer(torch.randn(2, 5, 4))
+        assert layer.last_path == "native"
+        layer(torch.randn(64, 5, 4))
+        assert layer.last_path == "fused"  # larger batches: PyTorch's kernels
+    layer(torch.randn(2, 5, 4, requires_grad=True))
+    assert layer.last_path == "fused"  # gradients wanted
+    layer.train()
+    layer(torch.randn(2, 5, 4))
+    assert layer.last_path == "fused"
+
+
+def test_native_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError, match="LSTM and GRU"):
+        SimpleRNN(3, 4).impl = "native"
+    with pytest.raises(ValueError, match="cannot run"):
+        GRU(3, 4, reset_after=False).impl = "native"
+    lstm = LSTM(3, 4, return_state=True, impl="native").eval()
+    with torch.no_grad(), pytest.raises(ValueError, match="c_n"):
+        lstm(torch.randn(1, 2, 3))

@@ -126,7 +126,7 @@ class FusedPath:
         finals: list[Tensor] = []
         layer_input, outs = x, []
         for layer in range(c.num_layers):
-            outs = []
+            jobs = []  # (input, initial states, parameters) of each direction
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
                 seq = layer_input if direction == 0 else reverse_within(layer_input, lengths)
@@ -135,12 +135,14 @@ class FusedPath:
                     hx = [zeros] * self.cell_class.state_size
                 else:
                     hx = [s[k : k + 1] for s in state0]
-                params = self._weights(layer, direction)
-                if native is not None:  # rnnlab's C++ kernel: (B, T, I) + (B, H) states -> (B, T, H)
-                    call = native.lstm_forward if len(hx) == 2 else native.gru_forward
-                    y = call(seq.contiguous(), *params, *(s[0] for s in hx))[0]
-                else:
-                    y = self._call_kernel(kernel, seq, hx if len(hx) == 2 else hx[0], params)
+                jobs.append((seq, hx, self._weights(layer, direction)))
+            if native is not None:  # rnnlab's C++ kernels, the directions side by side: (B, T, I) -> (B, T, H)
+                ys = native.run_directions([[seq.contiguous(), *params, *(s[0] for s in hx)]
+                                            for seq, hx, params in jobs], len(jobs[0][1]) == 2)  # fmt: skip
+            else:
+                ys = [self._call_kernel(kernel, seq, hx if len(hx) == 2 else hx[0], params) for seq, hx, params in jobs]
+            outs = []
+            for direction, y in enumerate(ys):
                 y = y.masked_fill(pad, 0.0)  # (B, T, H): the kernel also ran over the padding
                 finals.append(last_valid(y, lengths))
                 outs.append(y if direction == 0 else reverse_within(y, lengths))

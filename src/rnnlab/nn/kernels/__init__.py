@@ -44,7 +44,7 @@ def build(*, verbose: bool = False) -> Path:
         NAME,
         [str(SOURCE)],
         build_directory=str(directory),
-        extra_cflags=["-O3", "-march=native", "-fno-math-errno"],
+        extra_cflags=["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math"],
         verbose=verbose,
     )
     get.cache_clear()

@@ -1,11 +1,12 @@
-"""CPU inference speed: rnnlab's C++ kernels (impl="native") vs PyTorch's kernels, at recurrent.py's shapes.
+"""CPU speed: rnnlab's C++ kernels (impl="native") vs PyTorch's kernels, at recurrent.py's shapes.
 
     python benchmarks/speed.py [--quick] [--reps 30]
 
 For each shape of benchmarks/recurrent.py (plus batch 1 bidirectional, the tagger's case) and cell (LSTM, GRU)
-it times a forward pass without gradients of raw ``torch.nn`` (the reference), rnnlab ``fused`` (PyTorch's
-kernels) and rnnlab ``native`` (rnnlab's kernels), interleaved in one process, medians; ratios are raw torch's
-time over the variant's (above 1: faster than torch). Then the whole-task effect: single-sentence latency of a
+it times a forward pass without gradients (and for the GRU a training step: forward + backward of a weighted sum
+of the outputs) of raw ``torch.nn`` (the reference), rnnlab ``fused`` (PyTorch's kernels) and rnnlab ``native``
+(rnnlab's kernels), interleaved in one process, medians; ratios are raw torch's time over the variant's (above 1:
+faster than torch). Then the whole-task effect: single-sentence latency of a
 BiLSTM-CRF tagger with a character encoder (untrained, the demo's shape) with the kernels off and on. Writes
 benchmarks/results/speed[_quick].json.
 """
@@ -36,32 +37,45 @@ SHAPES = [  # (batch, time, input, hidden, bidirectional)
 CELLS = {"LSTM": (LSTM, torch.nn.LSTM), "GRU": (GRU, torch.nn.GRU)}
 
 
-def bench(cell: str, shape, reps: int) -> dict:
+def bench(cell: str, shape, reps: int, train: bool) -> dict:
     B, T, I, H, bi = shape
     ours_cls, torch_cls = CELLS[cell]
     torch.manual_seed(0)
-    raw = torch_cls(I, H, batch_first=True, bidirectional=bi).eval()
-    ours = ours_cls(I, H, bidirectional=bi, return_sequences=True).eval()
+    raw = torch_cls(I, H, batch_first=True, bidirectional=bi)
+    ours = ours_cls(I, H, bidirectional=bi, return_sequences=True)
     ours.load_state_dict({f"rnn.{k}": v for k, v in raw.state_dict().items()})
-    x = torch.randn(B, T, I)
+    raw.train(train)
+    ours.train(train)
+    x = torch.randn(B, T, I, requires_grad=train)
+    weights = torch.randn(B, T, H * (2 if bi else 1))
+    params = [x, *raw.parameters(), *ours.parameters()]
 
-    def variant(impl):
+    def step(forward):
         def run():
-            ours.impl = impl
-            with torch.no_grad():
-                return ours(x)
+            if not train:
+                with torch.no_grad():
+                    return forward()
+            for p in params:
+                p.grad = None
+            y = forward()
+            (y * weights).sum().backward()
+            return y
 
         return run
 
-    def run_torch():
-        with torch.no_grad():
-            return raw(x)[0]
+    def ours_with(impl):
+        def forward():
+            ours.impl = impl
+            return ours(x)
 
+        return forward
+
+    fns = {"torch": step(lambda: raw(x)[0]), "fused": step(ours_with("fused")), "native": step(ours_with("native"))}
     with torch.no_grad():
-        diff = (variant("native")() - run_torch()).abs().max().item()
-    times = interleaved({"torch": run_torch, "fused": variant("fused"), "native": variant("native")}, reps=reps,
-                        device="cpu")  # fmt: skip
-    return {"cell": cell, "shape": {"batch": B, "time": T, "input": I, "hidden": H, "bidirectional": bi},
+        diff = (ours_with("native")() - raw(x)[0]).abs().max().item()
+    times = interleaved(fns, reps=reps, device="cpu")
+    return {"cell": cell, "mode": "train" if train else "inference",
+            "shape": {"batch": B, "time": T, "input": I, "hidden": H, "bidirectional": bi},
             "median_ms": {k: 1000 * v for k, v in times.items()},
             "speedup_vs_torch": {k: times["torch"] / v for k, v in times.items()}, "max_abs_diff": diff}  # fmt: skip
 
@@ -106,14 +120,15 @@ def main() -> None:
     if kernels.get() is None:
         sys.exit("error: rnnlab's kernels are not built; run `rnnlab kernels --build` first")
     shapes, reps = (SHAPES[:3], 5) if args.quick else (SHAPES, args.reps)
-    rows = [bench(cell, shape, reps) for shape in shapes for cell in CELLS]
-    print("| cell | shape (B,T,I,H) | torch ms | fused ms | native ms | native speed-up vs torch | max |diff| |")
-    print("|---|---|--:|--:|--:|--:|--:|")
+    rows = [bench(cell, shape, reps, train) for shape in shapes for cell in CELLS for train in (False, True)
+            if not (train and cell == "LSTM")]  # fmt: skip
+    print("| cell | shape (B,T,I,H) | mode | torch ms | fused ms | native ms | native speed-up vs torch | max diff |")
+    print("|---|---|---|--:|--:|--:|--:|--:|")
     for r in rows:
         s, t = r["shape"], r["median_ms"]
         shape = f"({s['batch']},{s['time']},{s['input']},{s['hidden']}{',bi' if s['bidirectional'] else ''})"
-        print(f"| {r['cell']} | {shape} | {t['torch']:.3f} | {t['fused']:.3f} | {t['native']:.3f} | "
-              f"{r['speedup_vs_torch']['native']:.2f}× | {r['max_abs_diff']:.1e} |")  # fmt: skip
+        print(f"| {r['cell']} | {shape} | {r['mode']} | {t['torch']:.3f} | {t['fused']:.3f} | {t['native']:.3f} | "
+              f"{r['speedup_vs_torch']['native']:.2f}× | {r['max_abs_diff']:.1e} |", flush=True)  # fmt: skip
     task = tagger_latency(reps)
     print(f"\ntagger, one 20-token sentence: {task['fused']:.2f} ms with PyTorch's kernels, {task['auto']:.2f} ms "
           "with auto (rnnlab's kernels at batch 1)")  # fmt: skip

@@ -103,9 +103,10 @@ class FusedPath:
         from rnnlab.nn import kernels
 
         lstm_state = self.cell_class.state_size == 2 and self.config.return_state  # c_n is not read off outputs
+        if (self.training or self._needs_grad(x)) and self.torch_class is not nn.GRU:
+            return False  # training: the GRU has a C++ backward pass, the LSTM keeps oneDNN's
         return (self.torch_class in (nn.LSTM, nn.GRU) and not x.is_cuda and x.dtype == torch.float32
-                and not self.training and not self._needs_grad(x) and not lstm_state
-                and kernels.get() is not None)  # fmt: skip
+                and not lstm_state and kernels.get() is not None)  # fmt: skip
 
     def _run_native(
         self, x: Tensor, lengths: Tensor | None, state0: State | None
@@ -113,7 +114,9 @@ class FusedPath:
         from rnnlab.nn import kernels
 
         if not self._native_possible(x):
-            raise ValueError("impl='native' runs float32 CPU inference without gradients, and not an LSTM's c_n")
+            raise ValueError(
+                "impl='native' runs float32 CPU layers: LSTM inference (not its c_n), GRU inference and training"
+            )
         full = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
         return self._run_fused_masked(x, full if lengths is None else lengths, state0, native=kernels.get())
 
@@ -136,7 +139,11 @@ class FusedPath:
                 else:
                     hx = [s[k : k + 1] for s in state0]
                 jobs.append((seq, hx, self._weights(layer, direction)))
-            if native is not None:  # rnnlab's C++ kernels, the directions side by side: (B, T, I) -> (B, T, H)
+            if native is not None and (self.training or self._needs_grad(x)):  # the GRU's C++ forward/backward
+                from rnnlab.nn.native import GRUFunction
+
+                ys = [GRUFunction.apply(seq, *params, hx[0][0])[0] for seq, hx, params in jobs]
+            elif native is not None:  # rnnlab's C++ kernels, the directions side by side: (B, T, I) -> (B, T, H)
                 ys = native.run_directions([[seq.contiguous(), *params, *(s[0] for s in hx)]
                                             for seq, hx, params in jobs], len(jobs[0][1]) == 2)  # fmt: skip
             else:

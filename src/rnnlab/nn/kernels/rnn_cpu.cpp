@@ -171,6 +171,119 @@ std::vector<at::Tensor> gru_forward(const at::Tensor& x, const at::Tensor& w_ih,
   return {y, h};
 }
 
+// --- GRU training: the forward pass keeps r, z, n and h_{t-1} W_hn^T + b_hn; the backward pass goes through time
+// with one GEMM per step (dh_{t-1} += dgh_t W_hh) and leaves the weight gradients to three GEMMs after the loop.
+
+namespace {
+
+void gru_row_saving(const float* __restrict__ g, const float* __restrict__ gx, float* __restrict__ h,
+                    float* __restrict__ y, float* __restrict__ rs, float* __restrict__ zs, float* __restrict__ ns,
+                    float* __restrict__ ghn, int64_t H) {
+  for (int64_t k = 0; k < H; ++k) {
+    const float r = sigmoid(gx[k] + g[k]);
+    const float z = sigmoid(gx[H + k] + g[H + k]);
+    const float n = tanh_approx(gx[2 * H + k] + r * g[2 * H + k]);
+    const float hn = (1.0f - z) * n + z * h[k];
+    rs[k] = r;
+    zs[k] = z;
+    ns[k] = n;
+    ghn[k] = g[2 * H + k];
+    h[k] = hn;
+    y[k] = hn;
+  }
+}
+
+// dh (in: dL/dh_t, out: the part of dL/dh_{t-1} that does not go through W_hh); dgx, dgh: the gate gradients
+void gru_row_backward(float* __restrict__ dh, const float* __restrict__ h_prev, const float* __restrict__ r,
+                      const float* __restrict__ z, const float* __restrict__ n, const float* __restrict__ ghn,
+                      float* __restrict__ dgx, float* __restrict__ dgh, int64_t H) {
+  for (int64_t k = 0; k < H; ++k) {
+    const float d = dh[k];
+    const float dn = d * (1.0f - z[k]);
+    const float dz = d * (h_prev[k] - n[k]);
+    const float dan = dn * (1.0f - n[k] * n[k]);
+    const float daz = dz * z[k] * (1.0f - z[k]);
+    const float dar = dan * ghn[k] * r[k] * (1.0f - r[k]);
+    dgx[k] = dar;
+    dgx[H + k] = daz;
+    dgx[2 * H + k] = dan;
+    dgh[k] = dar;
+    dgh[H + k] = daz;
+    dgh[2 * H + k] = dan * r[k];
+    dh[k] = d * z[k];
+  }
+}
+
+}  // namespace
+
+// -> {y, h_T, r, z, n, ghn}
+std::vector<at::Tensor> gru_forward_train(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                                          const at::Tensor& b_ih, const at::Tensor& b_hh, const at::Tensor& h0) {
+  check(x, w_ih, w_hh, 3);
+  const int64_t B = x.size(0), T = x.size(1), H = w_hh.size(1);
+  at::NoGradGuard no_grad;
+  auto gx = at::addmm(b_ih, x.reshape({B * T, x.size(2)}), w_ih.t()).view({B, T, 3 * H});
+  auto w_hh_t = w_hh.t();
+  auto wt = B <= kSmallBatch ? w_hh_t.contiguous() : w_hh_t;
+  auto y = at::empty({B, T, H}, x.options());
+  auto r = at::empty({B, T, H}, x.options()), z = at::empty_like(r), n = at::empty_like(r), ghn = at::empty_like(r);
+  auto h = h0.contiguous().clone();
+  auto gh = at::empty({B, 3 * H}, x.options());
+  const auto bias = b_hh.contiguous();
+  float *ghp = gh.data_ptr<float>(), *hp = h.data_ptr<float>(), *yp = y.data_ptr<float>();
+  float *rp = r.data_ptr<float>(), *zp = z.data_ptr<float>(), *np_ = n.data_ptr<float>(), *gnp = ghn.data_ptr<float>();
+  const float* gxp = gx.data_ptr<float>();
+  for (int64_t t = 0; t < T; ++t) {
+    recurrent_product(gh, h, w_hh_t, wt, &bias);
+    at::parallel_for(0, B, std::max<int64_t>(1, 32768 / (3 * H)), [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        const int64_t o = (b * T + t) * H;
+        gru_row_saving(ghp + b * 3 * H, gxp + (b * T + t) * 3 * H, hp + b * H, yp + o, rp + o, zp + o, np_ + o,
+                       gnp + o, H);
+      }
+    });
+  }
+  return {y, h, r, z, n, ghn};
+}
+
+// dy (B, T, H), dh_T (B, H) -> {dx, dw_ih, dw_hh, db_ih, db_hh, dh0}
+std::vector<at::Tensor> gru_backward(const at::Tensor& dy_in, const at::Tensor& dhT, const at::Tensor& x,
+                                     const at::Tensor& w_ih, const at::Tensor& w_hh, const at::Tensor& h0,
+                                     const at::Tensor& y, const at::Tensor& r, const at::Tensor& z,
+                                     const at::Tensor& n, const at::Tensor& ghn) {
+  const int64_t B = x.size(0), T = x.size(1), H = w_hh.size(1);
+  at::NoGradGuard no_grad;
+  auto dy = dy_in.contiguous();
+  auto h_prev = at::cat({h0.unsqueeze(1), y.narrow(1, 0, T - 1)}, 1).contiguous();  // (B, T, H)
+  auto dgx = at::empty({B, T, 3 * H}, x.options());
+  auto dgh = at::empty({B, T, 3 * H}, x.options());
+  auto dh = dhT.contiguous().clone();
+  auto carry = at::empty({B, H}, x.options());
+  float *dhp = dh.data_ptr<float>(), *dgxp = dgx.data_ptr<float>(), *dghp = dgh.data_ptr<float>();
+  const float *dyp = dy.data_ptr<float>(), *hpp = h_prev.data_ptr<float>(), *rp = r.data_ptr<float>();
+  const float *zp = z.data_ptr<float>(), *np_ = n.data_ptr<float>(), *gnp = ghn.data_ptr<float>();
+  for (int64_t t = T - 1; t >= 0; --t) {
+    at::parallel_for(0, B, std::max<int64_t>(1, 32768 / (3 * H)), [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        const int64_t o = (b * T + t) * H;
+        float* d = dhp + b * H;
+        for (int64_t k = 0; k < H; ++k) d[k] += dyp[o + k];
+        gru_row_backward(d, hpp + o, rp + o, zp + o, np_ + o, gnp + o, dgxp + (b * T + t) * 3 * H,
+                         dghp + (b * T + t) * 3 * H, H);
+      }
+    });
+    // dL/dh_{t-1} = dh ⊙ z (kept in dh above) + dgh_t W_hh
+    at::addmm_out(carry, dh, dgh.select(1, t), w_hh);
+    dh.copy_(carry);
+  }
+  auto dgx2 = dgx.view({B * T, 3 * H});
+  auto dgh2 = dgh.view({B * T, 3 * H});
+  auto dx = at::mm(dgx2, w_ih).view({B, T, x.size(2)});
+  auto dw_ih = at::mm(dgx2.t(), x.reshape({B * T, x.size(2)}));
+  auto dw_hh = at::mm(dgh2.t(), h_prev.view({B * T, H}));
+  return {dx, dw_ih, dw_hh, dgx2.sum(0), dgh2.sum(0), dh};
+}
+
 // Several independent layer-directions at once (a bidirectional layer's two), one thread each: jobs[d] is
 // {x, w_ih, w_hh, b_ih, b_hh, h0[, c0]}; returns each job's y. Inside, the per-step work runs on one thread.
 std::vector<at::Tensor> run_directions(const std::vector<std::vector<at::Tensor>>& jobs, bool lstm) {
@@ -186,6 +299,8 @@ std::vector<at::Tensor> run_directions(const std::vector<std::vector<at::Tensor>
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("gru_forward_train", &gru_forward_train, "GRU layer forward, keeping what the backward pass needs");
+  m.def("gru_backward", &gru_backward, "GRU layer backward through time");
   m.def("run_directions", &run_directions, "layer-directions in parallel, one thread each");
   m.def("lstm_forward", &lstm_forward, "LSTM layer, one direction, inference");
   m.def("gru_forward", &gru_forward, "GRU layer (reset after), one direction, inference");

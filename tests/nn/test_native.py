@@ -28,18 +28,18 @@ def test_native_agrees_with_fused(cls, num_layers, bidirectional, return_sequenc
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
 
 
-def test_auto_takes_native_only_for_small_cpu_inference():
-    layer = GRU(4, 6, bidirectional=True).eval()
+def test_auto_routes():
+    layer = LSTM(4, 6, bidirectional=True).eval()
     with torch.no_grad():
         layer(torch.randn(2, 5, 4))
-        assert layer.last_path == "native"
+        assert layer.last_path == "native"  # small CPU inference: rnnlab's kernels
         layer(torch.randn(64, 5, 4))
-        assert layer.last_path == "fused"  # larger batches: PyTorch's kernels
+        assert layer.last_path == "fused"  # larger batches: oneDNN
     layer(torch.randn(2, 5, 4, requires_grad=True))
-    assert layer.last_path == "fused"  # gradients wanted
-    layer.train()
-    layer(torch.randn(2, 5, 4))
-    assert layer.last_path == "fused"
+    assert layer.last_path == "fused"  # LSTM training keeps oneDNN
+    gru = GRU(4, 6).train()
+    gru(torch.randn(2, 5, 4))
+    assert gru.last_path == "native"  # the GRU trains on rnnlab's kernels
 
 
 def test_native_refuses_what_it_cannot_do():

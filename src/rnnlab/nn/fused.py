@@ -140,9 +140,10 @@ class FusedPath:
                     hx = [s[k : k + 1] for s in state0]
                 jobs.append((seq, hx, self._weights(layer, direction)))
             if native is not None and (self.training or self._needs_grad(x)):  # the GRU's C++ forward/backward
-                from rnnlab.nn.native import GRUFunction
+                from rnnlab.nn.native import GRUDirections
 
-                ys = [GRUFunction.apply(seq, *params, hx[0][0])[0] for seq, hx, params in jobs]
+                ys = list(GRUDirections.apply(len(jobs), *(t for seq, hx, params in jobs
+                                                           for t in (seq, *params, hx[0][0]))))  # fmt: skip
             elif native is not None:  # rnnlab's C++ kernels, the directions side by side: (B, T, I) -> (B, T, H)
                 ys = native.run_directions([[seq.contiguous(), *params, *(s[0] for s in hx)]
                                             for seq, hx, params in jobs], len(jobs[0][1]) == 2)  # fmt: skip

@@ -298,7 +298,32 @@ std::vector<at::Tensor> run_directions(const std::vector<std::vector<at::Tensor>
   return out;
 }
 
+// gru_forward_train / gru_backward over several directions at once, one thread each
+std::vector<std::vector<at::Tensor>> gru_forward_train_many(const std::vector<std::vector<at::Tensor>>& jobs) {
+  std::vector<std::vector<at::Tensor>> out(jobs.size());
+  at::parallel_for(0, static_cast<int64_t>(jobs.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t d = begin; d < end; ++d) {
+      const auto& j = jobs[d];
+      out[d] = gru_forward_train(j[0], j[1], j[2], j[3], j[4], j[5]);
+    }
+  });
+  return out;
+}
+
+std::vector<std::vector<at::Tensor>> gru_backward_many(const std::vector<std::vector<at::Tensor>>& jobs) {
+  std::vector<std::vector<at::Tensor>> out(jobs.size());
+  at::parallel_for(0, static_cast<int64_t>(jobs.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t d = begin; d < end; ++d) {
+      const auto& j = jobs[d];
+      out[d] = gru_backward(j[0], j[1], j[2], j[3], j[4], j[5], j[6], j[7], j[8], j[9], j[10]);
+    }
+  });
+  return out;
+}
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("gru_forward_train_many", &gru_forward_train_many, "gru_forward_train of several directions in parallel");
+  m.def("gru_backward_many", &gru_backward_many, "gru_backward of several directions in parallel");
   m.def("gru_forward_train", &gru_forward_train, "GRU layer forward, keeping what the backward pass needs");
   m.def("gru_backward", &gru_backward, "GRU layer backward through time");
   m.def("run_directions", &run_directions, "layer-directions in parallel, one thread each");

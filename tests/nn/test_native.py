@@ -29,17 +29,23 @@ def test_native_agrees_with_fused(cls, num_layers, bidirectional, return_sequenc
 
 
 def test_auto_routes():
-    layer = LSTM(4, 6, bidirectional=True).eval()
+    gru = GRU(4, 6, bidirectional=True).eval()
     with torch.no_grad():
-        layer(torch.randn(2, 5, 4))
-        assert layer.last_path == "native"  # small CPU inference: rnnlab's kernels
-        layer(torch.randn(64, 5, 4))
-        assert layer.last_path == "fused"  # larger batches: oneDNN
-    layer(torch.randn(2, 5, 4, requires_grad=True))
-    assert layer.last_path == "fused"  # LSTM training keeps oneDNN
-    gru = GRU(4, 6).train()
+        gru(torch.randn(64, 5, 4))
+    assert gru.last_path == "native"  # the GRU: rnnlab's kernels on the CPU, inference ...
+    gru.train()
     gru(torch.randn(2, 5, 4))
-    assert gru.last_path == "native"  # the GRU trains on rnnlab's kernels
+    assert gru.last_path == "native"  # ... and training
+    gru.double()(torch.randn(2, 5, 4).double())
+    assert gru.last_path == "fused"  # float64: PyTorch's
+    lstm = LSTM(4, 6).eval()
+    with torch.no_grad():
+        lstm(torch.randn(1, 5, 4))
+    assert lstm.last_path == "fused"  # the LSTM keeps oneDNN, faster than rnnlab's kernels
+    lstm.impl = "native"
+    with torch.no_grad():
+        lstm(torch.randn(1, 5, 4))
+    assert lstm.last_path == "native"  # unless asked
 
 
 def test_native_refuses_what_it_cannot_do():

@@ -17,8 +17,6 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from rnnlab.nn.cells import State
 from rnnlab.nn.masking import last_valid, reverse_within, valid_mask
 
-NATIVE_MAX_BATCH = 4  # auto takes rnnlab's C++ kernels for CPU inference up to this batch (benchmarks/speed.py)
-
 
 class FusedPath:
     """``_run_fused(x, lengths, state0) -> (per-direction outputs, their concat, final states)``;
@@ -93,9 +91,11 @@ class FusedPath:
         return "mask" if self._needs_grad(x) or self.cell_class.state_size == 2 else "pack"
 
     def _route(self, x: Tensor) -> str:
-        """The path of this call: the static :attr:`path`, or under ``auto`` the native kernels where they win."""
+        """The path of this call: the static :attr:`path`, or under ``auto`` rnnlab's kernels for a GRU on the
+        CPU (measured faster than PyTorch's at every shape of benchmarks/speed.py, training and inference; the
+        LSTM keeps oneDNN's kernels, faster than rnnlab's)."""
         path = self.path
-        if path != "fused" or self.impl != "auto" or x.shape[0] > NATIVE_MAX_BATCH:
+        if path != "fused" or self.impl != "auto" or self.torch_class is not nn.GRU:
             return path
         return "native" if self._native_possible(x) else "fused"
 

@@ -6,15 +6,14 @@ For each shape of benchmarks/recurrent.py (plus batch 1 bidirectional, the tagge
 it times a forward pass without gradients (and for the GRU a training step: forward + backward of a weighted sum
 of the outputs) of raw ``torch.nn`` (the reference), rnnlab ``fused`` (PyTorch's kernels) and rnnlab ``native``
 (rnnlab's kernels), interleaved in one process, medians; ratios are raw torch's time over the variant's (above 1:
-faster than torch). Then the whole-task effect: single-sentence latency of a
-BiLSTM-CRF tagger with a character encoder (untrained, the demo's shape) with the kernels off and on. Writes
-benchmarks/results/speed[_quick].json.
+faster than torch). Then the whole-task effect: training the ETTh1 GRU forecaster (forecast_ett.py's settings) for
+3 epochs with PyTorch's GRU and with rnnlab's, interleaved, twice each. (The taggers are LSTMs, which keep oneDNN.)
+Writes benchmarks/results/speed[_quick].json.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchkit import environment, interleaved, write
 from rnnlab.nn import GRU, LSTM, kernels
-from rnnlab.nn.recurrent import Recurrent
 
 SHAPES = [  # (batch, time, input, hidden, bidirectional)
     (1, 50, 100, 200, False),
@@ -80,36 +78,34 @@ def bench(cell: str, shape, reps: int, train: bool) -> dict:
             "speedup_vs_torch": {k: times["torch"] / v for k, v in times.items()}, "max_abs_diff": diff}  # fmt: skip
 
 
-def tagger_latency(reps: int) -> dict:
-    """One 20-token sentence through a BiLSTM-CRF tagger with a char LSTM: kernels off vs on (same weights)."""
-    from rnnlab.tag.demo import demo_sentences
-    from rnnlab.tag.models import TaggerConfig
-    from rnnlab.tag.tagger import Tagger
+def forecaster_training(epochs: int) -> dict | None:
+    """ETTh1 univariate h=24 (forecast_ett.py's GRU + RevIN, input 96, batch 64, seed 0): a fixed number of epochs
+    with PyTorch's GRU kernels and with rnnlab's; time and validation MSE of each (no early stopping)."""
+    import numpy as np
+    import pandas as pd
+
+    from rnnlab.forecast.forecaster import Forecaster
+    from rnnlab.forecast.models import ForecastConfig
+    from rnnlab.forecast.protocols import ett_windows
     from rnnlab.training import TrainConfig
 
-    tagger = Tagger(TaggerConfig(hidden_size=100, char="lstm", char_hidden=25, char_dim=25, output="crf"),
-                    TrainConfig(max_epochs=1, batch_size=32))  # fmt: skip
-    tagger.fit(demo_sentences(64, seed=0), embeddings="none")
-    sentence = [(demo_sentences(1, seed=7)[0].tokens * 4)[:20]]
-    layers = [m for m in tagger.net.modules() if isinstance(m, Recurrent)]
-
-    def with_impl(impl):
-        def run():
-            for m in layers:
-                m.impl = impl
-            return tagger.predict_tags(sentence)
-
-        return run
-
-    assert with_impl("fused")() == with_impl("auto")()
-    times: dict[str, list[float]] = {"fused": [], "auto": []}
-    for _ in range(reps):
-        for name in times:
-            fn = with_impl(name)
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: 1000 * statistics.median(ts) for name, ts in times.items()}
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" / "ETTh1.csv"
+    if not data.is_file():
+        return None
+    values = pd.read_csv(data)[["OT"]].to_numpy(np.float64)
+    w, _ = ett_windows(values, input_width=96, horizon=24, inputs=range(1), targets=range(1))
+    out = {}
+    for impl in ("fused", "auto", "fused", "auto"):  # interleaved, twice
+        f = Forecaster(ForecastConfig(model="gru", input_width=96, horizon=24, n_inputs=1, targets=(0,),
+                                      hidden_size=64, revin=True),
+                       TrainConfig(max_epochs=epochs, lr=1e-3, batch_size=64, patience=None, seed=0))  # fmt: skip
+        f.net.body.impl = impl
+        start = time.perf_counter()
+        f.fit_windows(w["train"].x, w["train"].y, w["val"].x, w["val"].y)
+        seconds = time.perf_counter() - start
+        val = float(np.mean((f.predict_windows(w["val"].x) - w["val"].y) ** 2))
+        out.setdefault(impl, []).append({"seconds": seconds, "val_mse": val, "path": f.net.body.last_path})
+    return {"epochs": epochs, "train_windows": len(w["train"].x), **out}
 
 
 def main() -> None:
@@ -129,12 +125,14 @@ def main() -> None:
         shape = f"({s['batch']},{s['time']},{s['input']},{s['hidden']}{',bi' if s['bidirectional'] else ''})"
         print(f"| {r['cell']} | {shape} | {r['mode']} | {t['torch']:.3f} | {t['fused']:.3f} | {t['native']:.3f} | "
               f"{r['speedup_vs_torch']['native']:.2f}× | {r['max_abs_diff']:.1e} |", flush=True)  # fmt: skip
-    task = tagger_latency(reps)
-    print(f"\ntagger, one 20-token sentence: {task['fused']:.2f} ms with PyTorch's kernels, {task['auto']:.2f} ms "
-          "with auto (rnnlab's kernels at batch 1)")  # fmt: skip
+    forecaster = None if args.quick else forecaster_training(epochs=3)
+    if forecaster is not None:
+        for impl, runs in (("PyTorch's GRU", forecaster["fused"]), ("rnnlab's GRU", forecaster["auto"])):
+            print(f"ETTh1 GRU forecaster, {forecaster['epochs']} epochs with {impl}: "
+                  + ", ".join(f"{r['seconds']:.1f} s (val MSE {r['val_mse']:.4f})" for r in runs))  # fmt: skip
     path = write(
         "speed_quick" if args.quick else "speed",
-        {"environment": environment(), "reps": reps, "results": rows, "tagger_single_sentence_ms": task},
+        {"environment": environment(), "reps": reps, "results": rows, "forecaster_training": forecaster},
     )
     print(f"wrote {path}")
 

@@ -52,11 +52,11 @@ def speed(tagger: Tagger, sentences: list[Sentence]) -> dict:
 
 
 def run(name: str, spec: dict, train, dev, *, max_time: float, epochs: int, lr: float, optimizer: str,
-        lr_decay: float = 0.0, seed: int = 0) -> dict:  # fmt: skip
+        lr_decay: float = 0.0, seed: int = 0, patience: int = 6) -> dict:  # fmt: skip
     spec = dict(spec)
     embeddings = spec.pop("embeddings", "glove-6b-50d")
     train_config = TrainConfig(max_epochs=epochs, lr=lr, lr_decay=lr_decay, optimizer=optimizer, batch_size=16,
-                               patience=6, max_time=max_time, gradient_clip=5.0, seed=seed)  # fmt: skip
+                               patience=patience, max_time=max_time, gradient_clip=5.0, seed=seed)  # fmt: skip
     tagger = Tagger(TaggerConfig(**spec), train_config)
     info = tagger.fit(train, dev, embeddings=embeddings)
     report = tagger.evaluate(dev)
@@ -86,6 +86,9 @@ def main() -> None:
     parser.add_argument("--lr-decay", type=float, default=0.0, help="lr / (1 + decay · epoch)")
     parser.add_argument("--layers", type=int, default=1, help="stacked BiLSTM layers of the main model")
     parser.add_argument("--seed", type=int, default=0, help="seed of the main model (weights, batches, dropout)")
+    parser.add_argument("--hidden", type=int, default=100, help="BiLSTM units per direction of the main model")
+    parser.add_argument("--patience", type=int, default=6, help="epochs without dev improvement before stopping")
+    parser.add_argument("--word-dropout", type=float, default=0.0, help="probability a training word reads as <unk>")
     args = parser.parse_args()
     if not (DATA / "eng.train").is_file():
         sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/conll2003 beside the checkout")
@@ -98,8 +101,13 @@ def main() -> None:
         label = "main: BiLSTM-CRF + char LSTM, GloVe 50d" + (f", {args.layers} layers" if args.layers > 1 else "")
         label += f", lr decay {args.lr_decay}" if args.lr_decay else ""
         label += f", seed {args.seed}" if args.seed else ""
-        results[label] = run("main", dict(MAIN, num_layers=args.layers), train, dev, max_time=args.max_time,
-                             epochs=100, seed=args.seed, **common)  # fmt: skip
+        label += f", hidden {args.hidden}" if args.hidden != 100 else ""
+        label += f", patience {args.patience}" if args.patience != 6 else ""
+        label += f", word dropout {args.word_dropout}" if args.word_dropout else ""
+        spec = dict(MAIN, num_layers=args.layers, hidden_size=args.hidden, word_dropout=args.word_dropout)
+        results[label] = run("main", spec, train, dev,
+                             max_time=args.max_time, epochs=100, seed=args.seed, patience=args.patience,
+                             **common)  # fmt: skip
     if "ladder" in args.only:
         for name, spec in LADDER.items():
             results[f"ladder: {name}"] = run(name, spec, train, dev, max_time=args.ladder_time, epochs=100, **common)

@@ -148,3 +148,19 @@ def test_cli_fit_evaluate_predict(tmp_path):
     refused = runner.invoke(app, ["tag", "predict", "--model", str(model), "--input", str(conll), "--input-format",
                                   "conll2003", "--output-format", "json"])  # fmt: skip
     assert refused.exit_code != 0 and "conll" in str(refused.exception)
+
+
+def test_word_dropout_reads_some_training_words_as_unk():
+    config = TaggerConfig(n_words=50, n_chars=20, tag_names=("O", "B-X"), word_dropout=0.5, dropout=0.0)
+    net = TaggerNet(config)
+    batch = TagBatch.random(config, batch=4, time=12)
+    net.eval()
+    assert torch.equal(net.features(batch), net.features(batch))  # off at inference
+    net.train()
+    words = net.features(batch)[..., : config.word_dim]
+    unk = net.words.weight[1]
+    real = batch.words > 1
+    dropped = (words == unk).all(-1) & real
+    assert 0.2 < dropped.sum() / real.sum() < 0.8
+    with pytest.raises(ConfigError, match="word_dropout"):
+        TaggerConfig(word_dropout=1.0)

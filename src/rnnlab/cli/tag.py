@@ -52,6 +52,11 @@ def fit(
     word_dim: int = typer.Option(50, help="Word embedding size when --embeddings none."),
     scheme: str = typer.Option("BIOES", help=f"Training scheme for entity tags: {', '.join(SCHEMES)}."),
     dropout: float = typer.Option(0.5, help="Dropout on the word features and before the output layer."),
+    word_dropout: float = typer.Option(
+        0.0,
+        help="Training: probability that a word reads as <unk> (its characters "
+        "remain), so the <unk> vector learns to stand for unseen words.",
+    ),
     epochs: int = typer.Option(30, help="Epochs at most."),
     lr: float = typer.Option(1e-3, help="Learning rate."),
     optimizer: str = typer.Option("adam", help="adam, adamw, sgd or rmsprop."),
@@ -75,7 +80,8 @@ def fit(
     train_data = read_tagged(train, fmt, tag_column)
     dev_data = None if dev is None else read_tagged(dev, fmt, tag_column)
     config = TaggerConfig(arch=arch, bidirectional=bidirectional, num_layers=layers, hidden_size=hidden, window=window,
-                          char=char, output=output_layer, word_dim=word_dim, dropout=dropout)  # fmt: skip
+                          char=char, output=output_layer, word_dim=word_dim, dropout=dropout,
+                          word_dropout=word_dropout)  # fmt: skip
     train_config = TrainConfig(max_epochs=epochs, lr=lr, lr_decay=lr_decay, optimizer=optimizer, batch_size=batch_size,
                                patience=patience, max_time=max_time, seed=seed)  # fmt: skip
     tagger = Tagger(config, train_config, scheme=scheme)

@@ -101,6 +101,7 @@ class TaggerConfig(Config):
     window: int = 2  # window-mlp: ±k words
     output: str = "softmax"
     dropout: float = 0.5
+    word_dropout: float = 0.0  # training: a word's id becomes <unk> with this probability (Lample et al.)
     n_features: int = 0  # values of an extra per-token categorical input (0: none; id 0 is padding)
     feature_dim: int = 8
 
@@ -124,8 +125,9 @@ class TaggerConfig(Config):
                 raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
         if not self.tag_names:
             raise ConfigError("tag_names must list the tags")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1), received {self.dropout!r}")
+        for name in ("dropout", "word_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be in [0, 1), received {getattr(self, name)!r}")
         if self.window < 0 or self.casing_dim < 0 or self.n_features < 0:
             raise ConfigError("window, casing_dim and n_features must be >= 0")
 
@@ -200,8 +202,13 @@ class TaggerNet(AssetsMixin, nn.Module):
         return cls(config)
 
     def features(self, batch: TagBatch) -> Tensor:
-        """Word ⊕ casing ⊕ characters (⊕ the extra per-token feature), (B, T, D)."""
-        parts = [self.words(batch.words)]
+        """Word ⊕ casing ⊕ characters (⊕ the extra per-token feature), (B, T, D); in training, word dropout
+        turns some words into <unk> so that its vector learns to stand for unseen words (the characters remain)."""
+        words = batch.words
+        if self.training and self.config.word_dropout > 0:
+            drop = (torch.rand(words.shape, device=words.device) < self.config.word_dropout) & (words > 1)
+            words = words.masked_fill(drop, 1)  # 1: <unk>
+        parts = [self.words(words)]
         if self.casing is not None:
             parts.append(self.casing(batch.casing))
         if self.chars is not None:

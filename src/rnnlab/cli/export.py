@@ -35,6 +35,11 @@ def export(
     """Export a saved model's network to ONNX; the file is kept only if onnxruntime reproduces PyTorch."""
     if fmt != "onnx":
         raise ValueError(f"--format {fmt!r}: the one export format is onnx")
+    import importlib.util
+
+    missing = [m for m in ("onnx", "onnxruntime", "onnxscript") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ValueError(f"rnnlab export needs {', '.join(missing)}: pip install 'rnnlab[export]'")
     from rnnlab.export import export_onnx
 
     report = export_onnx(model, out, data=data, opset=opset, atol=atol, overwrite=overwrite)

@@ -145,32 +145,6 @@ std::vector<at::Tensor> lstm_forward(const at::Tensor& x, const at::Tensor& w_ih
   return {y, h, c};
 }
 
-std::vector<at::Tensor> gru_forward(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
-                                    const at::Tensor& b_ih, const at::Tensor& b_hh, const at::Tensor& h0) {
-  check(x, w_ih, w_hh, 3);
-  const int64_t B = x.size(0), T = x.size(1), H = w_hh.size(1);
-  at::NoGradGuard no_grad;
-  auto gx = at::addmm(b_ih, x.reshape({B * T, x.size(2)}), w_ih.t()).view({B, T, 3 * H});
-  auto w_hh_t = w_hh.t();
-  auto wt = B <= kSmallBatch ? w_hh_t.contiguous() : w_hh_t;
-  auto y = at::empty({B, T, H}, x.options());
-  auto h = h0.contiguous().clone();
-  auto gh = at::empty({B, 3 * H}, x.options());
-  const auto bias = b_hh.contiguous();
-  float* ghp = gh.data_ptr<float>();
-  float* hp = h.data_ptr<float>();
-  const float* gxp = gx.data_ptr<float>();
-  float* yp = y.data_ptr<float>();
-  for (int64_t t = 0; t < T; ++t) {
-    recurrent_product(gh, h, w_hh_t, wt, &bias);  // (B, 3H) = h_{t-1} W_hh^T + b_hh
-    at::parallel_for(0, B, std::max<int64_t>(1, 32768 / (3 * H)), [&](int64_t begin, int64_t end) {
-      for (int64_t b = begin; b < end; ++b)
-        gru_row(ghp + b * 3 * H, gxp + (b * T + t) * 3 * H, hp + b * H, yp + (b * T + t) * H, H);
-    });
-  }
-  return {y, h};
-}
-
 // --- GRU training: the forward pass keeps r, z, n and h_{t-1} W_hn^T + b_hn; the backward pass goes through time
 // with one GEMM per step (dh_{t-1} += dgh_t W_hh) and leaves the weight gradients to three GEMMs after the loop.
 
@@ -216,9 +190,9 @@ void gru_row_backward(float* __restrict__ dh, const float* __restrict__ h_prev, 
 
 }  // namespace
 
-// -> {y, h_T, r, z, n, ghn}
-std::vector<at::Tensor> gru_forward_train(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
-                                          const at::Tensor& b_ih, const at::Tensor& b_hh, const at::Tensor& h0) {
+// -> {y, h_T} and, when `save` (training), r, z, n and h_{t-1} W_hn^T + b_hn for the backward pass
+std::vector<at::Tensor> gru_run(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                                const at::Tensor& b_ih, const at::Tensor& b_hh, const at::Tensor& h0, bool save) {
   check(x, w_ih, w_hh, 3);
   const int64_t B = x.size(0), T = x.size(1), H = w_hh.size(1);
   at::NoGradGuard no_grad;
@@ -226,24 +200,41 @@ std::vector<at::Tensor> gru_forward_train(const at::Tensor& x, const at::Tensor&
   auto w_hh_t = w_hh.t();
   auto wt = B <= kSmallBatch ? w_hh_t.contiguous() : w_hh_t;
   auto y = at::empty({B, T, H}, x.options());
-  auto r = at::empty({B, T, H}, x.options()), z = at::empty_like(r), n = at::empty_like(r), ghn = at::empty_like(r);
+  auto kept = save ? at::empty({4, B, T, H}, x.options()) : at::empty({0}, x.options());  // r, z, n, ghn
   auto h = h0.contiguous().clone();
   auto gh = at::empty({B, 3 * H}, x.options());
   const auto bias = b_hh.contiguous();
   float *ghp = gh.data_ptr<float>(), *hp = h.data_ptr<float>(), *yp = y.data_ptr<float>();
-  float *rp = r.data_ptr<float>(), *zp = z.data_ptr<float>(), *np_ = n.data_ptr<float>(), *gnp = ghn.data_ptr<float>();
+  float* kp = kept.data_ptr<float>();
+  const int64_t plane = B * T * H;
   const float* gxp = gx.data_ptr<float>();
   for (int64_t t = 0; t < T; ++t) {
-    recurrent_product(gh, h, w_hh_t, wt, &bias);
+    recurrent_product(gh, h, w_hh_t, wt, &bias);  // (B, 3H) = h_{t-1} W_hh^T + b_hh
     at::parallel_for(0, B, std::max<int64_t>(1, 32768 / (3 * H)), [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {
         const int64_t o = (b * T + t) * H;
-        gru_row_saving(ghp + b * 3 * H, gxp + (b * T + t) * 3 * H, hp + b * H, yp + o, rp + o, zp + o, np_ + o,
-                       gnp + o, H);
+        const float* g = ghp + b * 3 * H;
+        const float* gxr = gxp + (b * T + t) * 3 * H;
+        if (save)
+          gru_row_saving(g, gxr, hp + b * H, yp + o, kp + o, kp + plane + o, kp + 2 * plane + o,
+                         kp + 3 * plane + o, H);
+        else
+          gru_row(g, gxr, hp + b * H, yp + o, H);
       }
     });
   }
-  return {y, h, r, z, n, ghn};
+  if (!save) return {y, h};
+  return {y, h, kept[0], kept[1], kept[2], kept[3]};
+}
+
+std::vector<at::Tensor> gru_forward(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                                    const at::Tensor& b_ih, const at::Tensor& b_hh, const at::Tensor& h0) {
+  return gru_run(x, w_ih, w_hh, b_ih, b_hh, h0, false);
+}
+
+std::vector<at::Tensor> gru_forward_train(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                                          const at::Tensor& b_ih, const at::Tensor& b_hh, const at::Tensor& h0) {
+  return gru_run(x, w_ih, w_hh, b_ih, b_hh, h0, true);
 }
 
 // dy (B, T, H), dh_T (B, H) -> {dx, dw_ih, dw_hh, db_ih, db_hh, dh0}

@@ -14,6 +14,7 @@ the test figures are reported once. Writes results/forecast_ett.json.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchkit import environment, write
+from benchkit import RESULTS, environment, write
 from rnnlab.forecast import LinearBaseline, last_value, seasonal_naive
 from rnnlab.forecast.forecaster import Forecaster
 from rnnlab.forecast.models import ForecastConfig
@@ -43,12 +44,14 @@ TARGETS = {("univariate", 24): 0.031, ("univariate", 48): 0.045, ("univariate", 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="univariate h=24 only, 3 epochs")
+    parser.add_argument("--only", choices=["univariate", "multivariate"], default=None,
+                        help="run one setting; the other's rows stay as an earlier run wrote them")  # fmt: skip
     args = parser.parse_args()
     if not DATA.is_file():
         sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/ett/ETTh1.csv beside the checkout")
     values = pd.read_csv(DATA)[COLUMNS].to_numpy(np.float64)
-    settings = [("univariate", 24)] if args.quick else [("univariate", 24), ("univariate", 48), ("univariate", 168),
-                                                         ("multivariate", 24)]  # fmt: skip
+    every = [("univariate", 24), ("univariate", 48), ("univariate", 168), ("multivariate", 24)]
+    settings = [("univariate", 24)] if args.quick else [s for s in every if args.only in (None, s[0])]
     rows = []
     for setting, horizon in settings:
         cols = [6] if setting == "univariate" else list(range(7))
@@ -66,12 +69,13 @@ def main() -> None:
         lin = LinearBaseline().fit(w["train"].x, w["train"].y)
         rows.append(_row(setting, horizon, "linear (ridge on the window)", "baseline", lin.predict(val.x), val.y,
                          lin.predict(test.x), test.y, time.perf_counter() - start, None))  # fmt: skip
-        for model, width, independent in candidates_for(setting, horizon, args.quick):
+        for model, width, independent, highway in candidates_for(setting, horizon, args.quick):
             cw, _ = ett_windows(values[:, cols], input_width=width, horizon=horizon, inputs=range(len(cols)),
                                 targets=range(len(cols)))  # fmt: skip
             tr, va, te = (_ci(cw[s]) if independent else cw[s] for s in ("train", "val", "test"))
             config = ForecastConfig(model=model, input_width=width, horizon=horizon, n_inputs=tr.x.shape[2],
-                                    targets=tuple(range(tr.y.shape[2])), hidden_size=64, revin=True)  # fmt: skip
+                                    targets=tuple(range(tr.y.shape[2])), hidden_size=64, revin=True,
+                                    highway=highway)  # fmt: skip
             train = TrainConfig(max_epochs=3 if args.quick else 20, lr=1e-3, batch_size=256 if independent else 64,
                                 patience=3, seed=0)  # fmt: skip
             f = Forecaster(config, train)
@@ -82,6 +86,7 @@ def main() -> None:
             pred_test = f.predict_windows(te.x)
             per_1000 = (time.perf_counter() - t0) / len(te.x) * 1000
             label = f"{model} + RevIN, input {width}" + (", channel-independent" if independent else "")
+            label += f", highway {highway}" if highway else ""
             rows.append(_row(setting, horizon, label, "rnnlab", f.predict_windows(va.x), va.y, pred_test, te.y,
                              seconds, per_1000))  # fmt: skip
         if setting == "multivariate":
@@ -108,20 +113,26 @@ def main() -> None:
         print(f"  {key:18} {s['selected_on_validation']:14} test MSE {s['test_mse']:.4f} (target <= {s['target_mse']}, "
               f"best naive {s['best_naive_test_mse']:.4f}) {'met' if s['meets_target'] else 'NOT met'}")  # fmt: skip
     print("baseline figures reproduced:", checks)
+    name = "forecast_ett" + ("_quick" if args.quick else "")
+    if args.only:  # keep the other setting's rows and summary from the earlier run
+        old = json.loads((RESULTS / f"{name}.json").read_text())
+        rows = [r for r in old["results"] if r["setting"] != args.only] + rows
+        summary = {**{k: v for k, v in old["summary"].items() if not k.startswith(args.only)}, **summary}
+        checks = {**{k: v for k, v in old["baseline_checks"].items() if not k.startswith(args.only)}, **checks}
     payload = {"environment": environment(), "results": rows, "summary": summary, "baseline_checks": checks}
-    path = write("forecast_ett" + ("_quick" if args.quick else ""), payload)
+    path = write(name, payload)
     print(f"wrote {path}")
 
 
-def candidates_for(setting: str, horizon: int, quick: bool) -> list[tuple[str, int, bool]]:
-    """(model, input width, channel-independent) tried per setting; the choice is made on validation."""
+def candidates_for(setting: str, horizon: int, quick: bool) -> list[tuple[str, int, bool, int]]:
+    """(model, input width, channel-independent, highway) tried per setting; the choice is made on validation."""
     if quick:
-        return [("lstm", 96, False)]
-    out = [("lstm", 96, False), ("gru", 96, False)]
+        return [("lstm", 96, False, 0)]
+    out = [("lstm", 96, False, 0), ("gru", 96, False, 0)]
     if horizon >= 168:
-        out += [("lstm", 336, False), ("gru", 336, False)]
+        out += [("lstm", 336, False, 0), ("gru", 336, False, 0)]
     if setting == "multivariate":
-        out += [("gru", 96, True)]
+        out += [("gru", 96, True, 0), ("gru", 96, True, 96)]  # channel-independent, + LSTNet's linear highway
     return out
 
 

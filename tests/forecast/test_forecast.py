@@ -86,12 +86,31 @@ def test_ett_borders():
         ForecastConfig(model="gru", input_width=12, horizon=3, n_inputs=2, targets=(0, 1), strategy="autoregressive"),
         ForecastConfig(model="rnn", input_width=12, horizon=3, n_inputs=2, targets=(1,), strategy="per_step"),
         ForecastConfig(model="lstm", input_width=12, horizon=3, n_inputs=1, bidirectional=True, num_layers=2),
+        ForecastConfig(model="gru", input_width=12, horizon=3, n_inputs=3, targets=(0, 2), revin=True, highway=6),
     ],
-    ids=["dense", "lstm-revin", "gru-autoregressive", "rnn-per-step", "bilstm"],
+    ids=["dense", "lstm-revin", "gru-autoregressive", "rnn-per-step", "bilstm", "gru-highway"],
 )
 def test_networks_conform(config):
     x = torch.randn(4, 12, config.n_inputs)
     check_model(lambda: ForecastNet(config), (x,), (4, 3, len(config.targets)))
+
+
+def test_highway_is_the_linear_part_of_the_forecast():
+    config = ForecastConfig(model="gru", input_width=8, horizon=2, n_inputs=2, targets=(1,), highway=4)
+    net = ForecastNet(config).eval()
+    x = torch.randn(3, 8, 2)
+    with torch.no_grad():
+        full = net(x)
+        net.highway.weight.zero_()
+        net.highway.bias.zero_()
+        recurrent = net(x)
+        net.highway.weight[:, -1] = 1.0  # each forecast step: the target's last value
+    assert not torch.allclose(full, recurrent)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x) - recurrent, x[:, -1:, 1:].expand(3, 2, 1))
+    for bad in (dict(highway=9), dict(highway=2, strategy="per_step")):
+        with pytest.raises(ConfigError, match="highway"):
+            ForecastConfig(model="gru", input_width=8, **bad)
 
 
 def test_per_step_labels():

@@ -46,6 +46,7 @@ class ForecastConfig(Config):
     dropout: float = 0.0
     strategy: str = "single_shot"
     revin: bool = False
+    highway: int = 0  # LSTNet's linear autoregressive part: the last `highway` values of each target, 0 = off
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -61,6 +62,10 @@ class ForecastConfig(Config):
                               "targets (no extra feature columns)")  # fmt: skip
         if self.bidirectional and self.strategy != "single_shot":
             raise ConfigError("bidirectional layers read the whole window: use strategy 'single_shot'")
+        if not 0 <= self.highway <= self.input_width:
+            raise ConfigError(f"highway must be in [0, input_width={self.input_width}], received {self.highway}")
+        if self.highway and self.strategy != "single_shot":
+            raise ConfigError("the highway (linear autoregressive part) adds to single-shot forecasts only")
 
 
 @register_model
@@ -85,6 +90,9 @@ class ForecastNet(nn.Module):
                             return_state=c.strategy == "autoregressive")  # fmt: skip
             width = self.body.output_size
         self.head = Dense(width, out_per_step)
+        # Lai et al. 2018 (LSTNet): a linear map of each target's last values, shared by the targets, added to the
+        # network's forecast, so that the scale-sensitive linear part and the recurrent part are learnt together
+        self.highway = nn.Linear(c.highway, c.horizon) if c.highway else None
 
     @classmethod
     def from_config(cls, config: ForecastConfig) -> ForecastNet:
@@ -111,7 +119,10 @@ class ForecastNet(nn.Module):
         if c.strategy == "per_step":
             self._per_step = out.view(x.shape[0], x.shape[1], c.horizon, len(c.targets))  # for the loss
             out = out[:, -1]
-        return out.view(x.shape[0], c.horizon, len(c.targets))
+        out = out.view(x.shape[0], c.horizon, len(c.targets))
+        if self.highway is not None:  # (B, hw, K) -> (B, K, hw) -> (B, K, H) -> (B, H, K)
+            out = out + self.highway(x[:, -c.highway :, list(c.targets)].transpose(1, 2)).transpose(1, 2)
+        return out
 
     def _autoregressive(self, x: Tensor) -> Tensor:
         _, *state = self.body(x)  # warm up: read the window, keep the state

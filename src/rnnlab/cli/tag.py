@@ -63,6 +63,7 @@ def fit(
     lr_decay: float = typer.Option(0.0, help="Learning rate lr / (1 + decay · epoch); 0 keeps it constant."),
     batch_size: int = typer.Option(32, help="Sentences per batch (bucketed by length)."),
     patience: int = typer.Option(5, help="Epochs without dev improvement before stopping."),
+    gradient_clip: float = typer.Option(1.0, help="Clip the global gradient norm to this value (0: no clipping)."),
     max_time: float | None = typer.Option(None, help="Training seconds at most."),
     seed: int = typer.Option(0, help="Seed."),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
@@ -83,7 +84,8 @@ def fit(
                           char=char, output=output_layer, word_dim=word_dim, dropout=dropout,
                           word_dropout=word_dropout)  # fmt: skip
     train_config = TrainConfig(max_epochs=epochs, lr=lr, lr_decay=lr_decay, optimizer=optimizer, batch_size=batch_size,
-                               patience=patience, max_time=max_time, seed=seed)  # fmt: skip
+                               patience=patience, max_time=max_time, seed=seed,
+                               gradient_clip=gradient_clip or None)  # fmt: skip
     tagger = Tagger(config, train_config, scheme=scheme)
     info = tagger.fit(train_data, dev_data, embeddings=embeddings, progress=progress and not as_json)
     tagger.save(out, overwrite=overwrite)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchkit import environment, interleaved, merged_results, write
 from rnnlab.ie import template, weak
 from rnnlab.ie.augment import COMMUNES, relocate
-from rnnlab.ie.extractor import DEFAULT_MODEL, Extractor, default_train_config, read_ads
+from rnnlab.ie.extractor import DEFAULT_MODEL, Extractor, default_tagger_config, default_train_config, read_ads
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "realestate"
 # towns for the relocation probe: none of them is in the training relocation list (rnnlab.ie.augment.COMMUNES)
@@ -60,7 +60,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="0", help="comma-separated seeds for --train")
     parser.add_argument("--variants", default="hints,no-hints,no-relocation",
                         help="--train variants: hints (the shipped recipe), no-hints (the tagger without the rules' "
-                        "labels as input), no-relocation (without the relocated copies)")  # fmt: skip
+                        "labels as input), no-relocation (without the relocated copies), word-dropout (hints + "
+                        "word dropout 0.05)")  # fmt: skip
     parser.add_argument("--max-time", type=float, default=600.0, help="training seconds per model")
     parser.add_argument("--save", default=None, help="save the first trained model here (e.g. to ship it)")
     args = parser.parse_args()
@@ -86,7 +87,12 @@ def main() -> None:
 
     if args.train:
         train = read_ads(ads_file, exclude=[gold_file])
-        recipes = {"hints": {}, "no-hints": {"rule_hints": False}, "no-relocation": {"relocated": 0.0}}
+        recipes = {
+            "hints": {},
+            "no-hints": {"rule_hints": False},
+            "no-relocation": {"relocated": 0.0},
+            "word-dropout": {"config": dataclasses.replace(default_tagger_config(), word_dropout=0.05)},
+        }
         for variant in args.variants.split(","):
             for seed in [int(s) for s in args.seeds.split(",")]:
                 extractor = Extractor()
@@ -100,7 +106,7 @@ def main() -> None:
                 }  # fmt: skip
                 r = results[name]
                 print(f"{name}: micro F1 {r['micro_f1']:.4f}, null accuracy {r['null_accuracy']:.4f}")
-                if args.save and variant == "hints" and seed == int(args.seeds.split(",")[0]):
+                if args.save and variant == args.variants.split(",")[0] and seed == int(args.seeds.split(",")[0]):
                     extractor.save(args.save, overwrite=True)
 
     texts = [ad["text"] for ad in gold] * 4  # 244 ads

@@ -20,7 +20,8 @@ from rnnlab.nn.masking import last_valid, reverse_within, valid_mask
 
 class FusedPath:
     """``_run_fused(x, lengths, state0) -> (per-direction outputs, their concat, final states)``;
-    ``_run_native``: the same with rnnlab's C++ CPU kernels (:mod:`rnnlab.nn.kernels`) for inference."""
+    ``_run_native``: the same with rnnlab's C++ CPU kernels (:mod:`rnnlab.nn.kernels`; LSTM inference, GRU
+    inference and training)."""
 
     # provided by Recurrent
     config: Any

@@ -8,12 +8,14 @@ of the outputs) of raw ``torch.nn`` (the reference), rnnlab ``fused`` (PyTorch's
 (rnnlab's kernels), interleaved in one process, medians; ratios are raw torch's time over the variant's (above 1:
 faster than torch). Then the whole-task effect: training the ETTh1 GRU forecaster (forecast_ett.py's settings) for
 3 epochs with PyTorch's GRU and with rnnlab's, interleaved, twice each. (The taggers are LSTMs, which keep oneDNN.)
-Writes benchmarks/results/speed[_quick].json.
+Last, bf16 autocast (opt-in ``precision="bf16-mixed"``): an LSTM training step, and the ETTh1 LSTM forecaster's
+time and validation MSE, fp32 vs bf16. Writes benchmarks/results/speed[_quick].json (``--only`` one part).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -21,7 +23,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchkit import environment, interleaved, write
+from benchkit import RESULTS, environment, interleaved, write
 from rnnlab.nn import GRU, LSTM, kernels
 
 SHAPES = [  # (batch, time, input, hidden, bidirectional)
@@ -108,32 +110,89 @@ def forecaster_training(epochs: int) -> dict | None:
     return {"epochs": epochs, "train_windows": len(w["train"].x), **out}
 
 
+def bf16_effect(epochs: int, reps: int) -> dict | None:
+    """bf16 autocast (Lightning's bf16-mixed), opt-in: an LSTM training step at (64,100,128,256), then the ETTh1
+    LSTM forecaster (forecast_ett.py's univariate h=24 settings) for a fixed number of epochs, fp32 vs bf16,
+    interleaved, twice each: time and validation MSE."""
+    import numpy as np
+    import pandas as pd
+
+    from rnnlab.forecast.forecaster import Forecaster
+    from rnnlab.forecast.models import ForecastConfig
+    from rnnlab.forecast.protocols import ett_windows
+    from rnnlab.training import TrainConfig
+
+    torch.manual_seed(0)
+    lstm, x = LSTM(128, 256, return_sequences=True), torch.randn(64, 100, 128)
+
+    def step(bf16):
+        def run():
+            lstm.zero_grad()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                y = lstm(x)
+            y.float().sum().backward()
+
+        return run
+
+    layer = interleaved({"fp32": step(False), "bf16": step(True)}, reps=reps, device="cpu")
+    out = {"lstm_train_step_ms": {k: 1000 * v for k, v in layer.items()}}
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" / "ETTh1.csv"
+    if not data.is_file():
+        return out
+    w, _ = ett_windows(pd.read_csv(data)[["OT"]].to_numpy(np.float64), input_width=96, horizon=24, inputs=range(1),
+                       targets=range(1))  # fmt: skip
+    for precision in ("32-true", "bf16-mixed", "32-true", "bf16-mixed"):
+        f = Forecaster(ForecastConfig(model="lstm", input_width=96, horizon=24, n_inputs=1, targets=(0,),
+                                      hidden_size=64, revin=True),
+                       TrainConfig(max_epochs=epochs, lr=1e-3, batch_size=64, patience=None, seed=0,
+                                   precision=precision))  # fmt: skip
+        start = time.perf_counter()
+        f.fit_windows(w["train"].x, w["train"].y, w["val"].x, w["val"].y)
+        seconds = time.perf_counter() - start
+        val = float(np.mean((f.predict_windows(w["val"].x) - w["val"].y) ** 2))
+        out.setdefault(precision, []).append({"seconds": seconds, "val_mse": val})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 shapes, 5 repetitions")
     parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--only", choices=["kernels", "bf16"], default=None, help="one part; the other's figures stay")
     args = parser.parse_args()
     if kernels.get() is None:
         sys.exit("error: rnnlab's kernels are not built; run `rnnlab kernels --build` first")
     shapes, reps = (SHAPES[:3], 5) if args.quick else (SHAPES, args.reps)
-    rows = [bench(cell, shape, reps, train) for shape in shapes for cell in CELLS for train in (False, True)
-            if not (train and cell == "LSTM")]  # fmt: skip
-    print("| cell | shape (B,T,I,H) | mode | torch ms | fused ms | native ms | native speed-up vs torch | max diff |")
-    print("|---|---|---|--:|--:|--:|--:|--:|")
-    for r in rows:
-        s, t = r["shape"], r["median_ms"]
-        shape = f"({s['batch']},{s['time']},{s['input']},{s['hidden']}{',bi' if s['bidirectional'] else ''})"
-        print(f"| {r['cell']} | {shape} | {r['mode']} | {t['torch']:.3f} | {t['fused']:.3f} | {t['native']:.3f} | "
-              f"{r['speedup_vs_torch']['native']:.2f}× | {r['max_abs_diff']:.1e} |", flush=True)  # fmt: skip
-    forecaster = None if args.quick else forecaster_training(epochs=3)
-    if forecaster is not None:
-        for impl, runs in (("PyTorch's GRU", forecaster["fused"]), ("rnnlab's GRU", forecaster["auto"])):
-            print(f"ETTh1 GRU forecaster, {forecaster['epochs']} epochs with {impl}: "
+    name = "speed_quick" if args.quick else "speed"
+    payload = json.loads((RESULTS / f"{name}.json").read_text()) if args.only and (RESULTS / f"{name}.json").is_file() \
+        else {}  # fmt: skip
+    if args.only != "bf16":
+        rows = [bench(cell, shape, reps, train) for shape in shapes for cell in CELLS for train in (False, True)
+                if not (train and cell == "LSTM")]  # fmt: skip
+        print(
+            "| cell | shape (B,T,I,H) | mode | torch ms | fused ms | native ms | native speed-up vs torch | max diff |"
+        )
+        print("|---|---|---|--:|--:|--:|--:|--:|")
+        for r in rows:
+            s, t = r["shape"], r["median_ms"]
+            shape = f"({s['batch']},{s['time']},{s['input']},{s['hidden']}{',bi' if s['bidirectional'] else ''})"
+            print(f"| {r['cell']} | {shape} | {r['mode']} | {t['torch']:.3f} | {t['fused']:.3f} | {t['native']:.3f} | "
+                  f"{r['speedup_vs_torch']['native']:.2f}× | {r['max_abs_diff']:.1e} |", flush=True)  # fmt: skip
+        forecaster = None if args.quick else forecaster_training(epochs=3)
+        if forecaster is not None:
+            for impl, runs in (("PyTorch's GRU", forecaster["fused"]), ("rnnlab's GRU", forecaster["auto"])):
+                print(f"ETTh1 GRU forecaster, {forecaster['epochs']} epochs with {impl}: "
+                      + ", ".join(f"{r['seconds']:.1f} s (val MSE {r['val_mse']:.4f})" for r in runs))  # fmt: skip
+        payload.update(reps=reps, results=rows, forecaster_training=forecaster)
+    if args.only != "kernels" and not args.quick:
+        bf16 = bf16_effect(epochs=3, reps=10)
+        print(f"bf16 autocast: LSTM training step {bf16['lstm_train_step_ms']}")
+        for precision in ("32-true", "bf16-mixed"):
+            runs = bf16.get(precision, [])
+            print(f"ETTh1 LSTM forecaster, 3 epochs, {precision}: "
                   + ", ".join(f"{r['seconds']:.1f} s (val MSE {r['val_mse']:.4f})" for r in runs))  # fmt: skip
-    path = write(
-        "speed_quick" if args.quick else "speed",
-        {"environment": environment(), "reps": reps, "results": rows, "forecaster_training": forecaster},
-    )
+        payload["bf16"] = bf16
+    path = write(name, {**payload, "environment": environment()})
     print(f"wrote {path}")
 
 

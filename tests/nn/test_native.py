@@ -95,3 +95,13 @@ def test_native_gru_learns():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0]
+
+
+def test_native_gru_under_bf16_autocast_computes_in_float32():
+    gru = GRU(5, 7, bidirectional=True, return_sequences=True)
+    x = torch.randn(4, 6, 5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = gru(x)
+    assert gru.last_path == "native" and y.dtype == torch.float32
+    gru.impl = "fused"
+    torch.testing.assert_close(y, gru(x), atol=1e-5, rtol=1e-5)

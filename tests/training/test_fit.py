@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
+from rnnlab.errors import ConfigError
 from rnnlab.nn import GRU, Dense
 from rnnlab.training import Objective, TrainConfig, fit
 
@@ -153,3 +154,9 @@ def test_lr_decay_follows_the_inverse_schedule():
     assert rates.seen == pytest.approx([1e-2, 1e-2 / 1.5, 1e-2 / 2.0])
     with pytest.raises(ValueError, match="lr_decay must be >= 0"):
         TrainConfig(lr_decay=-1)
+
+
+def test_precision_names_are_checked():
+    assert TrainConfig(precision="bf16-mixed").precision == "bf16-mixed"
+    with pytest.raises(ConfigError, match="precision must be one of"):
+        TrainConfig(precision="bf16")

@@ -61,6 +61,11 @@ def fit(
     patience: int = typer.Option(3, help="Epochs without dev improvement before stopping."),
     max_time: float | None = typer.Option(None, help="Training seconds at most."),
     seed: int = typer.Option(0, help="Seed."),
+    precision: str = typer.Option(
+        "32-true",
+        help="32-true, or bf16-mixed: bfloat16 autocast (faster on CPUs with "
+        "AVX-512 BF16 or AMX; benchmarks/speed.py).",
+    ),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
@@ -100,6 +105,7 @@ def fit(
             patience=patience,
             max_time=max_time,
             seed=seed,
+            precision=precision,
         ),
         text=TextConfig(
             lowercase=lowercase, min_freq=min_freq, max_vocab=max_vocab, max_len=max_len or None, truncation=truncation

@@ -72,6 +72,11 @@ def fit(
     patience: int = typer.Option(3, help="Epochs without dev improvement before stopping."),
     val_steps: int | None = typer.Option(None, help="Last steps of each series held out as dev (default 10 %)."),
     seed: int = typer.Option(0, help="Seed."),
+    precision: str = typer.Option(
+        "32-true",
+        help="32-true, or bf16-mixed: bfloat16 autocast (faster on CPUs with "
+        "AVX-512 BF16 or AMX; benchmarks/speed.py).",
+    ),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
@@ -88,7 +93,7 @@ def fit(
                             targets=tuple(range(len(series.targets))), hidden_size=hidden, num_layers=layers,
                             strategy=strategy, revin=revin, highway=highway)  # fmt: skip
     forecaster = Forecaster(config, TrainConfig(max_epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
-                                                seed=seed), loss=loss)  # fmt: skip
+                                                seed=seed, precision=precision), loss=loss)  # fmt: skip
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
     result = forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json)

@@ -66,6 +66,11 @@ def fit(
     gradient_clip: float = typer.Option(1.0, help="Clip the global gradient norm to this value (0: no clipping)."),
     max_time: float | None = typer.Option(None, help="Training seconds at most."),
     seed: int = typer.Option(0, help="Seed."),
+    precision: str = typer.Option(
+        "32-true",
+        help="32-true, or bf16-mixed: bfloat16 autocast (faster on CPUs with "
+        "AVX-512 BF16 or AMX; benchmarks/speed.py).",
+    ),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
@@ -85,7 +90,7 @@ def fit(
                           word_dropout=word_dropout)  # fmt: skip
     train_config = TrainConfig(max_epochs=epochs, lr=lr, lr_decay=lr_decay, optimizer=optimizer, batch_size=batch_size,
                                patience=patience, max_time=max_time, seed=seed,
-                               gradient_clip=gradient_clip or None)  # fmt: skip
+                               gradient_clip=gradient_clip or None, precision=precision)  # fmt: skip
     tagger = Tagger(config, train_config, scheme=scheme)
     info = tagger.fit(train_data, dev_data, embeddings=embeddings, progress=progress and not as_json)
     tagger.save(out, overwrite=overwrite)

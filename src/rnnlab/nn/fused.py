@@ -140,14 +140,8 @@ class FusedPath:
                 else:
                     hx = [s[k : k + 1] for s in state0]
                 jobs.append((seq, hx, self._weights(layer, direction)))
-            if native is not None and (self.training or self._needs_grad(x)):  # the GRU's C++ forward/backward
-                from rnnlab.nn.native import GRUDirections
-
-                ys = list(GRUDirections.apply(len(jobs), *(t for seq, hx, params in jobs
-                                                           for t in (seq, *params, hx[0][0]))))  # fmt: skip
-            elif native is not None:  # rnnlab's C++ kernels, the directions side by side: (B, T, I) -> (B, T, H)
-                ys = native.run_directions([[seq.contiguous(), *params, *(s[0] for s in hx)]
-                                            for seq, hx, params in jobs], len(jobs[0][1]) == 2)  # fmt: skip
+            if native is not None:
+                ys = self._call_native(native, jobs, x)
             else:
                 ys = [self._call_kernel(kernel, seq, hx if len(hx) == 2 else hx[0], params) for seq, hx, params in jobs]
             outs = []
@@ -159,6 +153,18 @@ class FusedPath:
             if layer < c.num_layers - 1 and self.training and c.dropout > 0:
                 layer_input = F.dropout(layer_input, c.dropout, training=True)
         return outs, layer_input, (torch.stack(finals, 0),)
+
+    def _call_native(self, native: Any, jobs: list, x: Tensor) -> list[Tensor]:
+        """rnnlab's C++ kernels over all directions of a layer, side by side: (B, T, I) -> (B, T, H) each. They
+        compute in float32, so autocast (bf16 mixed precision) is off around them."""
+        with torch.autocast("cpu", enabled=False):
+            if self.training or self._needs_grad(x):  # the GRU's C++ forward/backward
+                from rnnlab.nn.native import GRUDirections
+
+                flat = (t.float() for seq, hx, params in jobs for t in (seq, *params, hx[0][0]))
+                return list(GRUDirections.apply(len(jobs), *flat))
+            return native.run_directions([[seq.float().contiguous(), *params, *(s[0].float() for s in hx)]
+                                          for seq, hx, params in jobs], len(jobs[0][1]) == 2)  # fmt: skip
 
     def _call_kernel(self, kernel: Any, seq: Tensor, hx: Any, params: list[Tensor]) -> Tensor:
         """One layer, one direction, on the fused kernel: (B, T, I) -> (B, T, H)."""

@@ -8,6 +8,7 @@ from rnnlab.config import Config
 from rnnlab.errors import ConfigError
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd", "rmsprop")
+PRECISIONS: tuple[str, ...] = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "64-true")  # Lightning's names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +44,8 @@ class TrainConfig(Config):
     precision: str = "32-true"
 
     def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {list(PRECISIONS)}, received {self.precision!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"optimizer must be one of {list(OPTIMIZERS)}, received {self.optimizer!r}")
         for name in ("max_epochs", "batch_size", "num_nodes"):

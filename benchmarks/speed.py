@@ -80,9 +80,10 @@ def bench(cell: str, shape, reps: int, train: bool) -> dict:
             "speedup_vs_torch": {k: times["torch"] / v for k, v in times.items()}, "max_abs_diff": diff}  # fmt: skip
 
 
-def forecaster_training(epochs: int) -> dict | None:
-    """ETTh1 univariate h=24 (forecast_ett.py's GRU + RevIN, input 96, batch 64, seed 0): a fixed number of epochs
-    with PyTorch's GRU kernels and with rnnlab's; time and validation MSE of each (no early stopping)."""
+def ett_fits(model: str, epochs: int, variants: dict[str, dict]) -> dict | None:
+    """ETTh1 univariate h=24 (forecast_ett.py's settings: RevIN, input 96, hidden 64, batch 64, seed 0), a fixed
+    number of epochs per variant (``{"impl": ..., "precision": ...}``), the variants interleaved, twice each:
+    {variant: [{seconds, val_mse, path}] * 2, "train_windows": N}; None without the data."""
     import numpy as np
     import pandas as pd
 
@@ -94,34 +95,33 @@ def forecaster_training(epochs: int) -> dict | None:
     data = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" / "ETTh1.csv"
     if not data.is_file():
         return None
-    values = pd.read_csv(data)[["OT"]].to_numpy(np.float64)
-    w, _ = ett_windows(values, input_width=96, horizon=24, inputs=range(1), targets=range(1))
-    out = {}
-    for impl in ("fused", "auto", "fused", "auto"):  # interleaved, twice
-        f = Forecaster(ForecastConfig(model="gru", input_width=96, horizon=24, n_inputs=1, targets=(0,),
+    w, _ = ett_windows(pd.read_csv(data)[["OT"]].to_numpy(np.float64), input_width=96, horizon=24, inputs=range(1),
+                       targets=range(1))  # fmt: skip
+    out: dict = {"train_windows": len(w["train"].x)}
+    for name in [*variants, *variants]:
+        settings = variants[name]
+        f = Forecaster(ForecastConfig(model=model, input_width=96, horizon=24, n_inputs=1, targets=(0,),
                                       hidden_size=64, revin=True),
-                       TrainConfig(max_epochs=epochs, lr=1e-3, batch_size=64, patience=None, seed=0))  # fmt: skip
-        f.net.body.impl = impl
+                       TrainConfig(max_epochs=epochs, lr=1e-3, batch_size=64, patience=None, seed=0,
+                                   precision=settings.get("precision", "32-true")))  # fmt: skip
+        f.net.body.impl = settings.get("impl", "auto")
         start = time.perf_counter()
         f.fit_windows(w["train"].x, w["train"].y, w["val"].x, w["val"].y)
         seconds = time.perf_counter() - start
         val = float(np.mean((f.predict_windows(w["val"].x) - w["val"].y) ** 2))
-        out.setdefault(impl, []).append({"seconds": seconds, "val_mse": val, "path": f.net.body.last_path})
-    return {"epochs": epochs, "train_windows": len(w["train"].x), **out}
+        out.setdefault(name, []).append({"seconds": seconds, "val_mse": val, "path": f.net.body.last_path})
+    return out
 
 
-def bf16_effect(epochs: int, reps: int) -> dict | None:
+def forecaster_training(epochs: int) -> dict | None:
+    """The ETTh1 GRU forecaster with PyTorch's GRU kernels ("fused") and with rnnlab's ("auto")."""
+    runs = ett_fits("gru", epochs, {"fused": {"impl": "fused"}, "auto": {"impl": "auto"}})
+    return None if runs is None else {"epochs": epochs, **runs}
+
+
+def bf16_effect(epochs: int, reps: int) -> dict:
     """bf16 autocast (Lightning's bf16-mixed), opt-in: an LSTM training step at (64,100,128,256), then the ETTh1
-    LSTM forecaster (forecast_ett.py's univariate h=24 settings) for a fixed number of epochs, fp32 vs bf16,
-    interleaved, twice each: time and validation MSE."""
-    import numpy as np
-    import pandas as pd
-
-    from rnnlab.forecast.forecaster import Forecaster
-    from rnnlab.forecast.models import ForecastConfig
-    from rnnlab.forecast.protocols import ett_windows
-    from rnnlab.training import TrainConfig
-
+    LSTM forecaster, fp32 vs bf16: time and validation MSE."""
     torch.manual_seed(0)
     lstm, x = LSTM(128, 256, return_sequences=True), torch.randn(64, 100, 128)
 
@@ -135,23 +135,8 @@ def bf16_effect(epochs: int, reps: int) -> dict | None:
         return run
 
     layer = interleaved({"fp32": step(False), "bf16": step(True)}, reps=reps, device="cpu")
-    out = {"lstm_train_step_ms": {k: 1000 * v for k, v in layer.items()}}
-    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" / "ETTh1.csv"
-    if not data.is_file():
-        return out
-    w, _ = ett_windows(pd.read_csv(data)[["OT"]].to_numpy(np.float64), input_width=96, horizon=24, inputs=range(1),
-                       targets=range(1))  # fmt: skip
-    for precision in ("32-true", "bf16-mixed", "32-true", "bf16-mixed"):
-        f = Forecaster(ForecastConfig(model="lstm", input_width=96, horizon=24, n_inputs=1, targets=(0,),
-                                      hidden_size=64, revin=True),
-                       TrainConfig(max_epochs=epochs, lr=1e-3, batch_size=64, patience=None, seed=0,
-                                   precision=precision))  # fmt: skip
-        start = time.perf_counter()
-        f.fit_windows(w["train"].x, w["train"].y, w["val"].x, w["val"].y)
-        seconds = time.perf_counter() - start
-        val = float(np.mean((f.predict_windows(w["val"].x) - w["val"].y) ** 2))
-        out.setdefault(precision, []).append({"seconds": seconds, "val_mse": val})
-    return out
+    runs = ett_fits("lstm", epochs, {p: {"precision": p} for p in ("32-true", "bf16-mixed")})
+    return {"lstm_train_step_ms": {k: 1000 * v for k, v in layer.items()}, **(runs or {})}
 
 
 def main() -> None:

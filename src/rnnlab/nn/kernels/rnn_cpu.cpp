@@ -275,49 +275,41 @@ std::vector<at::Tensor> gru_backward(const at::Tensor& dy_in, const at::Tensor& 
   return {dx, dw_ih, dw_hh, dgx2.sum(0), dgh2.sum(0), dh};
 }
 
-// Several independent layer-directions at once (a bidirectional layer's two), one thread each: jobs[d] is
-// {x, w_ih, w_hh, b_ih, b_hh, h0[, c0]}; returns each job's y. Inside, the per-step work runs on one thread.
+// fn(job) for every job at once, one thread each (a bidirectional layer's two directions side by side); inside,
+// each job's per-step work runs on its own thread.
+template <typename Result, typename Fn>
+std::vector<Result> each_job(const std::vector<std::vector<at::Tensor>>& jobs, Fn fn) {
+  std::vector<Result> out(jobs.size());
+  at::parallel_for(0, static_cast<int64_t>(jobs.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t d = begin; d < end; ++d) out[d] = fn(jobs[d]);
+  });
+  return out;
+}
+
+// jobs[d] = {x, w_ih, w_hh, b_ih, b_hh, h0[, c0]} -> each job's y (inference)
 std::vector<at::Tensor> run_directions(const std::vector<std::vector<at::Tensor>>& jobs, bool lstm) {
-  std::vector<at::Tensor> out(jobs.size());
-  at::parallel_for(0, static_cast<int64_t>(jobs.size()), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t d = begin; d < end; ++d) {
-      const auto& j = jobs[d];
-      out[d] = lstm ? lstm_forward(j[0], j[1], j[2], j[3], j[4], j[5], j[6])[0]
-                    : gru_forward(j[0], j[1], j[2], j[3], j[4], j[5])[0];
-    }
+  return each_job<at::Tensor>(jobs, [lstm](const std::vector<at::Tensor>& j) {
+    return lstm ? lstm_forward(j[0], j[1], j[2], j[3], j[4], j[5], j[6])[0]
+                : gru_forward(j[0], j[1], j[2], j[3], j[4], j[5])[0];
   });
-  return out;
 }
 
-// gru_forward_train / gru_backward over several directions at once, one thread each
+// jobs[d] = {x, w_ih, w_hh, b_ih, b_hh, h0} -> gru_forward_train of each
 std::vector<std::vector<at::Tensor>> gru_forward_train_many(const std::vector<std::vector<at::Tensor>>& jobs) {
-  std::vector<std::vector<at::Tensor>> out(jobs.size());
-  at::parallel_for(0, static_cast<int64_t>(jobs.size()), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t d = begin; d < end; ++d) {
-      const auto& j = jobs[d];
-      out[d] = gru_forward_train(j[0], j[1], j[2], j[3], j[4], j[5]);
-    }
+  return each_job<std::vector<at::Tensor>>(jobs, [](const std::vector<at::Tensor>& j) {
+    return gru_forward_train(j[0], j[1], j[2], j[3], j[4], j[5]);
   });
-  return out;
 }
 
+// jobs[d] = {dy, dh_T, x, w_ih, w_hh, h0, y, r, z, n, ghn} -> gru_backward of each
 std::vector<std::vector<at::Tensor>> gru_backward_many(const std::vector<std::vector<at::Tensor>>& jobs) {
-  std::vector<std::vector<at::Tensor>> out(jobs.size());
-  at::parallel_for(0, static_cast<int64_t>(jobs.size()), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t d = begin; d < end; ++d) {
-      const auto& j = jobs[d];
-      out[d] = gru_backward(j[0], j[1], j[2], j[3], j[4], j[5], j[6], j[7], j[8], j[9], j[10]);
-    }
+  return each_job<std::vector<at::Tensor>>(jobs, [](const std::vector<at::Tensor>& j) {
+    return gru_backward(j[0], j[1], j[2], j[3], j[4], j[5], j[6], j[7], j[8], j[9], j[10]);
   });
-  return out;
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("gru_forward_train_many", &gru_forward_train_many, "gru_forward_train of several directions in parallel");
   m.def("gru_backward_many", &gru_backward_many, "gru_backward of several directions in parallel");
-  m.def("gru_forward_train", &gru_forward_train, "GRU layer forward, keeping what the backward pass needs");
-  m.def("gru_backward", &gru_backward, "GRU layer backward through time");
   m.def("run_directions", &run_directions, "layer-directions in parallel, one thread each");
-  m.def("lstm_forward", &lstm_forward, "LSTM layer, one direction, inference");
-  m.def("gru_forward", &gru_forward, "GRU layer (reset after), one direction, inference");
 }

@@ -12,7 +12,9 @@ TASKS = ("tagger", "classifier", "forecaster", "extractor")
 
 def detect_task(directory: str | Path) -> str:
     """The task of a saved model directory (or the extractor's ``rules`` / ``default`` names)."""
-    if str(directory) in ("rules", "default") and not Path(directory).exists():
+    from rnnlab.ie.extractor import TASK, is_named
+
+    if is_named(directory):
         return "extractor"
     path = Path(directory) / "config.json"
     if not path.is_file():
@@ -24,8 +26,6 @@ def detect_task(directory: str | Path) -> str:
     if kind == "TaggerNet":
         tagging = Path(directory) / "tagging.json"
         training = json.loads(tagging.read_text(encoding="utf-8")).get("training", {}) if tagging.is_file() else {}
-        from rnnlab.ie.extractor import TASK
-
         return "extractor" if training.get("task") == TASK else "tagger"
     found = {"TextClassifierNet": "classifier", "ForecastNet": "forecaster"}.get(kind)
     if found is None:

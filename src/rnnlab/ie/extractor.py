@@ -183,17 +183,23 @@ def _default() -> Extractor:
     return Extractor.load(None)
 
 
+NAMES = ("default", "rules")  # what resolve() takes besides a directory
+
+
+def is_named(model: object) -> bool:
+    """Whether ``model`` names the shipped extractor or the rules rather than a directory (a directory wins)."""
+    return str(model) in NAMES and not Path(str(model)).exists()
+
+
 def resolve(model: str | Path | Extractor | None) -> Extractor:
     """An extractor from what a user names: None or ``"default"`` (the shipped model, loaded once), ``"rules"``
     (the regex baseline), a saved extractor's directory, or an :class:`Extractor`. A directory that exists
     wins over the two names."""
     if isinstance(model, Extractor):
         return model
-    if model is not None and Path(model).exists():
-        return Extractor.load(model)
-    if str(model) == "rules":
-        return Extractor.rules()
-    return _default() if model in (None, "default") else Extractor.load(model)
+    if model is None or (is_named(model) and str(model) == "default"):
+        return _default()
+    return Extractor.rules() if is_named(model) else Extractor.load(model)
 
 
 def extract(text: str, model: str | Path | Extractor | None = None) -> dict[str, Any]:

@@ -58,21 +58,26 @@ def test_native_refuses_what_it_cannot_do():
         lstm(torch.randn(1, 2, 3))
 
 
-GRU_CASES = list(itertools.product([1, 2], [False, True], [False, True]))
+TRAIN_CASES = list(itertools.product([LSTM, GRU], [1, 2], [False, True], [False, True], [3, 17]))
 
 
-@pytest.mark.parametrize(("num_layers", "bidirectional", "with_lengths"), GRU_CASES)
-def test_native_gru_training_gradients_agree(num_layers, bidirectional, with_lengths):
-    layer = GRU(5, 7, num_layers=num_layers, bidirectional=bidirectional, return_sequences=True)
-    x = torch.randn(3, 9, 5, requires_grad=True)
-    lengths = torch.tensor([9, 2, 5]) if with_lengths else None
-    state = torch.randn(num_layers * (2 if bidirectional else 1), 3, 7, requires_grad=True)
+@pytest.mark.parametrize(("cls", "num_layers", "bidirectional", "with_lengths", "batch"), TRAIN_CASES)
+def test_native_training_gradients_agree(cls, num_layers, bidirectional, with_lengths, batch):
+    """Batch 3 takes the kernels' hand-written small product, batch 17 oneDNN's matmul (or at::mm)."""
+    torch.manual_seed(0)
+    layer = cls(5, 7, num_layers=num_layers, bidirectional=bidirectional, return_sequences=True)
+    x = torch.randn(batch, 9, 5, requires_grad=True)
+    lengths = torch.arange(batch) % 9 + 1 if with_lengths else None
+    state = torch.randn(num_layers * (2 if bidirectional else 1), batch, 7, requires_grad=True)
+    cell_state = torch.randn_like(state, requires_grad=True)
+    initial = (state, cell_state) if cls is LSTM else state
+    inputs = [x, state, cell_state] if cls is LSTM else [x, state]
     results = {}
     for impl in ("fused", "native"):
         layer.impl = impl
-        y = layer(x, lengths=lengths, initial_state=state)
+        y = layer(x, lengths=lengths, initial_state=initial)
         weights = torch.linspace(-1, 1, y.numel()).view_as(y)  # every output step matters differently
-        grads = torch.autograd.grad((y * weights).sum(), [x, state, *layer.parameters()])
+        grads = torch.autograd.grad((y * weights).sum(), [*inputs, *layer.parameters()])
         results[impl] = (y.detach(), grads)
     assert layer.last_path == "native"
     torch.testing.assert_close(results["native"][0], results["fused"][0], atol=1e-5, rtol=1e-5)
@@ -105,3 +110,34 @@ def test_native_gru_under_bf16_autocast_computes_in_float32():
     assert gru.last_path == "native" and y.dtype == torch.float32
     gru.impl = "fused"
     torch.testing.assert_close(y, gru(x), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+@pytest.mark.parametrize("train", [False, True])
+def test_native_never_writes_into_the_parameters(cls, train):
+    """A one-step, one-sequence input once made the input projection's output a view of the bias."""
+    layer = cls(3, 4, num_layers=2, impl="native").train(train)
+    before = {k: v.clone() for k, v in layer.state_dict().items()}
+    for shape in [(1, 1, 3), (1, 2, 3), (17, 1, 3)]:
+        out = layer(torch.randn(*shape))
+        if train:
+            out.sum().backward()
+    for k, v in layer.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_onednn_and_mm_products_agree():
+    native = kernels.get()
+    layer = GRU(5, 7, bidirectional=True, return_sequences=True, impl="native")
+    x = torch.randn(20, 6, 5)  # batch 20: every product on oneDNN when it is on
+    results = []
+    for on in (True, False):
+        previous = native.use_onednn(on)
+        try:
+            y = layer(x)
+            results.append((y.detach(), torch.autograd.grad(y.square().sum(), list(layer.parameters()))))
+        finally:
+            native.use_onednn(previous)
+    torch.testing.assert_close(results[0][0], results[1][0], atol=1e-5, rtol=1e-5)
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)

@@ -25,8 +25,9 @@ from collections.abc import Callable
 from typing import ClassVar, Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
+
+from rnnlab.nn.gemm import linear, onednn_applies
 
 Activation = Literal["tanh", "relu", "sigmoid", "identity"]
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
@@ -59,7 +60,21 @@ class Cell:
         # Variational recurrent dropout (Gal & Ghahramani 2016): one (B, H) mask per sequence,
         # applied to h_{t-1} where it enters the recurrent product.
         self.recurrent_mask = recurrent_mask
-        self.w_hh_t = weight_hh.t()  # (H, G·H), transposed once, not at every step
+        self._transposed: dict[str, Tensor] = {}
+
+    def recurrent(self, name: str, h: Tensor, *, bias: Tensor | None = None, add: Tensor | None = None) -> Tensor:
+        """``h·Wᵀ (+ bias + add)`` with W the cell's attribute ``name`` (a recurrent weight).
+
+        The products run on :func:`rnnlab.nn.gemm.linear`; the transposed copy of W its
+        backward pass needs is made once per sequence, not at every step.
+        """
+        weight = getattr(self, name)
+        weight_t = None
+        if onednn_applies(h):
+            if name not in self._transposed:
+                self._transposed[name] = weight.detach().t().contiguous()
+            weight_t = self._transposed[name]
+        return linear(h, weight, bias, add=add, weight_t=weight_t)
 
     def input_bias(self) -> Tensor:
         """Biases that can be added once to the input projection (all of them by default)."""
@@ -67,7 +82,8 @@ class Cell:
 
     def project(self, x: Tensor) -> Tensor:
         """W_ih·x_t + b for every step at once: (..., I) -> (..., G·H)."""
-        return F.linear(x, self.weight_ih, self.input_bias())
+        flat = x.reshape(-1, x.shape[-1])
+        return linear(flat, self.weight_ih, self.input_bias()).view(*x.shape[:-1], -1)
 
     def initial_state(self, batch: int, *, like: Tensor | None = None) -> State:
         kw = {} if like is None else {"dtype": like.dtype, "device": like.device}
@@ -103,7 +119,8 @@ class RNNCell(Cell):
 
     def __call__(self, xw_t: Tensor, state: State) -> tuple[Tensor, State]:
         (h_prev,) = state
-        h = self.F(torch.addmm(xw_t, self._recurrent_input(h_prev), self.w_hh_t))  # h_t = F(W·[h_{t-1}, x_t] + b)
+        a = self.recurrent("weight_hh", self._recurrent_input(h_prev), add=xw_t)  # W·[h_{t-1}, x_t] + b
+        h = self.F(a)  # h_t = F(W·[h_{t-1}, x_t] + b)
         if self.residual:
             h = h_prev + h  # h_t = h_{t-1} + F(W·[h_{t-1}, x_t] + b)
         return h, (h,)
@@ -116,7 +133,7 @@ class LSTMCell(Cell):
     state_size = 2
 
     def gates(self, xw_t: Tensor, state: State) -> dict[str, Tensor]:
-        a = torch.addmm(xw_t, self._recurrent_input(state[0]), self.w_hh_t)  # W·[h_{t-1}, x_t] + b, 4 gates
+        a = self.recurrent("weight_hh", self._recurrent_input(state[0]), add=xw_t)  # W·[h_{t-1}, x_t] + b, 4 gates
         a_i, a_f, a_g, a_o = a.chunk(4, 1)
         i = torch.sigmoid(a_i)  # i_t = σ(W_i·[h_{t-1}, x_t] + b_i)      input gate
         f = torch.sigmoid(a_f)  # f_t = σ(W_f·[h_{t-1}, x_t] + b_f)      forget gate
@@ -160,8 +177,8 @@ class GRUCell(Cell):
             # b_hn stays inside r ⊙ (...): only the r and z rows of b_hh fold into the projection
             self.b_hh_n = torch.cat([torch.zeros_like(self.bias_hh[: 2 * H]), self.bias_hh[2 * H :]])
         else:
-            self.w_hh_rz_t = self.weight_hh[: 2 * H].t()  # (H, 2H)
-            self.w_hh_n_t = self.weight_hh[2 * H :].t()  # (H, H)
+            self.weight_hh_rz = self.weight_hh[: 2 * H]  # (2H, H)
+            self.weight_hh_n = self.weight_hh[2 * H :]  # (H, H)
 
     def input_bias(self) -> Tensor:
         if not self.reset_after:
@@ -174,15 +191,16 @@ class GRUCell(Cell):
         hr = self._recurrent_input(state[0])
         x_r, x_z, x_n = xw_t.chunk(3, 1)
         if self.reset_after:
-            a_r, a_z, a_n = torch.addmm(self.b_hh_n, hr, self.w_hh_t).chunk(3, 1)  # W_h·h_{t-1} (+ b_hn)
+            a_r, a_z, a_n = self.recurrent("weight_hh", hr, bias=self.b_hh_n).chunk(3, 1)  # W_h·h_{t-1} (+ b_hn)
             r = torch.sigmoid(x_r + a_r)  # r_t = σ(W_r·[h_{t-1}, x_t] + b_r)
             z = torch.sigmoid(x_z + a_z)  # z_t = σ(W_z·[h_{t-1}, x_t] + b_z)
             n = torch.tanh(x_n + r * a_n)  # h~_t = tanh(W_in·x_t + b_in + r_t ⊙ (W_hn·h_{t-1} + b_hn))
         else:
-            a_r, a_z = torch.mm(hr, self.w_hh_rz_t).chunk(2, 1)
+            a_r, a_z = self.recurrent("weight_hh_rz", hr).chunk(2, 1)
             r = torch.sigmoid(x_r + a_r)  # r_t = σ(W_r·[h_{t-1}, x_t] + b_r)
             z = torch.sigmoid(x_z + a_z)  # z_t = σ(W_z·[h_{t-1}, x_t] + b_z)
-            n = torch.tanh(torch.addmm(x_n, r * hr, self.w_hh_n_t))  # h~_t = tanh(W_n·[r_t ⊙ h_{t-1}, x_t] + b_n)
+            a_n = self.recurrent("weight_hh_n", r * hr, add=x_n)  # W_n·[r_t ⊙ h_{t-1}, x_t] + b_n
+            n = torch.tanh(a_n)  # h~_t = tanh(W_n·[r_t ⊙ h_{t-1}, x_t] + b_n)
         return {"r": r, "z": z, "n": n}
 
     def __call__(self, xw_t: Tensor, state: State) -> tuple[Tensor, State]:

@@ -20,8 +20,8 @@ from rnnlab.nn.masking import last_valid, reverse_within, valid_mask
 
 class FusedPath:
     """``_run_fused(x, lengths, state0) -> (per-direction outputs, their concat, final states)``;
-    ``_run_native``: the same with rnnlab's C++ CPU kernels (:mod:`rnnlab.nn.kernels`; LSTM inference, GRU
-    inference and training)."""
+    ``_run_native``: the same with rnnlab's C++ CPU kernels (:mod:`rnnlab.nn.kernels`; LSTM and GRU, training
+    and inference)."""
 
     # provided by Recurrent
     config: Any
@@ -104,8 +104,6 @@ class FusedPath:
         from rnnlab.nn import kernels
 
         lstm_state = self.cell_class.state_size == 2 and self.config.return_state  # c_n is not read off outputs
-        if (self.training or self._needs_grad(x)) and self.torch_class is not nn.GRU:
-            return False  # training: the GRU has a C++ backward pass, the LSTM keeps oneDNN's
         return (self.torch_class in (nn.LSTM, nn.GRU) and not x.is_cuda and x.dtype == torch.float32
                 and not lstm_state and kernels.get() is not None)  # fmt: skip
 
@@ -116,7 +114,7 @@ class FusedPath:
 
         if not self._native_possible(x):
             raise ValueError(
-                "impl='native' runs float32 CPU layers: LSTM inference (not its c_n), GRU inference and training"
+                "impl='native' runs float32 CPU LSTM and GRU layers (not an LSTM's c_n), training and inference"
             )
         full = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
         return self._run_fused_masked(x, full if lengths is None else lengths, state0, native=kernels.get())
@@ -158,11 +156,12 @@ class FusedPath:
         """rnnlab's C++ kernels over all directions of a layer, side by side: (B, T, I) -> (B, T, H) each. They
         compute in float32, so autocast (bf16 mixed precision) is off around them."""
         with torch.autocast("cpu", enabled=False):
-            if self.training or self._needs_grad(x):  # the GRU's C++ forward/backward
-                from rnnlab.nn.native import GRUDirections
+            if self.training or self._needs_grad(x):  # the C++ forward/backward
+                from rnnlab.nn.native import GRUDirections, LSTMDirections
 
-                flat = (t.float() for seq, hx, params in jobs for t in (seq, *params, hx[0][0]))
-                return list(GRUDirections.apply(len(jobs), *flat))
+                function = LSTMDirections if self.torch_class is nn.LSTM else GRUDirections
+                flat = (t.float() for seq, hx, params in jobs for t in (seq, *params, *(s[0] for s in hx)))
+                return list(function.apply(len(jobs), *flat))
             return native.run_directions([[seq.float().contiguous(), *params, *(s[0].float() for s in hx)]
                                           for seq, hx, params in jobs], len(jobs[0][1]) == 2)  # fmt: skip
 

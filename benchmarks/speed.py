@@ -3,9 +3,10 @@
     python benchmarks/speed.py [--quick] [--reps 30]
 
 For each shape of benchmarks/recurrent.py (plus batch 1 bidirectional, the tagger's case) and cell (LSTM, GRU)
-it times a forward pass without gradients (and for the GRU a training step: forward + backward of a weighted sum
-of the outputs) of raw ``torch.nn`` (the reference), rnnlab ``fused`` (PyTorch's kernels) and rnnlab ``native``
-(rnnlab's kernels), interleaved in one process, medians; ratios are raw torch's time over the variant's (above 1:
+it times a forward pass without gradients and a training step (forward + backward of a weighted sum of the
+outputs) of raw ``torch.nn`` (the reference), rnnlab ``fused`` (PyTorch's kernels), rnnlab ``native`` (rnnlab's
+kernels, products on oneDNN's matmul) and ``native_mm`` (the same kernels on at::mm, i.e. MKL), interleaved in one
+process, medians; ratios are raw torch's time over the variant's (above 1:
 faster than torch). Then the whole-task effect: training the ETTh1 GRU forecaster (forecast_ett.py's settings) for
 3 epochs with PyTorch's GRU and with rnnlab's, interleaved, twice each. (The taggers are LSTMs, which keep oneDNN.)
 Last, bf16 autocast (opt-in ``precision="bf16-mixed"``): an LSTM training step, and the ETTh1 LSTM forecaster's
@@ -63,17 +64,20 @@ def bench(cell: str, shape, reps: int, train: bool) -> dict:
 
         return run
 
-    def ours_with(impl):
+    def ours_with(impl, onednn=True):
         def forward():
             ours.impl = impl
+            kernels.get().use_onednn(onednn)
             return ours(x)
 
         return forward
 
-    fns = {"torch": step(lambda: raw(x)[0]), "fused": step(ours_with("fused")), "native": step(ours_with("native"))}
+    fns = {"torch": step(lambda: raw(x)[0]), "fused": step(ours_with("fused")), "native": step(ours_with("native")),
+           "native_mm": step(ours_with("native", onednn=False))}  # fmt: skip
     with torch.no_grad():
         diff = (ours_with("native")() - raw(x)[0]).abs().max().item()
     times = interleaved(fns, reps=reps, device="cpu")
+    kernels.get().use_onednn(True)
     return {"cell": cell, "mode": "train" if train else "inference",
             "shape": {"batch": B, "time": T, "input": I, "hidden": H, "bidirectional": bi},
             "median_ms": {k: 1000 * v for k, v in times.items()},
@@ -152,17 +156,16 @@ def main() -> None:
     payload = json.loads((RESULTS / f"{name}.json").read_text()) if args.only and (RESULTS / f"{name}.json").is_file() \
         else {}  # fmt: skip
     if args.only != "bf16":
-        rows = [bench(cell, shape, reps, train) for shape in shapes for cell in CELLS for train in (False, True)
-                if not (train and cell == "LSTM")]  # fmt: skip
-        print(
-            "| cell | shape (B,T,I,H) | mode | torch ms | fused ms | native ms | native speed-up vs torch | max diff |"
-        )
-        print("|---|---|---|--:|--:|--:|--:|--:|")
+        rows = [bench(cell, shape, reps, train) for shape in shapes for cell in CELLS for train in (False, True)]
+        print("| cell | shape (B,T,I,H) | mode | torch ms | fused ms | native ms | native speed-up vs torch "
+              "| native on at::mm ms | max diff |")  # fmt: skip
+        print("|---|---|---|--:|--:|--:|--:|--:|--:|")
         for r in rows:
             s, t = r["shape"], r["median_ms"]
             shape = f"({s['batch']},{s['time']},{s['input']},{s['hidden']}{',bi' if s['bidirectional'] else ''})"
             print(f"| {r['cell']} | {shape} | {r['mode']} | {t['torch']:.3f} | {t['fused']:.3f} | {t['native']:.3f} | "
-                  f"{r['speedup_vs_torch']['native']:.2f}× | {r['max_abs_diff']:.1e} |", flush=True)  # fmt: skip
+                  f"{r['speedup_vs_torch']['native']:.2f}× | {t['native_mm']:.3f} | {r['max_abs_diff']:.1e} |",
+                  flush=True)  # fmt: skip
         forecaster = None if args.quick else forecaster_training(epochs=3)
         if forecaster is not None:
             for impl, runs in (("PyTorch's GRU", forecaster["fused"]), ("rnnlab's GRU", forecaster["auto"])):

@@ -116,14 +116,14 @@ class FusedPath:
             raise ValueError(
                 "impl='native' runs float32 CPU LSTM and GRU layers (not an LSTM's c_n), training and inference"
             )
-        full = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
-        return self._run_fused_masked(x, full if lengths is None else lengths, state0, native=kernels.get())
+        return self._run_fused_masked(x, lengths, state0, native=kernels.get())
 
-    def _run_fused_masked(self, x: Tensor, lengths: Tensor, state0: State | None,
+    def _run_fused_masked(self, x: Tensor, lengths: Tensor | None, state0: State | None,
                           native: Any = None) -> tuple[list[Tensor], Tensor, State]:  # fmt: skip
+        """Each direction apart over the padded batch (``lengths`` None: no padding, nothing to mask)."""
         c = self.config
-        lengths = lengths.to(x.device)
-        pad = ~valid_mask(lengths, x.shape[1])[:, :, None]  # (B, T, 1), True on padded steps
+        lengths = None if lengths is None else lengths.to(x.device)
+        pad = None if lengths is None else ~valid_mask(lengths, x.shape[1])[:, :, None]  # (B, T, 1): padded steps
         kernel = self._functional_kernel()
         finals: list[Tensor] = []
         layer_input, outs = x, []
@@ -144,7 +144,8 @@ class FusedPath:
                 ys = [self._call_kernel(kernel, seq, hx if len(hx) == 2 else hx[0], params) for seq, hx, params in jobs]
             outs = []
             for direction, y in enumerate(ys):
-                y = y.masked_fill(pad, 0.0)  # (B, T, H): the kernel also ran over the padding
+                if pad is not None:
+                    y = y.masked_fill(pad, 0.0)  # (B, T, H): the kernel also ran over the padding
                 finals.append(last_valid(y, lengths))
                 outs.append(y if direction == 0 else reverse_within(y, lengths))
             layer_input = outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1)

@@ -133,6 +133,7 @@ def candidates_for(setting: str, horizon: int, quick: bool) -> list[tuple[str, i
         out += [("lstm", 336, False, 0), ("gru", 336, False, 0)]
     if setting == "multivariate":
         out += [("gru", 96, True, 0), ("gru", 96, True, 96)]  # channel-independent, + LSTNet's linear highway
+        out += [("gru", 336, True, 336)]  # the longer look-back channel-independent models use (PatchTST, DLinear)
     return out
 
 

@@ -23,6 +23,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnlab.nn import kernels
+
 
 def _op():
     if os.environ.get("RNNLAB_ONEDNN", "1") == "0" or not torch.backends.mkldnn.is_available():
@@ -56,6 +58,14 @@ def _matmul_t(a: Tensor, b: Tensor) -> Tensor:
     return _LINEAR(a, b, None, "none", [], "")
 
 
+def _matmul_tn(g: Tensor, x: Tensor) -> Tensor:
+    """gᵀ·x, the weight gradient. The op above needs gᵀ and xᵀ copied into memory first (for a recurrent
+    step, copies as costly as the product); rnnlab's C++ kernels, when built, hand the transposed views to
+    oneDNN as they are; else MKL, which also reads them in place."""
+    native = kernels.get()
+    return native.matmul(g.t(), x) if native is not None else torch.mm(g.t(), x)
+
+
 class _OneDNNLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, add: Tensor | None, weight_t: Tensor):
@@ -71,9 +81,7 @@ class _OneDNNLinear(torch.autograd.Function):
         need_x, need_w, need_b, need_add, _ = ctx.needs_input_grad
         g = g.contiguous()
         gx = _matmul_t(g, weight_t) if need_x else None  # g·W
-        gw = None
-        if need_w:  # gᵀ·x: oneDNN wants both operands transposed in memory; small ones are worth the copies
-            gw = _matmul_t(g.t().contiguous(), x.t().contiguous()) if g.shape[0] <= 512 else torch.mm(g.t(), x)
+        gw = _matmul_tn(g, x) if need_w else None
         gb = g.sum(0) if need_b and ctx.has_bias else None
         gadd = g if need_add and ctx.has_add else None
         return gx, gw, gb, gadd, None

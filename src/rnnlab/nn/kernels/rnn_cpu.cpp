@@ -484,7 +484,18 @@ bool use_onednn(bool on) {
   return previous;
 }
 
+// a·b for 2-D float32 CPU tensors, either possibly a transposed view (oneDNN reads those in place; Python's
+// torch.ops.mkldnn._linear_pointwise would need them copied): the equation path's weight gradients
+at::Tensor matmul(const at::Tensor& a, const at::Tensor& b) {
+  TORCH_CHECK(a.dim() == 2 && b.dim() == 2 && a.scalar_type() == at::kFloat && b.scalar_type() == at::kFloat &&
+                  a.device().is_cpu() && b.device().is_cpu(),
+              "rnnlab kernel matmul: 2-D float32 CPU tensors");
+  at::NoGradGuard no_grad;
+  return gemm(a, b);
+}
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("matmul", &matmul, "a·b (2-D float32 CPU, transposed views read in place) on oneDNN from 16 rows");
   m.def("use_onednn", &use_onednn, "products on oneDNN's matmul (true) or at::mm (false); returns the previous");
   m.def("lstm_forward_train_many", &lstm_forward_train_many, "lstm_forward_train of several directions in parallel");
   m.def("lstm_backward_many", &lstm_backward_many, "lstm_backward of several directions in parallel");

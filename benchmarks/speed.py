@@ -9,14 +9,17 @@ kernels, products on oneDNN's matmul) and ``native_mm`` (the same kernels on at:
 process, medians; ratios are raw torch's time over the variant's (above 1:
 faster than torch). Then the whole-task effect: training the ETTh1 GRU forecaster (forecast_ett.py's settings) for
 3 epochs with PyTorch's GRU and with rnnlab's, interleaved, twice each. (The taggers are LSTMs, which keep oneDNN.)
-Last, bf16 autocast (opt-in ``precision="bf16-mixed"``): an LSTM training step, and the ETTh1 LSTM forecaster's
-time and validation MSE, fp32 vs bf16. Writes benchmarks/results/speed[_quick].json (``--only`` one part).
+Then the allocator: the fused LSTM's training step with glibc's default malloc and with the setting the ``rnnlab``
+command applies (``rnnlab.runtime.tune_allocator``). Last, bf16 autocast (opt-in ``precision="bf16-mixed"``): an
+LSTM training step, and the ETTh1 LSTM forecaster's time and validation MSE, fp32 vs bf16. Writes
+benchmarks/results/speed[_quick].json (``--only`` one part).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -143,11 +146,51 @@ def bf16_effect(epochs: int, reps: int) -> dict:
     return {"lstm_train_step_ms": {k: 1000 * v for k, v in layer.items()}, **(runs or {})}
 
 
+ALLOCATOR_SHAPES = [(32, 400, 50, 128, True), (64, 100, 128, 256, False), (32, 40, 150, 100, True)]
+_ALLOCATOR_CHILD = """
+import json, statistics, sys, time, torch
+if sys.argv[1] == "tuned":
+    from rnnlab.runtime import tune_allocator
+    assert tune_allocator()
+from rnnlab.nn import LSTM
+out = {}
+for B, T, I, H, bi in json.loads(sys.argv[2]):
+    torch.manual_seed(0)
+    layer, x = LSTM(I, H, bidirectional=bi, return_sequences=True), torch.randn(B, T, I)
+    times = []
+    for i in range(int(sys.argv[3]) + 3):
+        start = time.perf_counter()
+        layer.zero_grad()
+        layer(x).sum().backward()
+        times.append(time.perf_counter() - start)
+    out[str((B, T, I, H, bi))] = 1000 * statistics.median(times[3:])
+print(json.dumps(out))
+"""
+
+
+def allocator_effect(reps: int) -> dict:
+    """The fused LSTM's training step with glibc's default malloc and with ``rnnlab.runtime.tune_allocator``
+    (what the ``rnnlab`` command applies): one child process per run (the setting cannot be undone in a
+    process), the two settings alternated, twice each. {setting: [{shape: ms}, ...]}."""
+    import subprocess
+
+    out: dict[str, list] = {"default": [], "tuned": []}
+    for setting in ("default", "tuned") * 2:
+        env = {**os.environ, "RNNLAB_TUNE_MALLOC": "1"}
+        env.pop("MALLOC_MMAP_THRESHOLD_", None)
+        env.pop("MALLOC_TRIM_THRESHOLD_", None)
+        run = subprocess.run([sys.executable, "-c", _ALLOCATOR_CHILD, setting, json.dumps(ALLOCATOR_SHAPES),
+                              str(reps)], capture_output=True, text=True, check=True, env=env)  # fmt: skip
+        out[setting].append(json.loads(run.stdout))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 shapes, 5 repetitions")
     parser.add_argument("--reps", type=int, default=30)
-    parser.add_argument("--only", choices=["kernels", "bf16"], default=None, help="one part; the other's figures stay")
+    parser.add_argument("--only", choices=["kernels", "bf16", "allocator"], default=None,
+                        help="one part; the others' figures stay")  # fmt: skip
     args = parser.parse_args()
     if kernels.get() is None:
         sys.exit("error: rnnlab's kernels are not built; run `rnnlab kernels --build` first")
@@ -155,7 +198,7 @@ def main() -> None:
     name = "speed_quick" if args.quick else "speed"
     payload = json.loads((RESULTS / f"{name}.json").read_text()) if args.only and (RESULTS / f"{name}.json").is_file() \
         else {}  # fmt: skip
-    if args.only != "bf16":
+    if args.only in (None, "kernels"):
         rows = [bench(cell, shape, reps, train) for shape in shapes for cell in CELLS for train in (False, True)]
         print("| cell | shape (B,T,I,H) | mode | torch ms | fused ms | native ms | native speed-up vs torch "
               "| native on at::mm ms | max diff |")  # fmt: skip
@@ -172,7 +215,13 @@ def main() -> None:
                 print(f"ETTh1 GRU forecaster, {forecaster['epochs']} epochs with {impl}: "
                       + ", ".join(f"{r['seconds']:.1f} s (val MSE {r['val_mse']:.4f})" for r in runs))  # fmt: skip
         payload.update(reps=reps, results=rows, forecaster_training=forecaster)
-    if args.only != "kernels" and not args.quick:
+    if args.only in (None, "allocator") and not args.quick:
+        allocator = allocator_effect(reps=15)
+        for setting, runs in allocator.items():
+            print(f"fused LSTM training step, {setting} malloc: "
+                  + "; ".join(", ".join(f"{k} {v:.1f} ms" for k, v in r.items()) for r in runs))  # fmt: skip
+        payload["allocator"] = allocator
+    if args.only in (None, "bf16") and not args.quick:
         bf16 = bf16_effect(epochs=3, reps=10)
         print(f"bf16 autocast: LSTM training step {bf16['lstm_train_step_ms']}")
         for precision in ("32-true", "bf16-mixed"):

@@ -3,9 +3,10 @@
 glibc's malloc serves big blocks with ``mmap`` and hands them back to the OS when freed, and trims the top
 of its heap as soon as enough of it is free. A recurrent layer's training step allocates and frees blocks of
 megabytes at every call (oneDNN's LSTM workspace, the outputs, their gradients), so each step pays fresh page
-faults. Keeping the memory in the process removes that cost: a fused LSTM training step took 53 ms instead of
-94 at (batch 32, 400 steps, input 50, hidden 128, bidirectional) and 40 ms instead of 59 at
-(64, 100, 128, 256) on the project's 2-core AMD EPYC (``benchmarks/README.md``). The price: the process keeps
+faults. Keeping the memory in the process removes that cost: a fused LSTM training step took 57–67 ms instead
+of 98–108 at (batch 32, 400 steps, input 50, hidden 128, bidirectional) and 42–47 ms instead of 63–65 at
+(64, 100, 128, 256) on the project's 2-core AMD EPYC (``benchmarks/speed.py --only allocator``); no gain at small
+shapes. The price: the process keeps
 its peak memory until it exits. The same effect as running under jemalloc or tcmalloc, or with
 ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` set.
 

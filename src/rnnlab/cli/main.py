@@ -49,7 +49,7 @@ def main() -> None:
     """Run the app; an rnnlab error or bad value prints one line and exits with status 1."""
     from rnnlab.runtime import tune_allocator
 
-    tune_allocator()  # see rnnlab.runtime: up to 1.75x faster LSTM training steps on glibc
+    tune_allocator()  # see rnnlab.runtime: LSTM training steps up to ~1.6x faster on glibc
     try:
         app(standalone_mode=False)
     except (RnnlabError, ValueError, FileExistsError, FileNotFoundError) as exc:

@@ -162,36 +162,6 @@ void gru_row(const float* __restrict__ g, const float* __restrict__ gx, float* _
 
 }  // namespace
 
-// x (B, T, I), h0 (B, H) -> y (B, T, H) and the final h; LSTM also takes/returns c.
-std::vector<at::Tensor> lstm_forward(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
-                                     const at::Tensor& b_ih, const at::Tensor& b_hh, const at::Tensor& h0,
-                                     const at::Tensor& c0) {
-  check(x, w_ih, w_hh, 4);
-  const int64_t B = x.size(0), T = x.size(1), H = w_hh.size(1);
-  at::NoGradGuard no_grad;
-  // every step's input projection in one GEMM, both biases folded in: (B·T, 4H)
-  auto gx = project(x, w_ih, b_ih + b_hh);
-  auto w_hh_t = w_hh.t();
-  auto wt = B <= kSmallBatch ? w_hh_t.contiguous() : w_hh_t;
-  auto y = at::empty({B, T, H}, x.options());
-  auto h = h0.contiguous().clone();
-  auto c = c0.contiguous().clone();
-  auto gates = at::empty({B, 4 * H}, x.options());
-  float* gp = gates.data_ptr<float>();
-  float* hp = h.data_ptr<float>();
-  float* cp = c.data_ptr<float>();
-  const float* gxp = gx.data_ptr<float>();
-  float* yp = y.data_ptr<float>();
-  for (int64_t t = 0; t < T; ++t) {
-    recurrent_product(gates, h, w_hh_t, wt, nullptr);  // (B, 4H) = h_{t-1} W_hh^T
-    at::parallel_for(0, B, std::max<int64_t>(1, 32768 / (4 * H)), [&](int64_t begin, int64_t end) {
-      for (int64_t b = begin; b < end; ++b)
-        lstm_row(gp + b * 4 * H, gxp + (b * T + t) * 4 * H, hp + b * H, cp + b * H, yp + (b * T + t) * H, H);
-    });
-  }
-  return {y, h, c};
-}
-
 // --- GRU training: the forward pass keeps r, z, n and h_{t-1} W_hn^T + b_hn; the backward pass goes through time
 // with one GEMM per step (dh_{t-1} += dgh_t W_hh) and leaves the weight gradients to three GEMMs after the loop.
 
@@ -363,19 +333,20 @@ void lstm_row_backward(const float* __restrict__ dh, float* __restrict__ dc, con
 
 }  // namespace
 
-// -> {y, h_T, c_T, gates (T, B, 4H), c (T, B, H)}: every step's i|f|g|o and c_t, time-major
-std::vector<at::Tensor> lstm_forward_train(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
-                                           const at::Tensor& b_ih, const at::Tensor& b_hh, const at::Tensor& h0,
-                                           const at::Tensor& c0) {
+// x (B, T, I), h0, c0 (B, H) -> {y (B, T, H), h_T, c_T} and, when `save` (training), every step's i|f|g|o and
+// c_t, time-major: gates (T, B, 4H), c (T, B, H), for the backward pass
+std::vector<at::Tensor> lstm_run(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                                 const at::Tensor& b_ih, const at::Tensor& b_hh, const at::Tensor& h0,
+                                 const at::Tensor& c0, bool save) {
   check(x, w_ih, w_hh, 4);
   const int64_t B = x.size(0), T = x.size(1), H = w_hh.size(1);
   at::NoGradGuard no_grad;
-  auto gx = project(x, w_ih, b_ih + b_hh);
+  auto gx = project(x, w_ih, b_ih + b_hh);  // every step's input projection, both biases folded in: (B, T, 4H)
   auto w_hh_t = w_hh.t();
   auto wt = B <= kSmallBatch ? w_hh_t.contiguous() : w_hh_t;
   auto y = at::empty({B, T, H}, x.options());
-  auto gates_kept = at::empty({T, B, 4 * H}, x.options());
-  auto c_kept = at::empty({T, B, H}, x.options());
+  auto gates_kept = save ? at::empty({T, B, 4 * H}, x.options()) : at::empty({0}, x.options());
+  auto c_kept = save ? at::empty({T, B, H}, x.options()) : at::empty({0}, x.options());
   auto h = h0.contiguous().clone();
   auto c = c0.contiguous().clone();
   auto gates = at::empty({B, 4 * H}, x.options());
@@ -383,13 +354,20 @@ std::vector<at::Tensor> lstm_forward_train(const at::Tensor& x, const at::Tensor
   float *yp = y.data_ptr<float>(), *kp = gates_kept.data_ptr<float>(), *ckp = c_kept.data_ptr<float>();
   const float* gxp = gx.data_ptr<float>();
   for (int64_t t = 0; t < T; ++t) {
-    recurrent_product(gates, h, w_hh_t, wt, nullptr);
+    recurrent_product(gates, h, w_hh_t, wt, nullptr);  // (B, 4H) = h_{t-1} W_hh^T
     at::parallel_for(0, B, std::max<int64_t>(1, 32768 / (4 * H)), [&](int64_t begin, int64_t end) {
-      for (int64_t b = begin; b < end; ++b)
-        lstm_row_saving(gp + b * 4 * H, gxp + (b * T + t) * 4 * H, hp + b * H, cp + b * H, yp + (b * T + t) * H,
-                        kp + (t * B + b) * 4 * H, ckp + (t * B + b) * H, H);
+      for (int64_t b = begin; b < end; ++b) {
+        const float* g = gp + b * 4 * H;
+        const float* gxr = gxp + (b * T + t) * 4 * H;
+        float* yr = yp + (b * T + t) * H;
+        if (save)
+          lstm_row_saving(g, gxr, hp + b * H, cp + b * H, yr, kp + (t * B + b) * 4 * H, ckp + (t * B + b) * H, H);
+        else
+          lstm_row(g, gxr, hp + b * H, cp + b * H, yr, H);
+      }
     });
   }
+  if (!save) return {y, h, c};
   return {y, h, c, gates_kept, c_kept};
 }
 
@@ -444,7 +422,7 @@ std::vector<Result> each_job(const std::vector<std::vector<at::Tensor>>& jobs, F
 // jobs[d] = {x, w_ih, w_hh, b_ih, b_hh, h0[, c0]} -> each job's y (inference)
 std::vector<at::Tensor> run_directions(const std::vector<std::vector<at::Tensor>>& jobs, bool lstm) {
   return each_job<at::Tensor>(jobs, [lstm](const std::vector<at::Tensor>& j) {
-    return lstm ? lstm_forward(j[0], j[1], j[2], j[3], j[4], j[5], j[6])[0]
+    return lstm ? lstm_run(j[0], j[1], j[2], j[3], j[4], j[5], j[6], false)[0]
                 : gru_forward(j[0], j[1], j[2], j[3], j[4], j[5])[0];
   });
 }
@@ -463,10 +441,10 @@ std::vector<std::vector<at::Tensor>> gru_backward_many(const std::vector<std::ve
   });
 }
 
-// jobs[d] = {x, w_ih, w_hh, b_ih, b_hh, h0, c0} -> lstm_forward_train of each
+// jobs[d] = {x, w_ih, w_hh, b_ih, b_hh, h0, c0} -> lstm_run (saving) of each
 std::vector<std::vector<at::Tensor>> lstm_forward_train_many(const std::vector<std::vector<at::Tensor>>& jobs) {
   return each_job<std::vector<at::Tensor>>(jobs, [](const std::vector<at::Tensor>& j) {
-    return lstm_forward_train(j[0], j[1], j[2], j[3], j[4], j[5], j[6]);
+    return lstm_run(j[0], j[1], j[2], j[3], j[4], j[5], j[6], true);
   });
 }
 
@@ -497,7 +475,7 @@ at::Tensor matmul(const at::Tensor& a, const at::Tensor& b) {
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("matmul", &matmul, "a·b (2-D float32 CPU, transposed views read in place) on oneDNN from 16 rows");
   m.def("use_onednn", &use_onednn, "products on oneDNN's matmul (true) or at::mm (false); returns the previous");
-  m.def("lstm_forward_train_many", &lstm_forward_train_many, "lstm_forward_train of several directions in parallel");
+  m.def("lstm_forward_train_many", &lstm_forward_train_many, "the LSTM's training forward pass of several directions in parallel");
   m.def("lstm_backward_many", &lstm_backward_many, "lstm_backward of several directions in parallel");
   m.def("gru_forward_train_many", &gru_forward_train_many, "gru_forward_train of several directions in parallel");
   m.def("gru_backward_many", &gru_backward_many, "gru_backward of several directions in parallel");

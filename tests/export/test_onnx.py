@@ -102,6 +102,19 @@ def test_forecaster_exports(tmp_path, model, strategy, bidirectional):
                                f.predict_arrays(series), rtol=1e-4, atol=1e-4)  # fmt: skip
 
 
+def test_segment_wise_forecaster_exports(tmp_path):
+    f = Forecaster(ForecastConfig(model="gru", input_width=48, horizon=5, hidden_size=8, revin=True, patch=24),
+                   TrainConfig(max_epochs=1, seed=0), loss="scaled_mae")  # fmt: skip
+    series = [_series()[:, None], _series()[::-1, None].copy()]
+    f.fit_arrays(series)
+    f.save(tmp_path / "f", extra={"time_col": None, "targets": ["y"], "features": [], "series_col": None,
+                                  "fill": None, "freq": None})  # fmt: skip
+    report = export_onnx(tmp_path / "f", tmp_path / "f.onnx")
+    assert report["parity"] == "passed"
+    np.testing.assert_allclose(OnnxForecaster(tmp_path / "f.onnx", tmp_path / "f").predict_arrays(series),
+                               f.predict_arrays(series), rtol=1e-4, atol=1e-4)  # fmt: skip
+
+
 def test_forecaster_parity_on_a_real_csv(tmp_path):
     import pandas as pd
 

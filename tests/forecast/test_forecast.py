@@ -87,8 +87,9 @@ def test_ett_borders():
         ForecastConfig(model="rnn", input_width=12, horizon=3, n_inputs=2, targets=(1,), strategy="per_step"),
         ForecastConfig(model="lstm", input_width=12, horizon=3, n_inputs=1, bidirectional=True, num_layers=2),
         ForecastConfig(model="gru", input_width=12, horizon=3, n_inputs=3, targets=(0, 2), revin=True, highway=6),
+        ForecastConfig(model="gru", input_width=12, horizon=3, n_inputs=2, targets=(1,), revin=True, patch=4),
     ],
-    ids=["dense", "lstm-revin", "gru-autoregressive", "rnn-per-step", "bilstm", "gru-highway"],
+    ids=["dense", "lstm-revin", "gru-autoregressive", "rnn-per-step", "bilstm", "gru-highway", "gru-patch"],
 )
 def test_networks_conform(config):
     x = torch.randn(4, 12, config.n_inputs)
@@ -111,6 +112,24 @@ def test_highway_is_the_linear_part_of_the_forecast():
     for bad in (dict(highway=9), dict(highway=2, strategy="per_step")):
         with pytest.raises(ConfigError, match="highway"):
             ForecastConfig(model="gru", input_width=8, **bad)
+
+
+def test_patch_reads_the_window_segment_by_segment():
+    config = ForecastConfig(model="lstm", input_width=6, horizon=2, n_inputs=2, patch=3)
+    net = ForecastNet(config).eval()
+    assert net.body.config.input_size == 6  # patch × n_inputs values per recurrent step
+    x = torch.arange(12.0).view(1, 6, 2)
+    segments = net._segments(x)
+    assert segments.shape == (1, 2, 6)
+    assert segments[0, 1].tolist() == [6.0, 7.0, 8.0, 9.0, 10.0, 11.0]  # steps 3, 4, 5 with both columns
+    seen = []
+    handle = net.body.register_forward_hook(lambda module, args, output: seen.append(args[0].shape))
+    net(torch.randn(5, 6, 2))
+    handle.remove()
+    assert seen == [torch.Size([5, 2, 6])]
+    for bad in (dict(patch=4), dict(patch=3, model="dense"), dict(patch=3, strategy="per_step")):
+        with pytest.raises(ConfigError, match="patch"):
+            ForecastConfig(input_width=6, **bad)
 
 
 def test_per_step_labels():
@@ -153,6 +172,37 @@ def test_forecaster_beats_last_value_and_round_trips(tmp_path):
     f.save(tmp_path / "m")
     again = Forecaster.load(tmp_path / "m")
     np.testing.assert_allclose(again.predict_arrays(series), pred, rtol=1e-6)
+
+
+def test_scaled_mae_weighs_every_window_alike():
+    from rnnlab.forecast.forecaster import objective
+
+    config = ForecastConfig(model="gru", input_width=8, horizon=2, revin=True, hidden_size=4)
+    net = ForecastNet(config).eval()
+    x = torch.randn(3, 8, 1) * torch.tensor([1.0, 10.0, 100.0]).view(3, 1, 1)  # three very different scales
+    y = torch.randn(3, 2, 1)
+    with torch.no_grad():
+        loss = objective("scaled_mae").loss(net, (x, y))
+        pred = net(x)
+    std = x.std(1, unbiased=False, keepdim=True)
+    expected = ((pred - y).abs() / torch.sqrt(std**2 + 1e-5)).mean()
+    torch.testing.assert_close(loss, expected)
+    assert not torch.allclose(loss, (pred - y).abs().mean())
+    metrics = objective("scaled_mae").metrics(net, (x, y))
+    assert set(metrics) == {"mse", "mae", "scaled_mae"} and objective("scaled_mae").monitor == "val_scaled_mae"
+    with pytest.raises(ValueError, match="revin=True"):
+        Forecaster(ForecastConfig(model="gru", input_width=8, horizon=2), loss="scaled_mae")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        Forecaster(config, loss="huber")
+
+
+def test_patched_gru_with_scaled_mae_learns_a_daily_pattern():
+    series = [seasonal(480, 24, seed=0) * 3, seasonal(480, 24, seed=1)]
+    f = Forecaster(ForecastConfig(model="gru", input_width=48, horizon=12, hidden_size=16, revin=True, patch=24),
+                   TrainConfig(max_epochs=10, lr=1e-2, seed=0, patience=10), loss="scaled_mae")  # fmt: skip
+    f.fit_arrays(series)
+    x, y = f._windows(series, start=430)
+    assert f.evaluate_windows(x, y)["mse"] < 0.3 * np.mean((last_value(x, 12, [0]) - y) ** 2)
 
 
 def test_cross_validate_reports_each_fold():

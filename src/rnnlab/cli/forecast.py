@@ -65,7 +65,12 @@ def fit(
     layers: int = typer.Option(1, help="Stacked recurrent layers."),
     revin: bool = typer.Option(True, help="Normalise each window by its own mean and std (RevIN)."),
     highway: int = typer.Option(0, help="LSTNet's linear autoregressive part over the last N values (0: off)."),
-    loss: str = typer.Option("mse", help="mse or mae."),
+    patch: int = typer.Option(
+        0, help="Read the window in segments of N steps (e.g. 24 for hourly data; SegRNN); 0: step by step."
+    ),
+    loss: str = typer.Option(
+        "mse", help="mse, mae, or scaled_mae (each window's MAE over its own std; needs --revin)."
+    ),
     epochs: int = typer.Option(20, help="Epochs at most."),
     lr: float = typer.Option(1e-3, help="Adam learning rate."),
     batch_size: int = typer.Option(64, help="Windows per batch."),
@@ -91,7 +96,7 @@ def fit(
     arrays = [s.values for s in series.series]
     config = ForecastConfig(model=model, input_width=input_width, horizon=horizon, n_inputs=len(series.columns),
                             targets=tuple(range(len(series.targets))), hidden_size=hidden, num_layers=layers,
-                            strategy=strategy, revin=revin, highway=highway)  # fmt: skip
+                            strategy=strategy, revin=revin, highway=highway, patch=patch)  # fmt: skip
     forecaster = Forecaster(config, TrainConfig(max_epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
                                                 seed=seed, precision=precision), loss=loss)  # fmt: skip
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training

@@ -33,30 +33,57 @@ from rnnlab.training import FitResult, Objective, TrainConfig, fit
 SETTINGS_FILE = "forecaster.json"
 
 
-def objective(loss: str = "mse") -> Objective:
-    criterion = {"mse": F.mse_loss, "mae": F.l1_loss}[loss]
+LOSSES: tuple[str, ...] = ("mse", "mae", "scaled_mae")
 
-    def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
-        x, y = batch
-        pred = model(x)
-        if model.config.strategy == "per_step":
-            return criterion(model.per_step_outputs(), per_step_labels(x, y, model.config.targets))
-        return criterion(pred, y)
+
+def _scaled_l1(pred: torch.Tensor, y: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    return ((pred - y).abs() / scale).mean()
+
+
+def objective(loss: str = "mse") -> Objective:
+    """``scaled_mae``: the MAE of each window divided by that window's own std (RevIN's scale), so that
+    every window weighs the same whatever its level: the M4 metrics' view (sMAPE, MASE are scale-free)."""
+    if loss == "scaled_mae":
+
+        def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
+            x, y = batch
+            pred = model(x)
+            scale = model.window_scale()  # (B, 1, K)
+            if model.config.strategy == "per_step":
+                labels = per_step_labels(x, y, model.config.targets)
+                return _scaled_l1(model.per_step_outputs(), labels, scale[:, :, None])
+            return _scaled_l1(pred, y, scale)
+
+    else:
+        criterion = {"mse": F.mse_loss, "mae": F.l1_loss}[loss]
+
+        def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
+            x, y = batch
+            pred = model(x)
+            if model.config.strategy == "per_step":
+                return criterion(model.per_step_outputs(), per_step_labels(x, y, model.config.targets))
+            return criterion(pred, y)
 
     def metrics(model: ForecastNet, batch) -> dict[str, torch.Tensor]:
         x, y = batch
         pred = model(x)
-        return {"mse": F.mse_loss(pred, y), "mae": F.l1_loss(pred, y)}
+        out = {"mse": F.mse_loss(pred, y), "mae": F.l1_loss(pred, y)}
+        if loss == "scaled_mae":
+            out["scaled_mae"] = _scaled_l1(pred, y, model.window_scale())
+        return out
 
-    return Objective(loss=loss_fn, metrics=metrics, monitor="val_mse", mode="min")
+    monitor = "val_scaled_mae" if loss == "scaled_mae" else "val_mse"
+    return Objective(loss=loss_fn, metrics=metrics, monitor=monitor, mode="min")
 
 
 class Forecaster:
     """A forecasting network with its scaler and window settings; works on standardised windows."""
 
     def __init__(self, config: ForecastConfig, train: TrainConfig | None = None, *, loss: str = "mse") -> None:
-        if loss not in ("mse", "mae"):
-            raise ValueError(f"loss must be 'mse' or 'mae', received {loss!r}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {list(LOSSES)}, received {loss!r}")
+        if loss == "scaled_mae" and not config.revin:
+            raise ValueError("loss 'scaled_mae' divides by each window's RevIN scale: set revin=True")
         self.config, self.train_config, self.loss = config, train or TrainConfig(), loss
         torch.manual_seed(self.train_config.seed)
         self.net = ForecastNet(config)

@@ -5,6 +5,9 @@
   back as the next input (the inputs must be the targets);
 - ``per_step``: return_sequences=True, every step of the window is trained to forecast the
   ``horizon`` values that follow it; the forecast is read at the last step.
+``patch`` reads the window in segments (SegRNN, Lin et al. 2023): the recurrent layer takes
+input_width / patch steps of patch × n_inputs values, e.g. 14 days of 24 hours for a 336-hour
+window: 24× fewer sequential steps, and each step sees a whole season.
 ``revin`` normalises each window by its own mean and std and undoes it on the output
 (reversible instance normalisation, Kim et al. 2022; without the learned affine part).
 
@@ -47,6 +50,7 @@ class ForecastConfig(Config):
     strategy: str = "single_shot"
     revin: bool = False
     highway: int = 0  # LSTNet's linear autoregressive part: the last `highway` values of each target, 0 = off
+    patch: int = 0  # segment length: the recurrent layer reads input_width / patch segments; 0 = one step per time step
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -66,6 +70,11 @@ class ForecastConfig(Config):
             raise ConfigError(f"highway must be in [0, input_width={self.input_width}], received {self.highway}")
         if self.highway and self.strategy != "single_shot":
             raise ConfigError("the highway (linear autoregressive part) adds to single-shot forecasts only")
+        if self.patch < 0 or (self.patch and self.input_width % self.patch):
+            raise ConfigError(f"patch must divide input_width={self.input_width} (e.g. 24 for hourly data), "
+                              f"received {self.patch}")  # fmt: skip
+        if self.patch and (self.model == "dense" or self.strategy != "single_shot"):
+            raise ConfigError("patch (segments as recurrent steps) needs a recurrent model and strategy 'single_shot'")
 
 
 @register_model
@@ -85,7 +94,7 @@ class ForecastNet(nn.Module):
             width = H
         else:
             cls = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}[c.model]
-            self.body = cls(c.n_inputs, H, num_layers=c.num_layers, bidirectional=c.bidirectional,
+            self.body = cls(c.n_inputs * max(c.patch, 1), H, num_layers=c.num_layers, bidirectional=c.bidirectional,
                             dropout=c.dropout, return_sequences=c.strategy == "per_step",
                             return_state=c.strategy == "autoregressive")  # fmt: skip
             width = self.body.output_size
@@ -104,6 +113,7 @@ class ForecastNet(nn.Module):
             mean = x.mean(1, keepdim=True).detach()
             std = (x.var(1, keepdim=True, unbiased=False) + 1e-5).sqrt().detach()
             x = (x - mean) / std
+            self._window_std = std[:, :, list(c.targets)]
         y = self._autoregressive(x) if c.strategy == "autoregressive" else self._direct(x)
         if c.revin:
             targets = list(c.targets)
@@ -114,7 +124,7 @@ class ForecastNet(nn.Module):
 
     def _direct(self, x: Tensor) -> Tensor:
         c = self.config
-        z = self.body(x)  # (B, H) or (B, T, H) for per_step
+        z = self.body(self._segments(x) if c.patch else x)  # (B, H) or (B, T, H) for per_step
         out = self.head(z)
         if c.strategy == "per_step":
             self._per_step = out.view(x.shape[0], x.shape[1], c.horizon, len(c.targets))  # for the loss
@@ -123,6 +133,10 @@ class ForecastNet(nn.Module):
         if self.highway is not None:  # (B, hw, K) -> (B, K, hw) -> (B, K, H) -> (B, H, K)
             out = out + self.highway(x[:, -c.highway :, list(c.targets)].transpose(1, 2)).transpose(1, 2)
         return out
+
+    def _segments(self, x: Tensor) -> Tensor:
+        """(B, W, F) -> (B, W / patch, patch · F): segment s holds steps s·patch .. (s+1)·patch - 1, time-major."""
+        return x.reshape(x.shape[0], self.config.input_width // self.config.patch, self.config.patch * x.shape[2])
 
     def _autoregressive(self, x: Tensor) -> Tensor:
         _, *state = self.body(x)  # warm up: read the window, keep the state
@@ -133,6 +147,12 @@ class ForecastNet(nn.Module):
             last = self.head(state[0][-1])
             outs.append(last)
         return torch.stack(outs, 1)
+
+    def window_scale(self) -> Tensor:
+        """After a forward pass with revin: each window's std of the targets (B, 1, K), detached."""
+        if not self.config.revin:
+            raise RuntimeError("window_scale() needs revin=True")
+        return self._window_std
 
     def per_step_outputs(self) -> Tensor:
         """After a forward pass in per_step mode: every step's forecast (B, T, horizon, K)."""

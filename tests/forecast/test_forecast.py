@@ -243,6 +243,26 @@ def test_cli_fit_predict_evaluate_cv(tmp_path):
     assert len(json.loads(result.output)["folds"]) == 3
 
 
+def test_cli_segment_wise_model_with_scaled_mae(tmp_path):
+    import pandas as pd
+
+    csv = tmp_path / "data.csv"
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=200, freq="h"), "load": seasonal(200, 24)[:, 0]}).to_csv(
+        csv, index=False
+    )
+    run = tmp_path / "run"
+    args = ["forecast", "fit", str(csv), "--time-col", "date", "--target", "load", "--input-width", "48",
+            "--horizon", "6", "--model", "gru", "--hidden", "8", "--patch", "24", "--loss", "scaled_mae",
+            "--epochs", "1", "--out", str(run), "--json", "--no-progress"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((run / "config.json").read_text())
+    assert config["config"]["patch"] == 24
+    bad = CliRunner().invoke(app, [*args[:-4], "--patch", "10", "--out", str(tmp_path / "bad"), "--no-progress"])
+    assert bad.exit_code != 0 and "patch must divide input_width=48" in str(bad.exception)
+    assert not (tmp_path / "bad").exists()
+
+
 def test_cli_calendar_features_travel_with_the_model(tmp_path):
     import pandas as pd
 

@@ -23,6 +23,11 @@ Examples:
 
   rnnlab forecast fit ETTh1.csv --time-col date --target OT --input-width 96 --horizon 24 --model lstm --out runs/ett
 
+  Many hourly series in long format (M4-style), read as daily segments:
+
+  rnnlab forecast fit hourly.csv --series-col unique_id --time-col ds --target y --input-width 336 --horizon 48 \\
+      --model gru --hidden 256 --patch 24 --loss scaled_mae --batch-size 256 --out runs/hourly
+
   rnnlab forecast predict --model runs/ett ETTh1.csv --out forecast.csv --plot forecast.png
 
   rnnlab forecast evaluate --model runs/ett ETTh1.csv --start 2018-02-20 --json

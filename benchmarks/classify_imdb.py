@@ -55,6 +55,13 @@ VARIANTS = {
         **_bilstm(cell="gru", hidden_size=256, dropout=0.5, embedding_dropout=0.4),
         "train": dict(lr=2e-3, lr_decay=0.2, batch_size=32, max_epochs=12, patience=3),
     },
+    # no pretrained vectors, a 300-wide table learnt from the reviews (Johnson & Zhang 2016 feed one-hot words to
+    # their pooled LSTMs, i.e. a wide learnt input map, and report 91.9 % on the test set without pretraining)
+    "bigru-pool-e300": {
+        **_bilstm(cell="gru", hidden_size=256, dropout=0.5, embedding_dropout=0.4, embedding_dim=300),
+        "train": dict(lr=2e-3, lr_decay=0.2, batch_size=32, max_epochs=12, patience=3),
+        "embeddings": "none",
+    },
 }
 
 
@@ -89,7 +96,9 @@ def run_variant(spec: dict, train: TextDataset, dev: TextDataset, quick: bool, m
     """Fit one variant (model / text / train settings), evaluate it on dev and time its inference."""
     train_kw = dict(spec["train"], max_epochs=1 if quick else spec["train"]["max_epochs"], max_time=max_time)
     clf = TextClassifier(ClassifierConfig(**spec["model"]), TrainConfig(**train_kw), text=TextConfig(**spec["text"]))
-    info = clf.fit(train, dev, embeddings="glove-6b-50d", progress=not quick and sys.stdout.isatty())
+    info = clf.fit(
+        train, dev, embeddings=spec.get("embeddings", "glove-6b-50d"), progress=not quick and sys.stdout.isatty()
+    )
     report = clf.evaluate(dev)
     row = {
         "dev_accuracy": report["accuracy"], "dev_macro_f1": report["macro_f1"],

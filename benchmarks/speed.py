@@ -126,6 +126,48 @@ def forecaster_training(epochs: int) -> dict | None:
     return None if runs is None else {"epochs": epochs, **runs}
 
 
+def tagger_training(sentences: int | None = None, rounds: int = 3) -> dict | None:
+    """Whole task: one epoch of the CoNLL-2003 tagger (tag_conll.py's main settings: char LSTM, word BiLSTM-CRF,
+    hidden 100, batch 16, GloVe) on eng.train (or its first ``sentences``), with the word/char layers on
+    PyTorch's kernels ("fused") and as ``impl="auto"`` picks; LSTM and GRU taggers, interleaved, ``rounds`` each."""
+    from rnnlab.data.conll import read_tagged
+    from rnnlab.nn.recurrent import Recurrent
+    from rnnlab.tag import models as tag_models
+    from rnnlab.tag.models import TaggerConfig
+    from rnnlab.tag.tagger import Tagger
+    from rnnlab.training import TrainConfig
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "conll2003"
+    if not (data / "eng.train").is_file():
+        return None
+    train, dev = read_tagged(data / "eng.train")[:sentences], read_tagged(data / "eng.testa")[:500]
+    original = tag_models.TaggerNet.__init__
+    out: dict = {"train_sentences": len(train), "dev_sentences": len(dev)}
+    variants = [(arch, impl) for arch in ("lstm", "gru") for impl in ("fused", "auto")]
+    try:
+        for arch, impl in variants * rounds:
+
+            def init(net, config, _impl=impl):  # the tagger builds its network inside fit: set impl right after
+                original(net, config)
+                for module in net.modules():
+                    if isinstance(module, Recurrent):
+                        module.impl = _impl
+
+            tag_models.TaggerNet.__init__ = init
+            tagger = Tagger(TaggerConfig(arch=arch, char="lstm", output="crf", hidden_size=100, char_dim=25,
+                                         char_hidden=25, dropout=0.5),
+                            TrainConfig(max_epochs=1, lr=2e-3, optimizer="adam", batch_size=16, gradient_clip=5.0,
+                                        seed=0))  # fmt: skip
+            info = tagger.fit(train, dev, embeddings="glove-6b-50d")
+            paths = sorted({m.last_path for m in tagger.net.modules() if isinstance(m, Recurrent)})
+            out.setdefault(f"{arch} {impl}", []).append(
+                {"seconds": info["seconds"], "dev_f1": info["best_dev"], "paths_at_last_dev_call": paths}
+            )
+    finally:
+        tag_models.TaggerNet.__init__ = original
+    return out
+
+
 def bf16_effect(epochs: int, reps: int) -> dict:
     """bf16 autocast (Lightning's bf16-mixed), opt-in: an LSTM training step at (64,100,128,256), then the ETTh1
     LSTM forecaster, fp32 vs bf16: time and validation MSE."""
@@ -189,7 +231,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 shapes, 5 repetitions")
     parser.add_argument("--reps", type=int, default=30)
-    parser.add_argument("--only", choices=["kernels", "bf16", "allocator"], default=None,
+    parser.add_argument("--only", choices=["kernels", "bf16", "allocator", "tagger"], default=None,
                         help="one part; the others' figures stay")  # fmt: skip
     args = parser.parse_args()
     if kernels.get() is None:
@@ -215,6 +257,19 @@ def main() -> None:
                 print(f"ETTh1 GRU forecaster, {forecaster['epochs']} epochs with {impl}: "
                       + ", ".join(f"{r['seconds']:.1f} s (val MSE {r['val_mse']:.4f})" for r in runs))  # fmt: skip
         payload.update(reps=reps, results=rows, forecaster_training=forecaster)
+    if args.only in (None, "tagger") and not args.quick:
+        tagger = tagger_training()
+        if tagger is not None:
+            for key, runs in tagger.items():
+                if isinstance(runs, list):
+                    print(
+                        f"CoNLL tagger, 1 epoch on {tagger['train_sentences']} sentences, {key}: "
+                        + ", ".join(
+                            f"{r['seconds']:.1f} s (dev F1 {r['dev_f1']:.4f}, {r['paths_at_last_dev_call']})"
+                            for r in runs
+                        )
+                    )
+        payload["tagger_training"] = tagger
     if args.only in (None, "allocator") and not args.quick:
         allocator = allocator_effect(reps=15)
         for setting, runs in allocator.items():

@@ -256,6 +256,8 @@ def test_cli_segment_wise_model_with_scaled_mae(tmp_path):
             "--epochs", "1", "--out", str(run), "--json", "--no-progress"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)  # dev MSE whatever the loss, and the monitored scaled MAE beside it
+    assert metrics["dev_mse"] > 0 and metrics["dev_scaled_mae"] > 0 and metrics["dev_mse"] != metrics["dev_scaled_mae"]
     config = json.loads((run / "config.json").read_text())
     assert config["config"]["patch"] == 24
     bad = CliRunner().invoke(app, [*args[:-4], "--patch", "10", "--out", str(tmp_path / "bad"), "--no-progress"])

@@ -12,7 +12,7 @@ import typer
 from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
 from rnnlab.data.series import SeriesData, future_times, read_like
 from rnnlab.data.splits import WindowSplit
-from rnnlab.forecast.forecaster import Forecaster
+from rnnlab.forecast.forecaster import Forecaster, dev_at_best
 from rnnlab.forecast.models import MODELS, STRATEGIES, ForecastConfig
 from rnnlab.training import TrainConfig
 
@@ -108,8 +108,11 @@ def fit(
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
     result = forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json)
     forecaster.save(out, overwrite=overwrite, extra={**settings, "freq": series.freq, "columns": series.columns})
-    metrics = {"dev_mse": result.best_score, "best_epoch": result.best_epoch, "epochs": result.epochs,
+    best = dev_at_best(result)  # the epoch kept: its dev MSE whatever the loss (and the monitored scaled MAE)
+    metrics = {"dev_mse": best.get("mse"), "best_epoch": result.best_epoch, "epochs": result.epochs,
                "seconds": round(result.seconds, 2), "series": len(arrays)}  # fmt: skip
+    if "scaled_mae" in best:
+        metrics["dev_scaled_mae"] = best["scaled_mae"]
     _emit(metrics, as_json, f"saved {out}")
 
 

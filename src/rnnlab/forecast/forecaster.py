@@ -76,6 +76,14 @@ def objective(loss: str = "mse") -> Objective:
     return Objective(loss=loss_fn, metrics=metrics, monitor=monitor, mode="min")
 
 
+def dev_at_best(result: FitResult) -> dict[str, float]:
+    """The dev metrics (mse, mae, scaled_mae, ...) of the epoch early stopping kept; {} without dev."""
+    for row in result.history:
+        if row.get("epoch") == result.best_epoch:
+            return {k[4:]: v for k, v in row.items() if k.startswith("val_") and k != "val_loss"}
+    return {}
+
+
 class Forecaster:
     """A forecasting network with its scaler and window settings; works on standardised windows."""
 
@@ -100,8 +108,11 @@ class Forecaster:
         val = None if x_val is None else TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val))
         result = fit(self.net, train, val, objective=objective(self.loss), config=self.train_config,
                      progress=progress, out_dir=out_dir)  # fmt: skip
-        self.info = {"train_windows": len(x), "best_dev_mse": result.best_score if val is not None else None,
-                     "best_epoch": result.best_epoch, "epochs": result.epochs, "seconds": result.seconds}  # fmt: skip
+        best = dev_at_best(result) if val is not None else {}
+        self.info = {"train_windows": len(x), "best_dev_mse": best.get("mse"), "best_epoch": result.best_epoch,
+                     "epochs": result.epochs, "seconds": result.seconds}  # fmt: skip
+        if "scaled_mae" in best:
+            self.info["best_dev_scaled_mae"] = best["scaled_mae"]
         return result
 
     @torch.no_grad()

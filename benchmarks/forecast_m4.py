@@ -45,6 +45,13 @@ def main() -> None:
         "--tune", action="store_true", help="score on the 48 points before the validation part (for choosing settings)"
     )
     parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0, help="another seed writes forecast_m4_seedN.json")
+    parser.add_argument(
+        "--val-steps",
+        type=int,
+        default=HORIZON,
+        help="last steps of each history for early stopping (every window whose labels lie there)",
+    )
     parser.add_argument("--loss", default="scaled_mae", choices=["mae", "mse", "scaled_mae"])
     parser.add_argument("--progress", action="store_true", help="show the training progress bar")
     args = parser.parse_args()
@@ -70,12 +77,12 @@ def main() -> None:
         lr_decay=args.lr_decay,
         batch_size=256,
         patience=args.patience,
-        seed=0,
+        seed=args.seed,
     )
     forecaster = Forecaster(config, train, loss=args.loss)
     start = time.perf_counter()
     result = forecaster.fit_arrays(
-        [h[:, None] for h in histories], val_steps=HORIZON, stride=args.stride, progress=args.progress
+        [h[:, None] for h in histories], val_steps=args.val_steps, stride=args.stride, progress=args.progress
     )
     seconds = time.perf_counter() - start
     t0 = time.perf_counter()
@@ -90,9 +97,12 @@ def main() -> None:
         print(f"{k:46} {r['smape']:7.3f} {r['mase']:7.3f} {r['owa']:6.3f}")
     print(f"training {seconds:.0f} s ({result.epochs} epochs, best {result.best_epoch}); target OWA <= 0.50")
     payload = {"environment": environment(), "series": len(series), "horizon": HORIZON, "period": PERIOD,
-               "window_stride": args.stride,
+               "window_stride": args.stride, "val_steps": args.val_steps, "tune": args.tune,
                "config": config.to_dict(), "train": train.to_dict(), "results": rows}  # fmt: skip
-    path = write("forecast_m4" + ("_quick" if args.quick else "") + ("_tune" if args.tune else ""), payload)
+    suffix = (
+        ("_quick" if args.quick else "") + ("_tune" if args.tune else "") + (f"_seed{args.seed}" if args.seed else "")
+    )
+    path = write("forecast_m4" + suffix, payload)
     print(f"wrote {path}")
 
 

@@ -1,5 +1,6 @@
 """Forecasting: windows, splits without leaks, baselines, metrics, networks, the Forecaster and its CLI."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -190,6 +191,12 @@ def test_scaled_mae_weighs_every_window_alike():
     assert not torch.allclose(loss, (pred - y).abs().mean())
     metrics = objective("scaled_mae").metrics(net, (x, y))
     assert set(metrics) == {"mse", "mae", "scaled_mae"} and objective("scaled_mae").monitor == "val_scaled_mae"
+    per_step = ForecastNet(dataclasses.replace(config, strategy="per_step")).eval()
+    with torch.no_grad():
+        loss = objective("scaled_mae").loss(per_step, (x, y))
+        every = per_step_labels(x, y, (0,))  # (B, T, H, K): each step's forecast scaled by its window's std
+        expected = ((per_step.per_step_outputs() - every).abs() / torch.sqrt(std**2 + 1e-5)[:, :, None]).mean()
+    torch.testing.assert_close(loss, expected)
     with pytest.raises(ValueError, match="revin=True"):
         Forecaster(ForecastConfig(model="gru", input_width=8, horizon=2), loss="scaled_mae")
     with pytest.raises(ValueError, match="loss must be one of"):

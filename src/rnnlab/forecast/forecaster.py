@@ -43,26 +43,19 @@ def _scaled_l1(pred: torch.Tensor, y: torch.Tensor, scale: torch.Tensor) -> torc
 def objective(loss: str = "mse") -> Objective:
     """``scaled_mae``: the MAE of each window divided by that window's own std (RevIN's scale), so that
     every window weighs the same whatever its level: the M4 metrics' view (sMAPE, MASE are scale-free)."""
-    if loss == "scaled_mae":
 
-        def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
-            x, y = batch
-            pred = model(x)
-            scale = model.window_scale()  # (B, 1, K)
-            if model.config.strategy == "per_step":
-                labels = per_step_labels(x, y, model.config.targets)
-                return _scaled_l1(model.per_step_outputs(), labels, scale[:, :, None])
-            return _scaled_l1(pred, y, scale)
+    def criterion(model: ForecastNet, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if loss == "scaled_mae":
+            scale = model.window_scale()  # (B, 1, K); per-step outputs (B, T, H, K) need one more axis
+            return _scaled_l1(pred, y, scale if pred.dim() == 3 else scale[:, :, None])
+        return {"mse": F.mse_loss, "mae": F.l1_loss}[loss](pred, y)
 
-    else:
-        criterion = {"mse": F.mse_loss, "mae": F.l1_loss}[loss]
-
-        def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
-            x, y = batch
-            pred = model(x)
-            if model.config.strategy == "per_step":
-                return criterion(model.per_step_outputs(), per_step_labels(x, y, model.config.targets))
-            return criterion(pred, y)
+    def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
+        x, y = batch
+        pred = model(x)
+        if model.config.strategy == "per_step":
+            return criterion(model, model.per_step_outputs(), per_step_labels(x, y, model.config.targets))
+        return criterion(model, pred, y)
 
     def metrics(model: ForecastNet, batch) -> dict[str, torch.Tensor]:
         x, y = batch

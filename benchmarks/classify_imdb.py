@@ -55,6 +55,13 @@ VARIANTS = {
         **_bilstm(cell="gru", hidden_size=256, dropout=0.5, embedding_dropout=0.4),
         "train": dict(lr=2e-3, lr_decay=0.2, batch_size=32, max_epochs=12, patience=3),
     },
+    # the BiGRU with decoupled weight decay (AdamW), against the overfitting after epoch 4
+    "bigru-pool-wd": {
+        **_bilstm(cell="gru", hidden_size=256, dropout=0.5, embedding_dropout=0.4),
+        "train": dict(
+            lr=2e-3, lr_decay=0.2, batch_size=32, max_epochs=12, patience=3, optimizer="adamw", weight_decay=0.05
+        ),
+    },
     # no pretrained vectors, a 300-wide table learnt from the reviews (Johnson & Zhang 2016 feed one-hot words to
     # their pooled LSTMs, i.e. a wide learnt input map, and report 91.9 % on the test set without pretraining)
     "bigru-pool-e300": {

@@ -40,6 +40,11 @@ def _bilstm(**model) -> dict:
     )
 
 
+def _bigru(train: dict | None = None, **model) -> dict:
+    spec = _bilstm(cell="gru", hidden_size=256, dropout=0.5, embedding_dropout=0.4, **model)
+    return {**spec, "train": {**spec["train"], "lr_decay": 0.2, **(train or {})}}
+
+
 # the two solutions as benchmarked; every field is an rnnlab option (CLI flags of `rnnlab classify fit`)
 VARIANTS = {
     "lstm-last": dict(
@@ -51,24 +56,12 @@ VARIANTS = {
     "bilstm-pool-reg": _bilstm(pooling="max-mean", dropout=0.5, embedding_dropout=0.5),
     "bilstm2-pool-reg": _bilstm(num_layers=2, dropout=0.5, embedding_dropout=0.5),
     # BiGRU on rnnlab's C++ kernels (about 2x faster to train than PyTorch's GRU here): a wider layer, lr decay
-    "bigru-pool": {
-        **_bilstm(cell="gru", hidden_size=256, dropout=0.5, embedding_dropout=0.4),
-        "train": dict(lr=2e-3, lr_decay=0.2, batch_size=32, max_epochs=12, patience=3),
-    },
+    "bigru-pool": _bigru(),
     # the BiGRU with decoupled weight decay (AdamW), against the overfitting after epoch 4
-    "bigru-pool-wd": {
-        **_bilstm(cell="gru", hidden_size=256, dropout=0.5, embedding_dropout=0.4),
-        "train": dict(
-            lr=2e-3, lr_decay=0.2, batch_size=32, max_epochs=12, patience=3, optimizer="adamw", weight_decay=0.05
-        ),
-    },
+    "bigru-pool-wd": _bigru(train=dict(optimizer="adamw", weight_decay=0.05)),
     # no pretrained vectors, a 300-wide table learnt from the reviews (Johnson & Zhang 2016 feed one-hot words to
     # their pooled LSTMs, i.e. a wide learnt input map, and report 91.9 % on the test set without pretraining)
-    "bigru-pool-e300": {
-        **_bilstm(cell="gru", hidden_size=256, dropout=0.5, embedding_dropout=0.4, embedding_dim=300),
-        "train": dict(lr=2e-3, lr_decay=0.2, batch_size=32, max_epochs=12, patience=3),
-        "embeddings": "none",
-    },
+    "bigru-pool-e300": {**_bigru(embedding_dim=300), "embeddings": "none"},
 }
 
 

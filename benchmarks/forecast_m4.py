@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchkit import environment, write
 from rnnlab.data.series import read_m4_wide
-from rnnlab.forecast.forecaster import Forecaster
+from rnnlab.forecast.forecaster import LOSSES, Forecaster
 from rnnlab.forecast.m4 import naive2, score, seasonal_naive_forecast
 from rnnlab.forecast.models import ForecastConfig
 from rnnlab.training import TrainConfig
@@ -52,7 +52,7 @@ def main() -> None:
         default=HORIZON,
         help="last steps of each history for early stopping (every window whose labels lie there)",
     )
-    parser.add_argument("--loss", default="scaled_mae", choices=["mae", "mse", "scaled_mae"])
+    parser.add_argument("--loss", default="scaled_mae", choices=list(LOSSES))
     parser.add_argument("--progress", action="store_true", help="show the training progress bar")
     args = parser.parse_args()
     if not DATA.is_file():

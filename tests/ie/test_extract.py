@@ -64,6 +64,7 @@ def test_phones_are_ten_digits():
     assert T.parse_phone("+33 (0)6 12 34 56 78") == "0612345678"
     assert T.parse_phone("1505") is None
     assert T.parse_phone("00 00 00 00 00") is None
+    assert T.parse_phone("06 59 62 78 13   04 94 64 98 67") == "0659627813"  # two numbers in one span: the first
 
 
 def test_property_types_and_cases():
@@ -111,6 +112,62 @@ def test_bedrooms_add_up_in_a_sentence_but_not_a_subset():
     assert fill(text, ms)["bedrooms"]["value"] == 3
     text2 = "Deux chambres et une suite parentale."
     assert fill(text2, [Mention("BEDROOMS", 0, 13), Mention("BEDROOMS", 17, 36)])["bedrooms"]["value"] == 3
+
+
+def _mentions(text: str, label: str, *phrases: str) -> list[Mention]:
+    """Mentions of ``label`` on each phrase, in order (a phrase may occur several times: the next one is taken)."""
+    out, at = [], 0
+    for phrase in phrases:
+        at = text.index(phrase, at)
+        out.append(Mention(label, at, at + len(phrase)))
+        at += len(phrase)
+    return out
+
+
+def test_bedrooms_add_up_over_floors():
+    text = ("Maison\nBelle maison composée au rez-de-chaussée d'un séjour, deux chambres et une salle d'eau. "
+            "À l'étage, un bureau, trois chambres et une salle d'eau.")  # fmt: skip
+    filled = fill(text, _mentions(text, "BEDROOMS", "deux chambres", "trois chambres")
+                  + _mentions(text, "BATHROOMS", "une salle d'eau", "une salle d'eau"))  # fmt: skip
+    assert filled["bedrooms"]["value"] == 5  # each sentence alone says 2 or 3
+    assert filled["bathrooms"]["value"] == 2  # the same phrase once per floor
+    # a summary before the floors is not added to them; nor is "soit ... au total" after them
+    summary = "Maison\nMaison de 3 chambres. Au rez-de-chaussée: 1 chambre. À l'étage: 2 chambres, soit 3 au total."
+    ms = _mentions(summary, "BEDROOMS", "3 chambres", "1 chambre", "2 chambres")
+    assert fill(summary, ms)["bedrooms"]["value"] == 3
+    # one floor described: no floor sum (a flat "au 3ème étage" restating its bedrooms)
+    flat = "T3\nAppartement au 3ème étage: 2 chambres. Les 2 chambres donnent sur cour."
+    assert fill(flat, _mentions(flat, "BEDROOMS", "2 chambres", "2 chambres"))["bedrooms"]["value"] == 2
+
+
+def test_ordinals_count_per_floor_or_for_the_house():
+    # after a bedroom of its floor, "deuxième" counts that floor: 1 + 2
+    text = "Maison\nAu rez-de-chaussée, une chambre. A l'étage, une belle chambre, une deuxième chambre."
+    ms = _mentions(text, "BEDROOMS", "une chambre", "une belle chambre", "deuxième chambre")
+    assert fill(text, ms)["bedrooms"]["value"] == 3
+    # the first of its floor, "seconde" counts the house: 2
+    text2 = "Maison\nAu rez-de-chaussée, une chambre. À l'étage, une seconde chambre avec placard."
+    assert fill(text2, _mentions(text2, "BEDROOMS", "une chambre", "seconde chambre"))["bedrooms"]["value"] == 2
+    # an ordinal just before a span that has no count of its own belongs to it
+    text3 = "Trois chambres dont deux avec une salle d'eau privative; une troisième salle d'eau."
+    ms = _mentions(text3, "BATHROOMS", "une salle d'eau", "salle d'eau")
+    assert fill(text3, ms)["bathrooms"]["value"] == 3
+
+
+def test_alternatives_and_options_are_not_counted():
+    text = "Maison\nAu rez-de-chaussée: 1 chambre. Au niveau inférieur: 2 chambres, ou une maison avec 3 ou 4 chambres."
+    ms = _mentions(text, "BEDROOMS", "1 chambre", "2 chambres", "4 chambres")
+    assert fill(text, ms)["bedrooms"]["value"] == 3
+    text2 = "Maison\nUne pièce à aménager selon vos besoins (salle de jeux, bureau, suite parentale). Deux chambres."
+    assert fill(text2, _mentions(text2, "BEDROOMS", "suite parentale", "Deux chambres"))["bedrooms"]["value"] == 2
+
+
+def test_a_studio_annex_does_not_make_the_house_one_room():
+    text = "Vente Maison 4 pièces\nMaison avec studio indépendant. Studio indépendant au rez-de-chaussée."
+    ms = _mentions(text, "ROOMS", "4 pièces", "studio", "Studio")
+    assert fill(text, ms)["rooms"]["value"] == 4
+    text2 = "Studio\nJoli studio meublé."
+    assert fill(text2, _mentions(text2, "ROOMS", "Studio", "studio"))["rooms"]["value"] == 1
 
 
 def test_unstated_fields_are_null_and_implausible_values_dropped():

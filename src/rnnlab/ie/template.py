@@ -10,9 +10,15 @@ tie-breakers:
   said to exclude them ("hors honoraires", "net vendeur") lose; then score;
 - ``bedrooms``: counts in one sentence add up ("2 chambres et 1 suite parentale" = 3); an ordinal sets a floor
   ("cette 3e chambre" >= 3); the largest sentence total wins (ads restate bedrooms: a summary, then room by room);
+  where the description goes floor by floor ("au rez-de-chaussée ... 2 chambres. À l'étage ... 3 chambres") the
+  floors' totals add up (5) if that is larger; an ordinal that opens a floor's bedrooms ("À l'étage, une seconde
+  chambre") counts the house, one after a bedroom of its floor counts that floor;
 - ``bathrooms``: counts add up over the description ("une salle de bains à l'étage. Salle d'eau au rez-de-chaussée"
-  = 2); the title's total counts if larger;
-- a count after "dont" (a subset) or a possibility ("possibilité de", "ou", "transformable en") is not added;
+  = 2; the same phrase counts once per floor); the title's total counts if larger;
+- a count after "dont" (a subset) or a possibility ("possibilité de", "ou", "transformable en", "à aménager (...)"),
+  or before an alternative ("3 ou 4 chambres"), is not added; an ordinal just before a count-less span is part of it
+  ("une troisième [salle d'eau]");
+- ``rooms``: "studio" counts one room only where no count of rooms is written (a house "avec studio indépendant");
 - ``phone``, ``property_type``: the first mention in the text (the contact's first number; the title's type);
 - every other field: the values are voted by score, ties going to the first mention.
 
@@ -176,40 +182,123 @@ def sentence_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer(r"\n|[.!?;](?=\s)", text)]
 
 
+# a floor's description starts: "au rez-de-chaussée", "à l'étage", "au 1er étage", "au niveau inférieur",
+# "Rez-de-jardin :" (folded text); "maison à étage" is not one
+_FLOOR = re.compile(
+    r"(?:\b(?:au|en|a l['’])\s*|(?:^|\n)\s*)"
+    r"(?:rez[- ]?de[- ]?(?:chaussee|jardin)|rdc|r\+1|sous[- ]?sol|(?:\d+\s*(?:er|e|eme|ieme|nd)|premier|second|"
+    r"deuxieme|dernier)\s+etage|etage(?:\s+superieur|\s+inferieur)?|niveau\s+(?:inferieur|superieur|bas|haut)|"
+    r"(?:rez|demi|bas|dernier)[- ]niveau)\b(?!\s*(?:de l['’]immeuble|avec ascenseur|sans ascenseur|d['’]une))"
+)  # fmt: skip
+_SUMMARY = re.compile(r"\b(?:au total|en tout|soit un total|soit au total|soit)\b")
+
+
+def floor_starts(text: str) -> list[int]:
+    """Where the description of a floor begins (the description only; empty when the text has fewer than two)."""
+    title_end = text.find("\n") + 1
+    folded = _fold_same_length(text)
+    starts = [m.start() for m in _FLOOR.finditer(folded, title_end)]
+    return starts if len(starts) >= 2 else []
+
+
+def _fold_same_length(text: str) -> str:
+    """Lowercase without accents, character for character (offsets kept)."""
+    return "".join(T.fold(ch)[:1] or ch if ch.strip() else ch for ch in text)
+
+
 _NOT_COUNTED = re.compile(r"(dont|possibilite d['’]?|possibilite d[ue]|possible|ou|ou en|voire|transformable en|"
                           r"pouvant servir de|faire une?|creer une?|amenageable en)\s*(une?\s+)?$")  # fmt: skip
 
 
-def _counts(text: str, mentions: Sequence[tuple[Mention, int]], *, per_sentence: bool) -> tuple[int, Mention] | None:
-    """Counts add up within a sentence (``per_sentence``) or within the title and within the description; ordinals
-    set a floor; the largest total wins.
+def _counted(text: str, m: Mention) -> bool:
+    """A count introduced by "dont" (a subset) or by a possibility ("possibilité de", "ou", "transformable en"),
+    or followed by an alternative ("3 ou 4 chambres"), is not added."""
+    left = T.fold(text[max(0, m.start - 45) : m.start])
+    if _NOT_COUNTED.search(left[-30:]) or re.search(r"(possibilit|possible|pouvant|transformable)[^.;,]*$", left):
+        return False
+    wide = T.fold(text[max(0, m.start - 90) : m.start])
+    if re.search(r"(possibilit|possible|pouvant|transformable|a amenager|amenageable)[^.;()]*\([^)]*$", wide):
+        return False  # "... à aménager selon vos besoins (salle de jeux, bureau, suite parentale)"
+    return not re.match(r"\s*ou\s+(?:\d|une?|deux|trois|quatre|cinq|six|sept|huit)\b", T.fold(text[m.end : m.end + 12]))
 
-    A count introduced by "dont" (a subset) or by a possibility ("possibilité de", "ou", "transformable en") is not
-    added.
+
+def _tally(text: str, mentions: Sequence[tuple[Mention, int]], unit: Callable[[Mention], Any]) -> dict[Any, list]:
+    """Counts added up within each unit (``unit(mention)``): per unit [total, its first mention].
+
+    The same phrase twice in a unit ("chambre ... chambre") is not two rooms; an ordinal ("cette 3e chambre") sets a
+    floor.
     """
-    bounds = sentence_starts(text) if per_sentence else [0, text.find("\n") + 1]
-    totals: dict[int, int] = {}
-    best: tuple[int, Mention] | None = None
-    seen: dict[int, set[str]] = {}
+    totals: dict[Any, list] = {}
+    seen: dict[Any, set[str]] = {}
     for m, value in mentions:
-        left = T.fold(text[max(0, m.start - 45) : m.start])
-        if _NOT_COUNTED.search(left[-30:]) or re.search(r"(possibilit|possible|pouvant|transformable)[^.;,]*$", left):
+        if not _counted(text, m):
             continue
-        sentence = max(i for i, b in enumerate(bounds) if b <= m.start)
+        key = unit(m)
+        entry = totals.setdefault(key, [0, m])
         span = T.fold(text[m.start : m.end])
         if T.is_ordinal(span):
-            total = max(value, totals.get(sentence, 0))
-        else:
-            # the same phrase twice in a sentence ("chambre ... chambre") is not two rooms
-            kind = re.sub(r"[\d\s]+|^(?:un|une|deux|trois|quatre|cinq|six)\b", "", span)
-            if kind in seen.setdefault(sentence, set()) and value == 1:
-                continue
-            seen[sentence].add(kind)
-            totals[sentence] = totals.get(sentence, 0) + value
-            total = totals[sentence]
-        if best is None or total > best[0]:
-            best = (total, m)
-    return best
+            entry[0] = max(value, entry[0])
+            continue
+        kind = re.sub(r"[\d\s]+|^(?:un|une|deux|trois|quatre|cinq|six)\b", "", span)
+        if kind in seen.setdefault(key, set()) and value == 1:
+            continue
+        seen[key].add(kind)
+        entry[0] += value
+    return totals
+
+
+def _segment(bounds: Sequence[int], position: int) -> int:
+    return max((i for i, b in enumerate(bounds) if b <= position), default=-1)
+
+
+def _counts(text: str, mentions: Sequence[tuple[Mention, int]], *, per_sentence: bool) -> tuple[int, Mention] | None:
+    """Bedrooms (``per_sentence``): counts add up within a sentence and the largest sentence total wins (ads
+    restate: a summary, then room by room); where the description goes floor by floor ("au rez-de-chaussée ...
+    2 chambres. À l'étage ... 3 chambres"), the floors' totals add up, if that is larger.
+    Bathrooms: counts add up over the description (the same phrase once per floor), the title's total counts if
+    larger.
+    """
+    floors = floor_starts(text)
+    title_end = text.find("\n") + 1
+    if per_sentence:
+        sentences = sentence_starts(text)
+        by_sentence = _tally(text, mentions, lambda m: _segment(sentences, m.start))
+        best = max(by_sentence.values(), key=lambda e: e[0], default=None)
+        if floors:
+            # floor → its largest sentence total; summaries ("soit 5 chambres au total") left out. An ordinal
+            # after a count on its floor counts that floor ("une chambre, une deuxième chambre"); the first
+            # mention of its floor, it counts the house ("À l'étage, une seconde chambre"): a floor on the sum
+            kept = [(m, v) for m, v in mentions if m.start >= floors[0] and not _in_summary(text, sentences, m)]
+            ordinal, counted_floors = 0, set()
+            for m, v in list(kept):
+                floor = _segment(floors, m.start)
+                if T.is_ordinal(T.fold(text[m.start : m.end])) and floor not in counted_floors:
+                    ordinal = max(ordinal, v)
+                    kept.remove((m, v))
+                counted_floors.add(floor)
+            per_floor: dict[int, list] = {}
+            units = _tally(text, kept, lambda m: (_segment(floors, m.start), _segment(sentences, m.start)))
+            for (floor, _), entry in units.items():
+                if entry[0] > per_floor.get(floor, [0])[0]:
+                    per_floor[floor] = entry
+            if len(per_floor) >= 2:
+                total = max(sum(e[0] for e in per_floor.values()), ordinal)
+                if best is None or total > best[0]:
+                    best = [total, min((e[1] for e in per_floor.values()), key=lambda m: m.start)]
+    else:
+        parts = _tally(text, mentions, lambda m: -1 if m.start < title_end else _segment(floors, m.start))
+        title = parts.pop(-1, None)
+        body = None
+        if parts:
+            body = [sum(e[0] for e in parts.values()), min((e[1] for e in parts.values()), key=lambda m: m.start)]
+        best = max((e for e in (title, body) if e), key=lambda e: e[0], default=None)
+    return None if best is None else (best[0], best[1])
+
+
+def _in_summary(text: str, sentences: Sequence[int], m: Mention) -> bool:
+    i = _segment(sentences, m.start)
+    end = sentences[i + 1] if i + 1 < len(sentences) else len(text)
+    return bool(_SUMMARY.search(T.fold(text[sentences[i] : end])))
 
 
 def _vote(text: str, values: Sequence[tuple[Mention, Any]]) -> tuple[Any, Mention]:
@@ -224,6 +313,21 @@ def _vote(text: str, values: Sequence[tuple[Mention, Any]]) -> tuple[Any, Mentio
     key = max(weight, key=lambda k: (weight[k], -first[k][0].start))
     m, value = first[key]
     return value, m
+
+
+def _with_ordinal(text: str, m: Mention) -> Mention:
+    """The mention widened to an ordinal word just before it ("une troisième [chambre]")."""
+    before = re.search(r"(\w+)\s+$", text[max(0, m.start - 20) : m.start])
+    if before and T.is_ordinal(before.group(1)):
+        return Mention(m.label, m.start - len(before.group(0)), m.end, m.score)
+    return m
+
+
+def _rooms(text: str, values: Sequence[tuple[Mention, Any]]) -> Sequence[tuple[Mention, Any]]:
+    """ "Studio" is a count of one only where no count of rooms is written ("Maison 4 pièces ... avec son studio
+    indépendant" has 4 rooms)."""
+    counted = [(m, v) for m, v in values if "studio" not in T.fold(text[m.start : m.end])]
+    return counted or values
 
 
 _WEAK_TYPES = ("immeuble", "parking", "terrain")  # often a feature of the property, not its type
@@ -245,7 +349,8 @@ def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | N
             continue
         value = PARSERS[field](text[m.start : m.end])
         if value is None and field in ("bedrooms", "bathrooms"):
-            value = 1  # "salle d'eau", "chambre" with no count: one
+            m = _with_ordinal(text, m)  # "une troisième [salle d'eau]": the ordinal is part of the count
+            value = T.parse_count(text[m.start : m.end]) or 1  # "salle d'eau", "chambre" with no count: one
         if value is not None:
             by_field[field].append((m, value))
         if field == "rooms" and re.match(r"(?i)[tf]\s*\d|type|studio", text[m.start : m.end]):
@@ -265,6 +370,8 @@ def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | N
             chosen = (values[0][1], values[0][0])
         elif field == "property_type":
             chosen = _property_type(values)
+        elif field == "rooms":
+            chosen = _vote(text, _rooms(text, values))
         elif field in ("surface_m2", "price_eur"):
             rank = surface_rank if field == "surface_m2" else price_rank
             # rank (< 0: never), the description over the title, score, the earlier

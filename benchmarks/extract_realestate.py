@@ -106,6 +106,7 @@ def main() -> None:
                 }  # fmt: skip
                 r = results[name]
                 print(f"{name}: micro F1 {r['micro_f1']:.4f}, null accuracy {r['null_accuracy']:.4f}")
+                results[f"{name}, relocated probe"] = row(extractor.evaluate(probe))
                 if args.save and variant == args.variants.split(",")[0] and seed == int(args.seeds.split(",")[0]):
                     extractor.save(args.save, overwrite=True)
 

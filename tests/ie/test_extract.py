@@ -209,6 +209,14 @@ def test_weak_labels_sum_bedrooms_and_align_to_tokens():
     assert len(sentence.tokens) == len(sentence.tags)
 
 
+def test_weak_labels_mark_the_sites_postcode_but_not_an_agencys_address():
+    text = ("Appartement T3 - 83200 Toulon\nBel appartement, 83200, TOULON, Pont du Las.\n"
+            "AGENCE DU PORT 9 rue Renaudel 83200 Toulon Contactez-nous\nRSAC de TOULON (83200) n° 123")  # fmt: skip
+    postcodes = [m.start for m in weak.weak_mentions(text, {"postcode": "83200"}) if m.label == "POSTCODE"]
+    assert postcodes == [text.index("83200"), text.index("83200, TOULON")]
+    assert not [m for m in weak.weak_mentions(text, {"postcode": "83100"}) if m.label == "POSTCODE"]
+
+
 # -- reading ads ---------------------------------------------------------------------------------------------------
 def test_read_ads_errors_name_the_line(tmp_path):
     bad = tmp_path / "ads.jsonl"

@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rnnlab.ie import text as T
@@ -193,17 +194,23 @@ _FLOOR = re.compile(
 _SUMMARY = re.compile(r"\b(?:au total|en tout|soit un total|soit au total|soit)\b")
 
 
-def floor_starts(text: str) -> list[int]:
+@lru_cache(maxsize=64)
+def floor_starts(text: str) -> tuple[int, ...]:
     """Where the description of a floor begins (the description only; empty when the text has fewer than two)."""
     title_end = text.find("\n") + 1
     folded = _fold_same_length(text)
-    starts = [m.start() for m in _FLOOR.finditer(folded, title_end)]
-    return starts if len(starts) >= 2 else []
+    starts = tuple(m.start() for m in _FLOOR.finditer(folded, title_end))
+    return starts if len(starts) >= 2 else ()
 
 
 def _fold_same_length(text: str) -> str:
     """Lowercase without accents, character for character (offsets kept)."""
-    return "".join(T.fold(ch)[:1] or ch if ch.strip() else ch for ch in text)
+    return "".join(map(_fold_char, text))
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    return (T.fold(ch)[:1] or ch) if ch.strip() else ch
 
 
 _NOT_COUNTED = re.compile(r"(dont|possibilite d['’]?|possibilite d[ue]|possible|ou|ou en|voire|transformable en|"

@@ -9,7 +9,8 @@ How the labels are made, per field (``fields`` = the site's structured values of
   "3 chambres dont une suite parentale"). Where none agrees, the text states another value
   than the site: its plausible mentions are kept (not a room's area, not a charge). When the structured value is
   missing, the rule mentions are kept as they are; the structured town is also marked wherever it is
-  written as a word outside registrations and legal notices;
+  written as a word outside registrations and legal notices, and the structured postcode wherever it is written as
+  a number of its own outside agencies' addresses and legal notices ("83200 Toulon", "Appartement 83100");
 - fields the site does not publish (owner, phone, year built, bathrooms, land, reference): the rule mentions as found.
 
 Everything else is ``O``. The labels' noise is measured by filling templates from them on the annotated ads
@@ -88,7 +89,30 @@ def weak_mentions(text: str, fields: dict[str, Any] | None) -> list[Mention]:
         else:  # the text states another value than the site (or none): trust the text
             kept.extend(m for m, v in found if v is not None and _plausible(field, text, m))
     kept.extend(_city_mentions(text, fields.get("city"), kept))
+    kept.extend(_postcode_mentions(text, fields.get("postcode"), kept))
     return sorted(kept, key=lambda m: m.start)
+
+
+_OFFICE = re.compile(r"agence|siren|siret|rcs|rsac|capital|si[eè]ge|contactez|t[ée]l\b|carte professionnelle", re.I)
+
+
+def _postcode_mentions(text: str, postcode: str | None, kept: Sequence[Mention]) -> list[Mention]:
+    """Distant supervision for the postcode: its occurrences as a number of its own ("83200 Toulon", "83000, TOULON,
+    Cap Brun", "Appartement 83100"), except on a line that gives an agency's or a company's address or a legal
+    notice."""
+    if not postcode or not re.fullmatch(r"\d{5}", str(postcode)):
+        return []
+    out = []
+    for m in re.finditer(rf"(?<![\d\w.,]){postcode}(?![\d\w])", text):
+        start, end = m.span()
+        if any(k.start < end and k.end > start for k in kept):
+            continue
+        line_start, line_end = text.rfind("\n", 0, start) + 1, text.find("\n", end)
+        line = text[line_start : len(text) if line_end < 0 else line_end]
+        if _OFFICE.search(line) or rules.NOT_LEGAL.search(text[max(0, start - 50) : start]):
+            continue
+        out.append(Mention("POSTCODE", start, end, 1.0))
+    return out
 
 
 def _city_mentions(text: str, city: str | None, kept: Sequence[Mention]) -> list[Mention]:

@@ -170,6 +170,17 @@ def test_a_studio_annex_does_not_make_the_house_one_room():
     assert fill(text2, _mentions(text2, "ROOMS", "Studio", "studio"))["rooms"]["value"] == 1
 
 
+def test_land_in_hectares_and_ares():
+    assert [T.parse_area(a) for a in ("1 200", "45 ha", "2,5 hectares", "12 a 50 ca", "1 ha 20 a 35 ca")] == [
+        1200, 450_000, 25_000, 1250, 12_035]  # fmt: skip
+    text = "Maison sur un terrain de 12 a 50 ca. Prix 250 000 €."
+    assert Extractor.rules().extract(text)[0]["land_m2"]["value"] == 1250
+    # a tagger that marks the number alone: the unit after it still counts
+    at = text.index("12")
+    filled = fill(text, [Mention("LAND", at, at + 2)])["land_m2"]
+    assert (filled["value"], filled["text"]) == (1250, "12 a 50 ca")
+
+
 def test_unstated_fields_are_null_and_implausible_values_dropped():
     text = "Maison 5 pièces, taxe 12 €."
     filled = fill(text, [Mention("ROOMS", 7, 15), Mention("PRICE", 22, 24)])

@@ -68,7 +68,7 @@ def _int_if_whole(x: float) -> int | float:
 
 
 def _area(span: str, low: float, high: float) -> int | float | None:
-    value = T.parse_number(span)
+    value = T.parse_area(span)
     return None if value is None or not low <= value <= high else _int_if_whole(value)
 
 
@@ -330,6 +330,16 @@ def _with_ordinal(text: str, m: Mention) -> Mention:
     return m
 
 
+_LAND_UNIT = re.compile(r"\s*(?:(?:ha|hectares?)\b(?:\s*\d{1,2}\s*a(?:res?)?\b)?(?:\s*\d{1,2}\s*ca\b)?|"
+                        r"a(?:res?)?\s*\d{1,2}\s*ca\b)", re.I)  # fmt: skip
+
+
+def _with_land_unit(text: str, m: Mention) -> Mention:
+    """The mention widened to a land-register unit just after it ("45 ha", "12 a 50 ca")."""
+    unit = None if re.search(r"[^\d\s.,]", text[m.start : m.end]) else _LAND_UNIT.match(text, m.end)
+    return Mention(m.label, m.start, unit.end(), m.score) if unit else m
+
+
 def _rooms(text: str, values: Sequence[tuple[Mention, Any]]) -> Sequence[tuple[Mention, Any]]:
     """ "Studio" is a count of one only where no count of rooms is written ("Maison 4 pièces ... avec son studio
     indépendant" has 4 rooms)."""
@@ -354,6 +364,8 @@ def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | N
         field = FIELD_OF.get(m.label)
         if field is None:
             continue
+        if field == "land_m2":
+            m = _with_land_unit(text, m)  # "45 [ha]", "12 [a 50 ca]": the unit is part of the value
         value = PARSERS[field](text[m.start : m.end])
         if value is None and field in ("bedrooms", "bathrooms"):
             m = _with_ordinal(text, m)  # "une troisième [salle d'eau]": the ordinal is part of the count

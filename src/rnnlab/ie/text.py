@@ -61,6 +61,20 @@ def parse_number(text: str) -> float | None:
     return value * {"k": 1e3, "m": 1e6}.get(suffix, 1.0) if suffix else value
 
 
+_HA_A_CA = re.compile(r"(?:(\d+(?:[.,]\d+)?)\s*(?:ha|hectares?)\b)?\s*(?:(\d+)\s*(?:a|ares?)\b)?\s*"
+                     r"(?:(\d+)\s*(?:ca|centiares?)\b)?")  # fmt: skip
+
+
+def parse_area(text: str) -> float | None:
+    """An area in m²: "1 200" (m²), "45 ha", "2,5 hectares", "12 a 50 ca", "1 ha 20 a 35 ca" (land registers)."""
+    folded = fold(text)
+    for m in _HA_A_CA.finditer(folded):
+        if any(m.groups()):
+            ha, ares, centiares = (float((g or "0").replace(",", ".")) for g in m.groups())
+            return ha * 10_000 + ares * 100 + centiares
+    return parse_number(text)
+
+
 def parse_count(text: str) -> int | None:
     """A count from a phrase: digits, number words, ``T3``/``F3``/``type 3``, ``studio`` = 1, ordinals."""
     folded = fold(text)

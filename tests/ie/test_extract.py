@@ -181,6 +181,15 @@ def test_land_in_hectares_and_ares():
     assert (filled["value"], filled["text"]) == (1250, "12 a 50 ca")
 
 
+def test_a_bedroom_or_bathroom_mention_must_name_the_room():
+    text = "Terrain de 12 a 50 ca, salle d'eau et salle de bains, deux chambres."
+    ms = [*_mentions(text, "BATHROOMS", "12 a 50 ca", "salle d'eau", "salle de bains"),
+          *_mentions(text, "BEDROOMS", "12", "deux chambres")]  # fmt: skip
+    filled = fill(text, ms)
+    assert (filled["bathrooms"]["value"], filled["bedrooms"]["value"]) == (2, 2)
+    assert template.PARSERS["owner"]("Maître Jean DUPONT") == "Jean DUPONT"
+
+
 def test_unstated_fields_are_null_and_implausible_values_dropped():
     text = "Maison 5 pièces, taxe 12 €."
     filled = fill(text, [Mention("ROOMS", 7, 15), Mention("PRICE", 22, 24)])

@@ -93,7 +93,8 @@ _BUSINESS = {"agence", "immobilier", "immo", "groupe", "maisons", "france", "con
 
 def _owner(span: str) -> str | None:
     """A person's name: civility dropped, "EI" (sole trader) dropped; business words are not a name."""
-    name = re.sub(r"^(?:m\.|mr\.?|mme\.?|mlle|madame|monsieur|me)\s+", "", span.strip(" ,.:;-–()"), flags=re.I)
+    name = re.sub(r"^(?:m\.|mr\.?|mme\.?|mlle|madame|monsieur|me|ma[iî]tre)\s+", "", span.strip(" ,.:;-–()"),
+                  flags=re.I)  # fmt: skip
     name = re.sub(r"\s*\(?\bEI\b\)?$", "", re.sub(r"\s+", " ", name))
     words = [T.fold(word) for word in name.split()]
     if not words or words[0] in _NOT_FIRST or any(word in _BUSINESS for word in words):
@@ -330,6 +331,7 @@ def _with_ordinal(text: str, m: Mention) -> Mention:
     return m
 
 
+_ROOM_WORDS = {"bedrooms": re.compile(r"chambre|suite|dortoir"), "bathrooms": re.compile(r"salle|douche|bain|sdb|sde")}
 _LAND_UNIT = re.compile(r"\s*(?:(?:ha|hectares?)\b(?:\s*\d{1,2}\s*a(?:res?)?\b)?(?:\s*\d{1,2}\s*ca\b)?|"
                         r"a(?:res?)?\s*\d{1,2}\s*ca\b)", re.I)  # fmt: skip
 
@@ -364,6 +366,8 @@ def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | N
         field = FIELD_OF.get(m.label)
         if field is None:
             continue
+        if field in _ROOM_WORDS and not _ROOM_WORDS[field].search(T.fold(text[m.start : m.end])):
+            continue  # a bedroom or bathroom mention names the room ("12 a 50 ca" is not 12 bathrooms)
         if field == "land_m2":
             m = _with_land_unit(text, m)  # "45 [ha]", "12 [a 50 ca]": the unit is part of the value
         value = PARSERS[field](text[m.start : m.end])

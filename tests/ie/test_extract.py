@@ -104,6 +104,10 @@ def test_price_prefers_fees_included():
     text = "Prix 190 000 € honoraires inclus (180 000 € hors honoraires). Charges 90 € par mois."
     ms = [Mention("PRICE", text.index(n), text.index(n) + len(n)) for n in ("190 000", "180 000")]
     assert fill(text, ms)["price_eur"]["value"] == 190000
+    # the notaries' abbreviations, excluded figure first
+    text2 = "Maison. Prix Hors Hon. Négo : 312 500 €. Prix Hon. Négo Inclus : 325 000 € dont 4,00% Hon. Négo TTC."
+    ms = [Mention("PRICE", text2.index(n), text2.index(n) + len(n)) for n in ("312 500", "325 000")]
+    assert fill(text2, ms)["price_eur"]["value"] == 325000
 
 
 def test_bedrooms_add_up_in_a_sentence_but_not_a_subset():

@@ -164,13 +164,15 @@ def price_rank(text: str, m: Mention) -> int:
     left, right = _context(text, m.start, m.end, 45, 45)
     near = left[-28:]
     unit = r"^\s*(?:€|euros?|eur)?\s*\(?"
-    if re.search(r"hors honoraires|net vendeur|hors frais d.agence", near) or re.match(
+    if re.search(r"hors hon(?:oraires|o?\.)|net vendeur|hors frais d.agence", near) or re.match(
         unit + r"(?:hors honoraires|net vendeur|hh\b)", right
     ):
         return 0
-    if re.search(r"honoraires? inclus|\bfai\b|\bhai\b|prix global|prix de vente|prix\s*:|\bprix\s*$", near) or re.match(
-        unit + r"(?:honoraires? inclus|fai\b|hai\b|ttc|frais d.agence inclus)", right
-    ):
+    if re.search(
+        r"hon(?:oraires?|o?\.)\s*(?:de\s+)?(?:nego(?:ciation)?\.?\s*)?inclus|\bfai\b|\bhai\b|prix global|"
+        r"prix de vente|prix\s*:|\bprix\s*$",
+        near,
+    ) or re.match(unit + r"(?:honoraires? inclus|fai\b|hai\b|ttc|frais d.agence inclus)", right):
         return 2
     if re.search(r"terrain|charges?|taxe|loyer|rente|honoraires de|mensuel", near) or re.match(
         unit + r"(?:/|par|mensuel|annuel|hc\b|cc\b)", right

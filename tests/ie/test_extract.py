@@ -14,7 +14,7 @@ from rnnlab.cli.main import app
 from rnnlab.errors import DataError, ModelFileError
 from rnnlab.ie import template, weak
 from rnnlab.ie import text as T
-from rnnlab.ie.extractor import DEFAULT_MODEL, HINTS, Extractor, default_train_config, read_ads
+from rnnlab.ie.extractor import DEFAULT_MODEL, HINTS, Extractor, default_train_config, hints, read_ads
 from rnnlab.ie.template import FIELDS, Mention, fill, score
 
 ADS = Path(__file__).with_name("ads.jsonl")
@@ -262,6 +262,23 @@ def test_read_ads_excludes_ids_and_reads_text_files(tmp_path):
     txt = tmp_path / "ads.txt"
     txt.write_text("Studio 20 m2.\n\nMaison T4\navec jardin.\n", encoding="utf-8")
     assert [ad["text"] for ad in read_ads(txt)] == ["Studio 20 m2.", "Maison T4\navec jardin."]
+
+
+def test_hint_dropout_hides_whole_rule_mentions():
+    import random
+
+    text = "Villa 4 pièces, 2 chambres, 06 12 34 56 78."
+    tokens = T.tokenize(text)
+    full = hints(text, tokens)
+    assert hints(text, tokens, drop=0.0) == full and len(set(full)) > 2
+    assert set(hints(text, tokens, drop=0.999999, rng=random.Random(0))) == {1}  # every mention hidden
+    some = [hints(text, tokens, drop=0.5, rng=random.Random(seed)) for seed in range(20)]
+    assert any(h != full and set(h) != {1} for h in some)
+    # a hidden mention is hidden on all its tokens: "2 chambres" is labelled on both or on neither
+    i = [t for t, _, _ in tokens].index("chambres")
+    assert all(h[i] == h[i - 1] for h in some)
+    with pytest.raises(DataError, match="hint_dropout"):
+        Extractor().fit(read_ads(ADS), hint_dropout=1.0)
 
 
 # -- the trained extractor -----------------------------------------------------------------------------------------

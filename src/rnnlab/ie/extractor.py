@@ -33,11 +33,19 @@ HINTS = ("O", *LABELS.values())  # the rules' label on a token, the tagger's ext
 _HINT_IDS = {label: i + 1 for i, label in enumerate(HINTS)}
 
 
-def hints(text: str, tokens: Sequence[tuple[str, int, int]]) -> list[int]:
-    """Per token: 1 + the index in ``HINTS`` of the label a rule gives it (1 = no rule matched)."""
+def hints(
+    text: str, tokens: Sequence[tuple[str, int, int]], *, drop: float = 0.0, rng: random.Random | None = None
+) -> list[int]:
+    """Per token: 1 + the index in ``HINTS`` of the label a rule gives it (1 = no rule matched).
+
+    ``drop``: in training, the share of rule mentions left out at random, so that the tagger also learns to find
+    what the rules miss (another site's phrasing)."""
     ids = [1] * len(tokens)
     index = _HINT_IDS
     mentions = rules.find_mentions(text)
+    if drop > 0:
+        rng = rng or random.Random(0)
+        mentions = [m for m in mentions if rng.random() >= drop]
     k = 0
     for i, (_, start, end) in enumerate(tokens):
         while k < len(mentions) and mentions[k].end <= start:
@@ -89,6 +97,7 @@ class Extractor:
         dev_fraction: float = 0.1,
         relocated: float = 0.5,
         rule_hints: bool = True,
+        hint_dropout: float = 0.0,
         out_dir: str | Path | None = None,
         progress: bool = False,
     ) -> dict[str, Any]:
@@ -96,8 +105,11 @@ class Extractor:
 
         A ``dev_fraction`` of the ads (weakly labelled too) picks the epoch; no annotated template is used.
         ``relocated``: copies of training ads moved to other towns (:mod:`rnnlab.ie.augment`), as a fraction of
-        the training ads. ``rule_hints``: the rules' label of each token is an input of the tagger.
+        the training ads. ``rule_hints``: the rules' label of each token is an input of the tagger;
+        ``hint_dropout``: the share of the training ads' rule mentions hidden from that input.
         """
+        if not 0.0 <= hint_dropout < 1.0:
+            raise DataError(f"hint_dropout must be in [0, 1), received {hint_dropout}")
         if len(ads) < 2:
             raise DataError(f"extraction needs training ads, received {len(ads)}")
         ads = [{**ad, "text": ad["text"][:MAX_CHARS]} for ad in ads]
@@ -109,7 +121,8 @@ class Extractor:
         train, dev = weak.label_ads(train_ads), weak.label_ads(dev_ads) or None
         features = dev_features = None
         if rule_hints:
-            features = [hints(ad["text"], tokenize(ad["text"])) for ad in train_ads]
+            rng = random.Random((train_config or default_train_config()).seed)
+            features = [hints(ad["text"], tokenize(ad["text"]), drop=hint_dropout, rng=rng) for ad in train_ads]
             dev_features = [hints(ad["text"], tokenize(ad["text"])) for ad in dev_ads] if dev else None
         config = config or default_tagger_config()
         if rule_hints:  # every hint has an embedding row, seen in training or not

@@ -118,60 +118,69 @@ def test_bedrooms_add_up_in_a_sentence_but_not_a_subset():
     assert fill(text2, [Mention("BEDROOMS", 0, 13), Mention("BEDROOMS", 17, 36)])["bedrooms"]["value"] == 3
 
 
-def _mentions(text: str, label: str, *phrases: str) -> list[Mention]:
-    """Mentions of ``label`` on each phrase, in order (a phrase may occur several times: the next one is taken)."""
+def _mentions(text: str, *marked: str) -> list[Mention]:
+    """Mentions from "LABEL:phrase" items in text order (a phrase may occur several times: the next one is taken)."""
     out, at = [], 0
-    for phrase in phrases:
+    for item in marked:
+        label, phrase = item.split(":", 1)
         at = text.index(phrase, at)
         out.append(Mention(label, at, at + len(phrase)))
         at += len(phrase)
     return out
 
 
-def test_bedrooms_add_up_over_floors():
-    text = ("Maison\nBelle maison composée au rez-de-chaussée d'un séjour, deux chambres et une salle d'eau. "
-            "À l'étage, un bureau, trois chambres et une salle d'eau.")  # fmt: skip
-    filled = fill(text, _mentions(text, "BEDROOMS", "deux chambres", "trois chambres")
-                  + _mentions(text, "BATHROOMS", "une salle d'eau", "une salle d'eau"))  # fmt: skip
-    assert filled["bedrooms"]["value"] == 5  # each sentence alone says 2 or 3
-    assert filled["bathrooms"]["value"] == 2  # the same phrase once per floor
-    # a summary before the floors is not added to them; nor is "soit ... au total" after them
-    summary = "Maison\nMaison de 3 chambres. Au rez-de-chaussée: 1 chambre. À l'étage: 2 chambres, soit 3 au total."
-    ms = _mentions(summary, "BEDROOMS", "3 chambres", "1 chambre", "2 chambres")
-    assert fill(summary, ms)["bedrooms"]["value"] == 3
-    # one floor described: no floor sum (a flat "au 3ème étage" restating its bedrooms)
-    flat = "T3\nAppartement au 3ème étage: 2 chambres. Les 2 chambres donnent sur cour."
-    assert fill(flat, _mentions(flat, "BEDROOMS", "2 chambres", "2 chambres"))["bedrooms"]["value"] == 2
+# (text, marked mentions, field, expected value): how the template filler counts rooms
+COUNTS = {
+    "floors add up": (
+        "Maison\nBelle maison composée au rez-de-chaussée d'un séjour, deux chambres et une salle d'eau. "
+        "À l'étage, un bureau, trois chambres et une salle d'eau.",
+        ("BEDROOMS:deux chambres", "BATHROOMS:une salle d'eau", "BEDROOMS:trois chambres",
+         "BATHROOMS:une salle d'eau"), "bedrooms", 5),  # each sentence alone says 2 or 3
+    "a bathroom phrase once per floor": (
+        "Maison\nBelle maison composée au rez-de-chaussée d'un séjour, deux chambres et une salle d'eau. "
+        "À l'étage, un bureau, trois chambres et une salle d'eau.",
+        ("BATHROOMS:une salle d'eau", "BATHROOMS:une salle d'eau"), "bathrooms", 2),
+    "a summary is not added to the floors": (
+        "Maison\nMaison de 3 chambres. Au rez-de-chaussée: 1 chambre. À l'étage: 2 chambres, soit 3 au total.",
+        ("BEDROOMS:3 chambres", "BEDROOMS:1 chambre", "BEDROOMS:2 chambres"), "bedrooms", 3),
+    "one floor: no floor sum": (
+        "T3\nAppartement au 3ème étage: 2 chambres. Les 2 chambres donnent sur cour.",
+        ("BEDROOMS:2 chambres", "BEDROOMS:2 chambres"), "bedrooms", 2),
+    "an ordinal after a bedroom of its floor counts the floor": (
+        "Maison\nAu rez-de-chaussée, une chambre. A l'étage, une belle chambre, une deuxième chambre.",
+        ("BEDROOMS:une chambre", "BEDROOMS:une belle chambre", "BEDROOMS:deuxième chambre"), "bedrooms", 3),
+    "an ordinal opening its floor counts the house": (
+        "Maison\nAu rez-de-chaussée, une chambre. À l'étage, une seconde chambre avec placard.",
+        ("BEDROOMS:une chambre", "BEDROOMS:seconde chambre"), "bedrooms", 2),
+    "an ordinal just before a count-less span joins it": (
+        "Trois chambres dont deux avec une salle d'eau privative; une troisième salle d'eau.",
+        ("BATHROOMS:une salle d'eau", "BATHROOMS:salle d'eau"), "bathrooms", 3),
+    "'3 ou 4 chambres' is not counted": (
+        "Maison\nAu rez-de-chaussée: 1 chambre. Au niveau inférieur: 2 chambres, ou une maison avec 3 ou 4 chambres.",
+        ("BEDROOMS:1 chambre", "BEDROOMS:2 chambres", "BEDROOMS:4 chambres"), "bedrooms", 3),
+    "'à aménager (...)' is not counted": (
+        "Maison\nAu rez-de-chaussée: une pièce à aménager selon vos besoins (salle de jeux, bureau, suite "
+        "parentale). À l'étage: deux chambres.",
+        ("BEDROOMS:suite parentale", "BEDROOMS:deux chambres"), "bedrooms", 2),
+    "a studio annex does not make the house one room": (
+        "Vente Maison 4 pièces\nMaison avec studio indépendant. Studio indépendant au rez-de-chaussée.",
+        ("ROOMS:4 pièces", "ROOMS:studio", "ROOMS:Studio"), "rooms", 4),
+    "a studio is one room": ("Studio\nJoli studio meublé.", ("ROOMS:Studio", "ROOMS:studio"), "rooms", 1),
+    "a bedroom or bathroom mention names the room": (
+        "Terrain de 12 a 50 ca, salle d'eau et salle de bains, deux chambres.",
+        ("BATHROOMS:12 a 50 ca", "BATHROOMS:salle d'eau", "BATHROOMS:salle de bains", "BEDROOMS:deux chambres"),
+        "bathrooms", 2),
+}  # fmt: skip
 
 
-def test_ordinals_count_per_floor_or_for_the_house():
-    # after a bedroom of its floor, "deuxième" counts that floor: 1 + 2
-    text = "Maison\nAu rez-de-chaussée, une chambre. A l'étage, une belle chambre, une deuxième chambre."
-    ms = _mentions(text, "BEDROOMS", "une chambre", "une belle chambre", "deuxième chambre")
-    assert fill(text, ms)["bedrooms"]["value"] == 3
-    # the first of its floor, "seconde" counts the house: 2
-    text2 = "Maison\nAu rez-de-chaussée, une chambre. À l'étage, une seconde chambre avec placard."
-    assert fill(text2, _mentions(text2, "BEDROOMS", "une chambre", "seconde chambre"))["bedrooms"]["value"] == 2
-    # an ordinal just before a span that has no count of its own belongs to it
-    text3 = "Trois chambres dont deux avec une salle d'eau privative; une troisième salle d'eau."
-    ms = _mentions(text3, "BATHROOMS", "une salle d'eau", "salle d'eau")
-    assert fill(text3, ms)["bathrooms"]["value"] == 3
+@pytest.mark.parametrize(("text", "marked", "field", "value"), COUNTS.values(), ids=COUNTS.keys())
+def test_counts_in_the_template(text, marked, field, value):
+    assert fill(text, _mentions(text, *marked))[field]["value"] == value
 
 
-def test_alternatives_and_options_are_not_counted():
-    text = "Maison\nAu rez-de-chaussée: 1 chambre. Au niveau inférieur: 2 chambres, ou une maison avec 3 ou 4 chambres."
-    ms = _mentions(text, "BEDROOMS", "1 chambre", "2 chambres", "4 chambres")
-    assert fill(text, ms)["bedrooms"]["value"] == 3
-    text2 = "Maison\nUne pièce à aménager selon vos besoins (salle de jeux, bureau, suite parentale). Deux chambres."
-    assert fill(text2, _mentions(text2, "BEDROOMS", "suite parentale", "Deux chambres"))["bedrooms"]["value"] == 2
-
-
-def test_a_studio_annex_does_not_make_the_house_one_room():
-    text = "Vente Maison 4 pièces\nMaison avec studio indépendant. Studio indépendant au rez-de-chaussée."
-    ms = _mentions(text, "ROOMS", "4 pièces", "studio", "Studio")
-    assert fill(text, ms)["rooms"]["value"] == 4
-    text2 = "Studio\nJoli studio meublé."
-    assert fill(text2, _mentions(text2, "ROOMS", "Studio", "studio"))["rooms"]["value"] == 1
+def test_owner_civilities_are_dropped():
+    assert template.PARSERS["owner"]("Maître Jean DUPONT") == "Jean DUPONT"
+    assert template.PARSERS["owner"]("Mme Claire MARTIN") == "Claire MARTIN"
 
 
 def test_land_in_hectares_and_ares():
@@ -183,15 +192,6 @@ def test_land_in_hectares_and_ares():
     at = text.index("12")
     filled = fill(text, [Mention("LAND", at, at + 2)])["land_m2"]
     assert (filled["value"], filled["text"]) == (1250, "12 a 50 ca")
-
-
-def test_a_bedroom_or_bathroom_mention_must_name_the_room():
-    text = "Terrain de 12 a 50 ca, salle d'eau et salle de bains, deux chambres."
-    ms = [*_mentions(text, "BATHROOMS", "12 a 50 ca", "salle d'eau", "salle de bains"),
-          *_mentions(text, "BEDROOMS", "12", "deux chambres")]  # fmt: skip
-    filled = fill(text, ms)
-    assert (filled["bathrooms"]["value"], filled["bedrooms"]["value"]) == (2, 2)
-    assert template.PARSERS["owner"]("Maître Jean DUPONT") == "Jean DUPONT"
 
 
 def test_unstated_fields_are_null_and_implausible_values_dropped():

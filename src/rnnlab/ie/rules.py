@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 
 from rnnlab.ie.template import PARSERS, Mention
+from rnnlab.ie.text import LAND_REGISTER_UNIT
 
 _W = r"[^\W\d_]"  # a letter
 _NUM = r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?"
@@ -35,8 +36,7 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
     ("PRICE", re.compile(rf"\b[Pp]rix\s*(?:de\s+vente\s*)?(?:global\s*)?:?\s*({_NUM})"), 1),
     ("LAND", re.compile(rf"\b(?:terrain|jardin|parcelle|foncier)\b[^.\n\d]{{0,40}}?({_NUM}){_M2}", re.I), 1),
     ("LAND", re.compile(rf"({_NUM}){_M2}\s+(?:de\s+)?(?:terrain|jardin|parcelle)", re.I), 1),
-    ("LAND", re.compile(r"(?<![\w,.])(\d+(?:[.,]\d+)?\s*(?:ha|hectares?)\b(?:\s*\d{1,2}\s*a(?:res?)?\b)?"
-                        r"(?:\s*\d{1,2}\s*ca\b)?|\d{1,3}\s*a(?:res?)?\s*\d{1,2}\s*ca\b)", re.I), 1),
+    ("LAND", re.compile(rf"(?<![\w,.])(\d+(?:[.,]\d+)?\s*{LAND_REGISTER_UNIT})", re.I), 1),
     ("SURFACE", re.compile(rf"({_NUM}){_M2}(?!\s+(?:de\s+)?(?:terrain|jardin|parcelle))", re.I), 1),
     ("ROOMS", re.compile(rf"\b({_COUNT_WORD}\s+{_ADJ}pi[eè]ces?)\b(?!\s+(?:de\s+vie|d'eau|à\s+vivre))", re.I), 1),
     ("ROOMS", re.compile(r"\b((?:[TF]|[Tt]ype\s?)\d{1,2})(?:\s*bis)?\b"), 1),

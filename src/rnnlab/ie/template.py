@@ -261,47 +261,47 @@ def _segment(bounds: Sequence[int], position: int) -> int:
     return max((i for i, b in enumerate(bounds) if b <= position), default=-1)
 
 
-def _counts(text: str, mentions: Sequence[tuple[Mention, int]], *, per_sentence: bool) -> tuple[int, Mention] | None:
-    """Bedrooms (``per_sentence``): counts add up within a sentence and the largest sentence total wins (ads
-    restate: a summary, then room by room); where the description goes floor by floor ("au rez-de-chaussée ...
-    2 chambres. À l'étage ... 3 chambres"), the floors' totals add up, if that is larger.
-    Bathrooms: counts add up over the description (the same phrase once per floor), the title's total counts if
-    larger.
-    """
+def _bedrooms(text: str, mentions: Sequence[tuple[Mention, int]]) -> tuple[int, Mention] | None:
+    """Counts add up within a sentence and the largest sentence total wins (ads restate: a summary, then room by
+    room); where the description goes floor by floor ("au rez-de-chaussée ... 2 chambres. À l'étage ...
+    3 chambres"), the floors' totals add up, if that is larger."""
+    sentences = sentence_starts(text)
+    best = max(_tally(text, mentions, lambda m: _segment(sentences, m.start)).values(), key=lambda e: e[0],
+               default=None)  # fmt: skip
     floors = floor_starts(text)
-    title_end = text.find("\n") + 1
-    if per_sentence:
-        sentences = sentence_starts(text)
-        by_sentence = _tally(text, mentions, lambda m: _segment(sentences, m.start))
-        best = max(by_sentence.values(), key=lambda e: e[0], default=None)
-        if floors:
-            # floor → its largest sentence total; summaries ("soit 5 chambres au total") left out. An ordinal
-            # after a count on its floor counts that floor ("une chambre, une deuxième chambre"); the first
-            # mention of its floor, it counts the house ("À l'étage, une seconde chambre"): a floor on the sum
-            kept = [(m, v) for m, v in mentions if m.start >= floors[0] and not _in_summary(text, sentences, m)]
-            ordinal, counted_floors = 0, set()
-            for m, v in list(kept):
-                floor = _segment(floors, m.start)
-                if T.is_ordinal(T.fold(text[m.start : m.end])) and floor not in counted_floors:
-                    ordinal = max(ordinal, v)
-                    kept.remove((m, v))
-                counted_floors.add(floor)
-            per_floor: dict[int, list] = {}
-            units = _tally(text, kept, lambda m: (_segment(floors, m.start), _segment(sentences, m.start)))
-            for (floor, _), entry in units.items():
-                if entry[0] > per_floor.get(floor, [0])[0]:
-                    per_floor[floor] = entry
-            if len(per_floor) >= 2:
-                total = max(sum(e[0] for e in per_floor.values()), ordinal)
-                if best is None or total > best[0]:
-                    best = [total, min((e[1] for e in per_floor.values()), key=lambda m: m.start)]
-    else:
-        parts = _tally(text, mentions, lambda m: -1 if m.start < title_end else _segment(floors, m.start))
-        title = parts.pop(-1, None)
-        body = None
-        if parts:
-            body = [sum(e[0] for e in parts.values()), min((e[1] for e in parts.values()), key=lambda m: m.start)]
-        best = max((e for e in (title, body) if e), key=lambda e: e[0], default=None)
+    if floors:
+        # floor → its largest sentence total; summaries ("soit 5 chambres au total") left out. An ordinal after a
+        # count on its floor counts that floor ("une chambre, une deuxième chambre"); the first mention of its
+        # floor, it counts the house ("À l'étage, une seconde chambre"): a floor on the sum
+        kept = [(m, v) for m, v in mentions if m.start >= floors[0] and not _in_summary(text, sentences, m)]
+        ordinal, counted_floors = 0, set()
+        for m, v in list(kept):
+            floor = _segment(floors, m.start)
+            if T.is_ordinal(text[m.start : m.end]) and floor not in counted_floors:
+                ordinal = max(ordinal, v)
+                kept.remove((m, v))
+            counted_floors.add(floor)
+        per_floor: dict[int, list] = {}
+        units = _tally(text, kept, lambda m: (_segment(floors, m.start), _segment(sentences, m.start)))
+        for (floor, _), entry in units.items():
+            if entry[0] > per_floor.get(floor, [0])[0]:
+                per_floor[floor] = entry
+        if len(per_floor) >= 2:
+            total = max(sum(e[0] for e in per_floor.values()), ordinal)
+            if best is None or total > best[0]:
+                best = [total, min((e[1] for e in per_floor.values()), key=lambda m: m.start)]
+    return None if best is None else (best[0], best[1])
+
+
+def _bathrooms(text: str, mentions: Sequence[tuple[Mention, int]]) -> tuple[int, Mention] | None:
+    """Counts add up over the description (the same phrase once per floor); the title's total counts if larger."""
+    floors, title_end = floor_starts(text), text.find("\n") + 1
+    parts = _tally(text, mentions, lambda m: -1 if m.start < title_end else _segment(floors, m.start))
+    title = parts.pop(-1, None)
+    body = None
+    if parts:
+        body = [sum(e[0] for e in parts.values()), min((e[1] for e in parts.values()), key=lambda m: m.start)]
+    best = max((e for e in (title, body) if e), key=lambda e: e[0], default=None)
     return None if best is None else (best[0], best[1])
 
 
@@ -334,8 +334,7 @@ def _with_ordinal(text: str, m: Mention) -> Mention:
 
 
 _ROOM_WORDS = {"bedrooms": re.compile(r"chambre|suite|dortoir"), "bathrooms": re.compile(r"salle|douche|bain|sdb|sde")}
-_LAND_UNIT = re.compile(r"\s*(?:(?:ha|hectares?)\b(?:\s*\d{1,2}\s*a(?:res?)?\b)?(?:\s*\d{1,2}\s*ca\b)?|"
-                        r"a(?:res?)?\s*\d{1,2}\s*ca\b)", re.I)  # fmt: skip
+_LAND_UNIT = re.compile(r"\s*" + T.LAND_REGISTER_UNIT, re.I)
 
 
 def _with_land_unit(text: str, m: Mention) -> Mention:
@@ -389,7 +388,7 @@ def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | N
             pass
         elif field in ("bedrooms", "bathrooms"):
             # bedrooms are restated (a summary, then room by room); bathrooms rarely: theirs add up over the text
-            counted = _counts(text, values, per_sentence=field == "bedrooms")
+            counted = (_bedrooms if field == "bedrooms" else _bathrooms)(text, values)
             chosen = None if counted is None else (counted[0], counted[1])
         elif field == "phone":
             chosen = (values[0][1], values[0][0])

@@ -61,6 +61,9 @@ def parse_number(text: str) -> float | None:
     return value * {"k": 1e3, "m": 1e6}.get(suffix, 1.0) if suffix else value
 
 
+# the units of a land register after a number: "45 ha", "1 ha 20 a 35 ca", "12 a 50 ca"
+LAND_REGISTER_UNIT = (r"(?:(?:ha|hectares?)\b(?:\s*\d{1,2}\s*a(?:res?)?\b)?(?:\s*\d{1,2}\s*ca\b)?|"
+                      r"a(?:res?)?\s*\d{1,2}\s*ca\b)")  # fmt: skip
 _HA_A_CA = re.compile(r"(?:(\d+(?:[.,]\d+)?)\s*(?:ha|hectares?)\b)?\s*(?:(\d+)\s*(?:a|ares?)\b)?\s*"
                      r"(?:(\d+)\s*(?:ca|centiares?)\b)?")  # fmt: skip
 

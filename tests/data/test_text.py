@@ -177,3 +177,26 @@ def test_collate_pads_with_zeros():
 def test_reader_rejects_missing_path(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         read_labelled(tmp_path / "nope.csv")
+
+
+def test_word2vec_learns_from_the_texts_and_repeats_itself():
+    pytest.importorskip("gensim")
+    from rnnlab.data.vectors import train_word2vec
+
+    rng = np.random.default_rng(0)
+    sentences = []
+    for _ in range(300):
+        sentences.append(["the", "film", "was", str(rng.choice(["good", "great"])), "and", "fun"])
+        sentences.append(["my", "soup", "tasted", str(rng.choice(["salty", "sour"])), "at", "lunch"])
+    vectors = train_word2vec(sentences, 16, min_count=2, epochs=30)
+    again = train_word2vec(sentences, 16, min_count=2, epochs=30)
+    np.testing.assert_array_equal(vectors.matrix, again.matrix)
+    assert vectors.dim == 16 and set(vectors.index) == {w for s in sentences for w in s}
+
+    def cosine(a, b):
+        u, v = vectors.lookup(a), vectors.lookup(b)
+        return float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))
+
+    assert cosine("good", "great") > 0.9 > 0.5 > cosine("good", "salty")
+    with pytest.raises(DataError, match="positive size"):
+        train_word2vec(sentences, 0)

@@ -24,11 +24,11 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from rnnlab import io
-from rnnlab.classify.models import ClassifierConfig, TextClassifierNet
+from rnnlab.classify.models import ClassifierConfig, TextClassifierNet, adversarial_perturbation
 from rnnlab.config import Config
 from rnnlab.data.batching import TokenBatch, TokenDataset, bucket_loader
 from rnnlab.data.text import TRUNCATIONS, TextDataset, Tokenizer, truncate
-from rnnlab.data.vectors import embedding_matrix, resolve_vectors
+from rnnlab.data.vectors import embedding_matrix, resolve_vectors, train_word2vec
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.metrics.classification import classification_report
@@ -103,6 +103,7 @@ class TextClassifier:
         dev: TextDataset | None = None,
         *,
         embeddings: str | Path = "glove-6b-50d",
+        domain_vectors: int = 0,
         class_weights: bool = False,
         out_dir: str | Path | None = None,
         progress: bool = False,
@@ -111,6 +112,8 @@ class TextClassifier:
 
         ``embeddings``: ``'glove-6b-50d'`` (bundled English GloVe), a GloVe/word2vec/fastText
         text file, or ``'none'`` (random init). ``config.freeze_embeddings`` keeps them fixed.
+        ``domain_vectors``: learn word2vec vectors of that size on the training texts first (the
+        labels unused) and append them to each word's pretrained vector (0: none).
         Returns what happened: epochs, best dev accuracy, seconds, tokens/s, coverage.
         """
         if train.labels is None:
@@ -121,16 +124,30 @@ class TextClassifier:
         tokens = [self.tokenizer.tokenize(s) for s in train.texts]
         self.vocab = Vocabulary.build(tokens, min_freq=self.text.min_freq, max_size=self.text.max_vocab)
         vectors = resolve_vectors(embeddings, set(self.vocab.tokens))
-        dim = self.config.embedding_dim if vectors is None else vectors.dim
+        started = time.perf_counter()
+        domain = None
+        if domain_vectors:
+            domain = train_word2vec(tokens, domain_vectors, min_count=self.text.min_freq, seed=self.train_config.seed)
+        domain_seconds = time.perf_counter() - started
+        tables = [v for v in (vectors, domain) if v is not None]
+        dim = sum(v.dim for v in tables) if tables else self.config.embedding_dim
         self.config = dataclasses.replace(
             self.config, vocab_size=len(self.vocab), n_classes=len(self.labels), embedding_dim=dim
         )
         torch.manual_seed(self.train_config.seed)
         self.net = TextClassifierNet(self.config)
-        coverage = None
-        if vectors is not None:
-            matrix, coverage = embedding_matrix(self.vocab, vectors, seed=self.train_config.seed)
-            self.net.set_embeddings(torch.from_numpy(matrix))
+        coverage = domain_coverage = None
+        if tables:
+            matrices = []
+            if vectors is not None:
+                matrix, coverage = embedding_matrix(self.vocab, vectors, seed=self.train_config.seed)
+                matrices.append(matrix)
+            if domain is not None:
+                if vectors is not None:  # the learnt part on the pretrained vectors' scale
+                    domain.matrix *= vectors.matrix.std() / max(float(domain.matrix.std()), 1e-12)
+                matrix, domain_coverage = embedding_matrix(self.vocab, domain, seed=self.train_config.seed + 1)
+                matrices.append(matrix)
+            self.net.set_embeddings(torch.from_numpy(np.concatenate(matrices, axis=1)))
         ids = [truncate(self.vocab.encode(t), self.text.max_len, self.text.truncation) for t in tokens]
         train_ids = TokenDataset(ids, self._label_ids(train))
         dev_ids = None if dev is None else TokenDataset(self.encode(dev.texts), self._label_ids(dev))
@@ -139,7 +156,7 @@ class TextClassifier:
             self.net,
             self._loader(train_ids, train=True),
             None if dev_ids is None else self._loader(dev_ids, train=False),
-            objective=_objective(weights),
+            objective=_objective(weights, adversarial=self.config.adversarial),
             config=self.train_config,
             out_dir=out_dir,
             progress=progress,
@@ -148,6 +165,9 @@ class TextClassifier:
         self.info = {
             "embeddings": str(embeddings),
             "coverage": coverage,
+            "domain_vectors": domain_vectors,
+            "domain_coverage": domain_coverage,
+            "domain_vectors_seconds": domain_seconds if domain_vectors else None,
             "vocab_size": len(self.vocab),
             "train_texts": len(train),
             "train_tokens": n_tokens,
@@ -225,11 +245,34 @@ class TextClassifier:
         return clf
 
 
-def _objective(weights: torch.Tensor | None) -> Objective:
+def _objective(weights: torch.Tensor | None, *, adversarial: float = 0.0) -> Objective:
+    def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits, labels, weight=None if weights is None else weights.to(logits.device))
+
     def loss(model: TextClassifierNet, batch: TokenBatch) -> torch.Tensor:
-        logits = model(batch.tokens, batch.lengths)
-        w = None if weights is None else weights.to(logits.device)
-        return F.cross_entropy(logits, batch.labels, weight=w)
+        if adversarial and model.training and torch.is_grad_enabled():
+            return adversarial_loss(model, batch)
+        return cross_entropy(model(batch.tokens, batch.lengths), batch.labels)
+
+    def adversarial_loss(model: TextClassifierNet, batch: TokenBatch) -> torch.Tensor:
+        """Loss on the texts + loss on their adversarially perturbed embeddings, for two backward passes.
+
+        One backward pass gives both the gradient that defines the perturbation and the clean
+        loss's parameter gradients; the latter re-enter the returned graph through a linear
+        surrogate (value 0, gradient exactly those), so the engine's single backward adds the
+        perturbed loss's gradients without going through the clean graph a second time.
+        """
+        x = model.embed(batch.tokens)
+        if not x.requires_grad:  # frozen embeddings: the perturbation still needs dL/dx
+            x.requires_grad_(True)
+        clean = cross_entropy(model.classify(x, batch.lengths), batch.labels)
+        params = [p for p in model.parameters() if p.requires_grad]
+        grad_x, *grads = torch.autograd.grad(clean, [x, *params], allow_unused=True)
+        r = adversarial_perturbation(grad_x, x, batch.lengths, adversarial)
+        perturbed = cross_entropy(model.classify(model.embed(batch.tokens) + r, batch.lengths), batch.labels)
+        surrogate = sum(((p * g).sum() for p, g in zip(params, grads, strict=True) if g is not None),
+                        start=torch.zeros((), device=clean.device))  # fmt: skip
+        return perturbed + clean.detach() + surrogate - surrogate.detach()
 
     def metrics(model: TextClassifierNet, batch: TokenBatch) -> dict[str, torch.Tensor]:
         logits = model(batch.tokens, batch.lengths)

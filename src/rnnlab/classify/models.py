@@ -5,6 +5,9 @@
 - ``bilstm-pool`` (solution 2): Embedding → stacked BiLSTM/BiGRU (return_sequences=True) →
   max / mean / attention pooling over the real tokens → Dense.
 Dropout on the embeddings (whole word vectors, as in Gal & Ghahramani's word dropout) and between layers.
+Optional adversarial training on the embedded words (Miyato, Dai & Goodfellow 2017; see
+:func:`adversarial_perturbation`): the network is split into :meth:`TextClassifierNet.embed` and
+:meth:`TextClassifierNet.classify` so that a perturbation can be added between the two.
 
 >>> import torch
 >>> net = TextClassifierNet(ClassifierConfig(vocab_size=20, n_classes=3, embedding_dim=8, hidden_size=6))
@@ -47,6 +50,9 @@ class ClassifierConfig(Config):
     dropout: float = 0.3
     embedding_dropout: float = 0.3
     freeze_embeddings: bool = False
+    # adversarial training: size of the worst-case perturbation of each text's embedded words, in units of one
+    # word vector's (root-mean-square) norm; 0 trains on the texts alone
+    adversarial: float = 0.0
 
     def __post_init__(self) -> None:
         for name, allowed in (("arch", ARCHS), ("cell", CELLS), ("pooling", POOLINGS)):
@@ -60,6 +66,8 @@ class ClassifierConfig(Config):
         for name in ("dropout", "embedding_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1), received {getattr(self, name)!r}")
+        if not self.adversarial >= 0:
+            raise ConfigError(f"adversarial must be >= 0 (0: no adversarial training), received {self.adversarial!r}")
 
 
 class WordDropout(nn.Module):
@@ -120,7 +128,15 @@ class TextClassifierNet(AssetsMixin, nn.Module):
             self.embedding.weight.copy_(matrix)
 
     def forward(self, tokens: Tensor, lengths: Tensor | None = None) -> Tensor:
-        x = self.embedding_dropout(self.embedding(tokens))  # (B, T) -> (B, T, D)
+        return self.classify(self.embed(tokens), lengths)
+
+    def embed(self, tokens: Tensor) -> Tensor:
+        """(B, T) token ids -> (B, T, D) word vectors (before word dropout)."""
+        return self.embedding(tokens)
+
+    def classify(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """(B, T, D) word vectors -> (B, K) class logits."""
+        x = self.embedding_dropout(x)
         y = self.rnn(x, lengths=lengths)  # (B, H) last step, or (B, T, 2H) every step
         if self.config.arch == "bilstm-pool":
             y = self._pool(y, lengths)  # (B, T, 2H) -> (B, 2H)
@@ -142,3 +158,26 @@ class TextClassifierNet(AssetsMixin, nn.Module):
             return mean
         top = y.masked_fill(~mask, float("-inf")).amax(1)
         return top if pooling == "max" else torch.cat([top, mean], dim=-1)
+
+
+def adversarial_perturbation(grad: Tensor, x: Tensor, lengths: Tensor | None, size: float) -> Tensor:
+    """The worst-case perturbation of the embedded words to first order (Miyato et al. 2017): ``r = ε g / ‖g‖``.
+
+    ``grad`` is the loss gradient with respect to the word vectors ``x`` (B, T, D); ``‖g‖`` is taken
+    over each text's whole sequence, so the perturbation moves mostly the words the decision hangs
+    on. Miyato et al. normalise the embedding table and fix ε; here ε is ``size`` times the
+    root-mean-square norm of the batch's real word vectors, so it keeps its meaning whatever the
+    scale of the (pretrained, fine-tuned) vectors. Padding positions are never perturbed.
+
+    >>> g = torch.zeros(1, 3, 2); g[0, 1] = torch.tensor([3.0, 4.0])
+    >>> adversarial_perturbation(g, torch.ones(1, 3, 2), torch.tensor([3]), 0.5)[0, 1]
+    tensor([0.4243, 0.5657])
+    """
+    if lengths is None:
+        mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+    else:
+        mask = valid_mask(lengths.to(x.device), x.shape[1])  # (B, T)
+    x, grad = x.detach(), grad.detach() * mask[:, :, None]
+    word_norm = x.norm(dim=-1)[mask].pow(2).mean().sqrt()
+    unit = grad / grad.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
+    return size * word_norm * unit

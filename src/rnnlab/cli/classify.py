@@ -43,11 +43,21 @@ def fit(
     embeddings: str = typer.Option("glove-6b-50d", help="glove-6b-50d, a GloVe/word2vec/fastText file, or none."),
     freeze_embeddings: bool = typer.Option(False, help="Keep the pretrained vectors fixed (default: fine-tune)."),
     embedding_dim: int = typer.Option(100, help="Embedding size when --embeddings none."),
+    domain_vectors: int = typer.Option(
+        0,
+        help="Learn word2vec vectors of this size on the --train texts first (labels unused) and append them "
+        "to the pretrained ones, e.g. 100; 0: none.",
+    ),
     hidden: int = typer.Option(128, help="Hidden units per direction."),
     layers: int = typer.Option(1, help="Stacked recurrent layers."),
     pooling: str = typer.Option("max", help="max, mean, attention or max-mean (bilstm-pool)."),
     dropout: float = typer.Option(0.4, help="Dropout between layers and before the classifier."),
     embedding_dropout: float = typer.Option(0.3, help="Word dropout on the embeddings."),
+    adversarial: float = typer.Option(
+        0.0,
+        help="Adversarial training (Miyato et al. 2017): perturbation size on each text's embedded words, "
+        "in word-vector norms (e.g. 1.0); 0: off. About doubles the training time.",
+    ),
     max_len: int = typer.Option(400, help="Tokens kept per text (0: all)."),
     truncation: str = typer.Option("both", help=f"Which tokens a long text keeps: {', '.join(TRUNCATIONS)}."),
     min_freq: int = typer.Option(2, help="Minimum count of a word in --train to enter the vocabulary."),
@@ -96,6 +106,7 @@ def fit(
             dropout=dropout,
             embedding_dropout=embedding_dropout,
             freeze_embeddings=freeze_embeddings,
+            adversarial=adversarial,
         ),
         TrainConfig(
             max_epochs=epochs,
@@ -112,7 +123,12 @@ def fit(
         ),
     )
     info = clf.fit(
-        train_data, dev_data, embeddings=embeddings, class_weights=class_weights, progress=progress and not as_json
+        train_data,
+        dev_data,
+        embeddings=embeddings,
+        domain_vectors=domain_vectors,
+        class_weights=class_weights,
+        progress=progress and not as_json,
     )
     clf.save(out, overwrite=overwrite)
     summary = {k: v for k, v in info.items() if k != "history"}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-from collections.abc import Collection
+import zlib
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,50 @@ def load_vectors(path: str | Path, words: Collection[str] | None = None) -> Vect
         raise DataError("no vectors in the file", path=path)
     matrix = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
     return Vectors(index, matrix, path.name)
+
+
+def _stable_hash(word: str) -> int:
+    """gensim seeds each word's initial vector with a hash; Python's own ``hash`` changes per process."""
+    return zlib.crc32(word.encode("utf-8"))
+
+
+def train_word2vec(
+    sentences: Sequence[Sequence[str]],
+    dim: int = 100,
+    *,
+    min_count: int = 2,
+    window: int = 5,
+    epochs: int = 5,
+    seed: int = 0,
+    workers: int = 1,
+) -> Vectors:
+    """Word vectors learnt from the user's own texts: skip-gram word2vec with negative sampling (gensim).
+
+    The cheap form of in-domain pretraining (Dai & Le 2015 pretrain a whole LSTM on the texts; this
+    pretrains only the word vectors): words rare in the labelled data get vectors close to the
+    words they share contexts with. ``workers=1`` gives the same vectors on every run (gensim's
+    threads race otherwise).
+    """
+    if dim < 1:
+        raise DataError(f"word2vec vectors need a positive size, received {dim}")
+    try:
+        from gensim.models import Word2Vec
+    except ImportError:
+        raise DataError("learning word vectors needs gensim", hint="pip install gensim") from None
+    model = Word2Vec(
+        sentences=[list(s) for s in sentences if len(s)],
+        vector_size=dim,
+        window=window,
+        min_count=min_count,
+        sg=1,
+        negative=5,
+        epochs=epochs,
+        seed=seed,
+        workers=workers,
+        hashfxn=_stable_hash,
+    )
+    words = list(model.wv.index_to_key)
+    return Vectors({w: i for i, w in enumerate(words)}, np.asarray(model.wv.vectors, dtype=np.float32), "word2vec")
 
 
 def resolve_vectors(spec: str | Path, words: Collection[str] | None = None) -> Vectors | None:

@@ -65,6 +65,16 @@ VARIANTS = {
     # adversarial training on the embedded words (Miyato et al. 2017), against the overfitting after epoch 4
     "bilstm-pool-adv": _bilstm(adversarial=1.0),
     "bilstm-pool-adv2": _bilstm(adversarial=2.0),
+    "bilstm-pool-adv4": {**_bilstm(adversarial=4.0), "train": {**_bilstm()["train"], "max_epochs": 15}},
+    "bilstm-pool-adv2-decay": {
+        **_bilstm(adversarial=2.0),
+        "train": {**_bilstm()["train"], "max_epochs": 15, "patience": 4, "lr_decay": 0.1},
+    },
+    # the same, wider: the adversarial loss stops the overfitting, so try more capacity (the 30-minute cap applies)
+    "bilstm192-pool-adv2-decay": {
+        **_bilstm(adversarial=2.0, hidden_size=192),
+        "train": {**_bilstm()["train"], "max_epochs": 15, "patience": 4, "lr_decay": 0.1},
+    },
     # word2vec vectors (100) learnt on the 22,500 training reviews appended to GloVe's 50 (in-domain pretraining)
     "bilstm-pool-w2v": {**_bilstm(), "domain_vectors": 100},
     "bilstm-pool-w2v-adv": {**_bilstm(adversarial=2.0), "domain_vectors": 100},

@@ -144,6 +144,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 reviews, one epoch")
     parser.add_argument("--only", default="linear,lstm-last,bilstm-pool")
     parser.add_argument("--max-time", type=float, default=1800.0, help="training seconds per model at most")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (the dev split stays seed 0); not 0: "
+                        "results are stored as NAME@seedN")  # fmt: skip
     args = parser.parse_args()
     if not DATA.is_file():
         sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/imdb beside the checkout")
@@ -158,7 +160,10 @@ def main() -> None:
         if name == "linear":
             results[name] = linear_baseline(train, dev)
         else:
-            results[name] = run_variant(VARIANTS[name], train, dev, args.quick, args.max_time)
+            spec = VARIANTS[name]
+            if args.seed:
+                spec, name = {**spec, "train": {**spec["train"], "seed": args.seed}}, f"{name}@seed{args.seed}"
+            results[name] = run_variant(spec, train, dev, args.quick, args.max_time)
         r = results[name]
         print(f"{name:12s} dev acc {r['dev_accuracy']:.4f}  train {r['train_seconds']:.0f} s", flush=True)
     print_table(results, "review")

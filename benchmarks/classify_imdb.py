@@ -30,19 +30,23 @@ from rnnlab.training import TrainConfig
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb" / "aclImdb_train.tar.gz"
 
 
-def _bilstm(**model) -> dict:
+def _bilstm(train: dict | None = None, **model) -> dict:
     base = dict(arch="bilstm-pool", cell="lstm", hidden_size=128, num_layers=1, pooling="max", dropout=0.4,
                 embedding_dropout=0.3)  # fmt: skip
     return dict(
         model={**base, **model},
         text=dict(max_len=800, truncation="both", min_freq=2, max_vocab=50_000),
-        train=dict(lr=2e-3, batch_size=32, max_epochs=12, patience=3),
+        train={**dict(lr=2e-3, batch_size=32, max_epochs=12, patience=3), **(train or {})},
     )
 
 
 def _bigru(train: dict | None = None, **model) -> dict:
-    spec = _bilstm(cell="gru", hidden_size=256, dropout=0.5, embedding_dropout=0.4, **model)
-    return {**spec, "train": {**spec["train"], "lr_decay": 0.2, **(train or {})}}
+    return _bilstm(train={"lr_decay": 0.2, **(train or {})}, cell="gru", hidden_size=256, dropout=0.5,
+                   embedding_dropout=0.4, **model)  # fmt: skip
+
+
+# adversarial training for longer, with patience and lr decay as its plateau is longer and noisier
+_ADV_DECAY = dict(max_epochs=15, patience=4, lr_decay=0.1)
 
 
 # the two solutions as benchmarked; every field is an rnnlab option (CLI flags of `rnnlab classify fit`)
@@ -65,16 +69,10 @@ VARIANTS = {
     # adversarial training on the embedded words (Miyato et al. 2017), against the overfitting after epoch 4
     "bilstm-pool-adv": _bilstm(adversarial=1.0),
     "bilstm-pool-adv2": _bilstm(adversarial=2.0),
-    "bilstm-pool-adv4": {**_bilstm(adversarial=4.0), "train": {**_bilstm()["train"], "max_epochs": 15}},
-    "bilstm-pool-adv2-decay": {
-        **_bilstm(adversarial=2.0),
-        "train": {**_bilstm()["train"], "max_epochs": 15, "patience": 4, "lr_decay": 0.1},
-    },
+    "bilstm-pool-adv4": _bilstm(train=dict(max_epochs=15), adversarial=4.0),
+    "bilstm-pool-adv2-decay": _bilstm(train=_ADV_DECAY, adversarial=2.0),
     # the same, wider: the adversarial loss stops the overfitting, so try more capacity (the 30-minute cap applies)
-    "bilstm192-pool-adv2-decay": {
-        **_bilstm(adversarial=2.0, hidden_size=192),
-        "train": {**_bilstm()["train"], "max_epochs": 15, "patience": 4, "lr_decay": 0.1},
-    },
+    "bilstm192-pool-adv2-decay": _bilstm(train=_ADV_DECAY, adversarial=2.0, hidden_size=192),
     # word2vec vectors (100) learnt on the 22,500 training reviews appended to GloVe's 50 (in-domain pretraining)
     "bilstm-pool-w2v": {**_bilstm(), "domain_vectors": 100},
     "bilstm-pool-w2v-adv": {**_bilstm(adversarial=2.0), "domain_vectors": 100},

@@ -123,30 +123,30 @@ class TextClassifier:
             raise DataError(f"training needs two classes or more, found {self.labels}", path=train.source)
         tokens = [self.tokenizer.tokenize(s) for s in train.texts]
         self.vocab = Vocabulary.build(tokens, min_freq=self.text.min_freq, max_size=self.text.max_vocab)
+        seed = self.train_config.seed
         vectors = resolve_vectors(embeddings, set(self.vocab.tokens))
-        started = time.perf_counter()
-        domain = None
+        domain = domain_seconds = None
         if domain_vectors:
-            domain = train_word2vec(tokens, domain_vectors, min_count=self.text.min_freq, seed=self.train_config.seed)
-        domain_seconds = time.perf_counter() - started
-        tables = [v for v in (vectors, domain) if v is not None]
-        dim = sum(v.dim for v in tables) if tables else self.config.embedding_dim
+            started = time.perf_counter()
+            domain = train_word2vec(tokens, domain_vectors, min_count=self.text.min_freq, seed=seed)
+            domain_seconds = time.perf_counter() - started
+            if vectors is not None:  # the learnt part on the pretrained vectors' scale
+                domain.matrix *= vectors.matrix.std() / max(float(domain.matrix.std()), 1e-12)
+        coverage = domain_coverage = None
+        matrices = []
+        if vectors is not None:
+            matrix, coverage = embedding_matrix(self.vocab, vectors, seed=seed)
+            matrices.append(matrix)
+        if domain is not None:
+            matrix, domain_coverage = embedding_matrix(self.vocab, domain, seed=seed + 1)
+            matrices.append(matrix)
+        dim = sum(m.shape[1] for m in matrices) if matrices else self.config.embedding_dim
         self.config = dataclasses.replace(
             self.config, vocab_size=len(self.vocab), n_classes=len(self.labels), embedding_dim=dim
         )
-        torch.manual_seed(self.train_config.seed)
+        torch.manual_seed(seed)
         self.net = TextClassifierNet(self.config)
-        coverage = domain_coverage = None
-        if tables:
-            matrices = []
-            if vectors is not None:
-                matrix, coverage = embedding_matrix(self.vocab, vectors, seed=self.train_config.seed)
-                matrices.append(matrix)
-            if domain is not None:
-                if vectors is not None:  # the learnt part on the pretrained vectors' scale
-                    domain.matrix *= vectors.matrix.std() / max(float(domain.matrix.std()), 1e-12)
-                matrix, domain_coverage = embedding_matrix(self.vocab, domain, seed=self.train_config.seed + 1)
-                matrices.append(matrix)
+        if matrices:
             self.net.set_embeddings(torch.from_numpy(np.concatenate(matrices, axis=1)))
         ids = [truncate(self.vocab.encode(t), self.text.max_len, self.text.truncation) for t in tokens]
         train_ids = TokenDataset(ids, self._label_ids(train))
@@ -167,7 +167,7 @@ class TextClassifier:
             "coverage": coverage,
             "domain_vectors": domain_vectors,
             "domain_coverage": domain_coverage,
-            "domain_vectors_seconds": domain_seconds if domain_vectors else None,
+            "domain_vectors_seconds": domain_seconds,
             "vocab_size": len(self.vocab),
             "train_texts": len(train),
             "train_tokens": n_tokens,

@@ -143,11 +143,7 @@ class TextClassifierNet(AssetsMixin, nn.Module):
         return self.head(self.dropout(y))  # (B, K)
 
     def _pool(self, y: Tensor, lengths: Tensor | None) -> Tensor:
-        B, T = y.shape[:2]
-        if lengths is None:
-            mask = torch.ones(B, T, 1, dtype=torch.bool, device=y.device)
-        else:
-            mask = valid_mask(lengths.to(y.device), T)[:, :, None]  # (B, T, 1)
+        mask = real_tokens(y, lengths)[:, :, None]  # (B, T, 1)
         pooling = self.config.pooling
         if pooling == "attention":
             assert self.attention is not None
@@ -158,6 +154,13 @@ class TextClassifierNet(AssetsMixin, nn.Module):
             return mean
         top = y.masked_fill(~mask, float("-inf")).amax(1)
         return top if pooling == "max" else torch.cat([top, mean], dim=-1)
+
+
+def real_tokens(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """(B, T) True at each text's real tokens of a (B, T, ...) batch; all True without ``lengths``."""
+    if lengths is None:
+        return torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+    return valid_mask(lengths.to(x.device), x.shape[1])
 
 
 def adversarial_perturbation(grad: Tensor, x: Tensor, lengths: Tensor | None, size: float) -> Tensor:
@@ -173,10 +176,7 @@ def adversarial_perturbation(grad: Tensor, x: Tensor, lengths: Tensor | None, si
     >>> adversarial_perturbation(g, torch.ones(1, 3, 2), torch.tensor([3]), 0.5)[0, 1]
     tensor([0.4243, 0.5657])
     """
-    if lengths is None:
-        mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
-    else:
-        mask = valid_mask(lengths.to(x.device), x.shape[1])  # (B, T)
+    mask = real_tokens(x, lengths)
     x, grad = x.detach(), grad.detach() * mask[:, :, None]
     word_norm = x.norm(dim=-1)[mask].pow(2).mean().sqrt()
     unit = grad / grad.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]

@@ -165,6 +165,8 @@ def test_cli_fit_evaluate_predict(tmp_path):
         "1",
         "--adversarial",
         "0.5",
+        "--average-from",
+        "2",
         "--out",
         str(model),
         "--json",
@@ -174,6 +176,7 @@ def test_cli_fit_evaluate_predict(tmp_path):
     assert TextClassifier.load(model).config.adversarial == 0.5
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["labels"] == ["negative", "positive"] and summary["dev_texts"] == 12
+    assert summary["average_from"] == 2
     result = runner.invoke(app, ["classify", "fit", *args[2:]])
     assert result.exit_code != 0 and "not empty" in str(result.exception)
 

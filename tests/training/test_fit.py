@@ -5,6 +5,7 @@ import os
 import pytest
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.callbacks import Callback
 from torch.utils.data import TensorDataset
 
 from rnnlab.errors import ConfigError
@@ -160,3 +161,58 @@ def test_precision_names_are_checked():
     assert TrainConfig(precision="bf16-mixed").precision == "bf16-mixed"
     with pytest.raises(ConfigError, match="precision must be one of"):
         TrainConfig(precision="bf16")
+
+
+class StepWeights(Callback):
+    """Records the weights after every optimizer step, per epoch."""
+
+    def __init__(self):
+        self.steps = {}
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        self.steps.setdefault(trainer.current_epoch, []).append([p.detach().clone() for p in module.model.parameters()])
+
+
+def _mean(steps):
+    return [torch.stack(ws).mean(0) for ws in zip(*steps, strict=True)]
+
+
+@pytest.mark.parametrize("to_disk", [False, True])
+def test_weight_averaging_validates_and_keeps_the_average(tmp_path, to_disk):
+    recorder = StepWeights()
+    plain = build()
+    fit(plain, TRAIN, TRAIN, objective=MSE, config=cfg(max_epochs=3, patience=None), callbacks=[recorder])
+    averaged = build()
+    result = fit(averaged, TRAIN, TRAIN, objective=MSE, config=cfg(max_epochs=3, patience=None, average_from=2),
+                 out_dir=tmp_path if to_disk else None)  # fmt: skip
+    # epoch 1 (0-based 0) is validated on its own weights; from epoch 2 on, on the mean of every step since
+    expected = {0: recorder.steps[0][-1], 1: _mean(recorder.steps[1]), 2: _mean(recorder.steps[1] + recorder.steps[2])}
+    probe = build()
+    for epoch, ws in expected.items():
+        with torch.no_grad():
+            for p, w in zip(probe.parameters(), ws, strict=True):
+                p.copy_(w)
+            dev_loss = F.mse_loss(probe(X), Y).item()
+        assert result.history[epoch]["val_loss"] == pytest.approx(dev_loss, rel=1e-5)
+    assert result.best_epoch == min(expected, key=lambda e: result.history[e]["val_loss"])
+    for p, w in zip(averaged.parameters(), expected[result.best_epoch], strict=True):
+        torch.testing.assert_close(p.detach(), w, atol=1e-6, rtol=0)
+    assert result.best_epoch > 0  # the average is what was kept (this dev set prefers it)
+
+
+def test_weight_averaging_config_is_checked():
+    with pytest.raises(ConfigError, match="average_from"):
+        TrainConfig(average_from=0)
+
+
+def test_weight_averaging_resumes_where_it_stopped(tmp_path):
+    config = cfg(max_epochs=4, patience=None, average_from=2)
+    straight = build()
+    fit(straight, TRAIN, TRAIN, objective=MSE, config=config, out_dir=tmp_path / "a")
+    interrupted = build()
+    fit(interrupted, TRAIN, TRAIN, objective=MSE, config=cfg(max_epochs=3, patience=None, average_from=2),
+        out_dir=tmp_path / "b")  # fmt: skip
+    resumed = build(seed=99)
+    fit(resumed, TRAIN, TRAIN, objective=MSE, config=config, out_dir=tmp_path / "b", resume=True)
+    for u, v in zip(weights(straight), weights(resumed), strict=True):
+        torch.testing.assert_close(u, v, atol=1e-6, rtol=0)

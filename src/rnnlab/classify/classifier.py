@@ -177,6 +177,7 @@ class TextClassifier:
             "seconds": result.seconds,
             "tokens_per_s": n_tokens * max(1, result.epochs) / max(result.seconds, 1e-9),
             "stopped_early": result.stopped_early,
+            "average_from": self.train_config.average_from,
             "history": result.history,
         }
         self._attach_assets()

@@ -67,6 +67,11 @@ def fit(
     epochs: int = typer.Option(10, help="Epochs at most."),
     lr: float = typer.Option(2e-3, help="Adam learning rate."),
     lr_decay: float = typer.Option(0.0, help="Learning rate lr / (1 + decay · epoch); 0 keeps it constant."),
+    average_from: int | None = typer.Option(
+        None,
+        help="Stochastic weight averaging: from this epoch on, the mean of the weights after every step is "
+        "what is validated and kept (e.g. 3).",
+    ),
     batch_size: int = typer.Option(32, help="Texts per batch (bucketed by length)."),
     patience: int = typer.Option(3, help="Epochs without dev improvement before stopping."),
     max_time: float | None = typer.Option(None, help="Training seconds at most."),
@@ -112,6 +117,7 @@ def fit(
             max_epochs=epochs,
             lr=lr,
             lr_decay=lr_decay,
+            average_from=average_from,
             batch_size=batch_size,
             patience=patience,
             max_time=max_time,

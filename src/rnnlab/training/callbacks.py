@@ -1,4 +1,4 @@
-"""Callbacks of the training engine: keep the best weights in memory, record the per-epoch history."""
+"""Callbacks of the training engine: keep the best weights in memory, average weights (SWA), record the history."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, WeightAveraging
 from torch.utils.data import Sampler
 
 
@@ -18,11 +18,64 @@ def _improved(value: float, best: float | None, mode: str) -> bool:
     return best is None or (value < best if mode == "min" else value > best)
 
 
-class BestWeights(Callback):
-    """Keeps a copy of the weights at the best ``monitor`` value (when no files may be written)."""
+class AveragedWeights(WeightAveraging):
+    """Stochastic weight averaging (Izmailov et al. 2018): the running mean of the weights after every
+    optimizer step from epoch ``start`` (0-based) on.
 
-    def __init__(self, monitor: str, mode: str) -> None:
-        self.monitor, self.mode = monitor, mode
+    Once the average holds a step, validation, checkpoints and the weights left after training are
+    the average's (Lightning's ``WeightAveraging`` swaps them in); before that, the current ones.
+    """
+
+    def __init__(self, start: int) -> None:
+        super().__init__()
+        self.start = start
+        self._epoch = 0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self._epoch = trainer.current_epoch
+
+    def should_update(self, step_idx: int | None = None, epoch_idx: int | None = None) -> bool:
+        return step_idx is not None and self._epoch >= self.start
+
+    @property
+    def active(self) -> bool:
+        """True once the average holds at least one step."""
+        return self._average_model is not None and int(self._average_model.n_averaged) > 0
+
+    def averaged_state(self) -> dict[str, torch.Tensor]:
+        """The averaged weights, keyed like the training module's ``state_dict``."""
+        assert self._average_model is not None
+        return copy.deepcopy(self._average_model.module.state_dict())
+
+    def on_validation_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self.active:
+            super().on_validation_epoch_start(trainer, module)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self.active:
+            super().on_validation_epoch_end(trainer, module)
+
+    def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self.active:
+            super().on_train_end(trainer, module)
+
+    def on_save_checkpoint(self, trainer: L.Trainer, module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
+        if self.active:
+            super().on_save_checkpoint(trainer, module, checkpoint)
+
+    def on_load_checkpoint(self, trainer: L.Trainer, module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
+        if "current_model_state" in checkpoint:  # saved while averaging: restore the average too
+            super().on_load_checkpoint(trainer, module, checkpoint)
+
+
+class BestWeights(Callback):
+    """Keeps a copy of the weights at the best ``monitor`` value (when no files may be written).
+
+    With ``averager``, the averaged weights are kept once averaging has begun (they are what was validated).
+    """
+
+    def __init__(self, monitor: str, mode: str, averager: AveragedWeights | None = None) -> None:
+        self.monitor, self.mode, self.averager = monitor, mode, averager
         self.best: float | None = None
         self.best_epoch: int | None = None
         self.state: dict[str, torch.Tensor] | None = None
@@ -34,7 +87,10 @@ class BestWeights(Callback):
         value = float(trainer.callback_metrics[self.monitor])
         if _improved(value, self.best, self.mode):
             self.best, self.best_epoch = value, trainer.current_epoch
-            self.state = copy.deepcopy(module.state_dict())
+            if self.averager is not None and self.averager.active:
+                self.state = self.averager.averaged_state()
+            else:
+                self.state = copy.deepcopy(module.state_dict())
 
 
 class History(Callback):

@@ -30,6 +30,7 @@ class TrainConfig(Config):
     optimizer: str = "adam"
     weight_decay: float = 0.0
     lr_decay: float = 0.0  # lr / (1 + lr_decay · epoch); 0: constant learning rate
+    average_from: int | None = None  # stochastic weight averaging from this epoch (1-based) on; None: off
     gradient_clip: float | None = 1.0  # max global gradient norm; None: no clipping
     patience: int | None = 5  # epochs without improvement before stopping; None: never stop early
     monitor: str | None = None  # None: the task's own dev metric
@@ -54,6 +55,8 @@ class TrainConfig(Config):
                 raise ConfigError(f"{name} must be a positive integer, received {value!r}")
         if self.lr_decay < 0:
             raise ConfigError(f"lr_decay must be >= 0, received {self.lr_decay!r}")
+        if self.average_from is not None and (not isinstance(self.average_from, int) or self.average_from < 1):
+            raise ConfigError(f"average_from must be an epoch number >= 1 or None, received {self.average_from!r}")
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, received {self.lr!r}")
         if self.gradient_clip is not None and self.gradient_clip <= 0:

@@ -17,7 +17,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from rnnlab.training.callbacks import BestWeights, History, SeededSampler
+from rnnlab.training.callbacks import AveragedWeights, BestWeights, History, SeededSampler
 from rnnlab.training.config import TrainConfig
 from rnnlab.training.module import Objective, TrainingModule
 
@@ -84,7 +84,8 @@ def fit(
     Files are written only under ``out_dir`` (``checkpoints/best.ckpt`` and ``last.ckpt``);
     ``resume=True`` continues from ``out_dir/checkpoints/last.ckpt`` after an interruption.
     ``progress=True`` shows a rich progress bar. The same ``config.seed`` and the same
-    initial weights give the same trained weights on CPU.
+    initial weights give the same trained weights on CPU. With ``config.average_from`` the weights
+    are averaged from that epoch on (SWA), and the average is what is validated and kept.
     """
     config = config or TrainConfig()
     monitor = config.monitor or (objective.monitor if val_data is not None else "train_loss")
@@ -97,6 +98,9 @@ def fit(
 
     history = History()
     cbs: list[Callback] = [history, *callbacks]
+    averager = None if config.average_from is None else AveragedWeights(config.average_from - 1)
+    if averager is not None:
+        cbs.append(averager)
     stopper = None
     if config.patience is not None and val_data is not None:
         stopper = EarlyStopping(monitor=monitor, mode=mode, patience=config.patience)
@@ -110,7 +114,7 @@ def fit(
         )  # fmt: skip
         cbs.append(checkpoint)
     else:
-        keeper = BestWeights(monitor, mode)
+        keeper = BestWeights(monitor, mode, averager)
         cbs.append(keeper)
     if progress:
         cbs.append(RichProgressBar())

@@ -8,7 +8,10 @@ univariate OT→OT at horizons 24, 48, 168 and multivariate 7→7 at 24; look-ba
 tried at h = 168). LSTM and GRU with per-window normalisation (RevIN) are tried, and for the
 multivariate setting also a channel-independent GRU (one global univariate model over the 7
 variables); the choice, like early stopping, is made on the validation windows only, and
-the test figures are reported once. Writes results/forecast_ett.json.
+the test figures are reported once. ``--seeds N`` (default 5) retrains each setting's selected
+model with seeds 1..N-1: the spread of its test MSE over seeds is reported, and the mean of the
+N forecasts is one more candidate, chosen or not on validation like the others. Writes
+results/forecast_ett.json.
 """
 
 from __future__ import annotations
@@ -46,13 +49,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="univariate h=24 only, 3 epochs")
     parser.add_argument("--only", choices=["univariate", "multivariate"], default=None,
                         help="run one setting; the other's rows stay as an earlier run wrote them")  # fmt: skip
+    parser.add_argument("--seeds", type=int, default=5,
+                        help="retrain each setting's validation-selected model with this many seeds and add the mean "
+                        "of their forecasts as one more candidate (1: off)")  # fmt: skip
     args = parser.parse_args()
     if not DATA.is_file():
         sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/ett/ETTh1.csv beside the checkout")
     values = pd.read_csv(DATA)[COLUMNS].to_numpy(np.float64)
     every = [("univariate", 24), ("univariate", 48), ("univariate", 168), ("multivariate", 24)]
     settings = [("univariate", 24)] if args.quick else [s for s in every if args.only in (None, s[0])]
-    rows = []
+    rows, spread = [], {}
     for setting, horizon in settings:
         cols = [6] if setting == "univariate" else list(range(7))
         w, _ = ett_windows(values[:, cols], input_width=96, horizon=horizon, inputs=range(len(cols)),
@@ -69,27 +75,26 @@ def main() -> None:
         lin = LinearBaseline().fit(w["train"].x, w["train"].y)
         rows.append(_row(setting, horizon, "linear (ridge on the window)", "baseline", lin.predict(val.x), val.y,
                          lin.predict(test.x), test.y, time.perf_counter() - start, None))  # fmt: skip
-        for model, width, independent, highway, patch, hidden in candidates_for(setting, horizon, args.quick):
-            cw, _ = ett_windows(values[:, cols], input_width=width, horizon=horizon, inputs=range(len(cols)),
-                                targets=range(len(cols)))  # fmt: skip
-            tr, va, te = (_ci(cw[s]) if independent else cw[s] for s in ("train", "val", "test"))
-            config = ForecastConfig(model=model, input_width=width, horizon=horizon, n_inputs=tr.x.shape[2],
-                                    targets=tuple(range(tr.y.shape[2])), hidden_size=hidden,
-                                    revin=True, highway=highway, patch=patch)  # fmt: skip
-            train = TrainConfig(max_epochs=3 if args.quick else 20, lr=1e-3, batch_size=256 if independent else 64,
-                                patience=3, seed=0)  # fmt: skip
-            f = Forecaster(config, train)
-            start = time.perf_counter()
-            f.fit_windows(tr.x, tr.y, va.x, va.y)
-            seconds = time.perf_counter() - start
-            t0 = time.perf_counter()
-            pred_test = f.predict_windows(te.x)
-            per_1000 = (time.perf_counter() - t0) / len(te.x) * 1000
-            label = f"{model} + RevIN, input {width}" + (", channel-independent" if independent else "")
-            label += f", highway {highway}" if highway else ""
-            label += f", segments of {patch}, hidden {hidden}" if patch else ""
-            rows.append(_row(setting, horizon, label, "rnnlab", f.predict_windows(va.x), va.y, pred_test, te.y,
-                             seconds, per_1000))  # fmt: skip
+        fitted = {}
+        for cand in candidates_for(setting, horizon, args.quick):
+            label, pv, pt, seconds, per_1000, (yv, yt) = fit_candidate(values[:, cols], horizon, cand, 0, args.quick)
+            fitted[label] = (cand, pv, pt, seconds, yv, yt)
+            rows.append(_row(setting, horizon, label, "rnnlab", pv, yv, pt, yt, seconds, per_1000))
+        if args.seeds > 1:  # the validation-selected model again with other seeds, and the mean of their forecasts
+            label = min((r for r in rows if r["setting"] == setting and r["horizon"] == horizon
+                         and r["kind"] == "rnnlab"), key=lambda r: r["val_mse"])["name"]  # fmt: skip
+            cand, pv, pt, total, yv, yt = fitted[label]
+            preds_v, preds_t = [pv], [pt]
+            for seed in range(1, args.seeds):
+                _, pv, pt, seconds, _, _ = fit_candidate(values[:, cols], horizon, cand, seed, args.quick)
+                rows.append(_row(setting, horizon, f"{label}, seed {seed}", "seed", pv, yv, pt, yt, seconds, None))
+                preds_v.append(pv)
+                preds_t.append(pt)
+                total += seconds
+            rows.append(_row(setting, horizon, f"{label}, mean of {args.seeds} seeds", "rnnlab", np.mean(preds_v, 0),
+                             yv, np.mean(preds_t, 0), yt, total, None))  # fmt: skip
+            spread[(setting, horizon)] = {"model": label, "val_mse": [mse(yv, p) for p in preds_v],
+                                          "test_mse": [mse(yt, p) for p in preds_t]}  # fmt: skip
         if setting == "multivariate":
             tr, va, te = (_ci(w[s]) for s in ("train", "val", "test"))
             lin = LinearBaseline().fit(tr.x, tr.y)
@@ -106,6 +111,8 @@ def main() -> None:
             "best_naive_test_mse": naive, "target_mse": TARGETS[(setting, horizon)],
             "meets_target": best["test_mse"] <= TARGETS[(setting, horizon)], "train_seconds": best["train_seconds"],
         }  # fmt: skip
+        if (setting, horizon) in spread:  # how much the seed alone moves the selected model
+            summary[f"{setting} h={horizon}"]["seeds"] = spread[(setting, horizon)]
     checks = {f"{s} h={h} {n} = {v}": abs(next(r["test_mse"] for r in rows if (r["setting"], r["horizon"],
               r["name"]) == (s, h, n)) - v) < 5e-4 * max(1, v * 10) for (s, h, n), v in KNOWN.items()
               if (s, h) in settings}  # fmt: skip
@@ -123,6 +130,30 @@ def main() -> None:
     payload = {"environment": environment(), "results": rows, "summary": summary, "baseline_checks": checks}
     path = write(name, payload)
     print(f"wrote {path}")
+
+
+def fit_candidate(values: np.ndarray, horizon: int, cand: tuple, seed: int, quick: bool):
+    """Train one candidate on the training windows (early stopping on validation); its label and forecasts."""
+    model, width, independent, highway, patch, hidden = cand
+    n = values.shape[1]
+    cw, _ = ett_windows(values, input_width=width, horizon=horizon, inputs=range(n), targets=range(n))
+    tr, va, te = (_ci(cw[s]) if independent else cw[s] for s in ("train", "val", "test"))
+    config = ForecastConfig(model=model, input_width=width, horizon=horizon, n_inputs=tr.x.shape[2],
+                            targets=tuple(range(tr.y.shape[2])), hidden_size=hidden,
+                            revin=True, highway=highway, patch=patch)  # fmt: skip
+    train = TrainConfig(max_epochs=3 if quick else 20, lr=1e-3, batch_size=256 if independent else 64,
+                        patience=3, seed=seed)  # fmt: skip
+    f = Forecaster(config, train)
+    start = time.perf_counter()
+    f.fit_windows(tr.x, tr.y, va.x, va.y)
+    seconds = time.perf_counter() - start
+    t0 = time.perf_counter()
+    pred_test = f.predict_windows(te.x)
+    per_1000 = (time.perf_counter() - t0) / len(te.x) * 1000
+    label = f"{model} + RevIN, input {width}" + (", channel-independent" if independent else "")
+    label += f", highway {highway}" if highway else ""
+    label += f", segments of {patch}, hidden {hidden}" if patch else ""
+    return label, f.predict_windows(va.x), pred_test, seconds, per_1000, (va.y, te.y)
 
 
 def candidates_for(setting: str, horizon: int, quick: bool) -> list[tuple[str, int, bool, int, int, int]]:

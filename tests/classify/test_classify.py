@@ -11,6 +11,7 @@ from rnnlab.classify.classifier import TextClassifier, TextConfig
 from rnnlab.classify.demo import demo_dataset
 from rnnlab.classify.models import ClassifierConfig, TextClassifierNet
 from rnnlab.cli.main import app
+from rnnlab.data.batching import TokenDataset
 from rnnlab.data.text import TextDataset
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.metrics.classification import classification_report
@@ -167,6 +168,8 @@ def test_cli_fit_evaluate_predict(tmp_path):
         "0.5",
         "--average-from",
         "2",
+        "--members",
+        "2",
         "--out",
         str(model),
         "--json",
@@ -176,7 +179,8 @@ def test_cli_fit_evaluate_predict(tmp_path):
     assert TextClassifier.load(model).config.adversarial == 0.5
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["labels"] == ["negative", "positive"] and summary["dev_texts"] == 12
-    assert summary["average_from"] == 2
+    assert summary["average_from"] == 2 and [m["seed"] for m in summary["members"]] == [0, 1]
+    assert TextClassifier.load(model).config.members == 2
     result = runner.invoke(app, ["classify", "fit", *args[2:]])
     assert result.exit_code != 0 and "not empty" in str(result.exception)
 
@@ -294,3 +298,46 @@ def test_domain_vectors_are_appended_to_the_pretrained_ones():
     film = clf.net.embedding.weight[clf.vocab.index["film"]].detach().numpy()
     np.testing.assert_allclose(film[:50], glove_6b_50d({"film"}).lookup("film"))
     assert np.abs(film[50:]).sum() > 0
+
+
+def _small(members, **train):
+    return TextClassifier(
+        ClassifierConfig(arch="bilstm-pool", hidden_size=6, embedding_dim=8, members=members),
+        TrainConfig(**{"max_epochs": 2, "batch_size": 8, "lr": 1e-2, "patience": None, **train}),
+        text=TextConfig(min_freq=1),
+    )
+
+
+def test_ensemble_members_are_the_single_model_and_other_seeds(tmp_path):
+    data = demo_dataset(48, seed=2)
+    train, dev = data.split(0.25, seed=0)
+    single, ensemble = _small(1), _small(3)
+    single.fit(train, dev, embeddings="none")
+    info = ensemble.fit(train, dev, embeddings="none", out_dir=tmp_path / "runs")
+    first, second, _ = ensemble.net.members
+    for a, b in zip(first.state_dict().values(), single.net.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)  # member 0 is the single model: same initial weights, same seed
+    assert not torch.equal(second.head.weight, first.head.weight)
+    assert [m["seed"] for m in info["members"]] == [0, 1, 2] and info["epochs"] == 6
+    assert {h["member"] for h in info["history"]} == {0, 1, 2}
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["member0", "member1", "member2"]
+    # the ensemble's probabilities are its members' mean, and its dev accuracy is the reported one
+    batch = ensemble._loader(TokenDataset(ensemble.encode(dev.texts)), train=False).__iter__().__next__()
+    mean = torch.stack([m(batch.tokens, batch.lengths).softmax(-1) for m in ensemble.net.members]).mean(0)
+    torch.testing.assert_close(ensemble.net(batch.tokens, batch.lengths).softmax(-1), mean)
+    assert info["best_dev_accuracy"] == pytest.approx(ensemble.evaluate(dev)["accuracy"])
+    ensemble.save(tmp_path / "m")
+    again = TextClassifier.load(tmp_path / "m")
+    assert again.config.members == 3
+    np.testing.assert_array_equal(again.predict_proba(dev.texts), ensemble.predict_proba(dev.texts))
+
+
+def test_ensemble_shares_the_time_budget_and_is_validated():
+    with pytest.raises(ConfigError, match="members must be a positive integer"):
+        ClassifierConfig(members=0)
+    with pytest.raises(TypeError, match="ensemble has no embedding"):
+        TextClassifierNet(ClassifierConfig(vocab_size=10, members=2)).embed(tokens)
+    data = demo_dataset(32, seed=3)
+    info = _small(2, max_time=3.0, max_epochs=1000).fit(data, embeddings="none")
+    assert sum(m["seconds"] for m in info["members"]) < 3.0 + 2.0
+    assert all(m["epochs"] >= 1 for m in info["members"])

@@ -64,8 +64,9 @@ def test_tagger_exports_and_decodes_like_pytorch(tmp_path, config):
         {"arch": "bilstm-pool", "pooling": "attention"},
         {"arch": "bilstm-pool", "pooling": "max-mean", "cell": "gru"},
         {"arch": "lstm-last", "num_layers": 2},
+        {"arch": "bilstm-pool", "members": 2},
     ],
-    ids=["bilstm-attention", "bigru-maxmean", "lstm2-last-step"],
+    ids=["bilstm-attention", "bigru-maxmean", "lstm2-last-step", "bilstm-ensemble"],
 )
 def test_classifier_exports(tmp_path, config):
     clf = TextClassifier(ClassifierConfig(hidden_size=8, embedding_dim=8, **config), ONE_EPOCH)

@@ -92,9 +92,10 @@ class TextClassifier:
             )
         return [index[y] for y in data.labels]
 
-    def _loader(self, data: TokenDataset, *, train: bool, batch_size: int | None = None) -> DataLoader:
+    def _loader(self, data: TokenDataset, *, train: bool, batch_size: int | None = None,
+                seed: int | None = None) -> DataLoader:  # fmt: skip
         return bucket_loader(data, batch_size or self.train_config.batch_size, shuffle=train,
-                             seed=self.train_config.seed)  # fmt: skip
+                             seed=self.train_config.seed if seed is None else seed)  # fmt: skip
 
     # -- training ----------------------------------------------------------------------------
     def fit(
@@ -152,16 +153,31 @@ class TextClassifier:
         train_ids = TokenDataset(ids, self._label_ids(train))
         dev_ids = None if dev is None else TokenDataset(self.encode(dev.texts), self._label_ids(dev))
         weights = self._class_weights(train_ids.labels) if class_weights else None  # type: ignore[arg-type]
-        result = fit(
-            self.net,
-            self._loader(train_ids, train=True),
-            None if dev_ids is None else self._loader(dev_ids, train=False),
-            objective=_objective(weights, adversarial=self.config.adversarial),
-            config=self.train_config,
-            out_dir=out_dir,
-            progress=progress,
-        )
+        members = list(self.net.members) if self.config.members > 1 else [self.net]
+        results = []
+        for k, member in enumerate(members):  # an ensemble's members one after the other, each with its own seed
+            config = self.train_config
+            if len(members) > 1:
+                spent = sum(r.seconds for r in results)
+                budget = None if config.max_time is None else max(1.0, (config.max_time - spent) / (len(members) - k))
+                config = dataclasses.replace(config, seed=seed + k, max_time=budget)
+            results.append(
+                fit(
+                    member,
+                    self._loader(train_ids, train=True, seed=config.seed),
+                    None if dev_ids is None else self._loader(dev_ids, train=False),
+                    objective=_objective(weights, adversarial=self.config.adversarial),
+                    config=config,
+                    out_dir=None if out_dir is None or len(members) == 1 else Path(out_dir) / f"member{k}",
+                    progress=progress,
+                )
+            )
+        self.net.eval()
         n_tokens = sum(train_ids.lengths())
+        epochs, seconds = sum(r.epochs for r in results), sum(r.seconds for r in results)
+        best = results[0].best_score if dev is not None else None
+        if dev is not None and len(members) > 1:  # the ensemble's own dev accuracy
+            best = float(np.mean(self.predict_proba(dev.texts).argmax(1) == np.asarray(dev_ids.labels)))  # type: ignore[union-attr]
         self.info = {
             "embeddings": str(embeddings),
             "coverage": coverage,
@@ -171,15 +187,21 @@ class TextClassifier:
             "vocab_size": len(self.vocab),
             "train_texts": len(train),
             "train_tokens": n_tokens,
-            "epochs": result.epochs,
-            "best_epoch": result.best_epoch,
-            "best_dev_accuracy": result.best_score if dev is not None else None,
-            "seconds": result.seconds,
-            "tokens_per_s": n_tokens * max(1, result.epochs) / max(result.seconds, 1e-9),
-            "stopped_early": result.stopped_early,
+            "epochs": epochs,
+            "best_epoch": results[0].best_epoch if len(members) == 1 else None,
+            "best_dev_accuracy": best,
+            "seconds": seconds,
+            "tokens_per_s": n_tokens * max(1, epochs) / max(seconds, 1e-9),
+            "stopped_early": any(r.stopped_early for r in results),
             "average_from": self.train_config.average_from,
-            "history": result.history,
-        }
+            "members": [
+                {"seed": seed + k, "best_dev_accuracy": r.best_score if dev is not None else None,
+                 "best_epoch": r.best_epoch, "epochs": r.epochs, "seconds": r.seconds}
+                for k, r in enumerate(results)
+            ] if len(members) > 1 else None,
+            "history": [{**row, "member": k} if len(members) > 1 else row
+                        for k, r in enumerate(results) for row in r.history],
+        }  # fmt: skip
         self._attach_assets()
         return self.info
 

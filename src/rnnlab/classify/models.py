@@ -53,12 +53,15 @@ class ClassifierConfig(Config):
     # adversarial training: size of the worst-case perturbation of each text's embedded words, in units of one
     # word vector's (root-mean-square) norm; 0 trains on the texts alone
     adversarial: float = 0.0
+    # a deep ensemble (Lakshminarayanan et al. 2017): this many networks, each trained on its own from its own
+    # initial weights and seed (TextClassifier.fit), whose class probabilities are averaged; 1: one network
+    members: int = 1
 
     def __post_init__(self) -> None:
         for name, allowed in (("arch", ARCHS), ("cell", CELLS), ("pooling", POOLINGS)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {list(allowed)}, received {getattr(self, name)!r}")
-        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
+        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers", "members"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
         if self.n_classes < 2:
@@ -86,13 +89,22 @@ class WordDropout(nn.Module):
 
 @register_model
 class TextClassifierNet(AssetsMixin, nn.Module):
-    """(B, T) token ids + (B,) lengths -> (B, K) class logits."""
+    """(B, T) token ids + (B,) lengths -> (B, K) class logits.
+
+    With ``config.members > 1`` it holds that many single networks in ``members`` and returns
+    the log of their mean class probabilities (a softmax of it gives the mean back).
+    """
 
     config_class = ClassifierConfig
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
         self.config = c = config
+        self.assets: dict[str, Any] = {}
+        if c.members > 1:
+            single = dataclasses.replace(c, members=1)
+            self.members = nn.ModuleList(TextClassifierNet(single) for _ in range(c.members))
+            return
         self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim, padding_idx=0)
         self.embedding.weight.requires_grad_(not c.freeze_embeddings)
         self.embedding_dropout = WordDropout(c.embedding_dropout)
@@ -112,7 +124,6 @@ class TextClassifierNet(AssetsMixin, nn.Module):
             width *= 2
         self.dropout = nn.Dropout(c.dropout)
         self.head = Dense(width, c.n_classes)
-        self.assets: dict[str, Any] = {}
 
     @classmethod
     def from_config(cls, config: ClassifierConfig) -> TextClassifierNet:
@@ -120,6 +131,10 @@ class TextClassifierNet(AssetsMixin, nn.Module):
 
     def set_embeddings(self, matrix: Tensor) -> None:
         """Initialise the embedding table from pretrained vectors, (vocab_size, embedding_dim)."""
+        if self.config.members > 1:
+            for member in self.members:
+                member.set_embeddings(matrix)
+            return
         if tuple(matrix.shape) != tuple(self.embedding.weight.shape):
             raise ConfigError(
                 f"embeddings of shape {tuple(matrix.shape)} do not fit the table {tuple(self.embedding.weight.shape)}"
@@ -128,10 +143,15 @@ class TextClassifierNet(AssetsMixin, nn.Module):
             self.embedding.weight.copy_(matrix)
 
     def forward(self, tokens: Tensor, lengths: Tensor | None = None) -> Tensor:
+        if self.config.members > 1:
+            probabilities = torch.stack([m(tokens, lengths).softmax(-1) for m in self.members]).mean(0)
+            return probabilities.clamp_min(1e-30).log()  # (B, K)
         return self.classify(self.embed(tokens), lengths)
 
     def embed(self, tokens: Tensor) -> Tensor:
         """(B, T) token ids -> (B, T, D) word vectors (before word dropout)."""
+        if self.config.members > 1:
+            raise TypeError("an ensemble has no embedding of its own: embed with one of its members")
         return self.embedding(tokens)
 
     def classify(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:

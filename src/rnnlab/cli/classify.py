@@ -58,6 +58,11 @@ def fit(
         help="Adversarial training (Miyato et al. 2017): perturbation size on each text's embedded words, "
         "in word-vector norms (e.g. 1.0); 0: off. About doubles the training time.",
     ),
+    members: int = typer.Option(
+        1,
+        help="A deep ensemble: train this many networks (seeds --seed, --seed+1, ...) one after the other and "
+        "average their probabilities; --max-time is shared among them.",
+    ),
     max_len: int = typer.Option(400, help="Tokens kept per text (0: all)."),
     truncation: str = typer.Option("both", help=f"Which tokens a long text keeps: {', '.join(TRUNCATIONS)}."),
     min_freq: int = typer.Option(2, help="Minimum count of a word in --train to enter the vocabulary."),
@@ -112,6 +117,7 @@ def fit(
             embedding_dropout=embedding_dropout,
             freeze_embeddings=freeze_embeddings,
             adversarial=adversarial,
+            members=members,
         ),
         TrainConfig(
             max_epochs=epochs,

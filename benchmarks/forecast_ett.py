@@ -80,7 +80,9 @@ def main() -> None:
             label, pv, pt, seconds, per_1000, (yv, yt) = fit_candidate(values[:, cols], horizon, cand, 0, args.quick)
             fitted[label] = (cand, pv, pt, seconds, yv, yt)
             rows.append(_row(setting, horizon, label, "rnnlab", pv, yv, pt, yt, seconds, per_1000))
-        if args.seeds > 1:  # the validation-selected model again with other seeds, and the mean of their forecasts
+        # the validation-selected model again with other seeds, and the mean of their forecasts: the same model as
+        # ForecastConfig(members=N) / `rnnlab forecast fit --members N` trains (member k = the single one of seed k)
+        if args.seeds > 1:
             label = min((r for r in rows if r["setting"] == setting and r["horizon"] == horizon
                          and r["kind"] == "rnnlab"), key=lambda r: r["val_mse"])["name"]  # fmt: skip
             cand, pv, pt, total, yv, yt = fitted[label]

@@ -103,9 +103,10 @@ def test_forecaster_exports(tmp_path, model, strategy, bidirectional):
                                f.predict_arrays(series), rtol=1e-4, atol=1e-4)  # fmt: skip
 
 
-def test_segment_wise_forecaster_exports(tmp_path):
-    f = Forecaster(ForecastConfig(model="gru", input_width=48, horizon=5, hidden_size=8, revin=True, patch=24),
-                   TrainConfig(max_epochs=1, seed=0), loss="scaled_mae")  # fmt: skip
+@pytest.mark.parametrize("members", [1, 2])
+def test_segment_wise_forecaster_exports(tmp_path, members):
+    f = Forecaster(ForecastConfig(model="gru", input_width=48, horizon=5, hidden_size=8, revin=True, patch=24,
+                                  members=members), TrainConfig(max_epochs=1, seed=0), loss="scaled_mae")  # fmt: skip
     series = [_series()[:, None], _series()[::-1, None].copy()]
     f.fit_arrays(series)
     f.save(tmp_path / "f", extra={"time_col": None, "targets": ["y"], "features": [], "series_col": None,

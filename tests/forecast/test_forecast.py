@@ -260,14 +260,15 @@ def test_cli_segment_wise_model_with_scaled_mae(tmp_path):
     run = tmp_path / "run"
     args = ["forecast", "fit", str(csv), "--time-col", "date", "--target", "load", "--input-width", "48",
             "--horizon", "6", "--model", "gru", "--hidden", "8", "--patch", "24", "--loss", "scaled_mae",
-            "--epochs", "1", "--out", str(run), "--json", "--no-progress"]  # fmt: skip
+            "--epochs", "1", "--members", "2", "--out", str(run), "--json", "--no-progress"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.output)  # dev MSE whatever the loss, and the monitored scaled MAE beside it
     assert metrics["dev_mse"] > 0 and metrics["dev_scaled_mae"] > 0 and metrics["dev_mse"] != metrics["dev_scaled_mae"]
+    assert [m["seed"] for m in metrics["members"]] == [0, 1] and metrics["epochs"] == 2
     config = json.loads((run / "config.json").read_text())
     assert config["config"]["patch"] == 24
-    bad = CliRunner().invoke(app, [*args[:-4], "--patch", "10", "--out", str(tmp_path / "bad"), "--no-progress"])
+    bad = CliRunner().invoke(app, [*args[:-6], "--patch", "10", "--out", str(tmp_path / "bad"), "--no-progress"])
     assert bad.exit_code != 0 and "patch must divide input_width=48" in str(bad.exception)
     assert not (tmp_path / "bad").exists()
 
@@ -306,3 +307,35 @@ def test_compare_on_bundled_airpassengers(tmp_path):
     assert set(by) == {"last_value", "seasonal_naive", "linear", "dense"}
     assert by["seasonal_naive"]["rmse_mean"] < by["last_value"]["rmse_mean"]  # a seasonal series
     assert {p.name for p in tmp_path.iterdir()} == {"compare.csv", "compare.md", "compare.png"}
+
+
+def test_ensemble_members_are_single_networks_of_consecutive_seeds(tmp_path):
+    series = [seasonal(seed=0), seasonal(seed=1)]
+    config = ForecastConfig(model="gru", input_width=24, horizon=6, hidden_size=8, revin=True)
+    train = TrainConfig(max_epochs=3, lr=1e-2, seed=4, patience=None)
+    ensemble = Forecaster(dataclasses.replace(config, members=3), train, loss="scaled_mae")
+    ensemble.fit_arrays(series, val_steps=40)
+    singles = [Forecaster(config, dataclasses.replace(train, seed=4 + k), loss="scaled_mae") for k in range(3)]
+    for single, member in zip(singles, ensemble.net.members, strict=True):
+        single.fit_arrays(series, val_steps=40)
+        for a, b in zip(member.state_dict().values(), single.net.state_dict().values(), strict=True):
+            torch.testing.assert_close(a, b)
+    x, _ = ensemble._windows(series, start=300)
+    mean = np.mean([s.predict_windows(x) for s in singles], axis=0)
+    np.testing.assert_allclose(ensemble.predict_windows(x), mean, rtol=1e-5, atol=1e-6)
+    info = ensemble.info
+    assert [m["seed"] for m in info["members"]] == [4, 5, 6] and info["epochs"] == 9 and info["best_epoch"] is None
+    # the ensemble's dev scores are computed as training logs them: a single model's agree with its own log
+    xv, yv = singles[0]._windows([s[len(s) - 40 - 24 :] for s in series])
+    scores = singles[0]._scores(xv, yv)
+    assert scores["scaled_mae"] == pytest.approx(singles[0].info["best_dev_scaled_mae"], rel=1e-4)
+    assert scores["mse"] == pytest.approx(singles[0].info["best_dev_mse"], rel=1e-4)
+    assert info["best_dev_mse"] < np.mean([m["best_dev_mse"] for m in info["members"]])
+    ensemble.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m")
+    assert again.config.members == 3
+    np.testing.assert_allclose(again.predict_windows(x), ensemble.predict_windows(x), rtol=1e-6)
+    with pytest.raises(ConfigError, match="members must be a positive integer"):
+        ForecastConfig(members=0)
+    with pytest.raises(TypeError, match="member by member"):
+        ensemble.net.window_scale()

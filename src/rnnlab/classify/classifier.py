@@ -147,6 +147,11 @@ class TextClassifier:
         )
         torch.manual_seed(seed)
         self.net = TextClassifierNet(self.config)
+        if self.config.members > 1:  # member k starts from the network a single model of seed + k starts from
+            single = dataclasses.replace(self.config, members=1)
+            for k in range(self.config.members):
+                torch.manual_seed(seed + k)
+                self.net.members[k] = TextClassifierNet(single)
         if matrices:
             self.net.set_embeddings(torch.from_numpy(np.concatenate(matrices, axis=1)))
         ids = [truncate(self.vocab.encode(t), self.text.max_len, self.text.truncation) for t in tokens]

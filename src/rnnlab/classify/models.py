@@ -53,8 +53,8 @@ class ClassifierConfig(Config):
     # adversarial training: size of the worst-case perturbation of each text's embedded words, in units of one
     # word vector's (root-mean-square) norm; 0 trains on the texts alone
     adversarial: float = 0.0
-    # a deep ensemble (Lakshminarayanan et al. 2017): this many networks, each trained on its own from its own
-    # initial weights and seed (TextClassifier.fit), whose class probabilities are averaged; 1: one network
+    # a deep ensemble (Lakshminarayanan et al. 2017): this many networks whose class probabilities are averaged;
+    # TextClassifier.fit trains member k as the single network of seed + k (pretrained vectors shared); 1: one network
     members: int = 1
 
     def __post_init__(self) -> None:

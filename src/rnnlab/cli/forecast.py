@@ -12,7 +12,7 @@ import typer
 from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
 from rnnlab.data.series import SeriesData, future_times, read_like
 from rnnlab.data.splits import WindowSplit
-from rnnlab.forecast.forecaster import Forecaster, dev_at_best
+from rnnlab.forecast.forecaster import Forecaster
 from rnnlab.forecast.models import MODELS, STRATEGIES, ForecastConfig
 from rnnlab.training import TrainConfig
 
@@ -76,6 +76,11 @@ def fit(
     loss: str = typer.Option(
         "mse", help="mse, mae, or scaled_mae (each window's MAE over its own std; needs --revin)."
     ),
+    members: int = typer.Option(
+        1,
+        help="A deep ensemble: train this many networks (seeds --seed, --seed+1, ...) and average their "
+        "forecasts; one saved model.",
+    ),
     epochs: int = typer.Option(20, help="Epochs at most."),
     lr: float = typer.Option(1e-3, help="Adam learning rate."),
     batch_size: int = typer.Option(64, help="Windows per batch."),
@@ -101,18 +106,21 @@ def fit(
     arrays = [s.values for s in series.series]
     config = ForecastConfig(model=model, input_width=input_width, horizon=horizon, n_inputs=len(series.columns),
                             targets=tuple(range(len(series.targets))), hidden_size=hidden, num_layers=layers,
-                            strategy=strategy, revin=revin, highway=highway, patch=patch)  # fmt: skip
+                            strategy=strategy, revin=revin, highway=highway, patch=patch,
+                            members=members)  # fmt: skip
     forecaster = Forecaster(config, TrainConfig(max_epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
                                                 seed=seed, precision=precision), loss=loss)  # fmt: skip
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
-    result = forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json)
+    forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json)
     forecaster.save(out, overwrite=overwrite, extra={**settings, "freq": series.freq, "columns": series.columns})
-    best = dev_at_best(result)  # the epoch kept: its dev MSE whatever the loss (and the monitored scaled MAE)
-    metrics = {"dev_mse": best.get("mse"), "best_epoch": result.best_epoch, "epochs": result.epochs,
-               "seconds": round(result.seconds, 2), "series": len(arrays)}  # fmt: skip
-    if "scaled_mae" in best:
-        metrics["dev_scaled_mae"] = best["scaled_mae"]
+    info = forecaster.info  # the epoch kept (or the ensemble's mean forecast): its dev MSE whatever the loss
+    metrics = {"dev_mse": info["best_dev_mse"], "best_epoch": info["best_epoch"], "epochs": info["epochs"],
+               "seconds": round(info["seconds"], 2), "series": len(arrays)}  # fmt: skip
+    if "best_dev_scaled_mae" in info:
+        metrics["dev_scaled_mae"] = info["best_dev_scaled_mae"]
+    if "members" in info:
+        metrics["members"] = info["members"]
     _emit(metrics, as_json, f"saved {out}")
 
 

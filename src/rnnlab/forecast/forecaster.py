@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -88,6 +89,10 @@ class Forecaster:
         self.config, self.train_config, self.loss = config, train or TrainConfig(), loss
         torch.manual_seed(self.train_config.seed)
         self.net = ForecastNet(config)
+        if config.members > 1:  # member k starts from the weights a single network with seed + k starts from
+            for k in range(config.members):
+                torch.manual_seed(self.train_config.seed + k)
+                self.net.members[k] = ForecastNet(dataclasses.replace(config, members=1))
         self.scaler: Standardizer | None = None
         self.spec = WindowSpec.forecast(config.input_width, config.horizon)
         self.info: dict = {}  # what the last fit measured; saved with the model
@@ -96,17 +101,55 @@ class Forecaster:
     def fit_windows(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None,
                     y_val: np.ndarray | None = None, *, progress: bool = False,
                     out_dir: str | Path | None = None) -> FitResult:  # fmt: skip
-        """Train on standardised windows x (N, W, F) -> y (N, H, K); early stopping on (x_val, y_val)."""
+        """Train on standardised windows x (N, W, F) -> y (N, H, K); early stopping on (x_val, y_val).
+
+        An ensemble (``config.members > 1``) trains its members one after the other, member k
+        with seed + k (``max_time`` shared); the result then describes the ensemble: its dev
+        scores are those of the mean forecast, and its history holds every member's epochs.
+        """
         train = TensorDataset(torch.as_tensor(x), torch.as_tensor(y))
         val = None if x_val is None else TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val))
-        result = fit(self.net, train, val, objective=objective(self.loss), config=self.train_config,
-                     progress=progress, out_dir=out_dir)  # fmt: skip
-        best = dev_at_best(result) if val is not None else {}
+        nets = list(self.net.members) if self.config.members > 1 else [self.net]
+        results: list[FitResult] = []
+        for k, net in enumerate(nets):
+            config = self.train_config
+            if len(nets) > 1:
+                spent = sum(r.seconds for r in results)
+                budget = None if config.max_time is None else max(1.0, (config.max_time - spent) / (len(nets) - k))
+                config = dataclasses.replace(config, seed=config.seed + k, max_time=budget)
+            member_dir = None if out_dir is None or len(nets) == 1 else Path(out_dir) / f"member{k}"
+            results.append(fit(net, train, val, objective=objective(self.loss), config=config, progress=progress,
+                               out_dir=out_dir if len(nets) == 1 else member_dir))  # fmt: skip
+        self.net.eval()
+        if len(nets) == 1:
+            result = results[0]
+            best = dev_at_best(result) if val is not None else {}
+        else:
+            best = {} if x_val is None else self._scores(x_val, y_val)  # type: ignore[arg-type]
+            result = FitResult(
+                monitor=results[0].monitor, best_score=best.get(results[0].monitor[4:]), best_epoch=None,
+                epochs=sum(r.epochs for r in results), stopped_early=any(r.stopped_early for r in results),
+                seconds=sum(r.seconds for r in results),
+                history=[{**row, "member": k} for k, r in enumerate(results) for row in r.history],
+            )  # fmt: skip
         self.info = {"train_windows": len(x), "best_dev_mse": best.get("mse"), "best_epoch": result.best_epoch,
                      "epochs": result.epochs, "seconds": result.seconds}  # fmt: skip
         if "scaled_mae" in best:
             self.info["best_dev_scaled_mae"] = best["scaled_mae"]
+        if len(nets) > 1:
+            self.info["members"] = [{"seed": self.train_config.seed + k, "best_epoch": r.best_epoch,
+                                     "best_dev_mse": dev_at_best(r).get("mse"), "epochs": r.epochs,
+                                     "seconds": r.seconds} for k, r in enumerate(results)]  # fmt: skip
         return result
+
+    def _scores(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Dev scores of the forecasts as the training objective logs them (mse, mae, scaled_mae with RevIN)."""
+        pred = self.predict_windows(x)
+        out = {"mse": mse(y, pred), "mae": mae(y, pred)}
+        if self.loss == "scaled_mae":  # each window's error over its targets' std, as RevIN computes it
+            std = np.sqrt(x[:, :, list(self.config.targets)].var(1, keepdims=True) + 1e-5)
+            out["scaled_mae"] = float(np.mean(np.abs(pred - y) / std))
+        return out
 
     @torch.no_grad()
     def predict_windows(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:

@@ -51,8 +51,11 @@ class ForecastConfig(Config):
     revin: bool = False
     highway: int = 0  # LSTNet's linear autoregressive part: the last `highway` values of each target, 0 = off
     patch: int = 0  # segment length: the recurrent layer reads input_width / patch segments; 0 = one step per time step
+    members: int = 1  # a deep ensemble: this many networks (member k: the single one of seed + k), forecasts averaged
 
     def __post_init__(self) -> None:
+        if not isinstance(self.members, int) or self.members < 1:
+            raise ConfigError(f"members must be a positive integer, received {self.members!r}")
         if self.model not in MODELS:
             raise ConfigError(f"model must be one of {list(MODELS)}, received {self.model!r}")
         if self.strategy not in STRATEGIES:
@@ -79,13 +82,21 @@ class ForecastConfig(Config):
 
 @register_model
 class ForecastNet(nn.Module):
-    """(B, input_width, n_inputs) -> (B, horizon, len(targets))."""
+    """(B, input_width, n_inputs) -> (B, horizon, len(targets)).
+
+    With ``config.members > 1`` it holds that many single networks in ``members`` (each trained
+    on its own by the :class:`~rnnlab.forecast.forecaster.Forecaster`) and returns their mean forecast.
+    """
 
     config_class = ForecastConfig
 
     def __init__(self, config: ForecastConfig) -> None:
         super().__init__()
         self.config = c = config
+        if c.members > 1:
+            single = dataclasses.replace(c, members=1)
+            self.members = nn.ModuleList(ForecastNet(single) for _ in range(c.members))
+            return
         K, H = len(c.targets), c.hidden_size
         out_per_step = K if c.strategy == "autoregressive" else c.horizon * K
         if c.model == "dense":
@@ -109,6 +120,8 @@ class ForecastNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.config
+        if c.members > 1:
+            return torch.stack([m(x) for m in self.members]).mean(0)
         if c.revin:
             mean = x.mean(1, keepdim=True).detach()
             std = (x.var(1, keepdim=True, unbiased=False) + 1e-5).sqrt().detach()
@@ -150,6 +163,8 @@ class ForecastNet(nn.Module):
 
     def window_scale(self) -> Tensor:
         """After a forward pass with revin: each window's std of the targets (B, 1, K), detached."""
+        if self.config.members > 1:
+            raise TypeError("an ensemble is trained member by member: ask one of its members")
         if not self.config.revin:
             raise RuntimeError("window_scale() needs revin=True")
         return self._window_std

@@ -161,11 +161,7 @@ class TextClassifier:
         members = list(self.net.members) if self.config.members > 1 else [self.net]
         results = []
         for k, member in enumerate(members):  # an ensemble's members one after the other, each with its own seed
-            config = self.train_config
-            if len(members) > 1:
-                spent = sum(r.seconds for r in results)
-                budget = None if config.max_time is None else max(1.0, (config.max_time - spent) / (len(members) - k))
-                config = dataclasses.replace(config, seed=seed + k, max_time=budget)
+            config = self.train_config.for_member(k, len(members), spent=sum(r.seconds for r in results))
             results.append(
                 fit(
                     member,

@@ -112,11 +112,7 @@ class Forecaster:
         nets = list(self.net.members) if self.config.members > 1 else [self.net]
         results: list[FitResult] = []
         for k, net in enumerate(nets):
-            config = self.train_config
-            if len(nets) > 1:
-                spent = sum(r.seconds for r in results)
-                budget = None if config.max_time is None else max(1.0, (config.max_time - spent) / (len(nets) - k))
-                config = dataclasses.replace(config, seed=config.seed + k, max_time=budget)
+            config = self.train_config.for_member(k, len(nets), spent=sum(r.seconds for r in results))
             member_dir = None if out_dir is None or len(nets) == 1 else Path(out_dir) / f"member{k}"
             results.append(fit(net, train, val, objective=objective(self.loss), config=config, progress=progress,
                                out_dir=out_dir if len(nets) == 1 else member_dir))  # fmt: skip

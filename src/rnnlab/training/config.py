@@ -67,3 +67,17 @@ class TrainConfig(Config):
             raise ConfigError(f"mode must be 'min' or 'max', received {self.mode!r}")
         if self.max_time is not None and self.max_time <= 0:
             raise ConfigError(f"max_time must be positive seconds or None, received {self.max_time!r}")
+
+    def for_member(self, k: int, members: int, spent: float = 0.0) -> TrainConfig:
+        """The settings of member ``k`` of an ensemble of ``members`` trained one after the other:
+        seed + k, and an equal share of what is left of ``max_time`` after ``spent`` seconds.
+
+        >>> TrainConfig(seed=3, max_time=90).for_member(1, 3, spent=40).seed
+        4
+        >>> TrainConfig(seed=3, max_time=90).for_member(1, 3, spent=40).max_time
+        25.0
+        """
+        if members == 1:
+            return self
+        budget = None if self.max_time is None else max(1.0, (self.max_time - spent) / (members - k))
+        return dataclasses.replace(self, seed=self.seed + k, max_time=budget)

@@ -32,7 +32,7 @@ from rnnlab.data.vectors import embedding_matrix, resolve_vectors, train_word2ve
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.metrics.classification import classification_report
-from rnnlab.training import Objective, TrainConfig, fit
+from rnnlab.training import Objective, TrainConfig, fit, member_dir
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,7 +169,7 @@ class TextClassifier:
                     None if dev_ids is None else self._loader(dev_ids, train=False),
                     objective=_objective(weights, adversarial=self.config.adversarial),
                     config=config,
-                    out_dir=None if out_dir is None or len(members) == 1 else Path(out_dir) / f"member{k}",
+                    out_dir=member_dir(out_dir, k, len(members)),
                     progress=progress,
                 )
             )

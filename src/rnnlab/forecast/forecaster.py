@@ -29,7 +29,7 @@ from rnnlab.data.windows import WindowSpec, make_windows
 from rnnlab.errors import ModelFileError
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
 from rnnlab.metrics import mae, mse, rmse
-from rnnlab.training import FitResult, Objective, TrainConfig, fit
+from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir
 
 SETTINGS_FILE = "forecaster.json"
 
@@ -113,9 +113,8 @@ class Forecaster:
         results: list[FitResult] = []
         for k, net in enumerate(nets):
             config = self.train_config.for_member(k, len(nets), spent=sum(r.seconds for r in results))
-            member_dir = None if out_dir is None or len(nets) == 1 else Path(out_dir) / f"member{k}"
             results.append(fit(net, train, val, objective=objective(self.loss), config=config, progress=progress,
-                               out_dir=out_dir if len(nets) == 1 else member_dir))  # fmt: skip
+                               out_dir=member_dir(out_dir, k, len(nets))))  # fmt: skip
         self.net.eval()
         if len(nets) == 1:
             result = results[0]

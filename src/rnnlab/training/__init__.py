@@ -3,7 +3,7 @@
 from lightning import seed_everything
 
 from rnnlab.training.config import OPTIMIZERS, TrainConfig
-from rnnlab.training.fit import FitResult, fit, make_loader
+from rnnlab.training.fit import FitResult, fit, make_loader, member_dir
 from rnnlab.training.module import Evaluator, Objective, TrainingModule, batch_size_of
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "batch_size_of",
     "fit",
     "make_loader",
+    "member_dir",
     "seed_everything",
 ]

@@ -147,6 +147,14 @@ def fit(
     )
 
 
+def member_dir(out_dir: str | Path | None, k: int, members: int) -> Path | None:
+    """Where member ``k`` of an ensemble of ``members`` keeps its checkpoints: ``out_dir`` itself
+    for a single network, ``out_dir/member{k}`` otherwise (None: no files)."""
+    if out_dir is None:
+        return None
+    return Path(out_dir) if members == 1 else Path(out_dir) / f"member{k}"
+
+
 def _restore_best(
     module: TrainingModule, checkpoint: ModelCheckpoint | None, keeper: BestWeights | None
 ) -> tuple[float | None, int | None, str | None]:

@@ -32,7 +32,7 @@ from rnnlab.data.vectors import embedding_matrix, resolve_vectors, train_word2ve
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.metrics.classification import classification_report
-from rnnlab.training import Objective, TrainConfig, fit, member_dir
+from rnnlab.training import Objective, TrainConfig, fit, member_dir, seeded_network
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,13 +145,7 @@ class TextClassifier:
         self.config = dataclasses.replace(
             self.config, vocab_size=len(self.vocab), n_classes=len(self.labels), embedding_dim=dim
         )
-        torch.manual_seed(seed)
-        self.net = TextClassifierNet(self.config)
-        if self.config.members > 1:  # member k starts from the network a single model of seed + k starts from
-            single = dataclasses.replace(self.config, members=1)
-            for k in range(self.config.members):
-                torch.manual_seed(seed + k)
-                self.net.members[k] = TextClassifierNet(single)
+        self.net = seeded_network(TextClassifierNet, self.config, seed)  # ensemble member k: the model of seed + k
         if matrices:
             self.net.set_embeddings(torch.from_numpy(np.concatenate(matrices, axis=1)))
         ids = [truncate(self.vocab.encode(t), self.text.max_len, self.text.truncation) for t in tokens]
@@ -178,7 +172,7 @@ class TextClassifier:
         epochs, seconds = sum(r.epochs for r in results), sum(r.seconds for r in results)
         best = results[0].best_score if dev is not None else None
         if dev is not None and len(members) > 1:  # the ensemble's own dev accuracy
-            best = float(np.mean(self.predict_proba(dev.texts).argmax(1) == np.asarray(dev_ids.labels)))  # type: ignore[union-attr]
+            best = float(np.mean(self._probabilities(dev_ids).argmax(1) == np.asarray(dev_ids.labels)))  # type: ignore[union-attr]
         self.info = {
             "embeddings": str(embeddings),
             "coverage": coverage,
@@ -229,9 +223,13 @@ class TextClassifier:
         """(N, K) class probabilities, columns in the order of :attr:`labels`."""
         if self.net is None:
             raise RuntimeError("fit or load the classifier before predicting")
+        return self._probabilities(TokenDataset(self.encode(texts)), batch_size=batch_size)
+
+    @torch.no_grad()
+    def _probabilities(self, data: TokenDataset, *, batch_size: int = 256) -> np.ndarray:
+        assert self.net is not None
         self.net.eval()
-        data = TokenDataset(self.encode(texts))
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        out = np.zeros((len(data), len(self.labels)), dtype=np.float32)
         for batch in self._loader(data, train=False, batch_size=batch_size):
             probs = torch.softmax(self.net(batch.tokens, batch.lengths), dim=-1)
             out[batch.index.numpy()] = probs.numpy()

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +28,7 @@ from rnnlab.data.windows import WindowSpec, make_windows
 from rnnlab.errors import ModelFileError
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
 from rnnlab.metrics import mae, mse, rmse
-from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir
+from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
 
 SETTINGS_FILE = "forecaster.json"
 
@@ -87,12 +86,7 @@ class Forecaster:
         if loss == "scaled_mae" and not config.revin:
             raise ValueError("loss 'scaled_mae' divides by each window's RevIN scale: set revin=True")
         self.config, self.train_config, self.loss = config, train or TrainConfig(), loss
-        torch.manual_seed(self.train_config.seed)
-        self.net = ForecastNet(config)
-        if config.members > 1:  # member k starts from the weights a single network with seed + k starts from
-            for k in range(config.members):
-                torch.manual_seed(self.train_config.seed + k)
-                self.net.members[k] = ForecastNet(dataclasses.replace(config, members=1))
+        self.net = seeded_network(ForecastNet, config, self.train_config.seed)  # member k: the network of seed + k
         self.scaler: Standardizer | None = None
         self.spec = WindowSpec.forecast(config.input_width, config.horizon)
         self.info: dict = {}  # what the last fit measured; saved with the model

@@ -3,7 +3,7 @@
 from lightning import seed_everything
 
 from rnnlab.training.config import OPTIMIZERS, TrainConfig
-from rnnlab.training.fit import FitResult, fit, make_loader, member_dir
+from rnnlab.training.fit import FitResult, fit, make_loader, member_dir, seeded_network
 from rnnlab.training.module import Evaluator, Objective, TrainingModule, batch_size_of
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "make_loader",
     "member_dir",
     "seed_everything",
+    "seeded_network",
 ]

@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,19 @@ def fit(
         history=history.epochs,
         best_checkpoint=best_path,
     )
+
+
+def seeded_network(make: Callable[[Any], nn.Module], config: Any, seed: int) -> nn.Module:
+    """``make(config)`` built after ``torch.manual_seed(seed)``; for an ensemble (``config.members > 1``,
+    its networks in ``.members``), member k is the network ``make`` builds alone with seed + k."""
+    torch.manual_seed(seed)
+    net = make(config)
+    if getattr(config, "members", 1) > 1:
+        single = dataclasses.replace(config, members=1)
+        for k in range(config.members):
+            torch.manual_seed(seed + k)
+            net.members[k] = make(single)
+    return net
 
 
 def member_dir(out_dir: str | Path | None, k: int, members: int) -> Path | None:

@@ -81,6 +81,9 @@ VARIANTS = {
     # word2vec vectors (100) learnt on the 22,500 training reviews appended to GloVe's 50 (in-domain pretraining)
     "bilstm-pool-w2v": {**_bilstm(), "domain_vectors": 100},
     "bilstm-pool-w2v-adv": {**_bilstm(adversarial=2.0), "domain_vectors": 100},
+    # the embedding and BiLSTM first trained as two language models (next word / previous word) on the training
+    # reviews, labels unused (Dai & Le 2015; ELMo's directions), then as the classifier
+    "bilstm-pool-lm": {**_bilstm(), "pretrain_epochs": 2},
 }
 
 
@@ -116,17 +119,22 @@ def run_variant(spec: dict, train: TextDataset, dev: TextDataset, quick: bool, m
     train_kw = dict(spec["train"], max_epochs=1 if quick else spec["train"]["max_epochs"], max_time=max_time)
     clf = TextClassifier(ClassifierConfig(**spec["model"]), TrainConfig(**train_kw), text=TextConfig(**spec["text"]))
     vectors = dict(embeddings=spec.get("embeddings", "glove-6b-50d"), domain_vectors=spec.get("domain_vectors", 0))
-    info = clf.fit(train, dev, **vectors, progress=not quick and sys.stdout.isatty())
+    pretrain = dict(pretrain_epochs=spec.get("pretrain_epochs", 0), pretrain_sample=spec.get("pretrain_sample", 0.25))
+    info = clf.fit(train, dev, **vectors, **pretrain, progress=not quick and sys.stdout.isatty())
     report = clf.evaluate(dev)
-    seconds = info["seconds"] + (info["domain_vectors_seconds"] or 0.0)  # word2vec on the training reviews included
+    # word2vec and language-model pretraining on the training reviews included
+    seconds = info["seconds"] + (info["domain_vectors_seconds"] or 0.0) + (info["pretrain_seconds"] or 0.0)
     row = {
         "dev_accuracy": report["accuracy"], "dev_macro_f1": report["macro_f1"],
         "best_dev_accuracy_during_training": info["best_dev_accuracy"], "train_seconds": seconds,
         "domain_vectors_seconds": info["domain_vectors_seconds"], "domain_coverage": info["domain_coverage"],
+        "pretrain_seconds": info["pretrain_seconds"], "pretrain_history": info["pretrain_history"],
         "epochs": info["epochs"], "best_epoch": info["best_epoch"], "tokens_per_s": info["tokens_per_s"],
         "coverage": info["coverage"], "vocab_size": info["vocab_size"], "members": info["members"], "settings": spec,
         "history": [{k: round(v, 4) for k, v in h.items()} for h in info["history"]],
     }  # fmt: skip
+    for h in info["pretrain_history"]:
+        print(f"  language model epoch {h.get('epoch')}: train loss {h['train_loss']:.4f}")
     for h in info["history"]:
         member = f"member {h['member']} " if "member" in h else ""
         print(f"  {member}epoch {h.get('epoch')}: " + ", ".join(f"{k} {v:.4f}" for k, v in h.items()

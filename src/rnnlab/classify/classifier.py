@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader
 
 from rnnlab import io
 from rnnlab.classify.models import ClassifierConfig, TextClassifierNet, adversarial_perturbation
+from rnnlab.classify.pretrain import LanguageModel, language_model_objective
 from rnnlab.config import Config
 from rnnlab.data.batching import TokenBatch, TokenDataset, bucket_loader
 from rnnlab.data.text import TRUNCATIONS, TextDataset, Tokenizer, truncate
@@ -32,7 +33,7 @@ from rnnlab.data.vectors import embedding_matrix, resolve_vectors, train_word2ve
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.metrics.classification import classification_report
-from rnnlab.training import Objective, TrainConfig, fit, member_dir, seeded_network
+from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +106,9 @@ class TextClassifier:
         *,
         embeddings: str | Path = "glove-6b-50d",
         domain_vectors: int = 0,
+        pretrain_epochs: int = 0,
+        pretrain_sample: float = 0.25,
+        unlabelled: Sequence[str] = (),
         class_weights: bool = False,
         out_dir: str | Path | None = None,
         progress: bool = False,
@@ -115,10 +119,18 @@ class TextClassifier:
         text file, or ``'none'`` (random init). ``config.freeze_embeddings`` keeps them fixed.
         ``domain_vectors``: learn word2vec vectors of that size on the training texts first (the
         labels unused) and append them to each word's pretrained vector (0: none).
+        ``pretrain_epochs``: first train the embedding and recurrent layer as language models for
+        that many epochs (:mod:`rnnlab.classify.pretrain`; each direction predicts its next word)
+        on the training texts plus the ``unlabelled`` ones, then train the classifier from there
+        (0: no pretraining); ``pretrain_sample``: the share of positions whose next word is predicted
+        in each batch (the softmax over the vocabulary is the cost). With ``max_time`` the
+        pretraining comes out of the same budget.
         Returns what happened: epochs, best dev accuracy, seconds, tokens/s, coverage.
         """
         if train.labels is None:
             raise DataError("the training data has no labels", path=train.source, hint="pass --label-col")
+        if not isinstance(pretrain_epochs, int) or pretrain_epochs < 0:
+            raise ConfigError(f"pretrain_epochs must be an integer >= 0 (0: none), received {pretrain_epochs!r}")
         self.labels = sorted(set(train.labels))
         if len(self.labels) < 2:
             raise DataError(f"training needs two classes or more, found {self.labels}", path=train.source)
@@ -152,10 +164,18 @@ class TextClassifier:
         train_ids = TokenDataset(ids, self._label_ids(train))
         dev_ids = None if dev is None else TokenDataset(self.encode(dev.texts), self._label_ids(dev))
         weights = self._class_weights(train_ids.labels) if class_weights else None  # type: ignore[arg-type]
+        lm_ids = TokenDataset(ids + self.encode(unlabelled)) if pretrain_epochs else None
         members = list(self.net.members) if self.config.members > 1 else [self.net]
-        results = []
+        results, pretraining = [], []
         for k, member in enumerate(members):  # an ensemble's members one after the other, each with its own seed
-            config = self.train_config.for_member(k, len(members), spent=sum(r.seconds for r in results))
+            spent = sum(r.seconds for r in results + pretraining)
+            config = self.train_config.for_member(k, len(members), spent=spent)
+            if lm_ids is not None:
+                pretraining.append(
+                    self._pretrain(member, lm_ids, config, pretrain_epochs, sample=pretrain_sample, progress=progress)
+                )
+                if config.max_time is not None:  # the classifier gets what the language model left
+                    config = dataclasses.replace(config, max_time=max(1.0, config.max_time - pretraining[-1].seconds))
             results.append(
                 fit(
                     member,
@@ -189,6 +209,12 @@ class TextClassifier:
             "tokens_per_s": n_tokens * max(1, epochs) / max(seconds, 1e-9),
             "stopped_early": any(r.stopped_early for r in results),
             "average_from": self.train_config.average_from,
+            "pretrain_epochs": pretrain_epochs,
+            "pretrain_sample": pretrain_sample if pretrain_epochs else None,
+            "pretrain_texts": None if lm_ids is None else len(lm_ids),
+            "pretrain_seconds": sum(r.seconds for r in pretraining) if pretraining else None,
+            "pretrain_history": [{**row, "member": k} if len(members) > 1 else row
+                                 for k, r in enumerate(pretraining) for row in r.history],
             "members": [
                 {"seed": seed + k, "best_dev_accuracy": r.best_score if dev is not None else None,
                  "best_epoch": r.best_epoch, "epochs": r.epochs, "seconds": r.seconds}
@@ -199,6 +225,17 @@ class TextClassifier:
         }  # fmt: skip
         self._attach_assets()
         return self.info
+
+    def _pretrain(self, net: TextClassifierNet, data: TokenDataset, config: TrainConfig, epochs: int, *,
+                  sample: float, progress: bool) -> FitResult:  # fmt: skip
+        """Train ``net``'s embedding and recurrent layer as language models on ``data`` (in place)."""
+        lm_config = dataclasses.replace(config, max_epochs=epochs, patience=None, lr_decay=0.0, average_from=None,
+                                        monitor=None, mode=None)  # fmt: skip
+        loader = self._loader(data, train=True, seed=config.seed)
+        lm = LanguageModel(net, sample=sample)
+        result = fit(lm, loader, None, objective=language_model_objective(), config=lm_config, progress=progress)
+        net.train()
+        return result
 
     def _class_weights(self, labels: Sequence[int]) -> torch.Tensor:
         """Inverse class frequency, normalised to mean 1 (scikit-learn's ``class_weight='balanced'``)."""

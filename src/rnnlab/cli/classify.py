@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from rnnlab.cli.common import emit, markdown_table, output_dir, write_csv
-from rnnlab.data.text import TRUNCATIONS, TextDataset, read_labelled
+from rnnlab.data.text import TRUNCATIONS, TextDataset, read_labelled, read_unlabelled
 
 app = typer.Typer(help="Classify texts (sentiment analysis and any labelled text).", no_args_is_help=True)
 
@@ -47,6 +47,20 @@ def fit(
         0,
         help="Learn word2vec vectors of this size on the --train texts first (labels unused) and append them "
         "to the pretrained ones, e.g. 100; 0: none.",
+    ),
+    pretrain_lm: int = typer.Option(
+        0,
+        help="Language-model pretraining: first train the embedding and recurrent layer for this many epochs "
+        "to predict each next word (and, bidirectional, each previous word) of the --train texts and "
+        "--unlabelled ones, labels unused; then train the classifier from there. 0: none.",
+    ),
+    pretrain_sample: float = typer.Option(
+        0.25, help="Share of the positions whose next word is predicted in each pretraining batch (cost)."
+    ),
+    unlabelled: str | None = typer.Option(
+        None,
+        help="More texts for --pretrain-lm: an aclImdb folder or .tar.gz (its train/unsup reviews) or a "
+        "CSV/TSV/JSONL file (its --text-col).",
     ),
     hidden: int = typer.Option(128, help="Hidden units per direction."),
     layers: int = typer.Option(1, help="Stacked recurrent layers."),
@@ -100,6 +114,9 @@ def fit(
         raise ValueError(f"--arch must be one of {list(ARCH_NAMES)}, received {arch!r}")
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
+    if unlabelled is not None and not pretrain_lm:
+        raise ValueError("--unlabelled texts are only read for --pretrain-lm EPOCHS; pass both or neither")
+    extra = [] if unlabelled is None else read_unlabelled(unlabelled, text_col=text_col)
     train_data = read_labelled(train, text_col=text_col, label_col=label_col)
     if dev is not None:
         dev_data = read_labelled(dev, text_col=text_col, label_col=label_col, split="test")
@@ -139,6 +156,9 @@ def fit(
         dev_data,
         embeddings=embeddings,
         domain_vectors=domain_vectors,
+        pretrain_epochs=pretrain_lm,
+        pretrain_sample=pretrain_sample,
+        unlabelled=extra,
         class_weights=class_weights,
         progress=progress and not as_json,
     )

@@ -137,6 +137,20 @@ def read_labelled(
     )
 
 
+def read_unlabelled(path: str | Path, *, text_col: str | None = None) -> list[str]:
+    """Texts without labels, for language-model pretraining: the ``train/unsup/*.txt`` reviews of an
+    aclImdb folder or tarball, or the text column of a CSV/TSV/JSONL file (a label column is ignored).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError("no such file or folder", path=path, hint="check the path")
+    if path.is_dir():
+        return _read_imdb_dir(path, "train", ("unsup",)).texts
+    if path.name.lower().endswith((".tar.gz", ".tgz", ".tar")):
+        return _read_imdb_tar(path, "train", ("unsup",)).texts
+    return read_labelled(path, text_col=text_col, require_labels=False).texts
+
+
 def _pick(columns: Sequence[str], wanted: str | None, defaults: Sequence[str], what: str, path: Path) -> str | None:
     if wanted is not None:
         if wanted not in columns:
@@ -218,35 +232,35 @@ def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require
     return TextDataset(texts, labels if len(labels) == len(texts) else None, str(path))
 
 
-def _imdb_label(parts: Sequence[str], split: str) -> str | None:
-    # .../train/pos/123_9.txt -> "pos"; unsup/ and other splits are skipped
-    if len(parts) >= 3 and parts[-3] == split and parts[-2] in ("pos", "neg") and parts[-1].endswith(".txt"):
+def _imdb_label(parts: Sequence[str], split: str, classes: Sequence[str] = ("pos", "neg")) -> str | None:
+    # .../train/pos/123_9.txt -> "pos"; unsup/ and other splits are skipped unless asked for in ``classes``
+    if len(parts) >= 3 and parts[-3] == split and parts[-2] in classes and parts[-1].endswith(".txt"):
         return parts[-2]
     return None
 
 
-def _read_imdb_dir(path: Path, split: str) -> TextDataset:
+def _read_imdb_dir(path: Path, split: str, classes: Sequence[str] = ("pos", "neg")) -> TextDataset:
     # accepted: the split folder (pos/, neg/), aclImdb/ (train/pos/...) or its parent
     for folder in (path, path / split, path / "aclImdb" / split):
-        if (folder / "pos").is_dir() or (folder / "neg").is_dir():
+        if any((folder / c).is_dir() for c in classes):
             break
     files = sorted(folder.glob("*/*.txt"))
-    rows = [(f.read_text(encoding="utf-8"), f.parent.name) for f in files if f.parent.name in ("pos", "neg")]
+    rows = [(f.read_text(encoding="utf-8"), f.parent.name) for f in files if f.parent.name in classes]
     if not rows:
         raise DataError(
-            f"no {split}/pos/*.txt or {split}/neg/*.txt files",
+            "no " + " or ".join(f"{split}/{c}/*.txt" for c in classes) + " files",
             path=path,
             hint="point at the aclImdb folder (or a CSV/TSV/JSONL file)",
         )
     return TextDataset([t for t, _ in rows], [lab for _, lab in rows], str(path))
 
 
-def _read_imdb_tar(path: Path, split: str) -> TextDataset:
+def _read_imdb_tar(path: Path, split: str, classes: Sequence[str] = ("pos", "neg")) -> TextDataset:
     rows: list[tuple[str, str, str]] = []
     try:
         with tarfile.open(path) as archive:
             for member in archive:
-                label = _imdb_label(member.name.split("/"), split) if member.isfile() else None
+                label = _imdb_label(member.name.split("/"), split, classes) if member.isfile() else None
                 if label is None:
                     continue
                 f = archive.extractfile(member)
@@ -255,6 +269,7 @@ def _read_imdb_tar(path: Path, split: str) -> TextDataset:
     except tarfile.TarError as exc:
         raise DataError(f"cannot read the archive: {exc}", path=path) from None
     if not rows:
-        raise DataError(f"no {split}/pos/*.txt or {split}/neg/*.txt files in the archive", path=path)
+        wanted = " or ".join(f"{split}/{c}/*.txt" for c in classes)
+        raise DataError(f"no {wanted} files in the archive", path=path)
     rows.sort()
     return TextDataset([t for _, t, _ in rows], [lab for _, _, lab in rows], str(path))

@@ -215,6 +215,27 @@ class Recurrent(FusedPath, nn.Module):
         return (y, *states) if c.return_state else y
 
     @contextlib.contextmanager
+    def returning_sequences(self) -> Iterator[None]:
+        """Within the block the layer returns every step's output alone (``return_sequences=True``,
+        ``return_state=False``) whatever its configuration: a language model reads every step of a
+        layer configured to give its last one.
+
+        >>> from rnnlab.nn import LSTM
+        >>> layer = LSTM(3, 5)
+        >>> with layer.returning_sequences():
+        ...     layer(torch.randn(2, 4, 3)).shape
+        torch.Size([2, 4, 5])
+        >>> layer.config.return_sequences
+        False
+        """
+        saved = self.config
+        self.config = dataclasses.replace(saved, return_sequences=True, return_state=False)
+        try:
+            yield
+        finally:
+            self.config = saved
+
+    @contextlib.contextmanager
     def wrap_cells(self, wrapper: CellWrapper) -> Iterator[None]:
         """Within the block, the equation path steps through ``wrapper(cell, layer, direction)``.
 

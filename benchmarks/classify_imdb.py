@@ -84,6 +84,9 @@ VARIANTS = {
     # the embedding and BiLSTM first trained as two language models (next word / previous word) on the training
     # reviews, labels unused (Dai & Le 2015; ELMo's directions), then as the classifier
     "bilstm-pool-lm": {**_bilstm(), "pretrain_epochs": 2},
+    # DropConnect on the BiLSTM's hidden-to-hidden weights (Merity et al. 2018), on the fused kernels
+    "bilstm-pool-wdrop": _bilstm(weight_dropout=0.5),
+    "bilstm-pool-adv2-wdrop": _bilstm(train=_ADV_DECAY, adversarial=2.0, weight_dropout=0.5),
 }
 
 

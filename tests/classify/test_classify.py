@@ -31,6 +31,7 @@ lengths = torch.tensor([4, 2, 1])
         dict(pooling="mean"),
         dict(pooling="attention", num_layers=2),
         dict(pooling="max-mean", cell="gru"),
+        dict(pooling="max", weight_dropout=0.5),
     ],
 )
 def test_networks_conform(kw):
@@ -53,6 +54,9 @@ def test_config_rejects_bad_values():
         ClassifierConfig(n_classes=1)
     with pytest.raises(ConfigError, match="truncation must be one of"):
         TextConfig(truncation="middle")
+    with pytest.raises(ConfigError, match="weight_dropout must be in"):
+        ClassifierConfig(weight_dropout=1.0)
+    assert TextClassifierNet(ClassifierConfig(vocab_size=10, weight_dropout=0.25)).rnn.config.weight_dropout == 0.25
 
 
 def test_report_matches_scikit_learn():
@@ -170,6 +174,8 @@ def test_cli_fit_evaluate_predict(tmp_path):
         "2",
         "--members",
         "2",
+        "--weight-dropout",
+        "0.3",
         "--out",
         str(model),
         "--json",
@@ -177,6 +183,7 @@ def test_cli_fit_evaluate_predict(tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert TextClassifier.load(model).config.adversarial == 0.5
+    assert TextClassifier.load(model).config.weight_dropout == 0.3
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["labels"] == ["negative", "positive"] and summary["dev_texts"] == 12
     assert summary["average_from"] == 2 and [m["seed"] for m in summary["members"]] == [0, 1]

@@ -2,6 +2,7 @@
 
 import json
 import math
+import warnings
 
 import pytest
 import torch
@@ -97,8 +98,10 @@ def test_fit_pretrains_then_trains_the_classifier_from_there():
     data = demo_dataset(64, seed=3)
     train, dev = data.split(0.25, seed=0)
     clf = _clf()
-    info = clf.fit(train, dev, embeddings="none", pretrain_epochs=4, pretrain_sample=1.0,
-                   unlabelled=demo_dataset(32, seed=4).texts)  # fmt: skip
+    with warnings.catch_warnings():  # the classifier trains in training mode (dropout on) after the language model
+        warnings.filterwarnings("error", ".*in eval mode at the start of training.*")
+        info = clf.fit(train, dev, embeddings="none", pretrain_epochs=4, pretrain_sample=1.0,
+                       unlabelled=demo_dataset(32, seed=4).texts)  # fmt: skip
     losses = [h["train_loss"] for h in info["pretrain_history"]]
     assert len(losses) == 4 and losses[-1] < losses[0] < math.log(len(clf.vocab)) + 0.5
     assert info["pretrain_texts"] == len(train) + 32 and info["pretrain_seconds"] > 0
@@ -115,6 +118,8 @@ def test_fit_pretrains_then_trains_the_classifier_from_there():
         torch.testing.assert_close(a, b)
     with pytest.raises(ConfigError, match="pretrain_epochs must be"):
         _clf().fit(train, pretrain_epochs=-1, embeddings="none")
+    with pytest.raises(ConfigError, match="only read for language-model pretraining"):
+        _clf().fit(train, unlabelled=["more text"], embeddings="none")
 
 
 def test_pretraining_comes_out_of_the_time_budget():

@@ -125,12 +125,15 @@ class TextClassifier:
         (0: no pretraining); ``pretrain_sample``: the share of positions whose next word is predicted
         in each batch (the softmax over the vocabulary is the cost). With ``max_time`` the
         pretraining comes out of the same budget.
-        Returns what happened: epochs, best dev accuracy, seconds, tokens/s, coverage.
+        Returns what happened: epochs, best dev accuracy, seconds (the classifier's; pretraining in
+        ``pretrain_seconds``), tokens/s, coverage.
         """
         if train.labels is None:
             raise DataError("the training data has no labels", path=train.source, hint="pass --label-col")
         if not isinstance(pretrain_epochs, int) or pretrain_epochs < 0:
             raise ConfigError(f"pretrain_epochs must be an integer >= 0 (0: none), received {pretrain_epochs!r}")
+        if unlabelled and not pretrain_epochs:
+            raise ConfigError("unlabelled texts are only read for language-model pretraining: pass pretrain_epochs")
         self.labels = sorted(set(train.labels))
         if len(self.labels) < 2:
             raise DataError(f"training needs two classes or more, found {self.labels}", path=train.source)
@@ -234,7 +237,7 @@ class TextClassifier:
         loader = self._loader(data, train=True, seed=config.seed)
         lm = LanguageModel(net, sample=sample)
         result = fit(lm, loader, None, objective=language_model_objective(), config=lm_config, progress=progress)
-        net.train()
+        net.train()  # fit leaves the model in eval mode, and Lightning keeps each module's mode when training starts
         return result
 
     def _class_weights(self, labels: Sequence[int]) -> torch.Tensor:

@@ -50,6 +50,8 @@ class ClassifierConfig(Config):
     dropout: float = 0.3
     embedding_dropout: float = 0.3
     freeze_embeddings: bool = False
+    # DropConnect on the recurrent layer's hidden-to-hidden weights (AWD-LSTM's weight drop; runs on the fused kernels)
+    weight_dropout: float = 0.0
     # adversarial training: size of the worst-case perturbation of each text's embedded words, in units of one
     # word vector's (root-mean-square) norm; 0 trains on the texts alone
     adversarial: float = 0.0
@@ -66,7 +68,7 @@ class ClassifierConfig(Config):
                 raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
         if self.n_classes < 2:
             raise ConfigError(f"a classifier needs at least 2 classes, received {self.n_classes}")
-        for name in ("dropout", "embedding_dropout"):
+        for name in ("dropout", "embedding_dropout", "weight_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1), received {getattr(self, name)!r}")
         if not self.adversarial >= 0:
@@ -117,6 +119,7 @@ class TextClassifierNet(AssetsMixin, nn.Module):
             bidirectional=pool,
             return_sequences=pool,
             dropout=c.dropout if c.num_layers > 1 else 0.0,
+            weight_dropout=c.weight_dropout,
         )
         width = c.hidden_size * (2 if pool else 1)
         self.attention = nn.Linear(width, 1) if pool and c.pooling == "attention" else None

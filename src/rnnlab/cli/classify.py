@@ -67,6 +67,9 @@ def fit(
     pooling: str = typer.Option("max", help="max, mean, attention or max-mean (bilstm-pool)."),
     dropout: float = typer.Option(0.4, help="Dropout between layers and before the classifier."),
     embedding_dropout: float = typer.Option(0.3, help="Word dropout on the embeddings."),
+    weight_dropout: float = typer.Option(
+        0.0, help="DropConnect on the recurrent hidden-to-hidden weights (AWD-LSTM's weight drop), e.g. 0.5."
+    ),
     adversarial: float = typer.Option(
         0.0,
         help="Adversarial training (Miyato et al. 2017): perturbation size on each text's embedded words, "
@@ -132,6 +135,7 @@ def fit(
             pooling=pooling,
             dropout=dropout,
             embedding_dropout=embedding_dropout,
+            weight_dropout=weight_dropout,
             freeze_embeddings=freeze_embeddings,
             adversarial=adversarial,
             members=members,

@@ -36,8 +36,21 @@ class FusedPath:
         suffix = f"l{layer}" + ("_reverse" if direction else "")
         return [getattr(self.rnn, f"{n}_{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
+    def _step_weights(self, layer: int, direction: int) -> list[Tensor]:
+        """The weights one call computes with: :meth:`_weights`, with ``weight_hh`` under DropConnect
+        (``config.weight_dropout``, a fresh mask per call and direction) in training."""
+        weights = self._weights(layer, direction)
+        if self._weight_drop():
+            weights[1] = F.dropout(weights[1], self.config.weight_dropout, training=True)
+        return weights
+
+    def _weight_drop(self) -> bool:
+        return self.training and self.config.weight_dropout > 0
+
     def _run_fused(self, x: Tensor, lengths: Tensor | None, state0: State | None) -> tuple[list[Tensor], Tensor, State]:
         hx: Any = None if state0 is None else (state0 if len(state0) == 2 else state0[0])
+        if self._weight_drop():  # the torch module holds its own weights: run each direction on dropped ones
+            return self._run_fused_masked(x, lengths, state0)
         if lengths is None:  # never pack full-length batches: packing costs 10-25 %
             y, h_n = self._call_module(x, hx)
         elif self._lengths_route(x) == "mask":
@@ -137,7 +150,7 @@ class FusedPath:
                     hx = [zeros] * self.cell_class.state_size
                 else:
                     hx = [s[k : k + 1] for s in state0]
-                jobs.append((seq, hx, self._weights(layer, direction)))
+                jobs.append((seq, hx, self._step_weights(layer, direction)))
             if native is not None:
                 ys = self._call_native(native, jobs, x)
             else:

@@ -89,12 +89,14 @@ class SimpleRNN(Recurrent):
         impl: Impl = "auto",
         *,
         recurrent_dropout: float = 0.0,
+        weight_dropout: float = 0.0,
         activation: Activation = "tanh",
         residual: bool = False,
     ) -> None:
         config = SimpleRNNConfig(
             input_size, hidden_size, num_layers, bidirectional, return_sequences, return_state,
             merge_mode, dropout, recurrent_dropout, activation=activation, residual=residual,
+            weight_dropout=weight_dropout,
         )  # fmt: skip
         super().__init__(config, impl)
 
@@ -138,11 +140,13 @@ class LSTM(Recurrent):
         impl: Impl = "auto",
         *,
         recurrent_dropout: float = 0.0,
+        weight_dropout: float = 0.0,
         unit_forget_bias: bool = True,
     ) -> None:
         config = LSTMConfig(
             input_size, hidden_size, num_layers, bidirectional, return_sequences, return_state,
             merge_mode, dropout, recurrent_dropout, unit_forget_bias=unit_forget_bias,
+            weight_dropout=weight_dropout,
         )  # fmt: skip
         super().__init__(config, impl)
         if unit_forget_bias:
@@ -181,11 +185,13 @@ class GRU(Recurrent):
         impl: Impl = "auto",
         *,
         recurrent_dropout: float = 0.0,
+        weight_dropout: float = 0.0,
         reset_after: bool = True,
     ) -> None:
         config = GRUConfig(
             input_size, hidden_size, num_layers, bidirectional, return_sequences, return_state,
             merge_mode, dropout, recurrent_dropout, reset_after=reset_after,
+            weight_dropout=weight_dropout,
         )  # fmt: skip
         super().__init__(config, impl)
 

@@ -44,13 +44,15 @@ class RecurrentConfig(Config):
     merge_mode: str = "concat"
     dropout: float = 0.0
     recurrent_dropout: float = 0.0
+    # DropConnect on the hidden-to-hidden weights (Merity et al. 2018's weight drop): one mask per call in training
+    weight_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("input_size", "hidden_size", "num_layers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {value!r}")
-        for name in ("dropout", "recurrent_dropout"):
+        for name in ("dropout", "recurrent_dropout", "weight_dropout"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ConfigError(f"{name} must lie in [0, 1), received {value!r}")
@@ -151,6 +153,8 @@ class Recurrent(FusedPath, nn.Module):
             blockers = self._fused_blockers()
             if self.config.recurrent_dropout > 0:
                 blockers.append("recurrent_dropout > 0 (variational dropout needs the equation loop)")
+            if self._weight_drop_needs_equations():
+                blockers.append("weight_dropout > 0 with an LSTM's return_state (c_n needs the equation loop)")
             if blockers:
                 raise ValueError(
                     f"impl={value!r} cannot run this {type(self).__name__}: {'; '.join(blockers)}. "
@@ -177,7 +181,14 @@ class Recurrent(FusedPath, nn.Module):
             return self._impl
         if self._fused_blockers() or (self.training and self.config.recurrent_dropout > 0):
             return "equations"
+        if self.training and self._weight_drop_needs_equations():
+            return "equations"
         return "fused"
+
+    def _weight_drop_needs_equations(self) -> bool:
+        """Weight drop runs the fused kernels direction by direction, which cannot give an LSTM's c_n."""
+        c = self.config
+        return c.weight_dropout > 0 and self.cell_class.state_size == 2 and c.return_state
 
     def extra_repr(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.config.to_dict().items())
@@ -268,7 +279,7 @@ class Recurrent(FusedPath, nn.Module):
             outs = []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
-                cell = self.cell(layer, direction)
+                cell = self.cell_class(*self._step_weights(layer, direction), **self._cell_options())
                 cell.recurrent_mask = self._recurrent_mask(batch, x)
                 step = cell if self._cell_wrapper is None else self._cell_wrapper(cell, layer, direction)
                 seq = layer_input if direction == 0 else reverse_within(layer_input, lengths)

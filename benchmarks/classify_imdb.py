@@ -87,6 +87,10 @@ VARIANTS = {
     # DropConnect on the BiLSTM's hidden-to-hidden weights (Merity et al. 2018), on the fused kernels
     "bilstm-pool-wdrop": _bilstm(weight_dropout=0.5),
     "bilstm-pool-adv2-wdrop": _bilstm(train=_ADV_DECAY, adversarial=2.0, weight_dropout=0.5),
+    # where does the network memorise the reviews? GloVe kept fixed, or only the 10,000 most frequent words tuned
+    "bilstm-pool-frozen": _bilstm(freeze_embeddings=True),
+    "bilstm-pool-top10k": _bilstm(finetune_top=10_000),
+    "bilstm-pool-adv2-top10k": _bilstm(train=_ADV_DECAY, adversarial=2.0, finetune_top=10_000),
 }
 
 

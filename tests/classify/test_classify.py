@@ -59,6 +59,21 @@ def test_config_rejects_bad_values():
     assert TextClassifierNet(ClassifierConfig(vocab_size=10, weight_dropout=0.25)).rnn.config.weight_dropout == 0.25
 
 
+def test_finetune_top_tunes_only_the_frequent_words():
+    torch.manual_seed(0)
+    net = TextClassifierNet(ClassifierConfig(vocab_size=10, embedding_dim=6, hidden_size=5, finetune_top=5))
+    before = net.embedding.weight.detach().clone()
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.1)
+    for _ in range(3):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(net(tokens, lengths), torch.tensor([0, 1, 0])).backward()
+        optimizer.step()
+    moved = (net.embedding.weight.detach() - before).abs().sum(1) > 0
+    assert moved.tolist() == [False, False, True, True, True, False, False, False, False, False]  # ids 2-4 seen
+    with pytest.raises(ConfigError, match="finetune_top must be"):
+        ClassifierConfig(finetune_top=-1)
+
+
 def test_report_matches_scikit_learn():
     metrics = pytest.importorskip("sklearn.metrics")
     rng = np.random.default_rng(0)
@@ -176,6 +191,8 @@ def test_cli_fit_evaluate_predict(tmp_path):
         "2",
         "--weight-dropout",
         "0.3",
+        "--finetune-top",
+        "20",
         "--out",
         str(model),
         "--json",
@@ -184,6 +201,7 @@ def test_cli_fit_evaluate_predict(tmp_path):
     assert result.exit_code == 0, result.output
     assert TextClassifier.load(model).config.adversarial == 0.5
     assert TextClassifier.load(model).config.weight_dropout == 0.3
+    assert TextClassifier.load(model).config.finetune_top == 20
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["labels"] == ["negative", "positive"] and summary["dev_texts"] == 12
     assert summary["average_from"] == 2 and [m["seed"] for m in summary["members"]] == [0, 1]

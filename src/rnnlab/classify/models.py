@@ -50,6 +50,9 @@ class ClassifierConfig(Config):
     dropout: float = 0.3
     embedding_dropout: float = 0.3
     freeze_embeddings: bool = False
+    # fine-tune only the vectors of this many most frequent words (ids 0..N-1: the vocabulary is sorted by frequency)
+    # and keep the rarer ones as pretrained; None: fine-tune all (unless freeze_embeddings)
+    finetune_top: int | None = None
     # DropConnect on the recurrent layer's hidden-to-hidden weights (AWD-LSTM's weight drop; runs on the fused kernels)
     weight_dropout: float = 0.0
     # adversarial training: size of the worst-case perturbation of each text's embedded words, in units of one
@@ -66,6 +69,8 @@ class ClassifierConfig(Config):
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers", "members"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
+        if self.finetune_top is not None and (isinstance(self.finetune_top, bool) or self.finetune_top < 0):
+            raise ConfigError(f"finetune_top must be a number of words >= 0 or None, received {self.finetune_top!r}")
         if self.n_classes < 2:
             raise ConfigError(f"a classifier needs at least 2 classes, received {self.n_classes}")
         for name in ("dropout", "embedding_dropout", "weight_dropout"):
@@ -109,6 +114,9 @@ class TextClassifierNet(AssetsMixin, nn.Module):
             return
         self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim, padding_idx=0)
         self.embedding.weight.requires_grad_(not c.freeze_embeddings)
+        if c.finetune_top is not None and not c.freeze_embeddings:  # rarer words' vectors get no gradient
+            tuned = (torch.arange(c.vocab_size) < c.finetune_top).float()[:, None]
+            self.embedding.weight.register_hook(lambda grad: grad * tuned.to(grad.device, grad.dtype))
         self.embedding_dropout = WordDropout(c.embedding_dropout)
         layer = LSTM if c.cell == "lstm" else GRU
         pool = c.arch == "bilstm-pool"

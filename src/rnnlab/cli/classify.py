@@ -42,6 +42,9 @@ def fit(
     cell: str = typer.Option("lstm", help="lstm or gru."),
     embeddings: str = typer.Option("glove-6b-50d", help="glove-6b-50d, a GloVe/word2vec/fastText file, or none."),
     freeze_embeddings: bool = typer.Option(False, help="Keep the pretrained vectors fixed (default: fine-tune)."),
+    finetune_top: int | None = typer.Option(
+        None, help="Fine-tune only the vectors of the N most frequent words, keep the rarer ones as pretrained."
+    ),
     embedding_dim: int = typer.Option(100, help="Embedding size when --embeddings none."),
     domain_vectors: int = typer.Option(
         0,
@@ -137,6 +140,7 @@ def fit(
             embedding_dropout=embedding_dropout,
             weight_dropout=weight_dropout,
             freeze_embeddings=freeze_embeddings,
+            finetune_top=finetune_top,
             adversarial=adversarial,
             members=members,
         ),

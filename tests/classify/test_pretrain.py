@@ -71,7 +71,7 @@ def test_sampling_predicts_a_share_of_positions_in_training_only():
     half.train()
     torch.manual_seed(1)
     assert not torch.allclose(half(tokens, lengths), full(tokens, lengths))
-    with pytest.raises(ConfigError, match="sample must be in"):
+    with pytest.raises(ConfigError, match=r"positions predicted \(pretrain sample\) must be in"):
         LanguageModel(net, sample=0.0)
 
 

@@ -65,8 +65,9 @@ def test_tagger_exports_and_decodes_like_pytorch(tmp_path, config):
         {"arch": "bilstm-pool", "pooling": "max-mean", "cell": "gru"},
         {"arch": "lstm-last", "num_layers": 2},
         {"arch": "bilstm-pool", "members": 2},
+        {"arch": "bilstm-pool", "weight_dropout": 0.5, "finetune_top": 20},
     ],
-    ids=["bilstm-attention", "bigru-maxmean", "lstm2-last-step", "bilstm-ensemble"],
+    ids=["bilstm-attention", "bigru-maxmean", "lstm2-last-step", "bilstm-ensemble", "bilstm-weightdrop-top20"],
 )
 def test_classifier_exports(tmp_path, config):
     clf = TextClassifier(ClassifierConfig(hidden_size=8, embedding_dim=8, **config), ONE_EPOCH)

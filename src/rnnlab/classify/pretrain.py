@@ -53,7 +53,9 @@ class LanguageModel(nn.Module):
                  div_value: float = 4.0) -> None:  # fmt: skip
         super().__init__()
         if not 0 < sample <= 1:
-            raise ConfigError(f"sample must be in (0, 1] (the share of positions predicted), received {sample!r}")
+            raise ConfigError(
+                f"the share of positions predicted (pretrain sample) must be in (0, 1], received {sample!r}"
+            )
         self.sample = sample
         c = net.config
         if c.members > 1:

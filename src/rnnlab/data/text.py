@@ -239,6 +239,10 @@ def _imdb_label(parts: Sequence[str], split: str, classes: Sequence[str] = ("pos
     return None
 
 
+def _imdb_files(split: str, classes: Sequence[str]) -> str:
+    return " or ".join(f"{split}/{c}/*.txt" for c in classes)  # "train/pos/*.txt or train/neg/*.txt"
+
+
 def _read_imdb_dir(path: Path, split: str, classes: Sequence[str] = ("pos", "neg")) -> TextDataset:
     # accepted: the split folder (pos/, neg/), aclImdb/ (train/pos/...) or its parent
     for folder in (path, path / split, path / "aclImdb" / split):
@@ -248,7 +252,7 @@ def _read_imdb_dir(path: Path, split: str, classes: Sequence[str] = ("pos", "neg
     rows = [(f.read_text(encoding="utf-8"), f.parent.name) for f in files if f.parent.name in classes]
     if not rows:
         raise DataError(
-            "no " + " or ".join(f"{split}/{c}/*.txt" for c in classes) + " files",
+            f"no {_imdb_files(split, classes)} files",
             path=path,
             hint="point at the aclImdb folder (or a CSV/TSV/JSONL file)",
         )
@@ -269,7 +273,6 @@ def _read_imdb_tar(path: Path, split: str, classes: Sequence[str] = ("pos", "neg
     except tarfile.TarError as exc:
         raise DataError(f"cannot read the archive: {exc}", path=path) from None
     if not rows:
-        wanted = " or ".join(f"{split}/{c}/*.txt" for c in classes)
-        raise DataError(f"no {wanted} files in the archive", path=path)
+        raise DataError(f"no {_imdb_files(split, classes)} files in the archive", path=path)
     rows.sort()
     return TextDataset([t for _, t, _ in rows], [lab for _, _, lab in rows], str(path))

@@ -179,9 +179,8 @@ class Recurrent(FusedPath, nn.Module):
         inference at small batches ``auto`` may take rnnlab's ``"native"`` kernels, see :attr:`last_path`)."""
         if self._impl != "auto":
             return self._impl
-        if self._fused_blockers() or (self.training and self.config.recurrent_dropout > 0):
-            return "equations"
-        if self.training and self._weight_drop_needs_equations():
+        needs_loop = self.config.recurrent_dropout > 0 or self._weight_drop_needs_equations()
+        if self._fused_blockers() or (self.training and needs_loop):
             return "equations"
         return "fused"
 

@@ -91,6 +91,8 @@ VARIANTS = {
     "bilstm-pool-frozen": _bilstm(freeze_embeddings=True),
     "bilstm-pool-top10k": _bilstm(finetune_top=10_000),
     "bilstm-pool-adv2-top10k": _bilstm(train=_ADV_DECAY, adversarial=2.0, finetune_top=10_000),
+    # against memorising single words: whole word types dropped per batch (AWD-LSTM's embedding dropout)
+    "bilstm-pool-typedrop": _bilstm(type_dropout=0.1),
 }
 
 

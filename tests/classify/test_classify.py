@@ -31,7 +31,7 @@ lengths = torch.tensor([4, 2, 1])
         dict(pooling="mean"),
         dict(pooling="attention", num_layers=2),
         dict(pooling="max-mean", cell="gru"),
-        dict(pooling="max", weight_dropout=0.5),
+        dict(pooling="max", weight_dropout=0.5, type_dropout=0.2),
     ],
 )
 def test_networks_conform(kw):
@@ -56,6 +56,8 @@ def test_config_rejects_bad_values():
         TextConfig(truncation="middle")
     with pytest.raises(ConfigError, match="weight_dropout must be in"):
         ClassifierConfig(weight_dropout=1.0)
+    with pytest.raises(ConfigError, match="type_dropout must be in"):
+        ClassifierConfig(type_dropout=-0.1)
     assert TextClassifierNet(ClassifierConfig(vocab_size=10, weight_dropout=0.25)).rnn.config.weight_dropout == 0.25
 
 
@@ -72,6 +74,20 @@ def test_finetune_top_tunes_only_the_frequent_words():
     assert moved.tolist() == [False, False, True, True, True, False, False, False, False, False]  # ids 2-4 seen
     with pytest.raises(ConfigError, match="finetune_top must be"):
         ClassifierConfig(finetune_top=-1)
+
+
+def test_type_dropout_drops_every_occurrence_of_a_word_together():
+    torch.manual_seed(0)
+    net = TextClassifierNet(ClassifierConfig(vocab_size=10, embedding_dim=6, hidden_size=5, type_dropout=0.5))
+    words = torch.tensor([[2, 3, 4, 2, 3, 4, 5, 6, 7, 8], [8, 7, 6, 5, 4, 3, 2, 2, 3, 4]])
+    dropped = []
+    for _ in range(5):
+        kept = net.embed(words).abs().sum(-1) > 0  # (B, T)
+        for word in range(2, 9):  # one decision per word for the whole batch
+            assert len(set(kept[words == word].tolist())) == 1
+        dropped.append((~kept).sum().item())
+    assert 0 < sum(dropped) < 5 * words.numel()
+    torch.testing.assert_close(net.eval().embed(words), net.embedding(words))  # off in evaluation
 
 
 def test_report_matches_scikit_learn():

@@ -53,6 +53,9 @@ class ClassifierConfig(Config):
     # fine-tune only the vectors of this many most frequent words (ids 0..N-1: the vocabulary is sorted by frequency)
     # and keep the rarer ones as pretrained; None: fine-tune all (unless freeze_embeddings)
     finetune_top: int | None = None
+    # drop whole word types per batch: every occurrence of a dropped word reads as zeros (Gal & Ghahramani 2016's
+    # embedding dropout, as in AWD-LSTM), on top of embedding_dropout, which drops single occurrences
+    type_dropout: float = 0.0
     # DropConnect on the recurrent layer's hidden-to-hidden weights (AWD-LSTM's weight drop; runs on the fused kernels)
     weight_dropout: float = 0.0
     # adversarial training: size of the worst-case perturbation of each text's embedded words, in units of one
@@ -73,7 +76,7 @@ class ClassifierConfig(Config):
             raise ConfigError(f"finetune_top must be a number of words >= 0 or None, received {self.finetune_top!r}")
         if self.n_classes < 2:
             raise ConfigError(f"a classifier needs at least 2 classes, received {self.n_classes}")
-        for name in ("dropout", "embedding_dropout", "weight_dropout"):
+        for name in ("dropout", "embedding_dropout", "type_dropout", "weight_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1), received {getattr(self, name)!r}")
         if not self.adversarial >= 0:
@@ -160,10 +163,15 @@ class TextClassifierNet(AssetsMixin, nn.Module):
         return self.classify(self.embed(tokens), lengths)
 
     def embed(self, tokens: Tensor) -> Tensor:
-        """(B, T) token ids -> (B, T, D) word vectors (before word dropout)."""
-        if self.config.members > 1:
+        """(B, T) token ids -> (B, T, D) word vectors (after type dropout, before word dropout)."""
+        c = self.config
+        if c.members > 1:
             raise TypeError("an ensemble has no embedding of its own: embed with one of its members")
-        return self.embedding(tokens)
+        x = self.embedding(tokens)
+        if self.training and c.type_dropout > 0:  # one keep/drop draw per vocabulary word for the whole batch
+            keep = torch.empty(c.vocab_size, device=x.device, dtype=x.dtype).bernoulli_(1 - c.type_dropout)
+            x = x * (keep / (1 - c.type_dropout))[tokens][:, :, None]
+        return x
 
     def classify(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         """(B, T, D) word vectors -> (B, K) class logits."""

@@ -70,6 +70,9 @@ def fit(
     pooling: str = typer.Option("max", help="max, mean, attention or max-mean (bilstm-pool)."),
     dropout: float = typer.Option(0.4, help="Dropout between layers and before the classifier."),
     embedding_dropout: float = typer.Option(0.3, help="Word dropout on the embeddings."),
+    type_dropout: float = typer.Option(
+        0.0, help="Drop whole word types per batch (every occurrence of a dropped word), AWD-LSTM's embedding dropout."
+    ),
     weight_dropout: float = typer.Option(
         0.0, help="DropConnect on the recurrent hidden-to-hidden weights (AWD-LSTM's weight drop), e.g. 0.5."
     ),
@@ -138,6 +141,7 @@ def fit(
             pooling=pooling,
             dropout=dropout,
             embedding_dropout=embedding_dropout,
+            type_dropout=type_dropout,
             weight_dropout=weight_dropout,
             freeze_embeddings=freeze_embeddings,
             finetune_top=finetune_top,

@@ -236,9 +236,7 @@ class TextClassifier:
                                         monitor=None, mode=None)  # fmt: skip
         loader = self._loader(data, train=True, seed=config.seed)
         lm = LanguageModel(net, sample=sample)
-        result = fit(lm, loader, None, objective=language_model_objective(), config=lm_config, progress=progress)
-        net.train()  # fit leaves the model in eval mode, and Lightning keeps each module's mode when training starts
-        return result
+        return fit(lm, loader, None, objective=language_model_objective(), config=lm_config, progress=progress)
 
     def _class_weights(self, labels: Sequence[int]) -> torch.Tensor:
         """Inverse class frequency, normalised to mean 1 (scikit-learn's ``class_weight='balanced'``)."""

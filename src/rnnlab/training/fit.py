@@ -121,6 +121,7 @@ def fit(
 
     with _quiet():
         trainer = _trainer(config, cbs, out_dir, checkpoint is not None, progress)
+    model.train()  # Lightning keeps each module's mode when training starts; an earlier fit left it in eval
     module = TrainingModule(model, objective, config)
     ckpt_path = None
     if resume:

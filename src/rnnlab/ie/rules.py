@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from rnnlab.ie.gazetteer import gazetteer
 from rnnlab.ie.template import PARSERS, Mention
-from rnnlab.ie.text import LAND_REGISTER_UNIT
+from rnnlab.ie.text import GENERATED_TITLE, LAND_REGISTER_UNIT
 
 _W = r"[^\W\d_]"  # a letter
 _NUM = r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?"
@@ -31,14 +32,17 @@ _M2 = r"\s*(?:m²|m2|m\s?²|mètres?\s+carrés|m\b)"
 RULES: list[tuple[str, re.Pattern[str], int]] = [
     # (label, pattern, group carrying the span)
     ("REF", re.compile(r"\b(?:R[ée]f(?:[ée]rence)?|REF|Mandat(?:\s+r[ée]f)?)\b\.?\s*(?:annonce\s*)?(?:n°|N°|no)?"
-                       r"\s*[:.#]?\s*([A-Z]{0,4}[-_]?\d[\w\-/]{1,15})"), 1),
+                       r"\s*[:.#]?\s*\(?([A-Z]{0,4}[-_/]?\d[\w\-/]{1,15})"), 1),
     ("PRICE", re.compile(rf"({_NUM}\s*(?:[kK]|[mM](?=\s*€))?)\s*(?:€|euros?\b|EUR\b)"), 1),
     ("PRICE", re.compile(rf"\b[Pp]rix\s*(?:de\s+vente\s*)?(?:global\s*)?:?\s*({_NUM})"), 1),
     ("LAND", re.compile(rf"\b(?:terrain|jardin|parcelle|foncier)\b[^.\n\d]{{0,40}}?({_NUM}){_M2}", re.I), 1),
     ("LAND", re.compile(rf"({_NUM}){_M2}\s+(?:de\s+)?(?:terrain|jardin|parcelle)", re.I), 1),
     ("LAND", re.compile(rf"(?<![\w,.])(\d+(?:[.,]\d+)?\s*{LAND_REGISTER_UNIT})", re.I), 1),
     ("SURFACE", re.compile(rf"({_NUM}){_M2}(?!\s+(?:de\s+)?(?:terrain|jardin|parcelle))", re.I), 1),
-    ("ROOMS", re.compile(rf"\b({_COUNT_WORD}\s+{_ADJ}pi[eè]ces?)\b(?!\s+(?:de\s+vie|d'eau|à\s+vivre))", re.I), 1),
+    # a count of rooms: "4 pièces", "trois belles pièces" ("une pièce", "2 autres pièces": one room, a part)
+    ("ROOMS", re.compile(rf"\b((?!une?\s)(?![^\n]{{0,4}}\s+autres)"
+                         rf"(?:\d{{1,2}}\s+pi[eè]ces?|{_COUNT_WORD}\s+{_ADJ}pi[eè]ces))\b"
+                         r"(?!\s+(?:de\s+vie|d'eau|à\s+vivre))", re.I), 1),
     ("ROOMS", re.compile(r"\b((?:[TF]|[Tt]ype\s?)\d{1,2})(?:\s*bis)?\b"), 1),
     ("ROOMS", re.compile(r"\b([Ss]tudio)\b"), 1),
     ("BEDROOMS", re.compile(rf"\b({_COUNT_WORD}\s+{_ADJ}chambres?)\b", re.I), 1),
@@ -58,7 +62,7 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
     ("OWNER", re.compile(rf"(?:[Cc]ontact(?:ez|er)?(?:\s+(?:vite|directement|direct|votre|notre|moi))*(?:\s+"
                          rf"(?:conseill[eè]re?|commercial|agent|négociat(?:eur|rice))(?:\s+SAFTI)?)?|appeler|"
                          rf"[Cc]onseill[eè]re?(?:\s+en\s+immobilier)?|[Pp]roposé\s+par|[Nn]égociat(?:eur|rice))"
-                         rf"\s*:?\s*(?:(?:M\.|Mr|Mme|Madame|Monsieur)\s+)?({_NAME})"), 1),
+                         rf"\s*:?\s*(?:(?:M\.|Mr|Mme|Madame|Monsieur|Me|Maître)\s+)?({_NAME})"), 1),
     ("OWNER", re.compile(rf"\n({_NAME})\s*[-–:,]?\s*(?:Tél\.?\s*:?\s*)?(?:\+33|0[1-9])[ .]?\d"), 1),
     ("CITY", re.compile(r"\b([Tt]oulon|TOULON)\b(?!\s*(?:\d|[-–]?\s*RSAC|,?\s*sous le num|n°))"), 1),
     ("CITY", re.compile(rf"(?:\bà|\bsur la commune de|\bsitu[ée]e? à)\s+({_NAME_PART}(?:[- ](?:sur|en|de|du|la|le|"
@@ -73,7 +77,50 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
 NOT_LEGAL = re.compile(r"rsac|rcs|siret|siège|capital|immatricul|carte professionnelle|sas\b|sarl", re.I)
 
 
+# what introduces the property's town: "à Vence", "sur la commune de", "au cœur de", "centre-ville de", "village de"
+_TOWN_BEFORE = re.compile(
+    r"(?:\b(?:à|a|sur|commune(?:\s+de)?|village(?:\s+de)?|ville(?:\s+de)?|bourg(?:\s+de)?|c(?:œ|oe)ur\s+de|"
+    r"centre(?:[- ]ville)?\s+de|hauteurs\s+de|situ[ée]e?s?\s+(?:à|sur|en)|"
+    r"sis(?:e|es)?\s+(?:à|sur)|en\s+plein\s+c(?:œ|oe)ur\s+de|proximit[ée]\s+imm[ée]diate\s+du\s+centre\s+de)"
+    r"\s*(?:de\s+|d['’]\s*)?|\d{5}\s+)$",
+    re.I,
+)
+_NOT_TOWN_BEFORE = re.compile(
+    r"(?:notari|office|[ée]tude|agence|cabinet|mairie de|rsac|rcs|tribunal|greffe)[^.\n]{0,40}$", re.I
+)
+_NOT_TOWN_AFTER = re.compile(r"\s*(?:[-–]?\s*RSAC|,?\s*sous le num|n°|\d{3}\s?\d{3}\s?\d{3})")
+
+
+def title_mentions(text: str) -> list[Mention]:
+    """The place of a generated title (:data:`rnnlab.ie.text.GENERATED_TITLE`) as the property's town."""
+    m = GENERATED_TITLE.match(text)
+    if not m:
+        return []
+    return [Mention("CITY", m.start("place"), m.end("place"), 1.0)]
+
+
+def place_mentions(text: str) -> list[Mention]:
+    """Gazetteer towns where an ad places the property: after "à", "commune de", "au cœur de"..., before or after
+    a postcode ("Vence (06140)", "06140 Vence"), at the start of a line ("TOULON AGUILLON :"); not in an agency's,
+    an office's or a registration's line, not "proche de", "à 10 min de", "entre ... et ..."."""
+    out = []
+    for start, end, _ in gazetteer().find(text):
+        line_start = text.rfind("\n", 0, start) + 1
+        before = text[max(line_start, start - 40) : start]
+        after = text[end : end + 12]
+        if _NOT_TOWN_BEFORE.search(text[max(0, start - 60) : start]) or NOT_LEGAL.search(before):
+            continue
+        if _NOT_TOWN_AFTER.match(after):
+            continue
+        at_line_start = not before.strip() and text[start:end].isupper()  # "TOULON AGUILLON / LAMALGUE :"
+        if at_line_start or _TOWN_BEFORE.search(before) or re.match(r"\s*\(\d{5}\)", after):
+            out.append(Mention("CITY", start, end, 1.0))
+    return out
+
+
 def _matches(text: str) -> Iterator[Mention]:
+    yield from title_mentions(text)
+    yield from place_mentions(text)
     for label, pattern, group in RULES:
         for m in pattern.finditer(text):
             start, end = m.span(group)

@@ -39,6 +39,8 @@ from functools import lru_cache
 from typing import Any
 
 from rnnlab.ie import text as T
+from rnnlab.ie.gazetteer import gazetteer
+from rnnlab.ie.gazetteer import key as place_key
 
 FIELDS = (
     "reference", "price_eur", "surface_m2", "land_m2", "rooms", "bedrooms", "bathrooms", "year_built", "owner",
@@ -117,7 +119,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "price_eur": _price,
     "surface_m2": lambda s: _area(s, 8, 3000),
     "land_m2": lambda s: _area(s, 20, 1_000_000),
-    "rooms": lambda s: _count(s, 30),
+    "rooms": lambda s: max(1, v) if (v := _count(s, 30)) is not None else None,  # a "T0" is one room
     "bedrooms": lambda s: _count(s, 20),
     "bathrooms": lambda s: _count(s, 10),
     "year_built": lambda s: (lambda y: y if y and 1600 <= y <= 2030 else None)(T.parse_year(s)),
@@ -311,17 +313,22 @@ def _in_summary(text: str, sentences: Sequence[int], m: Mention) -> bool:
     return bool(_SUMMARY.search(T.fold(text[sentences[i] : end])))
 
 
-def _vote(text: str, values: Sequence[tuple[Mention, Any]]) -> tuple[Any, Mention]:
-    """Score-weighted vote; the title (first line) counts half, as the description wins a conflict."""
+def _vote(text: str, values: Sequence[tuple[Mention, Any]], key: Callable[[Any], Any] | None = None
+          ) -> tuple[Any, Mention]:  # fmt: skip
+    """Score-weighted vote; the title (first line) counts half, as the description wins a conflict, except the
+    fields of a title the site generated from its data (:data:`rnnlab.ie.text.GENERATED_TITLE`). Values are
+    compared by ``key`` (default: folded text)."""
     title_end = text.find("\n") if "\n" in text else 0
+    if T.GENERATED_TITLE.match(text):
+        title_end = 0
     weight: dict[Any, float] = {}
     first: dict[Any, tuple[Mention, Any]] = {}
     for m, value in values:
-        key = T.fold(value) if isinstance(value, str) else value
-        weight[key] = weight.get(key, 0.0) + m.score * (0.5 if m.start < title_end else 1.0)
-        first.setdefault(key, (m, value))
-    key = max(weight, key=lambda k: (weight[k], -first[k][0].start))
-    m, value = first[key]
+        key_ = key(value) if key else T.fold(value) if isinstance(value, str) else value
+        weight[key_] = weight.get(key_, 0.0) + m.score * (0.5 if m.start < title_end else 1.0)
+        first.setdefault(key_, (m, value))
+    best = max(weight, key=lambda k: (weight[k], -first[k][0].start))
+    m, value = first[best]
     return value, m
 
 
@@ -357,6 +364,15 @@ def _property_type(values: Sequence[tuple[Mention, Any]]) -> tuple[Any, Mention]
     strong = [(m, v) for m, v in values if v not in _WEAK_TYPES]
     m, value = (strong or list(values))[0]
     return value, m
+
+
+def _postcode(text: str, values: Sequence[tuple[Mention, Any]], city: dict[str, Any] | None
+              ) -> tuple[Any, Mention] | None:  # fmt: skip
+    """The vote among the postcodes that the gazetteer does not contradict for the chosen town: where the town is
+    known, another town's postcode is an office's or an agency's address."""
+    if city is not None:
+        values = [(m, v) for m, v in values if gazetteer().consistent(city["value"], v) is not False]
+    return _vote(text, values) if values else None
 
 
 def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | None]:
@@ -404,6 +420,10 @@ def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | N
             if keyed:
                 _, m, v = max(keyed, key=lambda k: k[0])
                 chosen = (v, m)
+        elif field == "city":
+            chosen = _vote(text, values, key=place_key)
+        elif field == "postcode":
+            chosen = _postcode(text, values, out.get("city"))
         else:
             chosen = _vote(text, values)
         if chosen is None:

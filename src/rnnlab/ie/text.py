@@ -38,6 +38,12 @@ _NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?:[.,](\d{1,2}))?
 _ORDINAL_DIGITS = re.compile(r"\b(\d{1,2})\s*(?:e|è|ème|eme|ieme|ième)\b", re.I)
 
 
+# a title the site generates from its fields: "Achat :Maison / villa- St Gervais Les Bains - Haute-Savoie (74)",
+# "Vente en viager :Appartement T3- Paris 14 - Paris (75)"; any "<type>- <place> - <region> (<département>)"
+GENERATED_TITLE = re.compile(r"\A[^\n:]{0,40}:\s*(?P<type>[^\n]{2,60}?)\s*-\s+(?P<place>[^\n]+?)\s+-\s+"
+                             r"(?P<region>[^\n()-][^\n()]*?)\s*\((?P<dep>\d{2,3}|2[AB])\)[ \t]*$", re.M)  # fmt: skip
+
+
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     """(token, start, end): numbers, words (elision kept: ``d'``), and single marks; offsets into ``text``."""
     return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]

@@ -20,7 +20,7 @@ Examples:
 
   rnnlab extract predict --input ads.jsonl --output templates.jsonl
 
-  rnnlab extract fit --train ads.jsonl --exclude gold_dev.jsonl --out runs/extract
+  rnnlab extract fit --train site_a.jsonl site_b.jsonl --exclude gold_dev.jsonl --out runs/extract
 
   rnnlab extract evaluate gold_dev.jsonl --json
 """
@@ -68,7 +68,12 @@ def predict(
 
 @app.command(epilog=EXAMPLES)
 def fit(
-    train: str = typer.Option(..., help="ads.jsonl with 'text' and the site's structured 'fields' per line."),
+    train: list[str] = typer.Option(  # noqa: B008
+        ...,
+        help="ads.jsonl with 'text' and the site's structured 'fields' per line; several files (one per site: "
+        "--train a.jsonl b.jsonl, or --train a.jsonl --train b.jsonl) are trained on together.",
+    ),
+    more: list[str] | None = typer.Argument(None, hidden=True),  # noqa: B008  (the files after the first --train)
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     exclude: list[str] = typer.Option([], help="Drop ads whose id is in this file (e.g. evaluation ads)."),  # noqa: B008
     epochs: int = typer.Option(25, help="Epochs at most."),
@@ -85,7 +90,7 @@ def fit(
 
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
-    ads = read_ads(train, exclude=exclude)
+    ads = [ad for path in [*train, *(more or [])] for ad in read_ads(path, exclude=exclude)]
     config = dataclasses.replace(default_train_config(), max_epochs=epochs, max_time=max_time, seed=seed)
     extractor = Extractor()
     info = extractor.fit(ads, train_config=config, progress=progress and not as_json)

@@ -19,7 +19,8 @@ from typing import Any
 from rnnlab.data.text import iter_jsonl
 from rnnlab.errors import DataError, ModelFileError
 from rnnlab.ie import rules, weak
-from rnnlab.ie.augment import COMMUNES, augment
+from rnnlab.ie.augment import augment
+from rnnlab.ie.gazetteer import gazetteer
 from rnnlab.ie.template import FIELDS, LABELS, Mention, fill, score
 from rnnlab.ie.text import tokenize
 from rnnlab.tag.models import TaggerConfig
@@ -29,7 +30,8 @@ from rnnlab.training import TrainConfig
 DEFAULT_MODEL = Path(__file__).with_name("default_model")
 TASK = "realestate-extraction"
 MAX_CHARS = 20_000  # longer texts are cut (an ad is 100-4,000 characters)
-HINTS = ("O", *LABELS.values())  # the rules' label on a token, the tagger's extra input (id 0: padding)
+# the rules' label on a token, or PLACE on a gazetteer commune's name: the tagger's extra input (id 0: padding)
+HINTS = ("O", *LABELS.values(), "PLACE")
 _HINT_IDS = {label: i + 1 for i, label in enumerate(HINTS)}
 
 
@@ -52,6 +54,13 @@ def hints(
             k += 1
         if k < len(mentions) and mentions[k].start < end:
             ids[i] = index[mentions[k].label]
+    k = 0
+    places = gazetteer().find(text)
+    for i, (_, start, end) in enumerate(tokens):
+        while k < len(places) and places[k][1] <= start:
+            k += 1
+        if k < len(places) and places[k][0] < end and ids[i] == 1:
+            ids[i] = index["PLACE"]
     return ids
 
 
@@ -65,10 +74,20 @@ def default_train_config() -> TrainConfig:
     return TrainConfig(lr=3e-3, batch_size=8, max_epochs=25, patience=4, gradient_clip=5.0, seed=0)
 
 
-def town_words() -> set[str]:
-    """The relocation towns' words, kept out of the vocabulary: the tagger must find a town by its context and
-    letters, not by remembering a hundred names."""
-    return {tok.lower() for name, _ in COMMUNES for tok, _, _ in tokenize(name) if tok.isalpha() and len(tok) > 3}
+def town_words(ads: Sequence[dict[str, Any]]) -> set[str]:
+    """The relocated copies' towns' words, kept out of the vocabulary: the tagger must find a town by its context,
+    its letters and the gazetteer, not by remembering names."""
+    moved = [ad for ad in ads if "@" in str(ad.get("id", ""))]  # relocated copies: "<id>@<town>"
+    names = {ad["fields"]["city"] for ad in moved if (ad.get("fields") or {}).get("city")}
+    return {tok.lower() for name in names for tok, _, _ in tokenize(name) if tok.isalpha() and len(tok) > 3}
+
+
+def split(ads: Sequence[dict[str, Any]], dev_fraction: float = 0.1) -> tuple[list[dict], list[dict]]:
+    """The (training, dev) ads of :meth:`Extractor.fit`: a seeded shuffle, the first ``dev_fraction`` for dev."""
+    order = list(range(len(ads)))
+    random.Random(0).shuffle(order)
+    n_dev = max(1, int(len(order) * dev_fraction)) if dev_fraction > 0 else 0
+    return [ads[i] for i in order[n_dev:]], [ads[i] for i in order[:n_dev]]
 
 
 class Extractor:
@@ -113,11 +132,9 @@ class Extractor:
         if len(ads) < 2:
             raise DataError(f"extraction needs training ads, received {len(ads)}")
         ads = [{**ad, "text": ad["text"][:MAX_CHARS]} for ad in ads]
-        order = list(range(len(ads)))
-        random.Random(0).shuffle(order)
-        n_dev = max(1, int(len(order) * dev_fraction)) if dev_fraction > 0 else 0
-        dev_ads = [ads[i] for i in order[:n_dev]]
-        train_ads = augment([ads[i] for i in order[n_dev:]], copies=relocated, seed=0)
+        train_ads, dev_ads = split(ads, dev_fraction)
+        n_dev = len(dev_ads)
+        train_ads = augment(train_ads, copies=relocated, seed=0)
         train, dev = weak.label_ads(train_ads), weak.label_ads(dev_ads) or None
         features = dev_features = None
         if rule_hints:
@@ -129,9 +146,9 @@ class Extractor:
             config = dataclasses.replace(config, n_features=len(HINTS) + 1)
         tagger = Tagger(config, train_config or default_train_config(), scheme="BIOES",
                         extra_vectors=0, min_freq=2)  # fmt: skip
-        info = tagger.fit(train, dev, embeddings="none", out_dir=out_dir, progress=progress,
-                          exclude_words=weak.name_tokens(train + (dev or [])) | town_words(), features=features,
-                          dev_features=dev_features)  # fmt: skip
+        excluded = weak.name_tokens(train + (dev or [])) | town_words(train_ads)
+        info = tagger.fit(train, dev, embeddings="none", out_dir=out_dir, progress=progress, exclude_words=excluded,
+                          features=features, dev_features=dev_features)  # fmt: skip
         tagger.info["task"] = TASK
         tagger.info["train_ads"] = len(ads) - n_dev
         tagger.info["relocated_copies"] = len(train_ads) - (len(ads) - n_dev)
@@ -144,7 +161,13 @@ class Extractor:
             return [rules.find_mentions(t) for t in texts]
         known = set(LABELS.values())
         out: list[list[Mention]] = []
-        featurizer = hints if self.tagger.config.n_features else None
+        n_features = self.tagger.config.n_features
+        featurizer = None
+        if n_features:  # a model trained with fewer hints (an older rnnlab) reads the new ones as "no rule"
+
+            def featurizer(text: str, tokens: Sequence[tuple[str, int, int]]) -> list[int]:
+                return [i if i < n_features else 1 for i in hints(text, tokens)]
+
         for result in self.tagger.predict(
             list(texts), batch_size=batch_size, tokenizer=tokenize, featurizer=featurizer
         ):

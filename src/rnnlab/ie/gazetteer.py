@@ -45,6 +45,8 @@ _COMMON = {
     "mars", "mai", "juin", "juillet", "aout", "mardi", "jeudi", "louis", "martin", "marie", "pierre", "vincent",
     "sauveur", "laurent", "florence", "denis", "germain", "pouvoir", "conde", "luc", "paul", "maxime", "raphael",
     "henri", "pol", "quentin", "valentin", "victor", "esprit", "cyr", "jean", "andre", "privat", "hilaire",
+    "aucun", "son", "bouquet", "loue", "puits", "beaux", "confort", "ballon", "brette", "bouche", "bouches", "salles",
+    "sault", "signes", "thiers", "vins", "autre", "autres", "lieu", "lieux", "voie", "voies", "marche", "arche",
 }  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]+")
 

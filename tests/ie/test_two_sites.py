@@ -1,0 +1,118 @@
+"""Extraction on a second site and in towns no ad names: the gazetteer, generated titles, notaries' style."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from rnnlab.cli.main import app
+from rnnlab.ie import rules
+from rnnlab.ie.augment import augment, communes, is_probe, relocate
+from rnnlab.ie.extractor import HINTS, Extractor, hints, read_ads, split
+from rnnlab.ie.gazetteer import department, gazetteer, key
+from rnnlab.ie.template import Mention, fill
+from rnnlab.ie.text import tokenize
+
+ADS = Path(__file__).with_name("ads.jsonl")
+NOTAIRES = (
+    "Achat :Maison / villa- St Gervais Les Bains - Haute-Savoie (74)\n"
+    "Maître Paul MARTIN vous propose cette maison à Saint-Gervais-les-Bains : au rez-de-chaussée, une chambre et "
+    "une salle d'eau ; à l'étage, deux chambres et une salle de bains. Terrain de 12 a 50 ca. "
+    "Prix : 450 000 € Hon. Négo inclus. Réf : YB/503. Contactez Maître Paul MARTIN au 04 50 12 34 56. "
+    "Office notarial, 12 rue du Lac, 74000 Annecy."
+)
+
+
+def test_gazetteer_loads_fast_and_normalises_names():
+    gazetteer.cache_clear()
+    start = time.perf_counter()
+    g = gazetteer()
+    assert time.perf_counter() - start < 1.0
+    assert len(g.places) > 35_000
+    assert key("St Gervais Les Bains") == key("Saint-Gervais-les-Bains") == "saint gervais les bains"
+    assert [p.insee for p in g.lookup("Vence", dep="06")] == ["06157"]
+    assert g.consistent("Saint-Gervais-les-Bains", "74170") and g.consistent("Toulon", "74170") is False
+    assert department("20167") == "2A" and department("97400") == "974" and department("06000") == "06"
+
+
+def test_common_words_are_not_towns():
+    g = gazetteer()
+    text = "Vue mer. Plan de travail. Aucun travaux. Belle maison au Mourillon."
+    assert [text[s:e] for s, e, _ in g.find(text)] == []
+
+
+def test_a_town_no_training_ad_names_is_found():
+    town = next(p for p in gazetteer().places if p.name == "Montbrison")
+    assert is_probe(town.insee) and (town.name, town.postcodes[0]) not in communes()
+    template = Extractor.rules().extract("Appartement T3 de 64 m² à Montbrison, proche de Savigneux.")[0]
+    assert template["city"]["value"] == "Montbrison" and template["rooms"]["value"] == 3
+
+
+def test_the_generated_title_and_the_notaries_style():
+    t = {k: (v or {}).get("value") for k, v in Extractor.rules().extract(NOTAIRES)[0].items()}
+    assert t["city"] == "St Gervais Les Bains"  # the title's spelling: the site's own field
+    assert t["property_type"] == "maison" and t["bedrooms"] == 3 and t["bathrooms"] == 2
+    assert t["land_m2"] == 1250 and t["price_eur"] == 450000 and t["reference"] == "YB/503"
+    assert t["owner"] == "Paul MARTIN" and t["phone"] == "0450123456"
+    assert t["postcode"] is None  # 74000 is the office's (Annecy), not Saint-Gervais's
+
+
+def test_title_rooms_and_a_flat_of_type_zero():
+    text = "Achat :Appartement T0- Villeneuve Loubet - Alpes-Maritimes (06)\nStudio au calme."
+    t = Extractor.rules().extract(text)[0]
+    assert t["rooms"]["value"] == 1 and t["city"]["value"] == "Villeneuve Loubet"
+
+
+def test_postcodes_another_town_owns_are_dropped():
+    text = "Maison à Toulon 83100. Agence 06000."
+    ms = [Mention("CITY", 9, 15), Mention("POSTCODE", 16, 21), Mention("POSTCODE", 30, 35)]
+    assert fill(text, ms)["postcode"]["value"] == "83100"
+    assert fill(text, [ms[0], ms[2]])["postcode"] is None
+
+
+def test_one_room_or_some_rooms_are_not_a_count_of_rooms():
+    text = "Une pièce attenante et 2 autres pièces. 4 pièces."
+    assert [m.label for m in rules.find_mentions(text)].count("ROOMS") == 1
+
+
+def test_relocation_moves_a_generated_title_and_never_to_a_probe_town():
+    ad = {"text": NOTAIRES, "fields": {"city": "St Gervais Les Bains", "postcode": None}}
+    moved = relocate(ad, ("Vence", "06140"))
+    assert moved["text"].startswith("Achat :Maison / villa- Vence - Haute-Savoie (06)\n")
+    assert moved["fields"]["city"] == "Vence"
+    copies = augment([ad] * 10, copies=3.0, seed=1)[10:]
+    assert len(copies) == 30 and not any(c["fields"]["city"] == "St Gervais Les Bains" for c in copies)
+    insee = {p.name: p.insee for p in gazetteer().places if p.kind == "C"}
+    assert not any(is_probe(insee[c["fields"]["city"]]) for c in copies)
+
+
+def test_gazetteer_places_are_a_tagger_hint():
+    text = "Maison à Montbrison, vue dégagée."
+    ids = hints(text, tokenize(text))
+    place = HINTS.index("PLACE") + 1
+    assert ids[[t for t, _, _ in tokenize(text)].index("Montbrison")] in (place, HINTS.index("CITY") + 1)
+    assert ids[-2] == 1  # "dégagée": nothing
+
+
+def test_split_is_the_fit_split():
+    ads = [{"text": f"ad {i}"} for i in range(20)]
+    train, dev = split(ads, 0.1)
+    assert len(dev) == 2 and {a["text"] for a in train} | {a["text"] for a in dev} == {a["text"] for a in ads}
+    assert split(ads, 0.1) == (train, dev)
+
+
+def test_cli_fit_takes_several_training_files(tmp_path):
+    ads = read_ads(ADS)
+    second = tmp_path / "second.jsonl"
+    second.write_text("".join(json.dumps({"id": f"n{i}", "text": NOTAIRES, "fields": {"city": "St Gervais Les Bains",
+                      "property_type": "maison"}}) + "\n" for i in range(3)), encoding="utf-8")  # fmt: skip
+    out = tmp_path / "model"
+    args = ["extract", "fit", "--train", str(ADS), str(second), "--out", str(out), "--epochs", "1", "--no-progress",
+            "--json"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["train_ads"] + max(1, int((len(ads) + 3) * 0.1)) == len(ads) + 3

@@ -48,7 +48,14 @@ _COMMON = {
     "aucun", "son", "bouquet", "loue", "puits", "beaux", "confort", "ballon", "brette", "bouche", "bouches", "salles",
     "sault", "signes", "thiers", "vins", "autre", "autres", "lieu", "lieux", "voie", "voies", "marche", "arche",
 }  # fmt: skip
-_WORD = re.compile(r"[^\W\d_]+")
+_WORD = re.compile(r"[^\W\d_²³¹]+")
+_LINKS = {"de", "du", "des", "d", "l", "le", "la", "les", "sur", "sous", "lès", "lez"}  # inside a name: "X de Y"
+# words after which "de X" names a place rather than continuing a name: "commune de Vence", "centre de Nice"
+_CONTEXT = {
+    "commune", "village", "ville", "centre", "coeur", "bourg", "hauteurs", "proximite", "secteur", "quartier",
+    "region", "environs", "pres", "proche", "portes", "sortie", "entree", "situee", "situe", "route", "gare", "port",
+    "plage", "plages", "mairie", "lac", "vallee", "campagne", "minutes", "min", "km", "kms", "metres", "m",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -145,18 +152,35 @@ class Gazetteer:
             last = text[words[j][0] : words[j][1]]
             if fold(last) in SMALL_WORDS:
                 continue
-            if i == j and fold(first) in _COMMON and not (first.isupper() and len(first) > 3):
+            if i == j and fold(first) in _COMMON:
                 continue
+            if self._continues(text, words, i, j):
+                return (
+                    None  # a longer name the gazetteer does not know ("La Guerche de Bgne", "St Bauzille de Montmel")
+                )
             return j, found[0]
         return None
 
+    def _continues(self, text: str, words: list[tuple[int, int]], i: int, j: int) -> bool:
+        """Whether the name around words i..j goes on: "-de-Véroce" after it, "Bauzille de" before it."""
+        if j + 2 < len(words) and self._joinable(text, words, j) and fold(text[slice(*words[j + 1])]) in SMALL_WORDS:
+            return self._joinable(text, words, j + 1)
+        if i >= 2 and fold(text[slice(*words[i - 1])]) in _LINKS and self._gap(text, words, i - 1):
+            before = text[slice(*words[i - 2])]
+            return self._gap(text, words, i - 2) and fold(before) not in _CONTEXT
+        return False
+
     @staticmethod
-    def _joinable(text: str, words: list[tuple[int, int]], k: int) -> bool:
-        """Words k and k + 1 belong to one name: joined by a space, a hyphen or an apostrophe, the next one
-        capitalised or a small word."""
+    def _gap(text: str, words: list[tuple[int, int]], k: int) -> bool:
+        """Words k and k + 1 are joined by spaces, a hyphen or an apostrophe (one name could hold them)."""
         gap = text[words[k][1] : words[k + 1][0]]
+        return len(gap) <= 3 and gap.strip(" ") in ("", "-", "'", "’", "''")
+
+    @classmethod
+    def _joinable(cls, text: str, words: list[tuple[int, int]], k: int) -> bool:
+        """Words k and k + 1 belong to one name: joined, the next one capitalised or a small word."""
         nxt = text[words[k + 1][0] : words[k + 1][1]]
-        return gap in (" ", "-", "'", "’", " - ", "- ") and (nxt[0].isupper() or fold(nxt) in SMALL_WORDS)
+        return cls._gap(text, words, k) and (nxt[0].isupper() or fold(nxt) in SMALL_WORDS)
 
     def iter_names(self) -> Iterator[str]:
         yield from (p.name for p in self.places)

@@ -31,13 +31,16 @@ _M2 = r"\s*(?:m²|m2|m\s?²|mètres?\s+carrés|m\b)"
 # fmt: off
 RULES: list[tuple[str, re.Pattern[str], int]] = [
     # (label, pattern, group carrying the span)
-    ("REF", re.compile(r"\b(?:R[ée]f(?:[ée]rence)?|REF|Mandat(?:\s+r[ée]f)?)\b\.?\s*(?:annonce\s*)?(?:n°|N°|no)?"
+    ("REF", re.compile(r"\b(?:[Rr][ée]f(?:[ée]rence)?|REF|[Mm]andat(?:\s+r[ée]f)?|[Nn]um[ée]ro\s+de\s+mandat)\b\.?"
+                       r"\s*(?:annonce\s*)?(?:n°|N°|no)?"
                        r"\s*[:.#]?\s*\(?([A-Z]{0,4}[-_/]?\d[\w\-/]{1,15})"), 1),
     ("PRICE", re.compile(rf"({_NUM}\s*(?:[kK]|[mM](?=\s*€))?)\s*(?:€|euros?\b|EUR\b)"), 1),
     ("PRICE", re.compile(rf"\b[Pp]rix\s*(?:de\s+vente\s*)?(?:global\s*)?:?\s*({_NUM})"), 1),
     ("LAND", re.compile(rf"\b(?:terrain|jardin|parcelle|foncier)\b[^.\n\d]{{0,40}}?({_NUM}){_M2}", re.I), 1),
     ("LAND", re.compile(rf"({_NUM}){_M2}\s+(?:de\s+)?(?:terrain|jardin|parcelle)", re.I), 1),
     ("LAND", re.compile(rf"(?<![\w,.])(\d+(?:[.,]\d+)?\s*{LAND_REGISTER_UNIT})", re.I), 1),
+    ("LAND", re.compile(rf"\b(?:b[âa]tie?|construite?|édifiée?|implantée?)\s+sur\s+(?:plus\s+de\s+|environ\s+)?"
+                        rf"({_NUM}){_M2}", re.I), 1),
     ("SURFACE", re.compile(rf"({_NUM}){_M2}(?!\s+(?:de\s+)?(?:terrain|jardin|parcelle))", re.I), 1),
     # a count of rooms: "4 pièces", "trois belles pièces" ("une pièce", "2 autres pièces": one room, a part)
     ("ROOMS", re.compile(rf"\b((?!une?\s)(?![^\n]{{0,4}}\s+autres)"
@@ -49,13 +52,17 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
     ("BEDROOMS", re.compile(r"\b(\d{1,2}\s*(?:e|è|ème|eme)\s+chambre|(?:deuxième|troisième|quatrième|seconde)"
                             r"\s+chambre)\b", re.I), 1),
     ("BEDROOMS", re.compile(rf"\b((?:{_COUNT_WORD}\s+)?suites?\s+parentales?)\b", re.I), 1),
-    ("BATHROOMS", re.compile(rf"\b((?:{_COUNT_WORD}\s+)?{_ADJ}salles?\s+"
-                             rf"(?:de\s+bains?|d'eau|d’eau|de\s+douches?))", re.I), 1),
+    ("BATHROOMS", re.compile(rf"\b((?:{_COUNT_WORD}\s+)?{_ADJ}salles?[\s-]+"
+                             rf"(?:de[\s-]+bains?|d'eau|d’eau|de[\s-]+douches?))", re.I), 1),
+    # a bedroom in a list of rooms ("séjour, cuisine, chambre et salle d'eau", "chambre n° 2"): one, or an ordinal
+    ("BEDROOMS", re.compile(r"(?:[,:;\n•–-]|\bet)\s*"
+                            r"([Cc]hambre(?:\s*n°\s*\d{1,2}|\s+\d{1,2}\b(?!\s*(?:m|,\d|\.\d)))?)\b"
+                            r"(?!\s*(?:d['’]\s*h[ôo]tes?|froide|de\s+service|s\b))"), 1),
     ("YEAR", re.compile(r"(?:constru(?:it|ite|ction)|bâti[es]?|édifiée?|achevée?|livrée?|datant)\s+"
                         r"(?:en\s+|de\s+|:\s*)?"
                         r"(?:l'année\s+)?(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
     ("YEAR", re.compile(r"(?:résidence|immeuble|copropriété|bâtiment|construction|maison|villa)\s+(?:récente?\s+)?"
-                        r"(?:de\s+|\(|datant\s+de\s+)(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
+                        r"(?:\(?de\s+|\(|datant\s+de\s+)(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
     ("YEAR", re.compile(r"année\s+de\s+construction\s*:?\s*(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
     ("PHONE", re.compile(r"(?<![\d\w])((?:\+33\s?|0033\s?|[0O])[1-9](?:[ .\-]{0,2}[0-9O]{2}){4})(?![\d])"), 1),
     ("OWNER", re.compile(rf"(?:iad France|SAFTI|Safti|Capifrance|Optimhome|Propriétés Privées)\s*-\s*({_NAME})"), 1),
@@ -68,7 +75,7 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
     ("CITY", re.compile(rf"(?:\bà|\bsur la commune de|\bsitu[ée]e? à)\s+({_NAME_PART}(?:[- ](?:sur|en|de|du|la|le|"
                         rf"les)?[- ]?{_NAME_PART})?)\s*\((?:\d{{5}}|\d\d)\)"), 1),
     ("CITY", re.compile(rf"\b({_NAME_PART}(?:-[A-Za-zÀ-ÿ]+)*)\s*\(\d{{5}}\)"), 1),
-    ("POSTCODE", re.compile(r"\((\d{5})\)"), 1),
+    ("POSTCODE", re.compile(r"\((\d{5}|\d\d\s\d{3})\)"), 1),
     ("POSTCODE", re.compile(r"\b(?:Toulon|TOULON)\s+(\d{5})\b"), 1),
     ("TYPE", re.compile(r"\b(appartement|maison|villa|studio|duplex|pavillon|bastide|terrain|immeuble|loft|mas|"
                         r"propriété|local commercial|parking|garage|T\d|F\d)\b", re.I), 1),
@@ -86,7 +93,9 @@ _TOWN_BEFORE = re.compile(
     re.I,
 )
 _NOT_TOWN_BEFORE = re.compile(
-    r"(?:notari|office|[ée]tude|agence|cabinet|mairie de|rsac|rcs|tribunal|greffe)[^.\n]{0,40}$", re.I
+    r"(?:notari|office|[ée]tude|agence|cabinet|mairie de|rsac|rcs|tribunal|greffe)[^.\n]{0,55}$|"
+    r"vues?\s+(?:\w+\s+){0,2}sur\s*$",
+    re.I,
 )
 _NOT_TOWN_AFTER = re.compile(r"\s*(?:[-–]?\s*RSAC|,?\s*sous le num|n°|\d{3}\s?\d{3}\s?\d{3})")
 

@@ -145,7 +145,8 @@ def _context(text: str, start: int, end: int, before: int = 40, after: int = 40)
 
 _ROOM = re.compile(r"(chambre|sejour|salon|cuisine|piece de vie|salle|terrasse|balcon|garage|cave|loggia|bureau|"
                    r"dressing|mezzanine|box|parking|veranda|grenier|combles|entree|buanderie|atelier|jardin|"
-                   r"solarium|local|patio|cour|dependance|piece a vivre|living)s?\b[^,;.()]{0,36}$")  # fmt: skip
+                   r"solarium|local|patio|cour|dependance|piece a vivre|living|hangar|grange|remise|abri|"
+                   r"appentis|chalet|gite|studio independant|annexe)s?\b[^,;.()]{0,36}\(?\s*$")  # fmt: skip
 
 
 def surface_rank(text: str, m: Mention) -> int:
@@ -156,6 +157,8 @@ def surface_rank(text: str, m: Mention) -> int:
         return 2
     if _ROOM.search(left[-25:]):
         return -1  # a room's or an outbuilding's area, never the living area
+    if re.search(r"(?:\ba|\bdont)\s*$", left) and not re.match(r"\s*(?:m²|m2)\s*habitable", right):
+        return -1  # "à 700 m" (a distance), "dont 10 m² en véranda" (a part)
     if re.match(r"\s*(?:m²|m2|m)?\s*(?:au sol|utiles?|total|de terrasse|de balcon|de jardin)", right):
         return 0
     return 1
@@ -176,10 +179,12 @@ def price_rank(text: str, m: Mention) -> int:
         near,
     ) or re.match(unit + r"(?:honoraires? inclus|fai\b|hai\b|ttc|frais d.agence inclus)", right):
         return 2
-    if re.search(r"terrain|charges?|taxe|loyer|rente|honoraires de|mensuel", near) or re.match(
-        unit + r"(?:/|par|mensuel|annuel|hc\b|cc\b)", right
+    if re.search(
+        r"terrain|charges?|taxe|loyer|rente|honoraires de|mensuel|tranche|bareme|de 0 a|jusqu.a|au-dela", near
+    ) or re.match(
+        unit + r"(?:/|par|mensuel|annuel|hc\b|cc\b|en supplement|supplementaire|\)?\s*:\s*\d+(?:[.,]\d+)?\s*%)", right
     ):
-        return -1
+        return -1  # a charge, a rent, a fee schedule ("de 0 à 100 000 € : 7 %"), an option "en supplément"
     return 1
 
 
@@ -191,7 +196,7 @@ def sentence_starts(text: str) -> list[int]:
 # a floor's description starts: "au rez-de-chaussée", "à l'étage", "au 1er étage", "au niveau inférieur",
 # "Rez-de-jardin :" (folded text); "maison à étage" is not one
 _FLOOR = re.compile(
-    r"(?:\b(?:au|en|a l['’])\s*|(?:^|\n)\s*)"
+    r"(?:\b(?:au|en|a l['’]|le)\s*|(?:^|\n)\s*)"
     r"(?:rez[- ]?de[- ]?(?:chaussee|jardin)|rdc|r\+1|sous[- ]?sol|(?:\d+\s*(?:er|e|eme|ieme|nd)|premier|second|"
     r"deuxieme|dernier)\s+etage|etage(?:\s+superieur|\s+inferieur)?|niveau\s+(?:inferieur|superieur|bas|haut)|"
     r"(?:rez|demi|bas|dernier)[- ]niveau)\b(?!\s*(?:de l['’]immeuble|avec ascenseur|sans ascenseur|d['’]une))"
@@ -316,16 +321,16 @@ def _in_summary(text: str, sentences: Sequence[int], m: Mention) -> bool:
 def _vote(text: str, values: Sequence[tuple[Mention, Any]], key: Callable[[Any], Any] | None = None
           ) -> tuple[Any, Mention]:  # fmt: skip
     """Score-weighted vote; the title (first line) counts half, as the description wins a conflict, except the
-    fields of a title the site generated from its data (:data:`rnnlab.ie.text.GENERATED_TITLE`). Values are
+    town of a title the site generated from its data (:data:`rnnlab.ie.text.GENERATED_TITLE`): it is the site's own
+    field, and a town the description names in passing ties with it and loses (the earlier). Values are
     compared by ``key`` (default: folded text)."""
     title_end = text.find("\n") if "\n" in text else 0
-    if T.GENERATED_TITLE.match(text):
-        title_end = 0
+    title_weight = 1.0 if key is place_key and T.GENERATED_TITLE.match(text) else 0.5
     weight: dict[Any, float] = {}
     first: dict[Any, tuple[Mention, Any]] = {}
     for m, value in values:
         key_ = key(value) if key else T.fold(value) if isinstance(value, str) else value
-        weight[key_] = weight.get(key_, 0.0) + m.score * (0.5 if m.start < title_end else 1.0)
+        weight[key_] = weight.get(key_, 0.0) + m.score * (title_weight if m.start < title_end else 1.0)
         first.setdefault(key_, (m, value))
     best = max(weight, key=lambda k: (weight[k], -first[k][0].start))
     m, value = first[best]

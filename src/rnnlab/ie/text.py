@@ -35,7 +35,8 @@ ORDINAL_WORDS = {
     "cinquième": 5, "sixième": 6, "septième": 7, "huitième": 8,
 }  # fmt: skip
 _NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?:[.,](\d{1,2}))?\s*([kKmM]\b|[kK](?=€)|[mM](?=€))?")
-_ORDINAL_DIGITS = re.compile(r"\b(\d{1,2})\s*(?:e|è|ème|eme|ieme|ième)\b", re.I)
+# "3e", "3ème", and a numbered room: "chambre n° 3", "chambre 3"
+_ORDINAL_DIGITS = re.compile(r"\b(\d{1,2})\s*(?:e|è|ème|eme|ieme|ième)\b|(?:n°|\bno|chambre)\s*(\d{1,2})\b", re.I)
 
 
 # a title the site generates from its fields: "Achat :Maison / villa- St Gervais Les Bains - Haute-Savoie (74)",
@@ -92,7 +93,7 @@ def parse_count(text: str) -> int | None:
         return int(m.group(1))
     m = _ORDINAL_DIGITS.search(folded)
     if m:
-        return int(m.group(1))
+        return int(m.group(1) or m.group(2))
     m = re.search(r"\d+", folded)
     if m:
         return int(m.group())
@@ -137,8 +138,8 @@ def parse_year(text: str) -> int | None:
 
 
 def parse_postcode(text: str) -> str | None:
-    m = re.search(r"\b(?:0[1-9]|[1-8]\d|9[0-8])\d{3}\b", text)
-    return m.group() if m else None
+    m = re.search(r"\b(?:0[1-9]|[1-8]\d|9[0-8])\s?\d{3}\b", text)
+    return m.group().replace(" ", "") if m else None
 
 
 def nice_case(name: str) -> str:

@@ -41,12 +41,14 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
     ("LAND", re.compile(rf"(?<![\w,.])(\d+(?:[.,]\d+)?\s*{LAND_REGISTER_UNIT})", re.I), 1),
     ("LAND", re.compile(rf"\b(?:b[âa]tie?|construite?|édifiée?|implantée?)\s+sur\s+(?:plus\s+de\s+|environ\s+)?"
                         rf"({_NUM}){_M2}", re.I), 1),
-    ("SURFACE", re.compile(rf"({_NUM}){_M2}(?!\s+(?:de\s+)?(?:terrain|jardin|parcelle))", re.I), 1),
+    ("SURFACE", re.compile(rf"(?<![\w.,])({_NUM}){_M2}(?!\s+(?:de\s+)?(?:terrain|jardin|parcelle))", re.I), 1),
     # a count of rooms: "4 pièces", "trois belles pièces" ("une pièce", "2 autres pièces": one room, a part)
     ("ROOMS", re.compile(rf"\b((?!une?\s)(?![^\n]{{0,4}}\s+autres)"
                          rf"(?:\d{{1,2}}\s+pi[eè]ces?|{_COUNT_WORD}\s+{_ADJ}pi[eè]ces))\b"
                          r"(?!\s+(?:de\s+vie|d'eau|à\s+vivre))", re.I), 1),
-    ("ROOMS", re.compile(r"\b((?:[TF]|[Tt]ype\s?)\d{1,2})(?:\s*bis)?\b"), 1),
+    ("ROOMS", re.compile(r"\b((?:[TF]|[Tt]ype\s?|TYPE\s?)\d{1,2})(?:\s*bis)?\b"), 1),
+    ("ROOMS", re.compile(r"(?<=[a-zé] )([tf]\d{1,2})\b(?!\s*(?:m\b|m²|m2|%))"), 1),  # "ce t4 104m2", "charmant t2"
+    ("ROOMS", re.compile(r"\b(\d{1,2}\s*\(pi[eè]ces?\))"), 1),  # "Maison Toulon Ouest 6 (pièces) 122m²"
     ("ROOMS", re.compile(r"\b([Ss]tudio)\b"), 1),
     ("BEDROOMS", re.compile(rf"\b({_COUNT_WORD}\s+{_ADJ}chambres?)\b", re.I), 1),
     ("BEDROOMS", re.compile(r"\b(\d{1,2}\s*(?:e|è|ème|eme)\s+chambre|(?:deuxième|troisième|quatrième|seconde)"
@@ -66,10 +68,10 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
     ("YEAR", re.compile(r"année\s+de\s+construction\s*:?\s*(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
     ("PHONE", re.compile(r"(?<![\d\w])((?:\+33\s?|0033\s?|[0O])[1-9](?:[ .\-]{0,2}[0-9O]{2}){4})(?![\d])"), 1),
     ("OWNER", re.compile(rf"(?:iad France|SAFTI|Safti|Capifrance|Optimhome|Propriétés Privées)\s*-\s*({_NAME})"), 1),
-    ("OWNER", re.compile(rf"(?:[Cc]ontact(?:ez|er)?(?:\s+(?:vite|directement|direct|votre|notre|moi))*(?:\s+"
-                         rf"(?:conseill[eè]re?|commercial|agent|négociat(?:eur|rice))(?:\s+SAFTI)?)?|appeler|"
-                         rf"[Cc]onseill[eè]re?(?:\s+en\s+immobilier)?|[Pp]roposé\s+par|[Nn]égociat(?:eur|rice))"
-                         rf"\s*:?\s*(?:(?:M\.|Mr|Mme|Madame|Monsieur|Me|Maître)\s+)?({_NAME})"), 1),
+    ("OWNER", re.compile(rf"(?:[Cc]ontact(?:ez|er|ant)?(?:\s+(?:vite|directement|direct|votre|notre|moi))*(?:\s+"
+                         rf"(?:conseill[eè]re?|commerciale?|agent|négociat(?:eur|rice))(?:\s+SAFTI)?)?|appeler|"
+                         rf"[Cc]onseill[eè]re?(?:\s+en\s+immobilier)?|[Pp]ropos[ée]e?s?\s+par|[Nn]égociat(?:eur|rice))"
+                         rf"\s*:?\s*(?:(?:M\.|Mr\.?|Mme\.?|Madame|Monsieur|Me|Maître)\s+)?({_NAME})"), 1),
     ("OWNER", re.compile(rf"\n({_NAME})\s*[-–:,]?\s*(?:Tél\.?\s*:?\s*)?(?:\+33|0[1-9])[ .]?\d"), 1),
     ("CITY", re.compile(r"\b([Tt]oulon|TOULON)\b(?!\s*(?:\d|[-–]?\s*RSAC|,?\s*sous le num|n°))"), 1),
     ("CITY", re.compile(rf"(?:\bà|\bsur la commune de|\bsitu[ée]e? à)\s+({_NAME_PART}(?:[- ](?:sur|en|de|du|la|le|"

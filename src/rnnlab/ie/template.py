@@ -231,6 +231,8 @@ def _counted(text: str, m: Mention) -> bool:
     """A count introduced by "dont" (a subset) or by a possibility ("possibilité de", "ou", "transformable en"),
     or followed by an alternative ("3 ou 4 chambres"), is not added."""
     left = T.fold(text[max(0, m.start - 45) : m.start])
+    if re.search(r"pieces?\s+dont\s*$", left):
+        return True  # "6 pièces dont 4 chambres": a subset of the rooms, all the bedrooms
     if _NOT_COUNTED.search(left[-30:]) or re.search(r"(possibilit|possible|pouvant|transformable)[^.;,]*$", left):
         return False
     wide = T.fold(text[max(0, m.start - 90) : m.start])

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from rnnlab.cli.main import app
 from rnnlab.ie import rules
 from rnnlab.ie.augment import augment, communes, is_probe, relocate
-from rnnlab.ie.extractor import HINTS, Extractor, hints, read_ads, split
+from rnnlab.ie.extractor import HINTS, Extractor, hints, read_ads, split, with_backoff
 from rnnlab.ie.gazetteer import department, gazetteer, key
 from rnnlab.ie.template import Mention, fill
 from rnnlab.ie.text import tokenize
@@ -115,4 +115,12 @@ def test_cli_fit_takes_several_training_files(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
+    assert Extractor.load(out).backoff is True
     assert summary["train_ads"] + max(1, int((len(ads) + 3) * 0.1)) == len(ads) + 3
+
+
+def test_backoff_fills_only_the_fields_the_tagger_left_empty():
+    tagged = [Mention("PRICE", 50, 57, 0.9), Mention("ROOMS", 10, 12, 0.8)]
+    ruled = [Mention("ROOMS", 0, 2), Mention("PRICE", 60, 67), Mention("PHONE", 80, 94), Mention("CITY", 20, 26)]
+    merged = with_backoff(tagged, ruled)
+    assert merged == [tagged[1], ruled[3], tagged[0], ruled[2]]

@@ -79,6 +79,7 @@ def fit(
     epochs: int = typer.Option(25, help="Epochs at most."),
     max_time: float | None = typer.Option(None, help="Training seconds at most."),
     seed: int = typer.Option(0, help="Seed."),
+    backoff: bool = typer.Option(True, help="At prediction, the rules fill the fields the tagger finds nothing of."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
@@ -93,7 +94,7 @@ def fit(
     ads = [ad for path in [*train, *(more or [])] for ad in read_ads(path, exclude=exclude)]
     config = dataclasses.replace(default_train_config(), max_epochs=epochs, max_time=max_time, seed=seed)
     extractor = Extractor()
-    info = extractor.fit(ads, train_config=config, progress=progress and not as_json)
+    info = extractor.fit(ads, train_config=config, backoff=backoff, progress=progress and not as_json)
     extractor.save(out, overwrite=overwrite)
     emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")
 

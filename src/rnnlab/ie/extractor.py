@@ -20,7 +20,7 @@ from rnnlab.data.text import iter_jsonl
 from rnnlab.errors import DataError, ModelFileError
 from rnnlab.ie import rules, weak
 from rnnlab.ie.augment import augment
-from rnnlab.ie.gazetteer import gazetteer
+from rnnlab.ie.gazetteer import find_places
 from rnnlab.ie.template import FIELDS, LABELS, Mention, fill, score
 from rnnlab.ie.text import tokenize
 from rnnlab.tag.models import TaggerConfig
@@ -55,7 +55,7 @@ def hints(
         if k < len(mentions) and mentions[k].start < end:
             ids[i] = index[mentions[k].label]
     k = 0
-    places = gazetteer().find(text)
+    places = find_places(text)
     for i, (_, start, end) in enumerate(tokens):
         while k < len(places) and places[k][1] <= start:
             k += 1
@@ -90,12 +90,20 @@ def split(ads: Sequence[dict[str, Any]], dev_fraction: float = 0.1) -> tuple[lis
     return [ads[i] for i in order[n_dev:]], [ads[i] for i in order[:n_dev]]
 
 
+def with_backoff(tagged: Sequence[Mention], ruled: Sequence[Mention]) -> list[Mention]:
+    """The tagger's mentions, and the rules' for each field the tagger found nothing of (a back-off: the tagger
+    decides where it speaks, the rules fill its silences)."""
+    spoken = {m.label for m in tagged}
+    return sorted([*tagged, *(m for m in ruled if m.label not in spoken)], key=lambda m: m.start)
+
+
 class Extractor:
     """A recogniser (a trained :class:`~rnnlab.tag.tagger.Tagger`, or the rules when ``tagger`` is None) + the
     template filler of :mod:`rnnlab.ie.template`."""
 
-    def __init__(self, tagger: Tagger | None = None) -> None:
+    def __init__(self, tagger: Tagger | None = None, *, backoff: bool = False) -> None:
         self.tagger = tagger
+        self.backoff = backoff
 
     @classmethod
     def rules(cls) -> Extractor:
@@ -117,6 +125,7 @@ class Extractor:
         relocated: float = 0.5,
         rule_hints: bool = True,
         hint_dropout: float = 0.0,
+        backoff: bool = True,
         out_dir: str | Path | None = None,
         progress: bool = False,
     ) -> dict[str, Any]:
@@ -125,7 +134,9 @@ class Extractor:
         A ``dev_fraction`` of the ads (weakly labelled too) picks the epoch; no annotated template is used.
         ``relocated``: copies of training ads moved to other towns (:mod:`rnnlab.ie.augment`), as a fraction of
         the training ads. ``rule_hints``: the rules' label of each token is an input of the tagger;
-        ``hint_dropout``: the share of the training ads' rule mentions hidden from that input.
+        ``hint_dropout``: the share of the training ads' rule mentions hidden from that input; ``backoff``: at
+        prediction, the rules fill the fields the tagger finds nothing of (:func:`with_backoff`; saved with the
+        model).
         """
         if not 0.0 <= hint_dropout < 1.0:
             raise DataError(f"hint_dropout must be in [0, 1), received {hint_dropout}")
@@ -150,9 +161,10 @@ class Extractor:
         info = tagger.fit(train, dev, embeddings="none", out_dir=out_dir, progress=progress, exclude_words=excluded,
                           features=features, dev_features=dev_features)  # fmt: skip
         tagger.info["task"] = TASK
+        tagger.info["backoff"] = backoff
         tagger.info["train_ads"] = len(ads) - n_dev
         tagger.info["relocated_copies"] = len(train_ads) - (len(ads) - n_dev)
-        self.tagger = tagger
+        self.tagger, self.backoff = tagger, backoff
         return info
 
     # -- prediction ----------------------------------------------------------------------------------------------
@@ -173,6 +185,8 @@ class Extractor:
         ):
             out.append([Mention(s["type"], s["start"], s["end"], s["score"]) for s in result["spans"]
                         if s["type"] in known])  # fmt: skip
+        if self.backoff:
+            out = [with_backoff(found, rules.find_mentions(t)) for found, t in zip(out, texts, strict=True)]
         return out
 
     def extract(self, texts: str | Sequence[str], *, batch_size: int = 32) -> list[dict[str, Any]]:
@@ -211,7 +225,7 @@ class Extractor:
         if tagger.info.get("task") != TASK:
             raise ModelFileError(f"{directory} holds a tagger, not a real-estate extractor; "
                                  "train one with `rnnlab extract fit`")  # fmt: skip
-        return cls(tagger)
+        return cls(tagger, backoff=bool(tagger.info.get("backoff", False)))
 
 
 @lru_cache(maxsize=1)

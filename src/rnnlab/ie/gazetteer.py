@@ -71,11 +71,18 @@ class Place:
     parent: str
 
 
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "s": "saint"}
+
+
 def key(name: str) -> str:
     """A place name as compared: folded, hyphens and apostrophes as spaces, "St"/"Ste" written out."""
     words = _WORD.findall(fold(name))
-    return " ".join({"st": "saint", "ste": "sainte", "s": "saint"}.get(w, w) if i < len(words) - 1 else w
-                    for i, w in enumerate(words))  # fmt: skip
+    return " ".join(_ABBREVIATIONS.get(w, w) if i < len(words) - 1 else w for i, w in enumerate(words))
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    return fold(word)
 
 
 def department(postcode: str) -> str:
@@ -101,6 +108,7 @@ class Gazetteer:
         for found in self.by_key.values():
             found.sort(key=lambda p: (p.kind != "C", -p.population))
         self.max_words = max(len(k.split()) for k in self.by_key)
+        self.prefixes = {tuple(k.split()[:n]) for k in self.by_key for n in range(1, len(k.split()) + 1)}
 
     def lookup(self, name: str, *, dep: str | None = None, postcode: str | None = None) -> list[Place]:
         """The places of that name (communes first, the most populous first), in ``dep`` / at ``postcode``."""
@@ -139,27 +147,24 @@ class Gazetteer:
         return out
 
     def _longest(self, text: str, words: list[tuple[int, int]], i: int) -> tuple[int, Place] | None:
+        """The longest place name starting at word i (grown word by word while it is the start of some name)."""
         first = text[words[i][0] : words[i][1]]
         if not first[0].isupper():
             return None
-        for j in range(min(len(words), i + self.max_words) - 1, i - 1, -1):
-            if not all(self._joinable(text, words, k) for k in range(i, j)):
-                continue
-            span = text[words[i][0] : words[j][1]]
-            found = self.by_key.get(key(span))
-            if not found:
-                continue
-            last = text[words[j][0] : words[j][1]]
-            if fold(last) in SMALL_WORDS:
-                continue
-            if i == j and fold(first) in _COMMON:
-                continue
-            if self._continues(text, words, i, j):
-                return (
-                    None  # a longer name the gazetteer does not know ("La Guerche de Bgne", "St Bauzille de Montmel")
-                )
-            return j, found[0]
-        return None
+        best, mapped = None, []
+        for j in range(i, min(len(words), i + self.max_words)):
+            if j > i and not self._joinable(text, words, j - 1):
+                break
+            word = _fold_word(text[words[j][0] : words[j][1]])
+            mapped.append(_ABBREVIATIONS.get(word, word))
+            if tuple(mapped) not in self.prefixes:
+                break
+            found = self.by_key.get(" ".join([*mapped[:-1], word]))
+            if found and word not in SMALL_WORDS and not (i == j and word in _COMMON):
+                best = (j, found[0])
+        if best is not None and self._continues(text, words, i, best[0]):
+            return None  # a longer name the gazetteer does not know ("La Guerche de Bgne", "St Bauzille de Montmel")
+        return best
 
     def _continues(self, text: str, words: list[tuple[int, int]], i: int, j: int) -> bool:
         """Whether the name around words i..j goes on: "-de-Véroce" after it, "Bauzille de" before it."""
@@ -184,6 +189,13 @@ class Gazetteer:
 
     def iter_names(self) -> Iterator[str]:
         yield from (p.name for p in self.places)
+
+
+@lru_cache(maxsize=256)
+def find_places(text: str) -> tuple[tuple[int, int, Place], ...]:
+    """:meth:`Gazetteer.find` of the shipped gazetteer, remembered for the last texts (the rules and the tagger's
+    hints read the same ad)."""
+    return tuple(gazetteer().find(text))
 
 
 @lru_cache(maxsize=1)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
-from rnnlab.ie.gazetteer import gazetteer
+from rnnlab.ie.gazetteer import find_places
 from rnnlab.ie.template import PARSERS, Mention
 from rnnlab.ie.text import GENERATED_TITLE, LAND_REGISTER_UNIT
 
@@ -115,7 +116,7 @@ def place_mentions(text: str) -> list[Mention]:
     a postcode ("Vence (06140)", "06140 Vence"), at the start of a line ("TOULON AGUILLON :"); not in an agency's,
     an office's or a registration's line, not "proche de", "à 10 min de", "entre ... et ..."."""
     out = []
-    for start, end, _ in gazetteer().find(text):
+    for start, end, _ in find_places(text):
         line_start = text.rfind("\n", 0, start) + 1
         before = text[max(line_start, start - 40) : start]
         after = text[end : end + 12]
@@ -144,9 +145,14 @@ def _matches(text: str) -> Iterator[Mention]:
 
 def find_mentions(text: str) -> list[Mention]:
     """Every rule match, overlaps resolved: the longer span first, then the earlier rule; sorted by position."""
+    return list(_find_mentions(text))
+
+
+@lru_cache(maxsize=256)
+def _find_mentions(text: str) -> tuple[Mention, ...]:  # remembered: the tagger's hints and its back-off read it
     chosen: list[Mention] = []
     order = {label: i for i, (label, _, _) in enumerate(RULES)}
     for m in sorted(_matches(text), key=lambda m: (-(m.end - m.start), order[m.label], m.start)):
         if all(m.end <= c.start or m.start >= c.end for c in chosen):
             chosen.append(m)
-    return sorted(chosen, key=lambda m: m.start)
+    return tuple(sorted(chosen, key=lambda m: m.start))

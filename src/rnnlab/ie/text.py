@@ -165,12 +165,15 @@ PROPERTY_TYPES = {
 }  # fmt: skip
 
 
+_FOLDED_TYPES = {kind: tuple(fold(w).replace(" ", "") for w in words) for kind, words in PROPERTY_TYPES.items()}
+
+
 def parse_property_type(text: str) -> str | None:
     word = fold(text).replace(" ", "")
-    for kind, words in PROPERTY_TYPES.items():
-        if any(word == fold(w).replace(" ", "") for w in words):
+    for kind, words in _FOLDED_TYPES.items():
+        if word in words:
             return kind
-    for kind, words in PROPERTY_TYPES.items():
-        if any(word.startswith(fold(w)) for w in words if len(w) > 3):
+    for kind, words in _FOLDED_TYPES.items():
+        if any(word.startswith(w) for w in words if len(w) > 3):
             return kind
     return None

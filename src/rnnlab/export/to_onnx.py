@@ -63,14 +63,14 @@ def build_graph(model_dir: str | Path, data: str | Path | None = None) -> TaskGr
         tagger = Tagger.load(model_dir)
         return tagger_graph(tagger, example_texts(data), source=source) if data else tagger_graph(tagger)
     if task == "extractor":
-        from rnnlab.ie.extractor import hints, resolve
+        from rnnlab.ie.extractor import resolve
         from rnnlab.ie.text import tokenize
 
         extractor = resolve(model_dir)
         if extractor.tagger is None:
             raise ExportError("the rule extractor has no network to export")
         texts = example_texts(data) if data else list(EXAMPLE_ADS)
-        featurizer = hints if extractor.tagger.config.n_features else None
+        featurizer = extractor.featurizer()
         return tagger_graph(extractor.tagger, texts, tokenizer=tokenize, featurizer=featurizer, task="extractor",
                             source=source or "built-in ads")  # fmt: skip
     if task == "classifier":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -168,20 +168,25 @@ class Extractor:
         return info
 
     # -- prediction ----------------------------------------------------------------------------------------------
+    def featurizer(self) -> Callable[[str, Sequence[tuple[str, int, int]]], list[int]] | None:
+        """The tagger's per-token input (:func:`hints`), or None for a tagger trained without it; a model trained
+        with fewer hints (an older rnnlab) reads the newer ones as "no rule"."""
+        n_features = self.tagger.config.n_features if self.tagger is not None else 0
+        if not n_features:
+            return None
+
+        def featurizer(text: str, tokens: Sequence[tuple[str, int, int]]) -> list[int]:
+            return [i if i < n_features else 1 for i in hints(text, tokens)]
+
+        return featurizer
+
     def mentions(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[Mention]]:
         if self.tagger is None:
             return [rules.find_mentions(t) for t in texts]
         known = set(LABELS.values())
         out: list[list[Mention]] = []
-        n_features = self.tagger.config.n_features
-        featurizer = None
-        if n_features:  # a model trained with fewer hints (an older rnnlab) reads the new ones as "no rule"
-
-            def featurizer(text: str, tokens: Sequence[tuple[str, int, int]]) -> list[int]:
-                return [i if i < n_features else 1 for i in hints(text, tokens)]
-
         for result in self.tagger.predict(
-            list(texts), batch_size=batch_size, tokenizer=tokenize, featurizer=featurizer
+            list(texts), batch_size=batch_size, tokenizer=tokenize, featurizer=self.featurizer()
         ):
             out.append([Mention(s["type"], s["start"], s["end"], s["score"]) for s in result["spans"]
                         if s["type"] in known])  # fmt: skip

@@ -34,8 +34,10 @@ def _op():
     if os.environ.get("RNNLAB_ONEDNN", "1") == "0" or not torch.backends.mkldnn.is_available():
         return None
     try:
-        return torch.ops.mkldnn._linear_pointwise.default
-    except (AttributeError, RuntimeError):  # a build without the op
+        op = torch.ops.mkldnn._linear_pointwise.default
+        op(torch.ones(16, 16), torch.ones(16, 16), None, "none", [], "")  # some CPUs refuse it (no AVX-512)
+        return op
+    except (AttributeError, RuntimeError):  # a build without the op, or a CPU it does not run on
         return None
 
 

@@ -66,6 +66,18 @@ def get() -> ModuleType | None:
         spec = importlib.util.spec_from_file_location(NAME, path, loader=loader)
         module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
         loader.exec_module(module)
-        return module
     except (ImportError, OSError):
         return None
+    _check_onednn(module)
+    return module
+
+
+def _check_onednn(module: ModuleType) -> None:
+    """Products on oneDNN only where this CPU runs them: some PyTorch builds refuse oneDNN's matmul on CPUs
+    without AVX-512 ("mkldnn_matmul bf16 path needs the cpu support ..."), even for float32; at::mm then."""
+    import torch
+
+    try:
+        module.matmul(torch.ones(16, 16), torch.ones(16, 16))
+    except RuntimeError:
+        module.use_onednn(False)

@@ -81,3 +81,12 @@ def _check_onednn(module: ModuleType) -> None:
         module.matmul(torch.ones(16, 16), torch.ones(16, 16))
     except RuntimeError:
         module.use_onednn(False)
+        _REFUSED.append(True)
+
+
+_REFUSED: list[bool] = []
+
+
+def onednn_runs() -> bool:
+    """Whether the built kernels can run their products on oneDNN on this CPU (False when not built)."""
+    return get() is not None and not _REFUSED

@@ -1,0 +1,51 @@
+"""Re-draw the ads handed out for annotation (checks that the files here are those samples).
+
+python benchmarks/data/annotate/sample.py   # prints OK per file, or the first difference
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parents[2].parent / "shared" / "data" / "realestate"
+
+
+def lines(name: str) -> list[str]:
+    return [line for line in (DATA / name).read_text(encoding="utf-8").splitlines(keepends=True) if line.strip()]
+
+
+def ids(path: Path) -> set[str]:
+    return {json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def drawn() -> dict[str, list[tuple[int, str]]]:
+    notaires, bienici = lines("notaires_dev.jsonl"), lines("bienici_toulon_dev.jsonl")
+    gold_dev = ids(DATA / "gold_dev.jsonl")
+    first = random.Random(21).sample(range(len(notaires)), 50)
+    out = {"notaires_a": first[:25], "notaires_b": first[25:]}
+    seen = {json.loads(notaires[i])["id"] for i in first}
+    rest = [i for i, line in enumerate(notaires) if json.loads(line)["id"] not in seen]
+    tune = random.Random(23).sample(rest, 40)
+    out |= {"notaires_tune_d": tune[:20], "notaires_tune_e": tune[20:]}
+    rest = [i for i, line in enumerate(bienici) if json.loads(line)["id"] not in gold_dev]
+    out["bienici_c"] = random.Random(22).sample(rest, 40)
+    seen = gold_dev | {json.loads(bienici[i])["id"] for i in out["bienici_c"]}
+    rest = [i for i, line in enumerate(bienici) if json.loads(line)["id"] not in seen]
+    tune = random.Random(24).sample(rest, 40)
+    out |= {"bienici_tune_f": tune[:20], "bienici_tune_g": tune[20:]}
+    return {name: [(i, (notaires if name.startswith("notaires") else bienici)[i]) for i in idx]
+            for name, idx in out.items()}  # fmt: skip
+
+
+def main() -> None:
+    for name, rows in drawn().items():
+        expected = [{"id": json.loads(line)["id"], "line": i + 1, "text": json.loads(line)["text"]} for i, line in rows]
+        found = [json.loads(line) for line in (HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+        print(name, "OK" if found == expected else "differs")
+
+
+if __name__ == "__main__":
+    main()

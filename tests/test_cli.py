@@ -3,7 +3,9 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rnnlab.cli import app
@@ -45,3 +47,19 @@ def test_bad_option_is_one_line_and_exit_1():
     )
     assert done.returncode == 1
     assert done.stderr.strip() == "error: --cells takes names among ['gru', 'lstm', 'rnn'], received 'transformer'"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["forcast"], "No such command 'forcast'"), (["extract", "fit", "--epoch", "2"], "No such option: --epoch"),
+     (["extract", "fit", "--epochs", "abc", "--train", "x", "--out", "y"], "Invalid value for '--epochs'"),
+     (["extract", "fit"], "Missing option")],
+)  # fmt: skip
+def test_usage_errors_through_the_console_script_are_one_line_and_exit_2(args, message):
+    script = Path(sys.executable).with_name("rnnlab")
+    if not script.is_file():
+        pytest.skip("rnnlab is not installed as a console script in this environment")
+    done = subprocess.run([str(script), *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("error: ") and message in done.stderr and "--help" in done.stderr

@@ -58,9 +58,23 @@ def main() -> None:
     except typer.Abort:
         sys.exit(1)
     except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if isinstance(exc, _usage_errors()):
+            ctx = getattr(exc, "ctx", None)
+            where = f"; see `{ctx.command_path} --help`" if ctx is not None else ""
+            typer.echo(f"error: {exc.format_message()}{where}", err=True)  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         raise
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """click's exception class, and the copy of click that typer >= 0.29 ships (``typer._click``): a usage error
+    from either is one message and exit status 2, never a traceback."""
+    import importlib
+
+    found = []
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(importlib.import_module(name).ClickException)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)

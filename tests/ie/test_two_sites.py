@@ -115,7 +115,7 @@ def test_cli_fit_takes_several_training_files(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert Extractor.load(out).backoff is True
+    assert Extractor.load(out).backoff is False
     assert summary["train_ads"] + max(1, int((len(ads) + 3) * 0.1)) == len(ads) + 3
 
 

@@ -79,7 +79,7 @@ def fit(
     epochs: int = typer.Option(25, help="Epochs at most."),
     max_time: float | None = typer.Option(None, help="Training seconds at most."),
     seed: int = typer.Option(0, help="Seed."),
-    backoff: bool = typer.Option(True, help="At prediction, the rules fill the fields the tagger finds nothing of."),
+    backoff: bool = typer.Option(False, help="At prediction, the rules fill the fields the tagger finds nothing of."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),

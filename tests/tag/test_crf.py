@@ -4,6 +4,7 @@ import itertools
 
 import torch
 
+from rnnlab.nn import crf as crf_module
 from rnnlab.nn.crf import CRF
 
 
@@ -74,3 +75,15 @@ def test_marginals_match_enumeration():
                 expected[t, k] += q
         torch.testing.assert_close(marginals[b, :n], expected, rtol=1e-4, atol=1e-5)
     assert marginals[1, 3].sum() == 0
+
+
+def test_numpy_and_torch_inference_agree(monkeypatch):
+    torch.manual_seed(3)
+    crf = CRF(5, allowed=torch.rand(5, 5) > 0.2)
+    emissions = torch.randn(3, 9, 5)
+    mask = torch.tensor([[1] * 9, [1] * 4 + [0] * 5, [1] + [0] * 8], dtype=torch.bool)
+    fast = crf.viterbi(emissions, mask), crf.marginals(emissions, mask)
+    monkeypatch.setattr(crf_module, "_on_numpy", lambda emissions: False)
+    slow = crf.viterbi(emissions, mask), crf.marginals(emissions, mask)
+    assert torch.equal(fast[0], slow[0])
+    torch.testing.assert_close(fast[1], slow[1], atol=1e-6, rtol=1e-5)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -76,6 +77,9 @@ class CRF(nn.Module):
         """(B, T, K) posterior p(y_t = k | x) by forward-backward; rows past a sequence's end are 0."""
         trans, start, end = self._scores()
         mask = mask.bool()
+        if _on_numpy(emissions):
+            args = (t.detach().numpy() for t in (emissions, mask, trans, start, end))
+            return torch.from_numpy(_marginals_np(*args)).to(emissions.dtype)
         B, T, K = emissions.shape
         # the same recursions as _forward, in exp space: one (B, K) @ (K, K) product per step instead of a
         # logsumexp over (B, K, K); float64 and a per-row shift keep it exact to float32 rounding
@@ -101,6 +105,8 @@ class CRF(nn.Module):
         """(B, T) best tag paths (positions past each length are 0), vectorised over the batch."""
         trans, start, end = self._scores()
         mask = mask.bool()
+        if _on_numpy(emissions):
+            return torch.from_numpy(_viterbi_np(*(t.detach().numpy() for t in (emissions, mask, trans, start, end))))
         B, T, K = emissions.shape
         score = start[None, :] + emissions[:, 0]  # (B, K)
         pointers = []
@@ -126,6 +132,64 @@ class CRF(nn.Module):
         paths = self.viterbi(emissions, mask)
         lengths = mask.sum(1).tolist()
         return [p[:n] for p, n in zip(paths.tolist(), lengths, strict=True)]
+
+
+def _on_numpy(emissions: Tensor) -> bool:
+    """Inference on a CPU runs the recursions in NumPy: a step is a few microseconds there against ~10 per torch
+    operator, and a CRF's loop over time is hundreds of tiny steps (one 300-token ad: 62 → about 10 ms).
+    Tracing and export keep the torch code."""
+    return emissions.device.type == "cpu" and not torch.jit.is_tracing() and not torch.onnx.is_in_onnx_export()
+
+
+def _viterbi_np(emissions: np.ndarray, mask: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray
+                ) -> np.ndarray:  # fmt: skip
+    """:meth:`CRF.viterbi` in NumPy (the same recursion and backtrace)."""
+    B, T, K = emissions.shape
+    score = start[None, :] + emissions[:, 0]  # (B, K)
+    pointers = np.empty((max(T - 1, 0), B, K), dtype=np.int64)
+    same = np.broadcast_to(np.arange(K), (B, K))
+    for t in range(1, T):
+        total = score[:, :, None] + trans[None]  # (B, K_from, K_to)
+        arg = total.argmax(axis=1)  # (B, K)
+        best = np.take_along_axis(total, arg[:, None, :], axis=1)[:, 0]
+        keep = mask[:, t, None]
+        score = np.where(keep, best + emissions[:, t], score)
+        pointers[t - 1] = np.where(keep, arg, same)
+    last = (score + end[None, :]).argmax(axis=1)
+    paths = np.empty((B, T), dtype=np.int64)
+    paths[:, T - 1] = last
+    rows = np.arange(B)
+    for t in range(T - 2, -1, -1):
+        last = pointers[t][rows, last]
+        paths[:, t] = last
+    paths[~mask] = 0
+    return paths
+
+
+def _marginals_np(emissions: np.ndarray, mask: np.ndarray, trans: np.ndarray, start: np.ndarray, end: np.ndarray
+                  ) -> np.ndarray:  # fmt: skip
+    """:meth:`CRF.marginals` in NumPy, float64, exp-space products with a per-row shift."""
+    B, T, K = emissions.shape
+    e, exp_trans = emissions.astype(np.float64), np.exp(trans.astype(np.float64))
+
+    def log_matmul(v: np.ndarray, exp_m: np.ndarray) -> np.ndarray:
+        shift = v.max(axis=1, keepdims=True)
+        return np.log(np.exp(v - shift) @ exp_m) + shift
+
+    alpha = start.astype(np.float64)[None, :] + e[:, 0]
+    alphas = [alpha]
+    for t in range(1, T):
+        alpha = np.where(mask[:, t, None], log_matmul(alpha, exp_trans) + e[:, t], alpha)
+        alphas.append(alpha)
+    last = mask.sum(axis=1) - 1
+    end64 = np.broadcast_to(end.astype(np.float64)[None, :], (B, K))
+    betas = [end64] * T
+    for t in range(T - 2, -1, -1):
+        betas[t] = np.where((t < last)[:, None], log_matmul(e[:, t + 1] + betas[t + 1], exp_trans.T), end64)
+    a, b = np.stack(alphas, axis=1), np.stack(betas, axis=1)
+    top = (alphas[-1] + end64).max(axis=1)
+    log_z = np.log(np.exp(alphas[-1] + end64 - top[:, None]).sum(axis=1)) + top
+    return np.exp(a + b - log_z[:, None, None]) * mask[:, :, None]
 
 
 def _log_matmul(v: Tensor, exp_m: Tensor) -> Tensor:

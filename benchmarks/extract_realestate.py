@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import random
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchkit import environment, interleaved, write
+from benchkit import RESULTS, environment, interleaved, merged_results, write
 from rnnlab.ie import template
 from rnnlab.ie.augment import is_probe, relocate
 from rnnlab.ie.extractor import DEFAULT_MODEL, Extractor, default_train_config, read_ads, split
@@ -39,6 +40,7 @@ from rnnlab.ie.gazetteer import key as place_key
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "realestate"
 GOLD = Path(__file__).resolve().parent / "data"
+RESULT = RESULTS / "extract_realestate.json"
 AGREED = ("price_eur", "surface_m2", "rooms", "city", "postcode", "property_type")
 
 
@@ -183,9 +185,11 @@ def main() -> None:
         f"\nthroughput: rules {throughput['rules_ads_per_s']:.0f} ads/s, tagger {throughput['tagger_ads_per_s']:.0f} "
         f"ads/s (batch 64), one ad {single_ms:.1f} ms, gazetteer load {throughput['gazetteer_load_s']:.2f} s"
     )
-    payload = {"environment": environment(), "model": str(DEFAULT_MODEL.name), "training": training,
-               "gold_ads": {k: len(v) for k, v in golds.items()}, "throughput": throughput, "results": results,
-               "agreement": agreements}  # fmt: skip
+    old = json.loads(RESULT.read_text()) if RESULT.is_file() else {}  # a run without --train keeps the (a) rows
+    payload = {"environment": environment(), "model": str(DEFAULT_MODEL.name),
+               "training": {**old.get("training", {}), **training}, "gold_ads": {k: len(v) for k, v in golds.items()},
+               "throughput": throughput, "results": merged_results("extract_realestate", results),
+               "agreement": {**old.get("agreement", {}), **agreements}}  # fmt: skip
     print(f"wrote {write('extract_realestate', payload)}")
 
 

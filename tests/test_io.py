@@ -1,6 +1,7 @@
 """Model directories: round-trips for every layer type and clear errors for bad directories."""
 
 import json
+import os
 
 import pytest
 import torch
@@ -165,3 +166,13 @@ def test_registered_model_with_vocabulary_assets(tmp_path):
         load(tmp_path / "m")
     with pytest.raises(ValueError, match="model kind 'TinyTagger' is already registered"):
         register_model(type("Other", (torch.nn.Module,), {"config_class": TinyConfig}))
+
+
+def test_saved_files_follow_the_umask(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        save(GRU(3, 4), tmp_path / "m")
+    finally:
+        os.umask(previous)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "m").iterdir()}
+    assert modes and set(modes.values()) == {0o644}, modes

@@ -201,12 +201,20 @@ def _write_json(path: str, value: Any) -> None:
         f.write("\n")
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(target: Path, write: Callable[[str], None]) -> None:
     """Write to a temporary file beside ``target``, then rename: no half-written model files."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the model from a service of another user
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

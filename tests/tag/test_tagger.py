@@ -164,3 +164,12 @@ def test_word_dropout_reads_some_training_words_as_unk():
     assert 0.2 < dropped.sum() / real.sum() < 0.8
     with pytest.raises(ConfigError, match="word_dropout"):
         TaggerConfig(word_dropout=1.0)
+
+
+def test_html_output_escapes_what_the_model_files_hold():
+    from rnnlab.cli.tag import render_html
+
+    text = "Paris <b>"
+    page = render_html([{"text": text, "spans": [{"type": "<script>alert(1)</script>", "start": 0, "end": 5,
+                                                  "text": "Paris", "score": 0.9}]}])  # fmt: skip
+    assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;" in page

@@ -138,9 +138,10 @@ def entity_paragraphs(results: list[dict[str, Any]]) -> str:
         text, pieces, cursor = r["text"], [], 0
         for s in r["spans"]:
             pieces.append(html.escape(text[cursor : s["start"]]))
-            pieces.append(f'<mark class="entity" style="background: {colour[s["type"]]}; padding: 0.2em 0.4em; '
+            kind, background = html.escape(s["type"]), html.escape(colour[s["type"]])  # both from model files
+            pieces.append(f'<mark class="entity" style="background: {background}; padding: 0.2em 0.4em; '
                           f'border-radius: 0.35em" title="score {s["score"]:.2f}">{html.escape(s["text"])} '
-                          f'<span style="font-size: 0.7em; font-weight: bold">{s["type"]}</span></mark>')  # fmt: skip
+                          f'<span style="font-size: 0.7em; font-weight: bold">{kind}</span></mark>')  # fmt: skip
             cursor = s["end"]
         pieces.append(html.escape(text[cursor:]))
         paragraphs.append(f'<p style="line-height: 2.5">{"".join(pieces)}</p>')

@@ -176,3 +176,42 @@ def test_saved_files_follow_the_umask(tmp_path):
         os.umask(previous)
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "m").iterdir()}
     assert modes and set(modes.values()) == {0o644}, modes
+
+
+def _tamper(directory, **changes):
+    header = json.loads((directory / "config.json").read_text())
+    header.update(changes)
+    (directory / "config.json").write_text(json.dumps(header))
+
+
+@pytest.mark.parametrize("name", ["../../x", "/etc/passwd", "a/b", ".hidden", 3])
+def test_asset_names_are_plain_names(tmp_path, name):
+    save(GRU(3, 4), tmp_path / "m")
+    _tamper(tmp_path / "m", assets=[name])
+    with pytest.raises(ModelFileError, match="not a plain name"):
+        load(tmp_path / "m")
+
+
+def test_asset_symlinks_out_of_the_directory_are_refused(tmp_path):
+    save(GRU(3, 4), tmp_path / "m")
+    (tmp_path / "secret.json").write_text("{}")
+    (tmp_path / "m" / "labels.json").symlink_to(tmp_path / "secret.json")
+    _tamper(tmp_path / "m", assets=["labels"])
+    with pytest.raises(ModelFileError, match="leads outside"):
+        load(tmp_path / "m")
+
+
+def test_saving_an_asset_named_like_a_path_writes_nothing_outside(tmp_path):
+    layer = GRU(3, 4)
+    layer.get_assets = lambda: {"../escape": 1}
+    with pytest.raises(ModelFileError, match="not a plain name"):
+        save(layer, tmp_path / "m")
+    assert not (tmp_path / "escape.json").exists() and not (tmp_path / "m").exists()
+
+
+def test_an_asset_that_is_not_json_names_its_file(tmp_path):
+    save(GRU(3, 4), tmp_path / "m")
+    (tmp_path / "m" / "labels.json").write_text("{not json")
+    _tamper(tmp_path / "m", assets=["labels"])
+    with pytest.raises(ModelFileError, match=r"labels\.json is not valid JSON"):
+        load(tmp_path / "m")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -88,8 +89,10 @@ def save(model: nn.Module, directory: str | Path, *, overwrite: bool = False) ->
         raise FileExistsError(f"{directory} exists and is not a directory; choose another path")
     if not overwrite and directory.exists() and any(directory.iterdir()):
         raise FileExistsError(f"{directory} is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
-    directory.mkdir(parents=True, exist_ok=True)
     assets: dict[str, Any] = model.get_assets() if hasattr(model, "get_assets") else {}
+    for name in assets:
+        _asset_name(name, directory)
+    directory.mkdir(parents=True, exist_ok=True)
     header = {
         "format_version": FORMAT_VERSION,
         "kind": config.kind,
@@ -120,14 +123,36 @@ def load(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Mod
     model = cls.from_config(config)  # type: ignore[attr-defined]
     assets = {}
     for name in header.get("assets", []):
-        path = directory / f"{name}.json"
+        path = _inside(directory, directory / f"{_asset_name(name, directory)}.json")
         if not path.is_file():
             raise ModelFileError(f"{path} is missing; config.json lists it as an asset of this model")
-        assets[name] = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            assets[name] = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelFileError(f"{path} is not valid JSON ({exc}); save the model again") from None
     if assets:
         model.load_assets(assets)
-    _load_weights(model, directory / WEIGHTS_FILE)
+    _load_weights(model, _inside(directory, directory / WEIGHTS_FILE))
     return model.to(device).eval()
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def _asset_name(name: object, directory: Path) -> str:
+    """An asset's name: a plain file name inside the model directory ("words", "labels"), never a path."""
+    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or ".." in name:
+        raise ModelFileError(f"{directory / CONFIG_FILE}: asset name {name!r} is not a plain name (letters, digits, "
+                             "'_', '-', '.'); a model's files stay inside its directory")  # fmt: skip
+    return name
+
+
+def _inside(directory: Path, path: Path) -> Path:
+    """``path``, refused when it (or a symlink on the way) leads out of ``directory``."""
+    if not path.resolve().is_relative_to(directory.resolve()):
+        raise ModelFileError(f"{path} leads outside {directory} (a symlink?); a model's files stay inside its "
+                             "directory: copy the file in instead")  # fmt: skip
+    return path
 
 
 def load_task(directory: str | Path, cls: type[nn.Module], required: set[str], owner: str) -> Any:

@@ -184,3 +184,13 @@ def test_cli_export(tmp_path):
     assert again.exit_code != 0 and "exists" in str(again.exception)
     wrong = runner.invoke(app, ["export", "--model", str(directory), "--out", str(out), "--format", "tflite"])
     assert "onnx" in str(wrong.exception)
+
+
+def test_parity_never_passes_non_finite_outputs():
+    from rnnlab.export.to_onnx import _max_diff
+
+    nan = float("nan")
+    assert _max_diff(np.array([1.0, nan]), torch.tensor([1.0, nan]), {}) == float("inf")
+    assert _max_diff(np.array([1.0, np.inf]), torch.tensor([1.0, np.inf]), {}) == float("inf")
+    assert _max_diff(np.array([1.0, 2.0]), torch.tensor([1.0, 2.5]), {}) == 0.5
+    assert not max(0.0, _max_diff(np.array([nan]), torch.tensor([nan]), {})) <= 1e-4

@@ -179,11 +179,15 @@ def check_parity(graph: TaskGraph, path: str | Path, atol: float = 1e-4) -> dict
 
 
 def _max_diff(got: np.ndarray, want: torch.Tensor, inputs: dict[str, torch.Tensor]) -> float:
-    """Largest difference over the real steps (padded steps of a tagger's emissions are not used by anyone)."""
+    """Largest difference over the real steps (padded steps of a tagger's emissions are not used by anyone);
+    infinite where either side is not finite (NaN outputs agree with nothing, even with NaN)."""
     want_np = want.numpy()
     if got.shape != want_np.shape:
         return float("inf")
-    diff = np.abs(got - want_np)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(got.astype(np.float64) - want_np.astype(np.float64))
+    diff[~(np.isfinite(got) & np.isfinite(want_np))] = np.inf
     if "lengths" in inputs and diff.ndim == 3 and "words" in inputs:
-        diff = diff * (np.arange(diff.shape[1])[None, :] < inputs["lengths"].numpy()[:, None])[:, :, None]
+        real = (np.arange(diff.shape[1])[None, :] < inputs["lengths"].numpy()[:, None])[:, :, None]
+        diff = np.where(real, diff, 0.0)
     return float(diff.max()) if diff.size else 0.0

@@ -167,3 +167,15 @@ def test_parse_models():
     for spec, says in [(["dir"], "NAME=DIR"), (["a b=d"], "letters"), (["a=x", "a=y"], "twice")]:
         with pytest.raises(ValueError, match=says):
             parse_models(spec)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [('{"text": NaN}', "valid string"), ('{"text": Infinity}', "valid string"),
+     ('{"text": "\\ud800"}', "lone surrogate"), ('{"texts": ["ok", "x \\udfff"]}', "text 2 holds a lone surrogate")],
+)  # fmt: skip
+def test_hostile_json_is_a_422_not_a_500(model_dirs, body, message):
+    quiet = TestClient(create_app({"sentiment": model_dirs["sentiment"]}), raise_server_exceptions=False)
+    got = quiet.post("/v1/models/sentiment/predict", content=body, headers={"content-type": "application/json"})
+    assert got.status_code == 422, got.text
+    assert message in got.text

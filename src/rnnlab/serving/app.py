@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -56,6 +57,14 @@ def create_app(models: Mapping[str, str | Path | Served], *, limits: Limits | No
             return JSONResponse({"detail": f"the request body has {size} bytes; the limit is {MAX_BODY_BYTES}"},
                                 status_code=413)  # fmt: skip
         return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 naming where and what, without echoing the input (a NaN or a lone surrogate in it would make the
+        error itself unwritable as JSON: a 500)."""
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]  # fmt: skip
+        return JSONResponse({"detail": errors}, status_code=422)
 
     def model(name: str) -> Served:
         if name not in served:
@@ -111,6 +120,12 @@ def _items(m: Served, body: PredictRequest, limits: Limits) -> list[str]:
     items = [body.text] if body.text is not None else list(body.texts)  # type: ignore[arg-type]
     if not items:
         raise HTTPException(422, '"texts" is empty; send at least one text')
+    for i, item in enumerate(items):
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise HTTPException(422, f"text {i + 1} holds a lone surrogate ({item[exc.start]!r} at character "
+                                     f"{exc.start}); send valid Unicode (UTF-8)") from None  # fmt: skip
     if len(items) > limits.max_batch:
         raise HTTPException(413, f"{len(items)} texts in one request; the limit is {limits.max_batch} "
                                  "(split the request, or start the service with a larger --max-batch)")  # fmt: skip

@@ -215,3 +215,16 @@ def test_an_asset_that_is_not_json_names_its_file(tmp_path):
     _tamper(tmp_path / "m", assets=["labels"])
     with pytest.raises(ModelFileError, match=r"labels\.json is not valid JSON"):
         load(tmp_path / "m")
+
+
+@pytest.mark.parametrize("hidden", [5, 20_000, 10**9])
+def test_an_edited_config_is_refused_before_anything_is_built(tmp_path, hidden):
+    save(GRU(3, 4), tmp_path / "m")
+    header = json.loads((tmp_path / "m" / "config.json").read_text())
+    header["config"]["hidden_size"] = hidden
+    (tmp_path / "m" / "config.json").write_text(json.dumps(header))
+    # hidden 10**9 built for real would need 12 * 10**18 bytes: the error comes before any allocation
+    message = r"cannot be built" if hidden == 10**9 else r"weight_hh_l0 has shape \(12, 4\) in the file"
+    with pytest.raises(ModelFileError, match=message):
+        load(tmp_path / "m")
+    assert torch.empty(0).device.type == "cpu"  # the meta device did not leak

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -120,6 +120,8 @@ def load(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Mod
         config = cls.config_class.from_dict(header["config"])  # type: ignore[attr-defined]
     except ConfigError as exc:
         raise ModelFileError(f"{directory / CONFIG_FILE}: {exc}") from None
+    weights = _inside(directory, directory / WEIGHTS_FILE)
+    _check_shapes_before_building(cls, config, weights)
     model = cls.from_config(config)  # type: ignore[attr-defined]
     assets = {}
     for name in header.get("assets", []):
@@ -132,8 +134,39 @@ def load(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Mod
             raise ModelFileError(f"{path} is not valid JSON ({exc}); save the model again") from None
     if assets:
         model.load_assets(assets)
-    _load_weights(model, _inside(directory, directory / WEIGHTS_FILE))
+    _load_weights(model, weights)
     return model.to(device).eval()
+
+
+def _check_shapes_before_building(cls: type[nn.Module], config: Config, path: Path) -> None:
+    """Compare the tensors config.json describes (the model built on the meta device: no memory) with the
+    safetensors header (no tensor read) before anything is allocated: an edited config ("hidden_size": 10**9)
+    is a one-line error, not 13 GB."""
+    try:
+        with torch.device("meta"):
+            meta = cls.from_config(config)  # type: ignore[attr-defined]
+        expected = {k: tuple(v.shape) for k, v in meta.state_dict().items()}
+    except (RuntimeError, ValueError, OverflowError) as exc:
+        if re.search(r"overflow|size|greater than|negative", str(exc), re.I):  # sizes no machine can hold
+            raise ModelFileError(f"{path.parent / CONFIG_FILE} describes a model that cannot be built: "
+                                 f"{str(exc)[:200]}; was the file edited? save the model again") from None  # fmt: skip
+        return  # a model that cannot be built on the meta device: _load_weights still checks after building
+    except Exception:  # the meta device is an optimisation here, not a requirement
+        return
+    if not path.is_file():
+        raise ModelFileError(f"{path} is missing; the model directory is incomplete")
+    try:
+        with safe_open(path, "pt") as f:
+            found = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 (not a dict)
+    except (SafetensorError, OSError) as exc:
+        raise ModelFileError(f"{path} is not a readable safetensors file: {exc}") from None
+    problems = [f"missing tensors {sorted(set(expected) - set(found))}"] if set(expected) - set(found) else []
+    if set(found) - set(expected):
+        problems.append(f"unexpected tensors {sorted(set(found) - set(expected))}")
+    problems += [f"{k} has shape {found[k]} in the file but {expected[k]} in the model config.json describes"
+                 for k in sorted(set(expected) & set(found)) if found[k] != expected[k]]  # fmt: skip
+    if problems:
+        raise ModelFileError(f"{path} does not match its config.json: " + "; ".join(problems[:5]))
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")

@@ -228,3 +228,12 @@ def test_an_edited_config_is_refused_before_anything_is_built(tmp_path, hidden):
     with pytest.raises(ModelFileError, match=message):
         load(tmp_path / "m")
     assert torch.empty(0).device.type == "cpu"  # the meta device did not leak
+
+
+@pytest.mark.parametrize("version", ["1", 1.0, True, 0, -3, None])
+def test_a_format_version_that_is_not_a_whole_number_is_named_not_an_upgrade(tmp_path, version):
+    save(GRU(3, 4), tmp_path / "m")
+    _tamper(tmp_path / "m", format_version=version)
+    with pytest.raises(ModelFileError, match="must be a whole number") as info:
+        load(tmp_path / "m")
+    assert "upgrade" not in str(info.value)

@@ -213,7 +213,10 @@ def _read_header(directory: Path) -> dict[str, Any]:
     if missing:
         raise ModelFileError(f"{path} lacks the key(s) {missing}; it was not written by rnnlab.save")
     version = header["format_version"]
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{path}: format_version must be a whole number (1 for this rnnlab), received "
+                             f"{version!r}; was the file edited? save the model again")  # fmt: skip
+    if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} has format_version {version!r} (written by rnnlab "
             f"{header.get('rnnlab_version', '?')}); this rnnlab {_version()} reads format "

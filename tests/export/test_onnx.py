@@ -194,3 +194,12 @@ def test_parity_never_passes_non_finite_outputs():
     assert _max_diff(np.array([1.0, np.inf]), torch.tensor([1.0, np.inf]), {}) == float("inf")
     assert _max_diff(np.array([1.0, 2.0]), torch.tensor([1.0, 2.5]), {}) == 0.5
     assert not max(0.0, _max_diff(np.array([nan]), torch.tensor([nan]), {})) <= 1e-4
+
+
+@pytest.mark.parametrize("atol", [-1.0, float("nan"), float("inf")])
+def test_a_negative_or_non_finite_atol_is_refused_before_any_work(tmp_path, atol):
+    from rnnlab.export import ExportError, export_onnx
+
+    with pytest.raises(ExportError, match="atol must be a finite number"):
+        export_onnx("default", tmp_path / "x.onnx", atol=atol)
+    assert not (tmp_path / "x.onnx").exists()

@@ -8,6 +8,7 @@ A graph that disagrees is not kept.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import time
@@ -97,6 +98,9 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
                 atol: float = 1e-4, overwrite: bool = False) -> dict[str, Any]:  # fmt: skip
     """Write ``out`` (.onnx) for the model in ``model_dir`` and check it against PyTorch; returns the report."""
     out = Path(out)
+    if not (atol >= 0 and math.isfinite(atol)):
+        raise ExportError(f"atol must be a finite number >= 0, received {atol} (the largest |onnxruntime - PyTorch| "
+                          "accepted, e.g. 1e-4)")  # fmt: skip
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite or choose another --out")
     graph = build_graph(model_dir, data)

@@ -63,3 +63,14 @@ def test_usage_errors_through_the_console_script_are_one_line_and_exit_2(args, m
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert done.stderr.startswith("error: ") and message in done.stderr and "--help" in done.stderr
+
+
+def test_an_os_error_is_one_line_naming_the_path(tmp_path):
+    script = Path(sys.executable).with_name("rnnlab")
+    if not script.is_file():
+        pytest.skip("rnnlab is not installed as a console script in this environment")
+    args = [str(script), "extract", "predict", "Maison à Vence", "--model", "rules", "--output", str(tmp_path),
+            "--overwrite"]  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"error: {tmp_path}: Is a directory; check the path and its permissions"

@@ -55,6 +55,10 @@ def main() -> None:
     except (RnnlabError, ValueError, FileExistsError, FileNotFoundError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except OSError as exc:  # a directory given for a file, a file for a directory, no permission, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"error: {where}{exc.strerror or exc}; check the path and its permissions", err=True)
+        sys.exit(1)
     except typer.Abort:
         sys.exit(1)
     except Exception as exc:  # click's usage errors

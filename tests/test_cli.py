@@ -74,3 +74,12 @@ def test_an_os_error_is_one_line_naming_the_path(tmp_path):
     done = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip() == f"error: {tmp_path}: Is a directory; check the path and its permissions"
+
+
+def test_serving_beyond_loopback_warns():
+    from rnnlab.cli.serve import exposure_warning
+
+    assert exposure_warning("127.0.0.1") is None and exposure_warning("::1") is None
+    assert exposure_warning("localhost") is None and exposure_warning("127.0.0.2") is None
+    for host in ("0.0.0.0", "::", "192.168.1.4", "myhost.example"):
+        assert "serves every machine" in exposure_warning(host)

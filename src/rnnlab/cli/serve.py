@@ -61,5 +61,24 @@ def serve(
     app = create_app(parse_models(model), limits=Limits(max_chars=max_chars, max_batch=max_batch,
                                                         max_csv_rows=max_rows), max_wait_ms=max_wait_ms,
                      threads=threads or None)  # fmt: skip
+    warning = exposure_warning(host)
+    if warning:
+        typer.echo(warning, err=True)
     typer.echo(f"rnnlab serving {len(app.state.served)} model(s) on http://{host}:{port}/")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def exposure_warning(host: str) -> str | None:
+    """A warning when ``host`` is not a loopback address: the service answers anyone who can reach it."""
+    import ipaddress
+
+    if host in ("localhost", ""):
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:  # a host name other than localhost
+        pass
+    return (f"warning: --host {host} serves every machine that can reach this one, with no authentication; "
+            "bind 127.0.0.1 (the default) unless that is what you want, and put it behind a proxy that checks "
+            "who calls")  # fmt: skip

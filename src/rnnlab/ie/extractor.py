@@ -42,25 +42,26 @@ def hints(
 
     ``drop``: in training, the share of rule mentions left out at random, so that the tagger also learns to find
     what the rules miss (another site's phrasing)."""
-    ids = [1] * len(tokens)
-    index = _HINT_IDS
     mentions = rules.find_mentions(text)
     if drop > 0:
         rng = rng or random.Random(0)
         mentions = [m for m in mentions if rng.random() >= drop]
+    spans = [(m.start, m.end, _HINT_IDS[m.label]) for m in mentions]
+    ids = _overlapping(tokens, spans, [1] * len(tokens))
+    places = [(start, end, _HINT_IDS["PLACE"]) for start, end, _ in find_places(text)]
+    return _overlapping(tokens, places, ids, only_unset=True)
+
+
+def _overlapping(tokens: Sequence[tuple[str, int, int]], spans: Sequence[tuple[int, int, int]], ids: list[int],
+                 *, only_unset: bool = False) -> list[int]:  # fmt: skip
+    """``ids`` with each token that overlaps a (start, end, id) span (sorted, disjoint) set to that span's id
+    (``only_unset``: only tokens still at 1, "no rule")."""
     k = 0
     for i, (_, start, end) in enumerate(tokens):
-        while k < len(mentions) and mentions[k].end <= start:
+        while k < len(spans) and spans[k][1] <= start:
             k += 1
-        if k < len(mentions) and mentions[k].start < end:
-            ids[i] = index[mentions[k].label]
-    k = 0
-    places = find_places(text)
-    for i, (_, start, end) in enumerate(tokens):
-        while k < len(places) and places[k][1] <= start:
-            k += 1
-        if k < len(places) and places[k][0] < end and ids[i] == 1:
-            ids[i] = index["PLACE"]
+        if k < len(spans) and spans[k][0] < end and (not only_unset or ids[i] == 1):
+            ids[i] = spans[k][2]
     return ids
 
 
@@ -77,8 +78,7 @@ def default_train_config() -> TrainConfig:
 def town_words(ads: Sequence[dict[str, Any]]) -> set[str]:
     """The relocated copies' towns' words, kept out of the vocabulary: the tagger must find a town by its context,
     its letters and the gazetteer, not by remembering names."""
-    moved = [ad for ad in ads if "@" in str(ad.get("id", ""))]  # relocated copies: "<id>@<town>"
-    names = {ad["fields"]["city"] for ad in moved if (ad.get("fields") or {}).get("city")}
+    names = {ad["fields"]["city"] for ad in ads if ad.get("relocated") and ad["fields"].get("city")}
     return {tok.lower() for name in names for tok, _, _ in tokenize(name) if tok.isalpha() and len(tok) > 3}
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -185,9 +184,6 @@ class Gazetteer:
         """Words k and k + 1 belong to one name: joined, the next one capitalised or a small word."""
         nxt = text[words[k + 1][0] : words[k + 1][1]]
         return cls._gap(text, words, k) and (nxt[0].isupper() or fold(nxt) in SMALL_WORDS)
-
-    def iter_names(self) -> Iterator[str]:
-        yield from (p.name for p in self.places)
 
 
 @lru_cache(maxsize=256)

@@ -320,14 +320,11 @@ def _in_summary(text: str, sentences: Sequence[int], m: Mention) -> bool:
     return bool(_SUMMARY.search(T.fold(text[sentences[i] : end])))
 
 
-def _vote(text: str, values: Sequence[tuple[Mention, Any]], key: Callable[[Any], Any] | None = None
-          ) -> tuple[Any, Mention]:  # fmt: skip
-    """Score-weighted vote; the title (first line) counts half, as the description wins a conflict, except the
-    town of a title the site generated from its data (:data:`rnnlab.ie.text.GENERATED_TITLE`): it is the site's own
-    field, and a town the description names in passing ties with it and loses (the earlier). Values are
-    compared by ``key`` (default: folded text)."""
+def _vote(text: str, values: Sequence[tuple[Mention, Any]], key: Callable[[Any], Any] | None = None, *,
+          title_weight: float = 0.5) -> tuple[Any, Mention]:  # fmt: skip
+    """Score-weighted vote; the title (first line) counts ``title_weight`` (half: the description wins a
+    conflict). Values are compared by ``key`` (default: folded text)."""
     title_end = text.find("\n") if "\n" in text else 0
-    title_weight = 1.0 if key is place_key and T.GENERATED_TITLE.match(text) else 0.5
     weight: dict[Any, float] = {}
     first: dict[Any, tuple[Mention, Any]] = {}
     for m, value in values:
@@ -428,7 +425,9 @@ def fill(text: str, mentions: Iterable[Mention]) -> dict[str, dict[str, Any] | N
                 _, m, v = max(keyed, key=lambda k: k[0])
                 chosen = (v, m)
         elif field == "city":
-            chosen = _vote(text, values, key=place_key)
+            # a title the site generated from its data (GENERATED_TITLE) names the town as the site's own field: a
+            # town the description names in passing ties with it and loses (the earlier)
+            chosen = _vote(text, values, key=place_key, title_weight=1.0 if T.GENERATED_TITLE.match(text) else 0.5)
         elif field == "postcode":
             chosen = _postcode(text, values, out.get("city"))
         else:

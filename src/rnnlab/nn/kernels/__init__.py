@@ -81,12 +81,10 @@ def _check_onednn(module: ModuleType) -> None:
         module.matmul(torch.ones(16, 16), torch.ones(16, 16))
     except RuntimeError:
         module.use_onednn(False)
-        _REFUSED.append(True)
-
-
-_REFUSED: list[bool] = []
+        module.onednn_refused = True
 
 
 def onednn_runs() -> bool:
     """Whether the built kernels can run their products on oneDNN on this CPU (False when not built)."""
-    return get() is not None and not _REFUSED
+    module = get()
+    return module is not None and not getattr(module, "onednn_refused", False)

@@ -13,11 +13,16 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import functools
 import json
 import os
 import re
+import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +30,11 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+try:
+    import fcntl
+except ImportError:  # Windows: staging directories are not locked, so stale ones are not removed
+    fcntl = None  # type: ignore[assignment]
 
 from rnnlab.config import Config
 from rnnlab.errors import ConfigError, ModelFileError
@@ -76,23 +86,39 @@ def _version() -> str:
     return __version__
 
 
-def save(model: nn.Module, directory: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``model`` to ``directory`` (created); refuses to replace a saved model unless ``overwrite``."""
-    directory = Path(directory)
+def save(
+    model: nn.Module, directory: str | Path, *, overwrite: bool = False, files: Mapping[str, Any] | None = None
+) -> Path:
+    """Write ``model`` to ``directory`` (created); refuses to replace a saved model unless ``overwrite``.
+
+    The whole directory is written beside the target (``.<name>.tmp-*``), its files synced, then swapped in
+    with one atomic rename: killed at any moment, ``directory`` holds the old model or the new one, complete,
+    never a mix. ``files``: more JSON files of the model (name -> value, e.g. a forecaster's scaler), written
+    with it. Replacing a directory keeps the files in it that are not part of a saved model (a user's notes).
+    """
+    target = Path(directory)
     config = getattr(model, "config", None)
     if not isinstance(config, Config) or type(model) not in _REGISTRY.values():
         raise TypeError(
             f"cannot save a {type(model).__name__}: rnnlab saves registered models with a Config "
             f"(known kinds: {sorted(_REGISTRY)})"
         )
-    if directory.exists() and not directory.is_dir():
-        raise FileExistsError(f"{directory} exists and is not a directory; choose another path")
-    if not overwrite and directory.exists() and any(directory.iterdir()):
-        raise FileExistsError(f"{directory} is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
+    real = target.resolve()  # a symlink: replace what it points to, keep the link
+    _remove_stale(real)
+    if real.exists() and not real.is_dir():
+        raise FileExistsError(f"{target} exists and is not a directory; choose another path")
+    if real.exists() and real in (Path.cwd(), *Path.cwd().parents):
+        raise FileExistsError(f"{target} is the current directory (or holds it) and cannot be replaced; "
+                              "save to a new directory")  # fmt: skip
+    if not overwrite and real.exists() and any(real.iterdir()):
+        raise FileExistsError(f"{target} is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
     assets: dict[str, Any] = model.get_assets() if hasattr(model, "get_assets") else {}
     for name in assets:
-        _asset_name(name, directory)
-    directory.mkdir(parents=True, exist_ok=True)
+        _asset_name(name, target)
+    files = dict(files or {})
+    for name in files:
+        if not _PLAIN_NAME.fullmatch(name) or name in {CONFIG_FILE, WEIGHTS_FILE} | {f"{a}.json" for a in assets}:
+            raise ValueError(f"extra model file {name!r} must be a plain file name other than the model's own")
     header = {
         "format_version": FORMAT_VERSION,
         "kind": config.kind,
@@ -101,13 +127,22 @@ def save(model: nn.Module, directory: str | Path, *, overwrite: bool = False) ->
         "config": config.to_dict(),
         "assets": sorted(assets),
     }
+    if files:
+        header["files"] = sorted(files)
     # clone: safetensors refuses tensors that share memory (tied weights)
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
-    _atomic_write(directory / WEIGHTS_FILE, lambda p: save_file(tensors, p, metadata={"format": "pt"}))
-    for name, value in assets.items():
-        _atomic_write(directory / f"{name}.json", lambda p, v=value: _write_json(p, v))
-    _atomic_write(directory / CONFIG_FILE, lambda p: _write_json(p, header))
-    return directory
+    kept = _foreign_entries(real) if real.is_dir() else []
+    real.parent.mkdir(parents=True, exist_ok=True)
+    with _staging(real) as tmp:
+        _write_file(tmp / WEIGHTS_FILE, lambda p: save_file(tensors, p, metadata={"format": "pt"}))
+        for name, value in [*((f"{a}.json", v) for a, v in assets.items()), *files.items()]:
+            _write_file(tmp / name, lambda p, v=value: _write_json(p, v))
+        _write_file(tmp / CONFIG_FILE, lambda p: _write_json(p, header))  # last: a directory without it is no model
+        for entry in kept:
+            _carry(entry, tmp / entry.name)
+        _fsync(tmp)
+        _swap(tmp, real)
+    return target
 
 
 def load(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Module:
@@ -262,14 +297,154 @@ def _umask() -> int:
     return mask
 
 
-def _atomic_write(target: Path, write: Callable[[str], None]) -> None:
-    """Write to a temporary file beside ``target``, then rename: no half-written model files."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
+# --- writing a model directory atomically ----------------------------------------------------------------------
+_TMP, _OLD = ".tmp-", ".old-"  # .<name>.tmp-*: a directory being written; .<name>.old-*: the model it replaces
+
+
+def _sibling(target: Path, kind: str) -> str:
+    return f".{target.name[:200]}{kind}"
+
+
+def _is_sibling(path: Path, target: Path, kind: str) -> bool:
+    """``path`` is a staging (or set-aside) directory of ``target``: the prefix and mkdtemp's 8 random letters."""
+    return re.fullmatch(re.escape(_sibling(target, kind)) + r"[a-z0-9_]{8}", path.name) is not None
+
+
+def _write_file(path: Path, write: Callable[[str], None]) -> None:
+    """One file of the directory being written, synced to disk (the fault tests count these calls)."""
+    write(str(path))
+    os.chmod(path, 0o666 & ~_umask())
+    _fsync(path)
+
+
+def _fsync(path: Path) -> None:
     try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the model from a service of another user
-        os.replace(tmp, target)
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # a directory cannot be opened on Windows; nothing to sync there
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse to sync a directory
+        pass
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _staging(target: Path) -> Iterator[Path]:
+    """A fresh directory beside ``target``, locked while this process writes it, removed afterwards (after the
+    swap it holds the replaced model)."""
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=_sibling(target, _TMP)))
+    mode = (target.stat().st_mode & 0o7777) if target.is_dir() else (0o777 & ~_umask())
+    os.chmod(tmp, mode)  # mkdtemp's 0700 would hide the model from a service of another user
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process dies: see _remove_stale
+        yield tmp
+    finally:
+        os.close(fd)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove what a save killed on the way left beside ``target``: staging directories no living process holds,
+    and a replaced model moved aside (put back if the target is missing)."""
+    if not target.parent.is_dir():
+        return
+    for path in sorted(target.parent.iterdir()):
+        if path.is_symlink() or not path.is_dir():
+            continue
+        if _is_sibling(path, target, _OLD):
+            if not target.exists():
+                os.rename(path, target)  # killed between the two renames of _swap's fallback: the old model back
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        elif _is_sibling(path, target, _TMP) and fcntl is not None:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # another process is writing it
+                continue
+            finally:
+                os.close(fd)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _foreign_entries(directory: Path) -> list[Path]:
+    """What in ``directory`` is not a file of the model saved there (a user's notes): kept when it is replaced."""
+    own = {CONFIG_FILE, WEIGHTS_FILE}
+    is_model = False
+    try:
+        header = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+        own |= {f"{a}.json" for a in header.get("assets", []) if isinstance(a, str)}
+        own |= {f for f in header.get("files", []) if isinstance(f, str)}
+        is_model = "kind" in header
+    except (OSError, ValueError, TypeError, AttributeError):  # no model there (or a broken one)
+        pass
+    entries = [p for p in sorted(directory.iterdir()) if p.name not in own]
+    folders = [p.name for p in entries if p.is_dir() and not p.is_symlink()]
+    if folders and not is_model:
+        raise FileExistsError(f"{directory} holds folders ({', '.join(folders[:5])}) and no saved model; rnnlab "
+                              "replaces a model directory as a whole: choose an empty or new directory")  # fmt: skip
+    return entries
+
+
+def _carry(source: Path, dest: Path) -> None:
+    """``source`` into the new directory: hard links (nothing copied), copies where links are refused."""
+    if source.is_symlink():
+        os.symlink(os.readlink(source), dest)
+    elif source.is_dir():
+        shutil.copytree(source, dest, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(str(source), str(dest))
+
+
+def _link_or_copy(source: str, dest: str) -> None:
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copy2(source, dest)
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Put the directory ``new`` at ``target`` in one atomic step; the replaced model ends at ``new``."""
+    if not target.exists():
+        os.rename(new, target)
+    elif not _exchange(new, target):  # no atomic exchange here: two renames, the old model restored on failure
+        aside = Path(tempfile.mkdtemp(dir=target.parent, prefix=_sibling(target, _OLD)))
+        os.rename(target, aside)
+        try:
+            os.rename(new, target)
+        except BaseException:
+            os.rename(aside, target)
+            raise
+        os.rename(aside, new)
+    _fsync(target.parent)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    renameat2 = getattr(_libc(), "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_cwd = -100
+    if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):  # the file system cannot exchange
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+@functools.cache
+def _libc() -> Any:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        return libc
+    except (OSError, AttributeError, TypeError):
+        return None

@@ -206,13 +206,12 @@ class Forecaster:
 
     # --- files ---------------------------------------------------------------------------------
     def save(self, directory: str | Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
-        """The network (config.json + model.safetensors) plus forecaster.json (scaler, loss, data settings)."""
-        path = io.save(self.net, directory, overwrite=overwrite)
+        """The network (config.json + model.safetensors) plus forecaster.json (scaler, loss, data settings),
+        written together: weights and scaler are always those of one save."""
         settings = {"loss": self.loss, "train": self.train_config.to_dict(),
                     "scaler": None if self.scaler is None else self.scaler.to_dict(), "data": extra or {},
                     "training": self.info}  # fmt: skip
-        (path / SETTINGS_FILE).write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        return path
+        return io.save(self.net, directory, overwrite=overwrite, files={SETTINGS_FILE: settings})
 
     @classmethod
     def load(cls, directory: str | Path) -> Forecaster:

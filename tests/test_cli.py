@@ -83,3 +83,34 @@ def test_serving_beyond_loopback_warns():
     assert exposure_warning("localhost") is None and exposure_warning("127.0.0.2") is None
     for host in ("0.0.0.0", "::", "192.168.1.4", "myhost.example"):
         assert "serves every machine" in exposure_warning(host)
+
+
+def test_the_command_line_imports_no_torch_lightning_or_pandas():
+    """`rnnlab --help` (and every `<command> --help`) reads the CLI modules only: PyTorch (~2 s here),
+    Lightning (~4 s) and pandas are imported by the commands that use them (issue 23: --help under 1 s)."""
+    code = (
+        "import sys, time; t = time.perf_counter(); import rnnlab.cli.main; "
+        "heavy = [m for m in ('torch', 'lightning', 'pandas', 'matplotlib') if m in sys.modules]; "
+        "print(time.perf_counter() - t, heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    seconds, heavy = done.stdout.split(" ", 1)
+    assert heavy.strip() == "[]", f"importing the CLI imported {heavy.strip()}"
+    assert float(seconds) < 3.0  # ~0.35 s on a 2-core CPU; the guard is loose to stay deterministic
+
+
+def test_help_of_every_command_answers():
+    from rnnlab.cli.main import app as root
+
+    commands = [
+        ["forecast", "fit"],
+        ["classify", "fit"],
+        ["tag", "fit"],
+        ["extract", "fit"],
+        ["lab"],
+        ["memory"],
+        ["serve"],
+    ]
+    for args in [["--help"], *([*c, "--help"] for c in [*commands, ["export"]])]:
+        result = runner.invoke(root, args)
+        assert result.exit_code == 0 and "Usage" in result.output, (args, result.output)

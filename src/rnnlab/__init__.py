@@ -8,7 +8,16 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 from rnnlab.errors import ConfigError, DataError, ModelFileError, RnnlabError
-from rnnlab.io import load, save
+
+
+def __getattr__(name: str):
+    """``rnnlab.load`` / ``rnnlab.save`` import PyTorch on first use (PEP 562), so that ``import rnnlab`` and
+    ``rnnlab --help`` stay fast: the package's import is what every submodule, and the CLI, pays first."""
+    if name in ("load", "save"):
+        from rnnlab import io
+
+        return getattr(io, name)
+    raise AttributeError(f"module 'rnnlab' has no attribute {name!r}")
 
 
 def extract(text, model=None):

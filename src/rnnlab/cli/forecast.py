@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-import numpy as np
-import pandas as pd
 import typer
 
 from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
-from rnnlab.data.series import SeriesData, future_times, read_like
-from rnnlab.data.splits import WindowSplit
-from rnnlab.forecast.forecaster import Forecaster
-from rnnlab.forecast.models import MODELS, STRATEGIES, ForecastConfig
-from rnnlab.training import TrainConfig
+from rnnlab.errors import DataError, ModelFileError
+from rnnlab.forecast.config import MODELS, STRATEGIES, ForecastConfig
+
+if TYPE_CHECKING:
+    from rnnlab.data.series import SeriesData
+# NumPy, pandas, PyTorch and Lightning are imported by the commands that use them: `rnnlab --help` stays fast
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Forecast time series from CSV files.", no_args_is_help=True)
 
@@ -35,7 +38,30 @@ Examples:
 
 
 def _read(path: str, settings: dict) -> SeriesData:
+    from rnnlab.data.series import read_like
+
     return read_like(path, settings)
+
+
+def _check_long_enough(data: SeriesData, width: int, what: str = "the model reads the last {} (input_width)") -> None:
+    """A series shorter than the model needs is refused (as the service does), naming the rows needed."""
+    for s in data.series:
+        if len(s) < width:
+            which = "the data" if len(data.series) == 1 else f"series {s.id!r}"
+            raise DataError(f"{which} has {len(s)} row(s); {what.format(width)}", path=data.source,
+                            hint=f"give at least {width} rows")  # fmt: skip
+
+
+def _named(model: str, data: str, run: Callable[[], T]) -> T:
+    """``run()``, its errors naming the model directory (a damaged model) or the data file (the data)."""
+    try:
+        return run()
+    except ModelFileError as exc:
+        raise ModelFileError(f"{model}: {exc}") from None
+    except DataError as exc:
+        raise DataError(exc.message, path=exc.path or data, line=exc.line, column=exc.column, hint=exc.hint) from None
+    except ValueError as exc:
+        raise DataError(str(exc), path=data) from None
 
 
 def _emit(metrics: dict, as_json: bool, title: str) -> None:
@@ -98,6 +124,9 @@ def fit(
     as_json: bool = typer.Option(False, "--json", help="Print the dev metrics as JSON."),
 ) -> None:
     """Fit a forecaster on DATA and save it to --out."""
+    from rnnlab.forecast.forecaster import Forecaster
+    from rnnlab.training import TrainConfig
+
     settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False),
                 "features": parse_list(features, option="--features", lower=False) if features else [],
                 "series_col": series_col, "fill": fill,
@@ -133,13 +162,19 @@ def predict(
     overwrite: bool = typer.Option(False, help="Replace --out / --plot if they exist."),
 ) -> None:
     """Forecast the `horizon` steps after the end of each series."""
+    import pandas as pd
+
+    from rnnlab.data.series import future_times
+    from rnnlab.forecast.forecaster import Forecaster
+
     forecaster = Forecaster.load(model)
     settings = forecaster.data_settings
     for path in [out] + ([plot] if plot else []):
         if Path(path).exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass --overwrite or choose another path")
     series = _read(data, settings)
-    pred = forecaster.predict_arrays([s.values for s in series.series])  # (S, H, K)
+    _check_long_enough(series, forecaster.config.input_width)
+    pred = _named(model, data, lambda: forecaster.predict_arrays([s.values for s in series.series]))  # (S, H, K)
     rows = []
     for s, p in zip(series.series, pred, strict=True):
         future = future_times(s.times, forecaster.config.horizon, settings.get("freq"))
@@ -162,6 +197,11 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Score every rolling window whose first label is at or after --start (standardised scale)."""
+    import numpy as np
+    import pandas as pd
+
+    from rnnlab.forecast.forecaster import Forecaster
+
     forecaster = Forecaster.load(model)
     series = _read(data, forecaster.data_settings)
     if start is not None and start_row is not None:
@@ -170,7 +210,8 @@ def evaluate(
     if start is not None:
         times = pd.DatetimeIndex(series.series[0].times)
         first = int(np.searchsorted(times, pd.Timestamp(start)))
-    metrics = forecaster.evaluate_arrays([s.values for s in series.series], start=first)
+    _check_long_enough(series, forecaster.spec.total_size, "one window needs {} (input_width + horizon)")
+    metrics = _named(model, data, lambda: forecaster.evaluate_arrays([s.values for s in series.series], start=first))
     _emit(metrics, as_json, f"rolling windows from step {first}")
 
 
@@ -195,6 +236,10 @@ def cv(
     as_json: bool = typer.Option(False, "--json", help="Print per-fold and mean ± std metrics as JSON."),
 ) -> None:
     """Time-series cross-validation: refit on each expanding fold, score its test windows."""
+    from rnnlab.data.splits import WindowSplit
+    from rnnlab.forecast.forecaster import Forecaster
+    from rnnlab.training import TrainConfig
+
     settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False), "fill": fill,
                 "calendar": parse_list(calendar, option="--calendar") if calendar else []}  # fmt: skip
     series = _read(data, settings)
@@ -234,6 +279,7 @@ def compare(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Baselines vs dense vs RNN vs LSTM vs GRU by time-series cross-validation; table + bar chart."""
+    from rnnlab.data.splits import WindowSplit
     from rnnlab.forecast.compare import airpassengers_path, summarise
     from rnnlab.forecast.compare import compare as run_compare
     from rnnlab.forecast.plots import plot_comparison

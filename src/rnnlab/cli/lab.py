@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import json
 
-import torch
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from rnnlab.cli.common import markdown_table, output_dir, parse_ints, parse_list, write_csv
-from rnnlab.diagnostics import bounds_table, derivative_bounds, gradient_by_lag
-from rnnlab.diagnostics.memory import CELLS, MemoryModel, MemoryModelConfig, MemoryRunConfig, train_memory
-from rnnlab.diagnostics.memory_tasks import TASKS, baseline, make_batch
-from rnnlab.diagnostics.plots import plot_gradient_by_lag, plot_memory
 
-console = Console(stderr=True)
+# PyTorch, the diagnostics and matplotlib are imported by the commands, not by `rnnlab --help`
 
 
 def gradients(
@@ -31,6 +24,13 @@ def gradients(
     overwrite: bool = typer.Option(False, help="Replace files of an earlier run in --out."),
 ) -> None:
     """Gradient norm by time lag for each cell, at initialisation (and after training): PNG + CSV + summary."""
+    import torch
+
+    from rnnlab.diagnostics import bounds_table, derivative_bounds, gradient_by_lag
+    from rnnlab.diagnostics.memory import CELLS, MemoryModel, MemoryModelConfig, MemoryRunConfig, train_memory
+    from rnnlab.diagnostics.memory_tasks import TASKS, make_batch
+    from rnnlab.diagnostics.plots import plot_gradient_by_lag
+
     names = parse_list(cells, allowed=list(CELLS), option="--cells")
     if trained_on is not None and trained_on not in TASKS:
         raise ValueError(f"--trained-on takes one of {list(TASKS)}, received {trained_on!r}")
@@ -45,7 +45,7 @@ def gradients(
         model = MemoryModel(MemoryModelConfig(cell=cell, task=task, hidden_size=hidden))
         stages = [("init", model)]
         if trained_on is not None:
-            console.print(f"training {cell} on {task} (T={length}, {steps} steps)")
+            _say(f"training {cell} on {task} (T={length}, {steps} steps)")
             run = MemoryRunConfig(length=length, steps=steps, seed=seed)
             trained, row = train_memory(model.config, run)
             stages.append(("trained", trained))
@@ -96,6 +96,10 @@ def memory(
     overwrite: bool = typer.Option(False, help="Replace files of an earlier run in --out."),
 ) -> None:
     """Train each cell on a long-memory task at each lag with one budget; table + PNG of final error vs T."""
+    from rnnlab.diagnostics.memory import CELLS, MemoryModelConfig, MemoryRunConfig, train_memory
+    from rnnlab.diagnostics.memory_tasks import TASKS, baseline
+    from rnnlab.diagnostics.plots import plot_memory
+
     if task not in TASKS:
         raise ValueError(f"--task takes one of {list(TASKS)}, received {task!r}")
     names = parse_list(cells, allowed=list(CELLS), option="--cells")
@@ -106,7 +110,7 @@ def memory(
     for length in ts:
         for cell, res in variants:
             label = cell + ("+residual" if res else "")
-            console.print(f"{label} on {task}, T={length}")
+            _say(f"{label} on {task}, T={length}")
             model_config = MemoryModelConfig(cell=cell, task=task, hidden_size=hidden, residual=res)
             run = MemoryRunConfig(length=length, steps=steps, batch_size=batch, lr=lr,
                                   gradient_clip=clip or None, seed=seed)  # fmt: skip
@@ -126,7 +130,17 @@ def memory(
     typer.echo(f"wrote {folder / 'memory.md'}, {folder / 'memory.csv'}, {folder / 'memory.png'}")
 
 
+def _say(text: str) -> None:
+    """A progress line on stderr (stdout stays the command's result)."""
+    from rich.console import Console
+
+    Console(stderr=True).print(text)
+
+
 def _print_table(rows: list[dict], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title)
     for col in rows[0]:
         table.add_column(str(col))

@@ -6,14 +6,9 @@ import itertools
 import json
 import platform
 
-import torch
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from rnnlab.nn import GRU, LSTM, SimpleRNN
-
-CELLS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
+CELLS = ("lstm", "gru", "rnn")  # PyTorch and the layers are imported by the commands, not by `rnnlab --help`
 B, T, I, H = 32, 10, 8, 4  # the example of Keras' LSTM docs: inputs (32, 10, 8), units 4
 
 
@@ -28,10 +23,15 @@ def keras_shapes(cell: str, bidirectional: bool, return_sequences: bool, return_
 
 
 def shape_rows(cells: list[str]) -> list[dict]:
+    import torch
+
+    from rnnlab.nn import GRU, LSTM, SimpleRNN
+
+    layers = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
     rows = []
     x = torch.randn(B, T, I)
     for cell, (bi, seq, state) in itertools.product(cells, itertools.product([False, True], repeat=3)):
-        layer = CELLS[cell](I, H, bidirectional=bi, return_sequences=seq, return_state=state)
+        layer = layers[cell](I, H, bidirectional=bi, return_sequences=seq, return_state=state)
         with torch.no_grad():
             out = layer(x)
         outs = out if isinstance(out, tuple) else (out,)
@@ -60,6 +60,9 @@ def shapes(
     unknown = [c for c in names if c not in CELLS]
     if unknown or not names:
         raise ValueError(f"--cells takes names among {sorted(CELLS)}, received {cells!r}")
+    from rich.console import Console
+    from rich.table import Table
+
     rows = shape_rows(names)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -82,6 +85,8 @@ def shapes(
 
 def info() -> None:
     """Versions, threads and the fused kernels this machine can use."""
+    import torch
+
     from rnnlab import __version__
 
     cuda = torch.cuda.is_available()

@@ -199,3 +199,21 @@ def test_dense_activation():
 def test_repr_shows_config_and_impl():
     text = repr(GRU(I, H, reset_after=False))
     assert "reset_after=False" in text and "impl='auto'" in text
+
+
+@pytest.mark.parametrize(
+    ("layer", "torch_class"), [(LSTM, torch.nn.LSTM), (GRU, torch.nn.GRU), (SimpleRNN, torch.nn.RNN)]
+)
+def test_a_torch_state_dict_loads_as_is(layer, torch_class):
+    """The README's promise: `layer.load_state_dict(torch.nn.LSTM(...).state_dict())`, keys without `rnn.`."""
+    torch.manual_seed(0)
+    ours = layer(3, 4, num_layers=2, bidirectional=True, return_sequences=True)
+    theirs = torch_class(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    result = ours.load_state_dict(theirs.state_dict())
+    assert not result.missing_keys and not result.unexpected_keys
+    x = torch.randn(2, 5, 3)
+    torch.testing.assert_close(ours(x), theirs(x)[0], atol=1e-5, rtol=1e-5)
+    inside = torch.nn.Sequential(layer(3, 4, num_layers=2, bidirectional=True))  # under a prefix, as in a model
+    inside.load_state_dict({f"0.{k}": v for k, v in theirs.state_dict().items()})
+    torch.testing.assert_close(inside[0].rnn.weight_hh_l1_reverse, theirs.weight_hh_l1_reverse)
+    ours.load_state_dict(ours.state_dict())  # rnnlab's own keys still load

@@ -85,6 +85,14 @@ def scan(cell: StepFn, xw: Tensor, state: State, mask: Tensor | None = None) -> 
     return torch.stack(outputs, 1), state  # T × (B, H) -> (B, T, H)
 
 
+def _accept_torch_keys(module: nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
+    """``layer.load_state_dict(torch_lstm.state_dict())`` loads as is: a ``torch.nn.RNN/LSTM/GRU``'s keys
+    (``weight_ih_l0``, ...) are this layer's ``rnn.weight_ih_l0``; a key already under ``rnn.`` is kept."""
+    names = {name for name, _ in module.rnn.named_parameters()}  # type: ignore[union-attr]
+    for key in [k for k in state_dict if k.startswith(prefix) and k[len(prefix) :] in names]:
+        state_dict.setdefault(prefix + "rnn." + key[len(prefix) :], state_dict.pop(key))
+
+
 class Recurrent(FusedPath, nn.Module):
     """Base of :class:`SimpleRNN`, :class:`LSTM` and :class:`GRU`; see their docstrings."""
 
@@ -109,6 +117,7 @@ class Recurrent(FusedPath, nn.Module):
         self.lengths_strategy = "auto"
         self.last_path: str | None = None  # the path the last call took: "native", "fused" or "equations"
         self._cell_wrapper: CellWrapper | None = None
+        self.register_load_state_dict_pre_hook(_accept_torch_keys)
 
     # --- configuration -------------------------------------------------------------------
     @classmethod

@@ -52,24 +52,42 @@ def serve(
         help="PyTorch threads per model worker (0: PyTorch's default); 1 measured "
         "fastest on a 2-core CPU, each model having its own worker.",
     ),
+    api_key: str | None = typer.Option(
+        None,
+        envvar="RNNLAB_API_KEY",
+        show_default=False,
+        help="Require this key (16+ characters) on every path but /health and the page, in the header "
+        "X-API-Key or Authorization: Bearer. Prefer the environment variable: a command line is visible to "
+        "every user of the machine.",
+    ),
+    max_connections: int = typer.Option(
+        256,
+        min=1,
+        help="Open connections at most; one more is answered 503 and closed. Slow clients are also dropped "
+        "after 10 s without a complete request head and 30 s without the whole body.",
+    ),
 ) -> None:
     """Serve saved models over HTTP: POST /v1/models/NAME/predict, GET /v1/models, GET /health, page at /."""
     import uvicorn
 
     from rnnlab.serving import Limits, create_app
+    from rnnlab.serving.server import Connections, uvicorn_options
 
-    app = create_app(parse_models(model), limits=Limits(max_chars=max_chars, max_batch=max_batch,
-                                                        max_csv_rows=max_rows), max_wait_ms=max_wait_ms,
-                     threads=threads or None)  # fmt: skip
-    warning = exposure_warning(host)
+    options = uvicorn_options(host, port, Connections(max_open=max_connections))  # checked before loading models
+    limits = Limits(max_chars=max_chars, max_batch=max_batch, max_csv_rows=max_rows)
+    app = create_app(parse_models(model), limits=limits, max_wait_ms=max_wait_ms, threads=threads or None,
+                     api_key=api_key)  # fmt: skip
+    warning = exposure_warning(host, keyed=api_key is not None)
     if warning:
         typer.echo(warning, err=True)
-    typer.echo(f"rnnlab serving {len(app.state.served)} model(s) on http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    keyed = " (API key required)" if api_key is not None else ""
+    typer.echo(f"rnnlab serving {len(app.state.served)} model(s) on http://{host}:{port}/{keyed}")
+    uvicorn.run(app, **options)
 
 
-def exposure_warning(host: str) -> str | None:
-    """A warning when ``host`` is not a loopback address: the service answers anyone who can reach it."""
+def exposure_warning(host: str, *, keyed: bool = False) -> str | None:
+    """A warning when ``host`` is not a loopback address: the service answers anyone who can reach it (with the
+    key, when ``keyed``; the key then crosses the network in clear text unless a TLS proxy is in front)."""
     import ipaddress
 
     if host in ("localhost", ""):
@@ -79,6 +97,14 @@ def exposure_warning(host: str) -> str | None:
             return None
     except ValueError:  # a host name other than localhost
         pass
-    return (f"warning: --host {host} serves every machine that can reach this one, with no authentication; "
-            "bind 127.0.0.1 (the default) unless that is what you want, and put it behind a proxy that checks "
-            "who calls")  # fmt: skip
+    if keyed:
+        return (
+            f"warning: --host {host} serves every machine that can reach this one; an API key is required "
+            "(except for /health and the page), but plain HTTP carries it in clear text: put a TLS reverse proxy "
+            "in front (see SECURITY.md)"
+        )
+    return (
+        f"warning: --host {host} serves every machine that can reach this one, with no authentication (no API "
+        "key is set); bind 127.0.0.1 (the default) unless that is what you want, set a key with --api-key or "
+        "RNNLAB_API_KEY, and put a TLS reverse proxy in front (see SECURITY.md)"
+    )

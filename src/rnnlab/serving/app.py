@@ -3,7 +3,8 @@
 ``POST /v1/models/{name}/predict`` answers through a :class:`~rnnlab.serving.batching.MicroBatcher` per model,
 so concurrent requests share forward passes; ``GET /v1/models`` lists the models (task, config, training
 metrics); ``GET /health``; ``GET /`` is the page (static files shipped in the package, no CDN).
-Bad requests get 4xx answers that say what was wrong: 404 unknown model, 413 over a limit, 422 invalid input.
+Bad requests get 4xx answers that say what was wrong: 404 unknown model, 413 over a limit, 422 invalid input,
+408 a body too slow, 401 without the API key (when the service has one; :mod:`rnnlab.serving.guard`).
 """
 
 from __future__ import annotations
@@ -22,19 +23,24 @@ from fastapi.staticfiles import StaticFiles
 
 from rnnlab.errors import RnnlabError
 from rnnlab.serving.batching import MicroBatcher
+from rnnlab.serving.guard import BodyGuard, KeyGuard, check_api_key
 from rnnlab.serving.schemas import ModelInfo, PredictRequest, PredictResponse, Problem
 from rnnlab.serving.tasks import LimitError, Limits, Served, load_served
 
 STATIC = Path(__file__).parent / "static"
-MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_BODY_BYTES = Limits.max_body_bytes
 
 
 def create_app(models: Mapping[str, str | Path | Served], *, limits: Limits | None = None,
-               max_wait_ms: float = 0.0, threads: int | None = 1) -> FastAPI:  # fmt: skip
+               max_wait_ms: float = 0.0, threads: int | None = 1, api_key: str | None = None) -> FastAPI:  # fmt: skip
     """The service for ``models`` (name → saved model directory, or an already loaded :class:`Served`);
-    ``threads``: PyTorch intra-op threads of each model's worker (None: PyTorch's default)."""
+    ``threads``: PyTorch intra-op threads of each model's worker (None: PyTorch's default); ``api_key``: when
+    given, every path but ``/health`` and the page needs it (header ``X-API-Key`` or ``Authorization: Bearer``).
+    """
     from rnnlab import __version__
 
+    if api_key is not None:
+        check_api_key(api_key)  # before loading any model
     limits = limits or Limits()
     served = {name: m if isinstance(m, Served) else load_served(name, m, limits) for name, m in models.items()}
     batchers = {name: MicroBatcher(m.predict, max_items=limits.max_batch, max_wait_s=max_wait_ms / 1000,
@@ -50,13 +56,9 @@ def create_app(models: Mapping[str, str | Path | Served], *, limits: Limits | No
     app = FastAPI(title="rnnlab", version=__version__, lifespan=lifespan, description=about)
     app.state.served, app.state.batchers, app.state.limits = served, batchers, limits
 
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next):
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > MAX_BODY_BYTES:
-            return JSONResponse({"detail": f"the request body has {size} bytes; the limit is {MAX_BODY_BYTES}"},
-                                status_code=413)  # fmt: skip
-        return await call_next(request)
+    app.add_middleware(BodyGuard, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s)
+    if api_key is not None:
+        app.add_middleware(KeyGuard, key=api_key)  # added last: it runs first, before any body is read
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -19,11 +19,14 @@ from rnnlab.tasks import detect_task
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may ask: characters per text, items per request, rows per CSV."""
+    """What one request may ask: characters per text, items per request, rows per CSV, bytes of body and the
+    time its body may take to arrive."""
 
     max_chars: int = 20_000
     max_batch: int = 64
     max_csv_rows: int = 100_000
+    max_body_bytes: int = 8 * 1024 * 1024  # counted as they arrive, Content-Length or not (413 beyond)
+    body_timeout_s: float = 30.0  # for the whole body, from its first byte read (408 beyond)
 
 
 class LimitError(DataError):

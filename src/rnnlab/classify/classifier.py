@@ -111,6 +111,7 @@ class TextClassifier:
         unlabelled: Sequence[str] = (),
         class_weights: bool = False,
         out_dir: str | Path | None = None,
+        resume: bool = False,
         progress: bool = False,
     ) -> dict[str, Any]:
         """Build the vocabulary on ``train``, initialise embeddings, train, keep the best dev accuracy.
@@ -125,6 +126,7 @@ class TextClassifier:
         (0: no pretraining); ``pretrain_sample``: the share of positions whose next word is predicted
         in each batch (the softmax over the vocabulary is the cost). With ``max_time`` the
         pretraining comes out of the same budget.
+        ``out_dir``: where the training checkpoints go; ``resume``: continue an interrupted run from them.
         Returns what happened: epochs, best dev accuracy, seconds (the classifier's; pretraining in
         ``pretrain_seconds``), tokens/s, coverage.
         """
@@ -187,6 +189,7 @@ class TextClassifier:
                     objective=_objective(weights, adversarial=self.config.adversarial),
                     config=config,
                     out_dir=member_dir(out_dir, k, len(members)),
+                    resume=resume,
                     progress=progress,
                 )
             )

@@ -111,10 +111,14 @@ def fit(
     ),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
+    resume: bool = typer.Option(
+        False, help="Continue an interrupted fit into --out from its checkpoints (kept in <out>.partial until saved)."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
 ) -> None:
     """Fit a text classifier on --train and save it to --out."""
+    options = dict(locals())  # the command's options, recorded beside its checkpoints (--resume)
     from rnnlab.classify.classifier import TextClassifier, TextConfig
     from rnnlab.classify.models import ClassifierConfig
     from rnnlab.training import TrainConfig
@@ -125,6 +129,8 @@ def fit(
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
     if unlabelled is not None and not pretrain_lm:
         raise ValueError("--unlabelled texts are only read for --pretrain-lm EPOCHS; pass both or neither")
+    from rnnlab.cli.resume import fit_checkpoints
+
     extra = [] if unlabelled is None else read_unlabelled(unlabelled, text_col=text_col)
     train_data = read_labelled(train, text_col=text_col, label_col=label_col)
     if dev is not None:
@@ -163,18 +169,21 @@ def fit(
             lowercase=lowercase, min_freq=min_freq, max_vocab=max_vocab, max_len=max_len or None, truncation=truncation
         ),
     )
-    info = clf.fit(
-        train_data,
-        dev_data,
-        embeddings=embeddings,
-        domain_vectors=domain_vectors,
-        pretrain_epochs=pretrain_lm,
-        pretrain_sample=pretrain_sample,
-        unlabelled=extra,
-        class_weights=class_weights,
-        progress=progress and not as_json,
-    )
-    clf.save(out, overwrite=overwrite)
+    with fit_checkpoints(out, resume=resume, command="classify fit", options=options) as run:
+        info = clf.fit(
+            train_data,
+            dev_data,
+            embeddings=embeddings,
+            domain_vectors=domain_vectors,
+            pretrain_epochs=pretrain_lm,
+            pretrain_sample=pretrain_sample,
+            unlabelled=extra,
+            class_weights=class_weights,
+            out_dir=run,
+            resume=resume,
+            progress=progress and not as_json,
+        )
+        clf.save(out, overwrite=overwrite)
     summary = {k: v for k, v in info.items() if k != "history"}
     summary.update({"train_texts": len(train_data), "dev_texts": len(dev_data), "labels": clf.labels})
     emit(summary, as_json, f"saved {out}")

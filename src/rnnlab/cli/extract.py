@@ -81,10 +81,14 @@ def fit(
     seed: int = typer.Option(0, help="Seed."),
     backoff: bool = typer.Option(False, help="At prediction, the rules fill the fields the tagger finds nothing of."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
+    resume: bool = typer.Option(
+        False, help="Continue an interrupted fit into --out from its checkpoints (kept in <out>.partial until saved)."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
 ) -> None:
     """Weakly label --train (rules checked against the structured fields) and fit the char+word BiLSTM-CRF."""
+    options = dict(locals())  # the command's options, recorded beside its checkpoints (--resume)
     import dataclasses
 
     from rnnlab.ie.extractor import Extractor, default_train_config, read_ads
@@ -93,9 +97,13 @@ def fit(
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
     ads = [ad for path in [*train, *(more or [])] for ad in read_ads(path, exclude=exclude)]
     config = dataclasses.replace(default_train_config(), max_epochs=epochs, max_time=max_time, seed=seed)
+    from rnnlab.cli.resume import fit_checkpoints
+
     extractor = Extractor()
-    info = extractor.fit(ads, train_config=config, backoff=backoff, progress=progress and not as_json)
-    extractor.save(out, overwrite=overwrite)
+    with fit_checkpoints(out, resume=resume, command="extract fit", options=options) as run:
+        info = extractor.fit(ads, train_config=config, backoff=backoff, out_dir=run, resume=resume,
+                             progress=progress and not as_json)  # fmt: skip
+        extractor.save(out, overwrite=overwrite)
     emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")
 
 

@@ -120,10 +120,14 @@ def fit(
     ),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
+    resume: bool = typer.Option(
+        False, help="Continue an interrupted fit into --out from its checkpoints (kept in <out>.partial until saved)."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the dev metrics as JSON."),
 ) -> None:
     """Fit a forecaster on DATA and save it to --out."""
+    options = dict(locals())  # the command's options, recorded beside its checkpoints (--resume)
     from rnnlab.forecast.forecaster import Forecaster
     from rnnlab.training import TrainConfig
 
@@ -141,8 +145,12 @@ def fit(
                                                 seed=seed, precision=precision), loss=loss)  # fmt: skip
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
-    forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json)
-    forecaster.save(out, overwrite=overwrite, extra={**settings, "freq": series.freq, "columns": series.columns})
+    from rnnlab.cli.resume import fit_checkpoints
+
+    with fit_checkpoints(out, resume=resume, command="forecast fit", options=options) as run:
+        forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json, out_dir=run,
+                              resume=resume)  # fmt: skip
+        forecaster.save(out, overwrite=overwrite, extra={**settings, "freq": series.freq, "columns": series.columns})
     info = forecaster.info  # the epoch kept (or the ensemble's mean forecast): its dev MSE whatever the loss
     metrics = {"dev_mse": info["best_dev_mse"], "best_epoch": info["best_epoch"], "epochs": info["epochs"],
                "seconds": round(info["seconds"], 2), "series": len(arrays)}  # fmt: skip

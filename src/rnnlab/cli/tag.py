@@ -73,10 +73,14 @@ def fit(
     ),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
+    resume: bool = typer.Option(
+        False, help="Continue an interrupted fit into --out from its checkpoints (kept in <out>.partial until saved)."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
 ) -> None:
     """Fit a tagger on --train (selecting on --dev) and save it to --out."""
+    options = dict(locals())  # the command's options, recorded beside its checkpoints (--resume)
     from rnnlab.tag.models import TaggerConfig
     from rnnlab.tag.tagger import Tagger
     from rnnlab.training import TrainConfig
@@ -91,9 +95,13 @@ def fit(
     train_config = TrainConfig(max_epochs=epochs, lr=lr, lr_decay=lr_decay, optimizer=optimizer, batch_size=batch_size,
                                patience=patience, max_time=max_time, seed=seed,
                                gradient_clip=gradient_clip or None, precision=precision)  # fmt: skip
+    from rnnlab.cli.resume import fit_checkpoints
+
     tagger = Tagger(config, train_config, scheme=scheme)
-    info = tagger.fit(train_data, dev_data, embeddings=embeddings, progress=progress and not as_json)
-    tagger.save(out, overwrite=overwrite)
+    with fit_checkpoints(out, resume=resume, command="tag fit", options=options) as run:
+        info = tagger.fit(train_data, dev_data, embeddings=embeddings, out_dir=run, resume=resume,
+                          progress=progress and not as_json)  # fmt: skip
+        tagger.save(out, overwrite=overwrite)
     emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")
 
 

@@ -94,12 +94,13 @@ class Forecaster:
     # --- windows ---------------------------------------------------------------------------
     def fit_windows(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None,
                     y_val: np.ndarray | None = None, *, progress: bool = False,
-                    out_dir: str | Path | None = None) -> FitResult:  # fmt: skip
+                    out_dir: str | Path | None = None, resume: bool = False) -> FitResult:  # fmt: skip
         """Train on standardised windows x (N, W, F) -> y (N, H, K); early stopping on (x_val, y_val).
 
         An ensemble (``config.members > 1``) trains its members one after the other, member k
         with seed + k (``max_time`` shared); the result then describes the ensemble: its dev
         scores are those of the mean forecast, and its history holds every member's epochs.
+        ``out_dir``: where the checkpoints go; ``resume``: continue an interrupted run from them.
         """
         train = TensorDataset(torch.as_tensor(x), torch.as_tensor(y))
         val = None if x_val is None else TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val))
@@ -108,7 +109,7 @@ class Forecaster:
         for k, net in enumerate(nets):
             config = self.train_config.for_member(k, len(nets), spent=sum(r.seconds for r in results))
             results.append(fit(net, train, val, objective=objective(self.loss), config=config, progress=progress,
-                               out_dir=member_dir(out_dir, k, len(nets))))  # fmt: skip
+                               out_dir=member_dir(out_dir, k, len(nets)), resume=resume))  # fmt: skip
         self.net.eval()
         if len(nets) == 1:
             result = results[0]
@@ -163,7 +164,8 @@ class Forecaster:
         return np.concatenate(xs), np.concatenate(ys)
 
     def fit_arrays(self, series: Sequence[np.ndarray], *, val_steps: int | None = None, stride: int = 1,
-                   progress: bool = False) -> FitResult:  # fmt: skip
+                   progress: bool = False, out_dir: str | Path | None = None,
+                   resume: bool = False) -> FitResult:  # fmt: skip
         """One global model over all ``series`` (T_i, n_inputs); the last ``val_steps`` of each series
         (default: 10 %) are the dev part, whose windows may read earlier steps as context.
         ``stride`` keeps every stride-th training window (overlapping windows repeat each other)."""
@@ -175,7 +177,7 @@ class Forecaster:
         x, y = x[::stride], y[::stride]
         # dev windows: every label in the last val_steps, the inputs reaching back into the training part
         xv, yv = self._windows([s[len(s) - val_steps - self.spec.input_width :] for s in series])
-        return self.fit_windows(x, y, xv, yv, progress=progress)
+        return self.fit_windows(x, y, xv, yv, progress=progress, out_dir=out_dir, resume=resume)
 
     def predict_arrays(self, series: Sequence[np.ndarray]) -> np.ndarray:
         """The ``horizon`` steps after the end of each series, in the original units: (S, H, K)."""

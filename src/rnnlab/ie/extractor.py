@@ -127,6 +127,7 @@ class Extractor:
         hint_dropout: float = 0.0,
         backoff: bool = False,
         out_dir: str | Path | None = None,
+        resume: bool = False,
         progress: bool = False,
     ) -> dict[str, Any]:
         """Weak labels from the ads' text + structured ``fields`` (:mod:`rnnlab.ie.weak`), then the tagger.
@@ -136,7 +137,7 @@ class Extractor:
         the training ads. ``rule_hints``: the rules' label of each token is an input of the tagger;
         ``hint_dropout``: the share of the training ads' rule mentions hidden from that input; ``backoff``: at
         prediction, the rules fill the fields the tagger finds nothing of (:func:`with_backoff`; saved with the
-        model).
+        model). ``out_dir`` / ``resume``: the tagger's checkpoints, and continuing an interrupted run from them.
         """
         if not 0.0 <= hint_dropout < 1.0:
             raise DataError(f"hint_dropout must be in [0, 1), received {hint_dropout}")
@@ -158,8 +159,8 @@ class Extractor:
         tagger = Tagger(config, train_config or default_train_config(), scheme="BIOES",
                         extra_vectors=0, min_freq=2)  # fmt: skip
         excluded = weak.name_tokens(train + (dev or [])) | town_words(train_ads)
-        info = tagger.fit(train, dev, embeddings="none", out_dir=out_dir, progress=progress, exclude_words=excluded,
-                          features=features, dev_features=dev_features)  # fmt: skip
+        info = tagger.fit(train, dev, embeddings="none", out_dir=out_dir, resume=resume, progress=progress,
+                          exclude_words=excluded, features=features, dev_features=dev_features)  # fmt: skip
         tagger.info["task"] = TASK
         tagger.info["backoff"] = backoff
         tagger.info["train_ads"] = len(ads) - n_dev

@@ -132,6 +132,7 @@ class Tagger:
         *,
         embeddings: str | Path = "glove-6b-50d",
         out_dir: str | Path | None = None,
+        resume: bool = False,
         progress: bool = False,
         exclude_words: Collection[str] = (),
         features: Sequence[Sequence[int]] | None = None,
@@ -142,6 +143,7 @@ class Tagger:
         ``exclude_words`` stay out of the word vocabulary (e.g. personal names, before a model is shipped).
         ``features`` / ``dev_features``: one extra categorical id per token (1, 2, ...; e.g. a rule's label),
         the tagger then needs them at prediction too (``predict(..., featurizer=...)``).
+        ``out_dir``: where the training checkpoints go; ``resume``: continue an interrupted run from them.
         """
         if not train:
             raise DataError("no training sentences")
@@ -173,7 +175,8 @@ class Tagger:
                               evaluator=lambda: _DevScore(self.config.tag_names, self.chunked))  # fmt: skip
         result = fit(self.net, self._loader(train_data, train=True),
                      None if dev_data is None else self._loader(dev_data, train=False),
-                     objective=objective, config=self.train_config, out_dir=out_dir, progress=progress)  # fmt: skip
+                     objective=objective, config=self.train_config, out_dir=out_dir, resume=resume,
+                     progress=progress)  # fmt: skip
         self.info = {
             "embeddings": str(embeddings), "coverage": coverage, "words": len(self.words), "chars": len(self.chars),
             "tags": list(self.config.tag_names), "input_scheme": self.input_scheme, "train_sentences": len(train),

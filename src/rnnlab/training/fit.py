@@ -180,6 +180,9 @@ def _restore_best(
     path = checkpoint.best_model_path
     if not path or not Path(path).is_file():
         return None, None, None
+    if not Path(path).resolve().is_relative_to(Path(checkpoint.dirpath or "").resolve()):  # named by a resumed file
+        raise ValueError(f"the best checkpoint {path} lies outside this run's {checkpoint.dirpath}; "
+                         "a run reads only its own checkpoints: delete the run's folder to start again")  # fmt: skip
     state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
     module.load_state_dict(state["state_dict"])
     score = checkpoint.best_model_score

@@ -1,0 +1,166 @@
+"""Checkpoints of a CLI fit: kept beside --out in ``<out>.partial/`` while it trains, continued with --resume,
+removed once the model is saved.
+
+A killed ``rnnlab classify fit --out m`` leaves ``m.partial/`` (the training engine's ``checkpoints/last.ckpt``
+and ``best.ckpt``, one folder per ensemble member, and ``run.json``: the command, its options and a fingerprint
+of its input files). The same command with ``--resume`` continues from the last epoch; with other options or
+changed data it is refused, since the checkpoint belongs to that run. --out itself is only written at the end
+(atomically, :func:`rnnlab.io.save`), so ``--overwrite`` of an older model never meets the checkpoints.
+
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as d:
+...     with fit_checkpoints(d + "/m", resume=False, command="demo fit", options={"lr": 0.1}) as run:
+...         kept = sorted(p.name for p in run.iterdir())  # the engine writes checkpoints/ here
+...     gone = not run.exists()
+>>> run.name, kept, gone
+('m.partial', ['run.json'], True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+RUN_FILE = "run.json"
+# options a resumed run may change: how long it trains and what it prints (the checkpoint does not depend on them)
+MAY_CHANGE = frozenset({"epochs", "max_time", "progress", "as_json", "overwrite", "resume", "out"})
+
+
+def partial_dir(out: str | Path) -> Path:
+    """Where a fit into ``out`` keeps its checkpoints: the sibling ``<out>.partial``."""
+    out = Path(out).resolve()
+    return out.with_name(out.name + ".partial")
+
+
+def start_run(out: str | Path, *, resume: bool, command: str, options: Mapping[str, Any]) -> Path:
+    """The checkpoint folder of a fit of ``command`` into ``out``: a new one, or with ``resume`` the folder of the
+    interrupted run with the same ``options`` (JSON values; others are ignored) and unchanged input files."""
+    run = partial_dir(out)
+    record = {"command": command, "options": _plain(options)}
+    record["inputs"] = {k: [v, _fingerprint(Path(v))] for k, v in _paths(record["options"]).items()}
+    checkpoints = sorted(run.rglob("*.ckpt")) if run.is_dir() else []
+    if run.exists() and not (run / RUN_FILE).is_file():
+        raise FileExistsError(f"{run} exists and was not written by an rnnlab fit; move it or choose another --out")
+    if resume:
+        if not checkpoints:
+            why = "does not exist" if not run.exists() else "holds no checkpoint (stopped before an epoch ended)"
+            raise ValueError(
+                f"--resume: no interrupted `rnnlab {command}` into {out} to continue ({run} {why}); "
+                "run without --resume to start one"
+            )
+        _check_same_run(run, record, checkpoints)
+        return run
+    if checkpoints:
+        raise FileExistsError(
+            f"{run} holds the checkpoints of an interrupted fit into {out}: pass --resume to "
+            f"continue it, or delete {run} to start again"
+        )
+    shutil.rmtree(run, ignore_errors=True)  # a run that stopped before its first checkpoint: nothing to keep
+    run.mkdir(parents=True)
+    tmp = run / f".{RUN_FILE}.tmp"
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, run / RUN_FILE)
+    return run
+
+
+@contextlib.contextmanager
+def fit_checkpoints(out: str | Path, *, resume: bool, command: str, options: Mapping[str, Any]) -> Iterator[Path]:
+    """:func:`start_run`'s folder for the block that trains and saves; removed when the block ends, or when it
+    fails before any checkpoint was written (a failure after one keeps them for --resume)."""
+    run = start_run(out, resume=resume, command=command, options=options)
+    try:
+        yield run
+    except BaseException:
+        if not any(run.rglob("*.ckpt")):
+            finish_run(run)
+        raise
+    finish_run(run)
+
+
+def finish_run(run: Path) -> None:
+    """The model is saved: its checkpoints are no longer needed."""
+    shutil.rmtree(run, ignore_errors=True)
+
+
+def _check_same_run(run: Path, record: dict[str, Any], checkpoints: list[Path]) -> None:
+    for path in checkpoints:  # the engine loads these: they must be this run's own files
+        if path.is_symlink() or not path.resolve().is_relative_to(run.resolve()):
+            raise ValueError(f"{path} leads outside {run} (a symlink?); --resume reads only the run's own files")
+        if not zipfile.is_zipfile(path):  # torch's format is a zip; a cut one has no central directory
+            raise ValueError(f"{path} is damaged (cut short?); delete {run} to start again")
+    try:
+        before = json.loads((run / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{run / RUN_FILE} is unreadable ({exc}); delete {run} to start again") from None
+    if not isinstance(before, dict):
+        raise ValueError(f"{run / RUN_FILE} is not a run record (edited?); delete {run} to start again")
+    if before.get("command") != record["command"]:
+        raise ValueError(
+            f"--resume: {run} holds a `rnnlab {before.get('command')}` run, not a "
+            f"`rnnlab {record['command']}` one; delete it to start again"
+        )
+    old, new = before.get("options", {}), record["options"]
+    changed = [
+        f"--{k.replace('_', '-')} was {old.get(k)!r}, now {new.get(k)!r}"
+        for k in sorted(set(old) | set(new))
+        if k not in MAY_CHANGE and old.get(k) != new.get(k)
+    ]
+    was, now = before.get("inputs", {}), record["inputs"]
+    changed += [
+        f"{(now.get(k) or was.get(k))[0]} changed since"
+        for k in sorted(set(was) | set(now))
+        if was.get(k) != now.get(k)
+    ]
+    if changed:
+        raise ValueError(
+            "--resume continues the interrupted run with its options and data, but "
+            + "; ".join(changed)
+            + f"; give the same ones, or delete {run} to start again"
+        )
+
+
+def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options that are JSON values (str, number, bool, None, or lists of them)."""
+
+    def plain(v: Any) -> bool:
+        return v is None or isinstance(v, str | int | float | bool)
+
+    kept: dict[str, Any] = {}
+    for k, v in options.items():
+        if plain(v):
+            kept[k] = v
+        elif isinstance(v, list | tuple) and all(map(plain, v)):
+            kept[k] = list(v)
+    return kept
+
+
+def _paths(options: Mapping[str, Any]) -> dict[str, str]:
+    """Options naming existing files or folders (the inputs), keyed ``name`` or ``name[i]`` for lists."""
+    found = {}
+    for k, v in options.items():
+        for i, item in enumerate(v if isinstance(v, list) else [v]):
+            if k not in MAY_CHANGE and isinstance(item, str) and item and Path(item).exists():
+                found[k if not isinstance(v, list) else f"{k}[{i}]"] = item
+    return found
+
+
+def _fingerprint(path: Path) -> str:
+    """A file's SHA-256; for a folder, its files' names, sizes and modification times."""
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            if p.is_file():
+                st = p.stat()
+                digest.update(f"{p.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return "dir:" + digest.hexdigest()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

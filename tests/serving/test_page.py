@@ -29,20 +29,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(model_dirs):
+KEY = "page-test-key-0123456789"
+
+
+def _start(app):
     import uvicorn
 
+    from rnnlab.serving.server import uvicorn_options
+
     port = _free_port()
-    config = uvicorn.Config(create_app(model_dirs), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
+    srv = uvicorn.Server(uvicorn.Config(app, **uvicorn_options("127.0.0.1", port)))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
     while not srv.started and time.time() < deadline:
         time.sleep(0.05)
     assert srv.started, "the service did not start"
-    yield f"http://127.0.0.1:{port}"
+    return srv, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def server(model_dirs):
+    srv, thread, url = _start(create_app(model_dirs))
+    yield url
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def keyed_server(model_dirs):
+    srv, thread, url = _start(create_app({"sentiment": model_dirs["sentiment"]}, api_key=KEY))
+    yield url
     srv.should_exit = True
     thread.join(timeout=10)
 
@@ -122,3 +139,21 @@ def test_errors_are_shown_not_thrown(browser, server):
     _run_text(browser, wait, "x" * 20_001)
     status = browser.find_element("id", "status")
     assert "error 413" in status.text and "20001 characters" in status.text
+
+
+def test_the_page_asks_for_the_api_key_once(browser, keyed_server):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(keyed_server + "/")
+    wait = WebDriverWait(browser, 20)
+    wait.until(lambda d: d.find_element("id", "key-panel").is_displayed())
+    assert "error 401" in browser.find_element("id", "status").text
+    browser.find_element("id", "api-key").send_keys(KEY)
+    browser.find_element("id", "use-key").click()
+    wait.until(lambda d: len(d.find_elements("css selector", "#model option")) == 1)
+    assert not browser.find_element("id", "key-panel").is_displayed()
+    _run_text(browser, wait, "a wonderful film")
+    assert browser.find_element("id", "label").text in ("negative", "positive")
+    browser.refresh()  # the key is kept for the tab: not asked again
+    wait.until(lambda d: len(d.find_elements("css selector", "#model option")) == 1)
+    assert not browser.find_element("id", "key-panel").is_displayed() and KEY not in browser.page_source

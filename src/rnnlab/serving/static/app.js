@@ -22,9 +22,28 @@ function el(tag, attrs = {}, ...children) {
 let models = [];
 function current() { return models.find((m) => m.name === $("model").value); }
 
+// The API key, when the service has one: typed once, kept for this tab only (sessionStorage), sent as X-API-Key.
+const KEY = "rnnlab-api-key";
+async function call(url, options = {}) {
+  const key = sessionStorage.getItem(KEY);
+  const headers = { ...(options.headers || {}), ...(key ? { "X-API-Key": key } : {}) };
+  const answer = await fetch(url, { ...options, headers });
+  if (answer.status === 401) $("key-panel").hidden = false;
+  return answer;
+}
+
+function showError(status, data) {
+  const detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail);
+  $("status").textContent = `error ${status}: ${detail}`;
+  $("status").className = "error";
+}
+
 async function loadModels() {
-  const answer = await fetch("/v1/models");
-  models = await answer.json();
+  const answer = await call("/v1/models");
+  const data = await answer.json();
+  if (!answer.ok) { showError(answer.status, data); return; }
+  models = data;
+  $("model").replaceChildren();
   for (const m of models) $("model").append(el("option", { value: m.name }, `${m.name} (${m.task})`));
   choose();
 }
@@ -50,16 +69,11 @@ async function predict(body) {
   const m = current();
   $("status").textContent = "running…";
   $("status").className = "muted";
-  const answer = await fetch(`/v1/models/${encodeURIComponent(m.name)}/predict`, {
+  const answer = await call(`/v1/models/${encodeURIComponent(m.name)}/predict`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
   const data = await answer.json();
-  if (!answer.ok) {
-    const detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail);
-    $("status").textContent = `error ${answer.status}: ${detail}`;
-    $("status").className = "error";
-    return null;
-  }
+  if (!answer.ok) { showError(answer.status, data); return null; }
   $("status").textContent = `${m.task} answered in ${data.milliseconds.toFixed(1)} ms`;
   return data;
 }
@@ -152,6 +166,15 @@ function showForecast(result) {
 const SHOW = { tagger: showTagger, classifier: showClassifier, extractor: showExtractor };
 
 $("model").addEventListener("change", choose);
+$("key-panel").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sessionStorage.setItem(KEY, $("api-key").value.trim());
+  $("api-key").value = "";
+  $("key-panel").hidden = true;
+  $("status").textContent = "";
+  $("status").className = "muted";
+  loadModels();
+});
 $("run-text").addEventListener("click", async () => {
   const m = current();
   const data = await predict({ text: $("text").value });

@@ -353,7 +353,7 @@ def _remove_stale(target: Path) -> None:
     if not target.parent.is_dir():
         return
     for path in sorted(target.parent.iterdir()):
-        if path.is_symlink() or not path.is_dir():
+        if not path.name.startswith(_sibling(target, "")) or path.is_symlink() or not path.is_dir():
             continue
         if _is_sibling(path, target, _OLD):
             if not target.exists():

@@ -150,3 +150,18 @@ def test_extra_files_are_written_with_the_model_and_named_in_its_header(tmp_path
     np.testing.assert_allclose(Forecaster.load(tmp_path / "m").scaler.mean, [[5.0]])
     with pytest.raises(ValueError, match="plain file name"):
         io.save(GRU(3, 4), tmp_path / "x", files={"../escape.json": {}})
+
+
+def test_a_staging_directory_another_save_is_writing_is_left_alone(tmp_path):
+    import fcntl
+
+    busy, stale = tmp_path / ".m.tmp-busy0001", tmp_path / ".m.tmp-dead0001"
+    busy.mkdir()
+    stale.mkdir()
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a living save holds its own
+        io.save(GRU(3, 4), tmp_path / "m")
+        assert busy.is_dir() and not stale.exists()
+    finally:
+        os.close(fd)

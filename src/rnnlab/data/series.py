@@ -2,7 +2,8 @@
 
 Every problem names the file, the column and the row (1-based, counting the header as
 row 1, as a spreadsheet shows it) and says how to fix it. Gaps in a regular frequency and
-missing values are errors unless a fill policy is asked for.
+missing values are errors unless a fill policy is asked for; infinite values, and values too
+large for float32 (the networks' type), are always errors.
 
 >>> import pandas as pd
 >>> df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=4, freq="h"), "y": [1.0, 2, 3, 4]})
@@ -21,6 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from rnnlab.data.readers import read_csv_checked
 from rnnlab.errors import DataError
 
 Fill = Literal["ffill", "interpolate", "zero"]
@@ -66,10 +68,16 @@ def read_series(
     series_col: str | None = None,
     fill: Fill | None = None,
     freq: str | None = None,
+    expected_freq: str | None = None,
 ) -> SeriesData:
-    """Read and validate one series (``series_col=None``) or many in long format."""
+    """Read and validate one series (``series_col=None``) or many in long format.
+
+    ``freq`` imposes the frequency; ``expected_freq`` (a model's) refuses data of another frequency.
+    """
     name = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
-    df = source.copy() if isinstance(source, pd.DataFrame) else _read_csv(Path(source))
+    df = source.copy() if isinstance(source, pd.DataFrame) else read_csv_checked(Path(source))
+    if len(df) == 0:
+        raise DataError("no data rows", path=name, hint="give the rows under the header")
     wanted = [c for c in [time_col, series_col, *targets, *features] if c is not None]
     missing = [c for c in dict.fromkeys(wanted) if c not in df.columns]
     if missing:
@@ -87,6 +95,7 @@ def read_series(
     for sid, part in groups:
         times, values, f = _one_series(part, time_col, [*targets, *[c for c in features if c not in targets]],
                                        name, fill, freq)  # fmt: skip
+        _check_freq(f, expected_freq, name, time_col)
         freqs.add(f)
         out.append(Series(str(sid), times, values))
     return SeriesData(out, list(targets), list(features), freqs.pop() if len(freqs) == 1 else None, name)
@@ -120,7 +129,7 @@ def read_like(source: str | Path | pd.DataFrame, settings: dict) -> SeriesData:
     """Read ``source`` as a forecaster's saved data settings say (columns, fill policy, calendar features)."""
     data = read_series(source, time_col=settings.get("time_col"), targets=settings["targets"],
                        features=settings.get("features", []), series_col=settings.get("series_col"),
-                       fill=settings.get("fill"))  # fmt: skip
+                       fill=settings.get("fill"), expected_freq=settings.get("freq"))  # fmt: skip
     return with_calendar(data, settings.get("calendar") or [])
 
 
@@ -131,13 +140,23 @@ def future_times(times: np.ndarray, horizon: int, freq: str | None) -> list:
     return [str(t) for t in pd.date_range(pd.Timestamp(times[-1]), periods=horizon + 1, freq=freq)[1:]]
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError("file not found", path=path, hint="check the path")
+def _check_freq(found: str | None, expected: str | None, name: str, time_col: str | None) -> None:
+    """A model fitted on one frequency forecasts on that grid: data of another frequency is refused."""
+    if found is None or expected is None or _same_freq(found, expected):
+        return
+    raise DataError(
+        f"the data's frequency is {found}, the model was fitted on {expected} data",
+        path=name,
+        column=time_col,
+        hint=f"resample the series to {expected}, or fit a model on {found} data",
+    )
+
+
+def _same_freq(a: str, b: str) -> bool:
     try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"not a readable CSV file: {exc}", path=path) from None
+        return pd.tseries.frequencies.to_offset(a) == pd.tseries.frequencies.to_offset(b)
+    except ValueError:
+        return a == b
 
 
 def _check_numeric(df: pd.DataFrame, col: str, name: str) -> None:
@@ -149,7 +168,20 @@ def _check_numeric(df: pd.DataFrame, col: str, name: str) -> None:
             f"non-numeric value {df[col].iloc[i]!r}", path=name, line=int(df["__row__"].iloc[i]), column=col,
             hint="targets and features must be numbers",
         )  # fmt: skip
-    df[col] = converted.astype("float64")
+    values = converted.to_numpy(dtype="float64")
+    with np.errstate(over="ignore"):
+        too_big = ~np.isnan(values) & ~np.isfinite(values.astype(np.float32))  # inf, or beyond float32's 3.4e38
+    if too_big.any():
+        i = int(np.argmax(too_big))
+        what = "is infinite" if np.isinf(values[i]) else "is too large for float32 (|x| > 3.4e38)"
+        raise DataError(
+            f"value {df[col].iloc[i]} {what}",
+            path=name,
+            line=int(df["__row__"].iloc[i]),
+            column=col,
+            hint="fix or remove the row; leave the cell empty for a missing value (then --fill)",
+        )
+    df[col] = values
 
 
 def _one_series(part: pd.DataFrame, time_col: str | None, cols: list[str], name: str, fill: str | None,
@@ -180,24 +212,53 @@ def _regular(part: pd.DataFrame, stamps: pd.DatetimeIndex, time_col: str, name: 
     """Check the steps are regular; with a fill policy, insert the missing steps (as NaN rows)."""
     if len(stamps) < 3:
         return part, stamps, freq
-    inferred = pd.DatetimeIndex(stamps, freq="infer").freq
-    step = freq or (inferred.freqstr if inferred is not None else None)
-    if step is None:  # irregular: the most common step is taken as the frequency
-        step = pd.tseries.frequencies.to_offset(stamps.to_series().diff().mode().iloc[0]).freqstr
+    step = freq or _infer_step(stamps)
     full = pd.date_range(stamps[0], stamps[-1], freq=step)
-    off_grid = stamps.difference(full)
-    if len(off_grid):
-        i = int(np.flatnonzero(~stamps.isin(full))[0])
+    off_grid = ~stamps.isin(full)
+    if off_grid.any():
+        i = int(np.flatnonzero(off_grid)[0])
         raise DataError(f"timestamp {stamps[i]} is off the {step} grid", path=name, column=time_col,
                         line=int(part["__row__"].iloc[i]), hint="resample the series first")  # fmt: skip
     holes = full.difference(stamps)
     if len(holes):
         if fill is None:
-            raise DataError(f"{len(holes)} missing time step(s) at frequency {step}, the first at {holes[0]}",
-                            path=name, column=time_col, hint="pass --fill ffill|interpolate|zero")  # fmt: skip
+            after = int(np.searchsorted(stamps, holes[0]))  # the row just after the first gap (rows are sorted)
+            raise DataError(
+                f"{len(holes)} missing time step(s) at frequency {step}, the first at {holes[0]} "
+                f"(before {stamps[after]})",
+                path=name,
+                column=time_col,
+                line=int(part["__row__"].iloc[after]),
+                hint="pass --fill ffill|interpolate|zero",
+            )
         part = part.set_index(stamps).reindex(full)
         stamps = full
     return part, stamps, str(step)
+
+
+def _infer_step(stamps: pd.DatetimeIndex) -> str:
+    """The frequency of sorted, unique ``stamps``: pandas' inference, or with gaps the step (among those of
+    three consecutive rows, and the most common difference) that puts the most stamps on its grid with
+    the fewest holes: months and years have no fixed length in hours, so a fixed step cannot be used."""
+    inferred = pd.DatetimeIndex(stamps, freq="infer").freq
+    if inferred is not None:
+        return inferred.freqstr
+    span, limit = stamps[-1] - stamps[0], 10 * len(stamps) + 10  # grids with far more holes than rows: not tried
+    mode = stamps.to_series().diff().mode().iloc[0]
+    candidates = {pd.tseries.frequencies.to_offset(mode).freqstr: mode}
+    for i in np.unique(np.linspace(0, len(stamps) - 3, num=min(len(stamps) - 2, 25)).astype(int)):
+        f = pd.infer_freq(stamps[i : i + 3])  # three consecutive rows without a gap name the step exactly
+        if f is not None:
+            candidates.setdefault(f, (stamps[i + 2] - stamps[i]) / 2)
+    best, score = next(iter(candidates)), None  # the most common step, if no other is better
+    for f, size in candidates.items():
+        if span / size > limit:
+            continue
+        grid = pd.date_range(stamps[0], stamps[-1], freq=f)
+        fit = (int((~stamps.isin(grid)).sum()), len(grid))  # the fewest stamps off its grid, then the fewest holes
+        if score is None or fit < score:
+            best, score = f, fit
+    return best
 
 
 def _values(part: pd.DataFrame, cols: list[str], name: str, fill: str | None) -> np.ndarray:

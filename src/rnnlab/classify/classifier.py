@@ -31,7 +31,7 @@ from rnnlab.data.batching import TokenBatch, TokenDataset, bucket_loader
 from rnnlab.data.text import TRUNCATIONS, TextDataset, Tokenizer, truncate
 from rnnlab.data.vectors import embedding_matrix, resolve_vectors, train_word2vec
 from rnnlab.data.vocab import Vocabulary
-from rnnlab.errors import ConfigError, DataError
+from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.metrics.classification import classification_report
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
 
@@ -72,6 +72,7 @@ class TextClassifier:
         self.vocab: Vocabulary | None = None
         self.labels: list[str] = []
         self.info: dict[str, Any] = {}
+        self.source: str | None = None  # the directory it was loaded from, named by errors about the model
 
     # -- data --------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -264,7 +265,16 @@ class TextClassifier:
         """(N, K) class probabilities, columns in the order of :attr:`labels`."""
         if self.net is None:
             raise RuntimeError("fit or load the classifier before predicting")
-        return self._probabilities(TokenDataset(self.encode(texts)), batch_size=batch_size)
+        out = self._probabilities(TokenDataset(self.encode(texts)), batch_size=batch_size)
+        if not np.isfinite(out).all():  # NaN probabilities would be printed as "NaN" (not JSON) or null
+            broken = sum(int((~torch.isfinite(p)).sum()) for p in self.net.parameters())
+            where = f"{self.source}: " if self.source else ""
+            raise ModelFileError(
+                f"{where}the classifier's probabilities are not finite (NaN); its network holds {broken} "
+                "non-finite weight(s): the model file is damaged or its training diverged; retrain it or "
+                "restore a good copy"
+            )
+        return out
 
     @torch.no_grad()
     def _probabilities(self, data: TokenDataset, *, batch_size: int = 256) -> np.ndarray:
@@ -305,6 +315,7 @@ class TextClassifier:
         clf.net, clf.vocab = net, Vocabulary.from_json(net.assets["vocab"])
         clf.labels = [str(y) for y in net.assets["labels"]]
         clf.info = dict(net.assets.get("training", {}))
+        clf.source = str(directory)
         return clf
 
 

@@ -48,8 +48,8 @@ def _check_long_enough(data: SeriesData, width: int, what: str = "the model read
     for s in data.series:
         if len(s) < width:
             which = "the data" if len(data.series) == 1 else f"series {s.id!r}"
-            raise DataError(f"{which} has {len(s)} row(s); {what.format(width)}", path=data.source,
-                            hint=f"give at least {width} rows")  # fmt: skip
+            message, hint = f"{which} has {len(s)} row(s); {what.format(width)}", f"give at least {width} rows"
+            raise DataError(message, path=data.source, hint=hint)
 
 
 def _named(model: str, data: str, run: Callable[[], T]) -> T:

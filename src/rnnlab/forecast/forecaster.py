@@ -25,7 +25,7 @@ from rnnlab import io
 from rnnlab.data.scaling import Standardizer
 from rnnlab.data.splits import WindowSplit
 from rnnlab.data.windows import WindowSpec, make_windows
-from rnnlab.errors import ModelFileError
+from rnnlab.errors import DataError, ModelFileError
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
 from rnnlab.metrics import mae, mse, rmse
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
@@ -75,6 +75,20 @@ def dev_at_best(result: FitResult) -> dict[str, float]:
         if row.get("epoch") == result.best_epoch:
             return {k[4:]: v for k, v in row.items() if k.startswith("val_") and k != "val_loss"}
     return {}
+
+
+def _check_history(x: np.ndarray, series: Sequence[np.ndarray], width: int) -> None:
+    """Standardised histories x (S, W, F) must be finite: a NaN or inf (or a value whose scaling overflows)
+    would make the forecast NaN or inf."""
+    bad = ~np.isfinite(x)
+    if bad.any():
+        i, step, column = (int(v) for v in np.argwhere(bad)[0])
+        at = len(series[i]) - width + step
+        raise DataError(
+            f"series {i} holds {float(series[i][at, column]):.6g} at step {at}, column {column} (of the last "
+            f"{width} steps the model reads); a history must be finite and within float32's range",
+            hint="fill missing values and fix or remove infinite or huge ones",
+        )
 
 
 class Forecaster:
@@ -150,6 +164,8 @@ class Forecaster:
 
     def evaluate_windows(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         pred = self.predict_windows(x)
+        if not np.isfinite(pred).all():
+            raise self._not_finite(pred, list(x))
         return {"mse": mse(y, pred), "mae": mae(y, pred), "rmse": rmse(y, pred), "windows": len(x)}
 
     # --- whole series ------------------------------------------------------------------------
@@ -180,11 +196,43 @@ class Forecaster:
         return self.fit_windows(x, y, xv, yv, progress=progress, out_dir=out_dir, resume=resume)
 
     def predict_arrays(self, series: Sequence[np.ndarray]) -> np.ndarray:
-        """The ``horizon`` steps after the end of each series, in the original units: (S, H, K)."""
+        """The ``horizon`` steps after the end of each series, in the original units: (S, H, K).
+
+        Each series needs at least ``input_width`` finite steps; a forecast that is not finite (a
+        history far outside the training range, or a damaged model) is an error, never NaN.
+        """
         c = self.config
-        x = np.stack([self.scaler.transform(i, s[-c.input_width :]) for i, s in enumerate(series)])
+        for i, s in enumerate(series):
+            if len(s) < c.input_width:
+                raise DataError(
+                    f"series {i} has {len(s)} step(s); the model reads the last input_width={c.input_width}",
+                    hint=f"give at least {c.input_width} rows of history",
+                )
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = np.stack([self.scaler.transform(i, s[-c.input_width :]) for i, s in enumerate(series)])
+        _check_history(x, series, c.input_width)
         pred = self.predict_windows(x)
-        return np.stack([self.scaler.inverse(i, p, c.targets) for i, p in enumerate(pred)])
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.stack([self.scaler.inverse(i, p, c.targets) for i, p in enumerate(pred)])
+        if not np.isfinite(out).all():
+            raise self._not_finite(out, series)
+        return out
+
+    def _not_finite(self, out: np.ndarray, series: Sequence[np.ndarray]) -> Exception:
+        """Why a forecast came out NaN or ±inf: non-finite weights (the model), else the history's scale."""
+        broken = sum(int((~torch.isfinite(p)).sum()) for p in self.net.parameters())
+        if broken:
+            return ModelFileError(
+                f"the network holds {broken} non-finite weight(s) (NaN or inf), so every forecast is NaN; the "
+                "model file is damaged or its training diverged: retrain it or restore a good copy"
+            )
+        i = int(np.flatnonzero(~np.isfinite(out).reshape(len(out), -1).all(1))[0])
+        largest = float(np.abs(series[i][-self.config.input_width :]).max())
+        return DataError(
+            f"the forecast of series {i} overflows (not finite): its history reaches |x| = {largest:.3g}, "
+            "far outside the values the model was fitted on",
+            hint="check the history's units and values",
+        )
 
     def evaluate_arrays(self, series: Sequence[np.ndarray], *, start: int = 0) -> dict[str, float]:
         """All rolling windows whose first label is at or after step ``start``, on the standardised scale."""

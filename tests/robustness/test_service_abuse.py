@@ -218,6 +218,15 @@ def test_connections_past_the_cap_get_503_and_health_answers_once_slow_ones_are_
     assert _health(port) == 200
 
 
+def test_an_unfinished_head_over_16_kb_is_refused(server):
+    srv, port = server
+    with _connect(port) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + b"y" * 20_000)  # no end in sight
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 400")
+    _settle(srv, 0)
+
+
 def test_a_chunked_body_over_the_limit_over_a_socket(server):
     srv, port = server
     with _connect(port) as sock:

@@ -23,7 +23,7 @@ class Connections:
     max_open: int = 256  # open connections at most (a slow client holds one); 503 and closed beyond
     header_timeout_s: float = 10.0  # for a request's line and headers to arrive
     keep_alive_s: int = 5  # an idle connection between requests is closed after this
-    max_header_bytes: int = 16 * 1024  # request line + headers at most (h11's own default; 400 beyond)
+    max_header_bytes: int = 16 * 1024  # of an unfinished request head held (h11's own default; 400 beyond)
     shutdown_s: int = 10  # on Ctrl-C, requests in flight get this long before their connections are closed
 
     def __post_init__(self) -> None:

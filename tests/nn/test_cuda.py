@@ -61,10 +61,12 @@ def test_gpu_matches_cpu(cls):
 
 
 def test_route_on_gpu():
-    x = torch.randn(2, 4, 3, device="cuda")
-    assert LSTM(3, 4).cuda()._lengths_route(x) == "mask"
+    x, lengths = torch.randn(2, 4, 3, device="cuda"), torch.tensor([4, 2])
+    assert LSTM(3, 4).cuda().plan(x, lengths).lengths == "mask"
     with torch.no_grad():
-        assert GRU(3, 4, bidirectional=True).cuda()._lengths_route(x) == "pack"
+        gru = GRU(3, 4, bidirectional=True).cuda()
+        how = gru.plan(x, lengths)
+        assert (how.path, how.lengths) == ("fused", "pack") and "CUDA tensors" in how.reasons[0]
 
 
 def test_masked_strategy_on_gpu():

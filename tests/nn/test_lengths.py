@@ -80,9 +80,10 @@ def test_lengths_strategy_choice_and_errors():
         layer(torch.randn(2, 4, 2), lengths=torch.tensor([4, 2]))
     with pytest.raises(ValueError, match=r"lengths_strategy must be one of \['auto', 'pack', 'mask'\]"):
         layer.lengths_strategy = "sort"
-    x = torch.randn(2, 4, 2)
-    assert LSTM(2, 3)._lengths_route(x) == "mask"  # training step on CPU: masking is faster
-    assert LSTM(2, 3, return_state=True)._lengths_route(x) == "pack"  # c_n needs packing
+    x, lengths = torch.randn(2, 4, 2), torch.tensor([4, 2])
+    assert LSTM(2, 3).plan(x, lengths).lengths == "mask"  # training step on CPU: masking is faster
+    assert LSTM(2, 3, return_state=True).plan(x, lengths).lengths == "pack"  # c_n needs packing
+    assert LSTM(2, 3).plan(x).lengths is None  # nothing padded: nothing packed
     with torch.no_grad():
-        assert GRU(2, 3)._lengths_route(x) == "pack"  # GRU inference: packing saves work
-        assert LSTM(2, 3)._lengths_route(x) == "mask"
+        assert GRU(2, 3, impl="fused").plan(x, lengths).lengths == "pack"  # GRU inference: packing saves work
+        assert LSTM(2, 3).plan(x, lengths).lengths == "mask"

@@ -53,9 +53,11 @@ def test_native_refuses_what_it_cannot_do():
         SimpleRNN(3, 4).impl = "native"
     with pytest.raises(ValueError, match="cannot run"):
         GRU(3, 4, reset_after=False).impl = "native"
-    lstm = LSTM(3, 4, return_state=True, impl="native").eval()
-    with torch.no_grad(), pytest.raises(ValueError, match="c_n"):
-        lstm(torch.randn(1, 2, 3))
+    with pytest.raises(ValueError, match="c_n cannot be read off the outputs"):  # said when asked, not at a call
+        LSTM(3, 4, return_state=True, impl="native")
+    gru = GRU(3, 4, impl="native")
+    with pytest.raises(ValueError, match=r"impl='native' cannot run this GRU: torch.float64 input"):
+        gru(torch.randn(1, 2, 3, dtype=torch.float64))
 
 
 TRAIN_CASES = list(itertools.product([LSTM, GRU], [1, 2], [False, True], [False, True], [3, 17]))
@@ -143,3 +145,16 @@ def test_onednn_and_mm_products_agree():
     torch.testing.assert_close(results[0][0], results[1][0], atol=1e-5, rtol=1e-5)
     for a, b in zip(results[0][1], results[1][1], strict=True):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_the_plan_says_why_faster_paths_were_passed_over():
+    x = torch.randn(2, 5, 3)
+    how = GRU(3, 4).double().plan(x.double())
+    assert how.path == "fused" and how.reasons == ("native: torch.float64 input (the kernels compute float32)",)
+    how = GRU(3, 4, reset_after=False).plan(x)
+    assert how.path == "equations" and any("reset_after=False" in r for r in how.reasons)
+    how = LSTM(3, 4, return_state=True).plan(x, torch.tensor([5, 2]))
+    assert (how.path, how.lengths, how.reasons) == ("fused", "pack", ())  # c_n: packed, never masked
+    lstm = LSTM(3, 4, recurrent_dropout=0.3)
+    assert lstm.plan(x).path == "equations" and "recurrent_dropout" in lstm.plan(x).reasons[0]
+    assert lstm.eval().plan(x).path == "fused"  # no dropout in inference: the kernels run it

@@ -19,16 +19,15 @@ from rnnlab.nn.masking import last_valid, reverse_within, valid_mask
 
 
 class FusedPath:
-    """``_run_fused(x, lengths, state0) -> (per-direction outputs, their concat, final states)``;
-    ``_run_native``: the same with rnnlab's C++ CPU kernels (:mod:`rnnlab.nn.kernels`; LSTM and GRU, training
-    and inference)."""
+    """``_run_fused(x, lengths, state0) -> (per-direction outputs, their concat, final states)``, packing a padded
+    batch; ``_run_fused_masked``: each direction apart over the padded batch, on PyTorch's kernels or rnnlab's C++
+    CPU kernels (``native``: :mod:`rnnlab.nn.kernels`; LSTM and GRU, training and inference)."""
 
     # provided by Recurrent
     config: Any
     rnn: nn.RNNBase
     cell_class: Any
     training: bool
-    lengths_strategy: str
     num_directions: int
 
     def _weights(self, layer: int, direction: int) -> list[Tensor]:
@@ -48,13 +47,11 @@ class FusedPath:
         return self.training and self.config.weight_dropout > 0
 
     def _run_fused(self, x: Tensor, lengths: Tensor | None, state0: State | None) -> tuple[list[Tensor], Tensor, State]:
+        """The torch module's kernel over the whole batch, packed when ``lengths`` pads it (masking, each direction
+        apart, is :meth:`_run_fused_masked`; :mod:`rnnlab.nn.routing` chooses)."""
         hx: Any = None if state0 is None else (state0 if len(state0) == 2 else state0[0])
-        if self._weight_drop():  # the torch module holds its own weights: run each direction on dropped ones
-            return self._run_fused_masked(x, lengths, state0)
-        if lengths is None:  # never pack full-length batches: packing costs 10-25 %
+        if lengths is None:
             y, h_n = self._call_module(x, hx)
-        elif self._lengths_route(x) == "mask":
-            return self._run_fused_masked(x, lengths, state0)
         else:
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             y, h_n = self._call_module(packed, hx)
@@ -80,56 +77,6 @@ class FusedPath:
 
     def _needs_grad(self, x: Tensor) -> bool:
         return torch.is_grad_enabled() and (x.requires_grad or self.rnn.weight_hh_l0.requires_grad)
-
-    def _lengths_route(self, x: Tensor) -> str:
-        """Packing or masking for a padded batch on the fused kernels (see benchmarks/recurrent.py).
-
-        Masking runs the kernels over the whole padded batch, each direction apart (the
-        backward one on sequences reversed within their lengths) and reads the final states
-        off the outputs, so it cannot give an LSTM's c_n. On the project's 2-core CPU a packed
-        LSTM leaves oneDNN (a packed training step cost 3.8x the full-length one), so masking
-        wins except for GRU/RNN inference, where packing saves the padded work. cuDNN runs
-        packed batches natively.
-        """
-        can_mask = not (self.cell_class.state_size == 2 and self.config.return_state)
-        if self.lengths_strategy == "mask":
-            if not can_mask:
-                raise ValueError(
-                    "lengths_strategy='mask' cannot return an LSTM's c_n; use 'pack' or return_state=False"
-                )
-            return "mask"
-        if self.lengths_strategy == "pack" or not can_mask:
-            return "pack"
-        if x.is_cuda:  # H200: masking 1.5-2.7x faster, except bidirectional inference (packing ~5 % faster)
-            return "pack" if self.config.bidirectional and not self._needs_grad(x) else "mask"
-        return "mask" if self._needs_grad(x) or self.cell_class.state_size == 2 else "pack"
-
-    def _route(self, x: Tensor) -> str:
-        """The path of this call: the static :attr:`path`, or under ``auto`` rnnlab's kernels for a GRU on the
-        CPU (measured faster than PyTorch's at every shape of benchmarks/speed.py, training and inference; the
-        LSTM keeps oneDNN's kernels, faster than rnnlab's)."""
-        path = self.path
-        if path != "fused" or self.impl != "auto" or self.torch_class is not nn.GRU:
-            return path
-        return "native" if self._native_possible(x) else "fused"
-
-    def _native_possible(self, x: Tensor) -> bool:
-        from rnnlab.nn import kernels
-
-        lstm_state = self.cell_class.state_size == 2 and self.config.return_state  # c_n is not read off outputs
-        return (self.torch_class in (nn.LSTM, nn.GRU) and not x.is_cuda and x.dtype == torch.float32
-                and not lstm_state and kernels.get() is not None)  # fmt: skip
-
-    def _run_native(
-        self, x: Tensor, lengths: Tensor | None, state0: State | None
-    ) -> tuple[list[Tensor], Tensor, State]:
-        from rnnlab.nn import kernels
-
-        if not self._native_possible(x):
-            raise ValueError(
-                "impl='native' runs float32 CPU LSTM and GRU layers (not an LSTM's c_n), training and inference"
-            )
-        return self._run_fused_masked(x, lengths, state0, native=kernels.get())
 
     def _run_fused_masked(self, x: Tensor, lengths: Tensor | None, state0: State | None,
                           native: Any = None) -> tuple[list[Tensor], Tensor, State]:  # fmt: skip

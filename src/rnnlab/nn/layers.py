@@ -12,7 +12,8 @@ Every layer takes x (B, T, I) and returns, Keras-style:
 get alone, unpadded. ``impl`` picks the path: ``"equations"`` (the cells of
 :mod:`rnnlab.nn.cells`), ``"fused"`` (torch's oneDNN/cuDNN kernels on the same
 parameters, packed sequences for ``lengths``) or ``"auto"`` (fused whenever it can run the
-configuration); ``layer.path`` tells which one runs.
+configuration); ``layer.path`` tells which one runs, ``layer.plan(x, lengths)`` how and why
+(:mod:`rnnlab.nn.routing`).
 
 >>> import torch
 >>> x = torch.randn(4, 7, 3)  # (B, T, I)

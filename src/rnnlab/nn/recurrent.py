@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from rnnlab.config import Config
 from rnnlab.errors import ConfigError
+from rnnlab.nn import routing
 from rnnlab.nn.bidirectional import MERGE_MODES, merge, merged_size
 from rnnlab.nn.cells import Cell, State
 from rnnlab.nn.fused import FusedPath
@@ -152,23 +153,8 @@ class Recurrent(FusedPath, nn.Module):
     def impl(self, value: str) -> None:
         if value not in IMPLS:
             raise ValueError(f"impl must be one of {list(IMPLS)}, received {value!r}")
-        if value == "native":
-            from rnnlab.nn import kernels
-
-            if self.torch_class not in (nn.LSTM, nn.GRU) or kernels.get() is None:
-                state = "built" if kernels.get() else "not built here (rnnlab kernels --build)"
-                raise ValueError(f"impl='native' runs LSTM and GRU layers with rnnlab's C++ kernels, which are {state}")
-        if value in ("fused", "native"):
-            blockers = self._fused_blockers()
-            if self.config.recurrent_dropout > 0:
-                blockers.append("recurrent_dropout > 0 (variational dropout needs the equation loop)")
-            if self._weight_drop_needs_equations():
-                blockers.append("weight_dropout > 0 with an LSTM's return_state (c_n needs the equation loop)")
-            if blockers:
-                raise ValueError(
-                    f"impl={value!r} cannot run this {type(self).__name__}: {'; '.join(blockers)}. "
-                    "Use impl='equations' or impl='auto'"
-                )
+        if value != "auto":
+            routing.check_forced(self, value, None, training=True)  # what blocks it for any input, training too
         self._impl = value
 
     @property
@@ -184,19 +170,14 @@ class Recurrent(FusedPath, nn.Module):
 
     @property
     def path(self) -> str:
-        """The path a call takes now: ``"fused"`` or ``"equations"`` (resolves ``impl="auto"``; for CPU
-        inference at small batches ``auto`` may take rnnlab's ``"native"`` kernels, see :attr:`last_path`)."""
-        if self._impl != "auto":
-            return self._impl
-        needs_loop = self.config.recurrent_dropout > 0 or self._weight_drop_needs_equations()
-        if self._fused_blockers() or (self.training and needs_loop):
-            return "equations"
-        return "fused"
+        """The path a call takes now for any input: ``"fused"`` or ``"equations"`` (resolves ``impl="auto"``; on the
+        CPU ``auto`` may run a GRU on rnnlab's ``"native"`` kernels, see :meth:`plan` and :attr:`last_path`)."""
+        return routing.plan(self).path
 
-    def _weight_drop_needs_equations(self) -> bool:
-        """Weight drop runs the fused kernels direction by direction, which cannot give an LSTM's c_n."""
-        c = self.config
-        return c.weight_dropout > 0 and self.cell_class.state_size == 2 and c.return_state
+    def plan(self, x: Tensor | None = None, lengths: Tensor | None = None) -> routing.Plan:
+        """The backend that runs ``self(x, lengths)``, how it runs a padded batch and why faster ones were passed
+        over (:func:`rnnlab.nn.routing.plan`)."""
+        return routing.plan(self, x, lengths)
 
     def extra_repr(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.config.to_dict().items())
@@ -214,13 +195,9 @@ class Recurrent(FusedPath, nn.Module):
         batch, time = x.shape[0], x.shape[1]
         lengths = check_lengths(lengths, batch, time)  # None when every length is T
         state0 = self._check_state(initial_state, batch)
-        self.last_path = route = self._route(x)
-        if route == "native":
-            ys, joined, states = self._run_native(x, lengths, state0)
-        elif route == "fused":
-            ys, joined, states = self._run_fused(x, lengths, state0)
-        else:
-            ys, joined, states = self._run_equations(x, lengths, state0)
+        how = routing.plan(self, x, lengths)
+        self.last_path = how.path
+        ys, joined, states = routing.BACKENDS[how.path].run(self, x, lengths, state0, how.lengths)
         return self._finish(ys, joined, states, lengths)
 
     def _finish(self, ys: list[Tensor], joined: Tensor, states: State, lengths: Tensor | None):

@@ -323,6 +323,7 @@ def test_rnnlab_serve_takes_the_key_from_the_environment(monkeypatch):
     assert KEY not in result.output and "an API key is required" in result.output
     assert started["limit_concurrency"] == 10 and started["http"].max_open == 9 and started["host"] == "0.0.0.0"
     assert models == {"echo": "some/dir"}
+    assert KEY not in CliRunner().invoke(cli_app, ["serve", "--help"], env={"RNNLAB_API_KEY": KEY}).output
     with TestClient(started["app"]) as client:
         assert client.get("/v1/models").status_code == 401
         assert client.get("/v1/models", headers={"X-API-Key": KEY}).status_code == 200

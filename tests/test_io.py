@@ -237,3 +237,44 @@ def test_a_format_version_that_is_not_a_whole_number_is_named_not_an_upgrade(tmp
     with pytest.raises(ModelFileError, match="must be a whole number") as info:
         load(tmp_path / "m")
     assert "upgrade" not in str(info.value)
+
+
+def test_the_readme_sequential_trained_with_fit_saves_and_reloads(tmp_path):
+    """The README's `torch.nn.Sequential(GRU(3, 16), Dense(16, 1))` trained with `fit`: rnnlab.save writes it as
+    config.json + safetensors (kind Sequential) and rnnlab.load gives back a Sequential with the same outputs."""
+    import torch.nn.functional as F
+    from torch.utils.data import TensorDataset
+
+    from rnnlab.nn import Dense
+    from rnnlab.training import Objective, TrainConfig, fit
+
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(32, 6, 3), torch.randn(32, 1))
+    model = torch.nn.Sequential(GRU(3, 16), torch.nn.Dropout(0.1), Dense(16, 1, activation="tanh"))
+    objective = Objective(loss=lambda m, b: F.mse_loss(m(b[0]), b[1]))
+    fit(model, data, data, objective=objective, config=TrainConfig(max_epochs=1, batch_size=16, seed=0))
+    rnnlab.save(model, tmp_path / "stack")
+    header = json.loads((tmp_path / "stack" / "config.json").read_text())
+    assert header["kind"] == "Sequential" and [s["layer"] for s in header["config"]["layers"]] == [
+        "GRU", "Dropout", "Dense"]  # fmt: skip
+    again = rnnlab.load(tmp_path / "stack")
+    assert type(again) is torch.nn.Sequential and not again.training
+    assert again[2].activation == "tanh" and again[0].config == model[0].config
+    torch.testing.assert_close(again(x), model.eval()(x))
+    nested = torch.nn.Sequential(torch.nn.Sequential(LSTM(3, 4, return_sequences=True)), torch.nn.Linear(4, 2))
+    save(nested, tmp_path / "nested")
+    torch.testing.assert_close(load(tmp_path / "nested")(x), nested.eval()(x))
+
+
+def test_a_sequential_with_a_custom_layer_is_refused_by_name(tmp_path):
+    class Twice(torch.nn.Module):
+        def forward(self, x):
+            return 2 * x
+
+    with pytest.raises(TypeError, match=r"cannot save model\[1\], a Twice: a saved stack holds rnnlab's layers"):
+        save(torch.nn.Sequential(GRU(3, 4), Twice()), tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+    save(torch.nn.Sequential(GRU(3, 4)), tmp_path / "m")
+    _edit_header(tmp_path / "m", config={"layers": [{"layer": "Transformer"}]})
+    with pytest.raises(ModelFileError, match="unknown layer 'Transformer'"):
+        load(tmp_path / "m")

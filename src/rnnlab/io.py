@@ -39,6 +39,7 @@ except ImportError:  # Windows: staging directories are not locked, so stale one
 from rnnlab.config import Config
 from rnnlab.errors import ConfigError, ModelFileError
 from rnnlab.nn.layers import LAYERS
+from rnnlab.nn.stack import Stack, StackConfig
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -68,7 +69,7 @@ class AssetsMixin:
         self.assets = dict(assets)
 
 
-_REGISTRY: dict[str, type[nn.Module]] = dict(LAYERS)
+_REGISTRY: dict[str, type[nn.Module]] = {**LAYERS, "Sequential": Stack}  # type: ignore[dict-item]
 
 
 def register_model(cls: type[nn.Module]) -> type[nn.Module]:
@@ -97,11 +98,11 @@ def save(
     with it. Replacing a directory keeps the files in it that are not part of a saved model (a user's notes).
     """
     target = Path(directory)
-    config = getattr(model, "config", None)
-    if not isinstance(config, Config) or type(model) not in _REGISTRY.values():
+    config = StackConfig.describe(model) if type(model) is nn.Sequential else getattr(model, "config", None)
+    if not isinstance(config, Config) or (type(model) not in _REGISTRY.values() and type(model) is not nn.Sequential):
         raise TypeError(
             f"cannot save a {type(model).__name__}: rnnlab saves registered models with a Config "
-            f"(known kinds: {sorted(_REGISTRY)})"
+            f"(known kinds: {sorted(_REGISTRY)}) and torch.nn.Sequential stacks of rnnlab's and torch's layers"
         )
     real = target.resolve()  # a symlink: replace what it points to, keep the link
     _remove_stale(real)
@@ -157,7 +158,10 @@ def load(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Mod
         raise ModelFileError(f"{directory / CONFIG_FILE}: {exc}") from None
     weights = _inside(directory, directory / WEIGHTS_FILE)
     _check_shapes_before_building(cls, config, weights)
-    model = cls.from_config(config)  # type: ignore[attr-defined]
+    try:
+        model = cls.from_config(config)  # type: ignore[attr-defined]
+    except ConfigError as exc:  # e.g. a stack's layer that is not one
+        raise ModelFileError(f"{directory / CONFIG_FILE}: {exc}") from None
     assets = {}
     for name in header.get("assets", []):
         path = _inside(directory, directory / f"{_asset_name(name, directory)}.json")

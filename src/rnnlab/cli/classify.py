@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from rnnlab.cli.common import emit, markdown_table, output_dir, write_csv
-from rnnlab.data.text import TRUNCATIONS, TextDataset, read_labelled, read_unlabelled
+from rnnlab.data.text import TRUNCATIONS, TextDataset, decode_text, read_labelled, read_lines, read_unlabelled
 
 app = typer.Typer(help="Classify texts (sentiment analysis and any labelled text).", no_args_is_help=True)
 
@@ -205,8 +205,8 @@ def evaluate(
 
     if plot and Path(plot).exists() and not overwrite:
         raise FileExistsError(f"{plot} exists; pass --overwrite or choose another path")
-    clf = TextClassifier.load(model)
     dataset = read_labelled(data, text_col=text_col, label_col=label_col, split=split)
+    clf = TextClassifier.load(model)
     report = clf.evaluate(dataset)
     if plot:
         from rnnlab.classify.plots import plot_confusion
@@ -226,12 +226,12 @@ def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None)
             raise ValueError("give texts as arguments, or --input FILE (--input - reads one text per line from stdin)")
         return TextDataset(list(texts), None, "<arguments>")
     if input_file == "-":
-        lines = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+        lines = [line for line in decode_text(data, "<stdin>").splitlines() if line.strip()]
         return TextDataset(lines, None, "<stdin>")
     path = Path(input_file)
     if path.suffix.lower() in (".txt", ".text"):
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return TextDataset(lines, None, str(path))
+        return TextDataset(read_lines(path), None, str(path))  # UTF-8, errors name the line; empty is an error
     return read_labelled(path, text_col=text_col, require_labels=False, split="test")
 
 
@@ -251,8 +251,8 @@ def predict(
 
     if output and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite or choose another path")
+    data = _read_inputs(list(texts or []), input_file, text_col)  # a bad input is named before the model loads
     clf = TextClassifier.load(model)
-    data = _read_inputs(list(texts or []), input_file, text_col)
     probs = clf.predict_proba(data.texts)
     rows = [
         {

@@ -43,11 +43,12 @@ def predict(
     batch_size: int = typer.Option(32, help="Ads per batch."),
 ) -> None:
     """Print one template per ad as a JSON line (and a readable table on a terminal)."""
-    from rnnlab.ie.extractor import read_ads
+    from rnnlab.ie.extractor import check_length, read_ads
 
     if bool(texts) == bool(input_file):
         raise ValueError("give the ads as arguments or with --input FILE, not both and not neither")
     ads = read_ads(input_file) if input_file else [{"text": t} for t in texts or []]
+    check_length([ad["text"] for ad in ads], path=input_file, lines=[ad.get("line", 0) for ad in ads])
     if output and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite or choose another --output")
     templates = _load(model).extract([ad["text"] for ad in ads], batch_size=batch_size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -116,8 +117,8 @@ def evaluate(
     """Entity P/R/F1 (conlleval rules; micro, macro, per type) and token accuracy on DATA."""
     from rnnlab.tag.tagger import Tagger
 
-    tagger = Tagger.load(model)
-    report = tagger.evaluate(read_tagged(data, fmt, tag_column))
+    sentences = read_tagged(data, fmt, tag_column)  # a bad file is named before the model loads
+    report = Tagger.load(model).evaluate(sentences)
     if as_json:
         typer.echo(json.dumps(report, sort_keys=True))
         return
@@ -160,7 +161,9 @@ def entity_paragraphs(results: list[dict[str, Any]]) -> str:
 def predict(
     texts: Annotated[list[str] | None, typer.Argument(help="Raw texts to tag (tokenised by rule).")] = None,
     model: str = typer.Option(..., "--model", help="Directory written by `tag fit`."),
-    input_file: str | None = typer.Option(None, "--input", help="A text file (one text per line; '-' is stdin)."),
+    input_file: str | None = typer.Option(
+        None, "--input", help="A UTF-8 text file (one text per line, any length; '-' is stdin)."
+    ),
     input_format: str = typer.Option(
         "text",
         help="text, or a tagged file: conll2003, conllu or columns (its "
@@ -181,39 +184,81 @@ def predict(
     if input_format != "text":
         _predict_file(model, input_file, input_format, tag_column, output_format, output)
         return
-    if input_file == "-":
-        lines = [line.rstrip("\n") for line in sys.stdin]
-    elif input_file is not None:
-        lines = Path(input_file).read_text(encoding="utf-8").splitlines()
-    else:
-        lines = list(texts or [])
-    lines = [line for line in lines if line.strip()]
+    lines = _input_lines(texts, input_file)
     if not lines:
         raise ValueError("give texts as arguments, or --input FILE ('-' reads stdin)")
-    results = Tagger.load(model).predict(lines)
+    tagger = Tagger.load(model)
+    results = _tag_in_groups(tagger, lines)  # bounded groups of lines; a long line piece by piece (Tagger.predict)
     if output_format == "html":
-        text = render_html(results)
-    elif output_format == "json":
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+        _write(output, [render_html([r for group in results for r in group])])
+        return
+    if output_format == "json":
+        chunks = ("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in group) for group in results)
     else:
-        import io
+        chunks = (_conll_text(group) for group in results)
+    _write(output, chunks)
 
-        buffer = io.StringIO()
-        write_tagged((([t["text"] for t in r["tokens"]], r["tags"]) for r in results if r["tokens"]), buffer)
-        text = buffer.getvalue()
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {output}")
+
+def _input_lines(texts: list[str] | None, input_file: str | None) -> list[str]:
+    """The non-blank texts to tag: the arguments, or the lines of --input (UTF-8; '-' reads stdin)."""
+    from rnnlab.data.text import decode_text, read_lines
+
+    if input_file == "-":
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+        lines = decode_text(data, "<stdin>").splitlines()
+    elif input_file is not None:
+        lines = read_lines(input_file)
     else:
-        typer.echo(text, nl=False)
+        lines = list(texts or [])
+    return [line for line in lines if line.strip()]
+
+
+def _tag_in_groups(tagger: Any, lines: list[str], group_chars: int = 200_000) -> Iterator[list[dict[str, Any]]]:
+    """Tagger.predict over consecutive groups of about ``group_chars`` characters: the output is written group
+    by group, so a large input never holds more than one group's results."""
+    start = 0
+    while start < len(lines):
+        end, size = start, 0
+        while end < len(lines) and (end == start or size + len(lines[end]) <= group_chars):
+            size += len(lines[end])
+            end += 1
+        yield tagger.predict(lines[start:end])
+        start = end
+
+
+def _conll_text(results: list[dict[str, Any]]) -> str:
+    import io
+
+    buffer = io.StringIO()
+    write_tagged((([t["text"] for t in r["tokens"]], r["tags"]) for r in results if r["tokens"]), buffer)
+    return buffer.getvalue()
+
+
+def _write(output: str | None, chunks: Iterable[str]) -> None:
+    """The chunks to stdout as they come, or to ``output`` (written beside it, then renamed into place)."""
+    if not output:
+        for chunk in chunks:
+            typer.echo(chunk, nl=False)
+        return
+    target = Path(output)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    typer.echo(f"wrote {output}")
 
 
 def _predict_file(model: str, path: str | None, fmt: str, tag_column: str, output_format: str,
                   output: str | None) -> None:  # fmt: skip
-    """Tag the tokens of a CoNLL/columns file and write its lines back with the predicted tag appended."""
+    """Tag the tokens of a CoNLL/columns file and write its lines back with the predicted tags: appended as a last
+    column (CoNLL-2003, columns), or in the tag column of a CoNLL-U file, every other line kept as it was."""
     import io
 
-    from rnnlab.data.conll import write_predictions
+    from rnnlab.data.conll import tag_column_index, write_predictions
     from rnnlab.tag.tagger import Tagger
 
     if path is None or path == "-":
@@ -223,10 +268,12 @@ def _predict_file(model: str, path: str | None, fmt: str, tag_column: str, outpu
     sentences = read_tagged(path, fmt, tag_column)
     predicted = Tagger.load(model).predict_tags([s.tokens for s in sentences])
     buffer = io.StringIO()
-    write_predictions(sentences, predicted, buffer)
+    column = tag_column_index(fmt, tag_column) if fmt == "conllu" else None
+    write_predictions(sentences, predicted, buffer, column=column)
+    where = f"the prediction in column {column % 10 + 1}" if column is not None else "prediction in the last column"
     if output:
         Path(output).write_text(buffer.getvalue(), encoding="utf-8")
-        typer.echo(f"wrote {output} ({len(sentences)} sentences, prediction in the last column)")
+        typer.echo(f"wrote {output} ({len(sentences)} sentences, {where})")
     else:
         typer.echo(buffer.getvalue(), nl=False)
 

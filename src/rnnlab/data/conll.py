@@ -12,11 +12,13 @@ mode), so an ill-formed sequence such as ``O I-PER`` still yields a chunk.
 from __future__ import annotations
 
 import dataclasses
-import gzip
+import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
+from rnnlab.data.text import read_text
 from rnnlab.errors import ConfigError, DataError
 
 SCHEMES: tuple[str, ...] = ("IOB1", "IOB2", "BIOES")
@@ -28,18 +30,26 @@ CONLLU_COLUMNS = {"form": 1, "lemma": 2, "upos": 3, "xpos": 4, "feats": 5, "depr
 @dataclasses.dataclass
 class Sentence:
     """Tokens and their tags; ``line`` is where the sentence starts in its file (1-based); ``rows`` every
-    column of each token's line as read (for writing the file back with predictions)."""
+    column of each token's line as read (for writing the file back with predictions); ``lines`` each token's
+    line and ``path`` the file (for errors that name them); ``other_lines`` the lines that are not tokens
+    (CoNLL-U comments, multiword ranges, empty nodes), each with the number of tokens before it."""
 
     tokens: list[str]
     tags: list[str]
     line: int = 0
     rows: list[list[str]] | None = None
+    lines: list[int] | None = None
+    path: str | None = None
+    other_lines: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+
+    def token_line(self, i: int) -> int | None:
+        """The line of token ``i`` in its file (the sentence's line when unknown, None when that is too)."""
+        return self.lines[i] if self.lines is not None and i < len(self.lines) else (self.line or None)
 
 
 def _open(path: Path) -> IO[str]:
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+    # decoded whole with errors that name the line and column of a byte that is not UTF-8 (.gz too)
+    return io.StringIO(read_text(path), newline=None)
 
 
 def _column(tag_column: str | int, names: dict[str, int], fmt: str) -> int:
@@ -64,30 +74,49 @@ def read_tagged(path: str | Path, fmt: str = "conll2003", tag_column: str | int 
         raise ConfigError(f"format must be one of {list(FORMATS)}, received {fmt!r}")
     if not path.is_file():
         raise DataError("no such file", path=path, hint="check the path")
-    if fmt == "conllu":
-        column = _column("upos" if tag_column == "ner" else tag_column, CONLLU_COLUMNS, fmt)
-        sentences = list(_read_conllu(path, column))
-    else:
-        names = CONLL2003_COLUMNS if fmt == "conll2003" else {"last": -1}
-        column = _column("last" if fmt == "columns" and tag_column == "ner" else tag_column, names, fmt)
-        sentences = list(_read_columns(path, column))
+    column = tag_column_index(fmt, tag_column)
+    sentences = list(_read_conllu(path, column) if fmt == "conllu" else _read_columns(path, column))
     if not sentences:
         raise DataError("no sentences in the file", path=path, hint=f"is it in {fmt} format?")
     return sentences
 
 
+class _Builder:
+    """The sentence being read: tokens, tags, rows, lines, and the non-token lines kept in place."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self.tokens: list[str] = []
+        self.tags: list[str] = []
+        self.rows: list[list[str]] = []
+        self.lines: list[int] = []
+        self.other: list[tuple[int, str]] = []
+
+    def add(self, n: int, parts: list[str], column: int, *, token_column: int = 0) -> None:
+        self.tokens.append(parts[token_column])
+        self.tags.append(parts[column])
+        self.rows.append(parts)
+        self.lines.append(n)
+
+    def take(self) -> Sentence | None:
+        """The sentence read so far (None when no token yet: lines before it stay for the next one)."""
+        if not self.tokens:
+            return None
+        sentence = Sentence(self.tokens, self.tags, self.lines[0], self.rows, self.lines, self.path, self.other)
+        self.tokens, self.tags, self.rows, self.lines, self.other = [], [], [], [], []
+        return sentence
+
+
 def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
-    tokens: list[str] = []
-    tags: list[str] = []
-    rows: list[list[str]] = []
-    width, start = None, 0
+    sentence = _Builder(path)
+    width = None
     with _open(path) as f:
         for n, raw in enumerate(f, 1):
             parts = raw.split()
             if not parts or parts[0] == "-DOCSTART-":
-                if tokens:
-                    yield Sentence(tokens, tags, start, rows)
-                tokens, tags, rows, width = [], [], [], None
+                if (done := sentence.take()) is not None:
+                    yield done
+                width = None
                 continue
             if len(parts) < 2:
                 raise DataError(f"expected a token and a tag, found {len(parts)} column", path=path, line=n,
@@ -98,49 +127,71 @@ def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
             if not -len(parts) <= column < len(parts):
                 raise DataError(f"no column {column} in a line of {len(parts)} columns", path=path, line=n,
                                 hint="pick --tag-column among the columns of the file")  # fmt: skip
-            if not tokens:
-                start = n
             width = len(parts)
-            tokens.append(parts[0])
-            tags.append(parts[column])
-            rows.append(parts)
-    if tokens:
-        yield Sentence(tokens, tags, start, rows)
+            sentence.add(n, parts, column)
+    if (done := sentence.take()) is not None:
+        yield done
 
 
 def _read_conllu(path: Path, column: int) -> Iterator[Sentence]:
-    tokens: list[str] = []
-    tags: list[str] = []
-    rows: list[list[str]] = []
-    start = 0
+    sentence = _Builder(path)
     with _open(path) as f:
         for n, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
             if not line.strip():
-                if tokens:
-                    yield Sentence(tokens, tags, start, rows)
-                tokens, tags, rows = [], [], []
+                if (done := sentence.take()) is not None:
+                    yield done
                 continue
             if line.startswith("#"):
+                sentence.other.append((len(sentence.tokens), line))
                 continue
             parts = line.split("\t")
             if len(parts) != 10:
                 raise DataError(f"a CoNLL-U word line has 10 tab-separated fields, found {len(parts)}", path=path,
                                 line=n, hint="check for spaces used instead of tabs")  # fmt: skip
+            if not _CONLLU_ID.fullmatch(parts[0]):
+                raise DataError(
+                    f"the ID field is {parts[0][:20]!r}, not a word index (1), a range (1-2) or an empty node (1.1)",
+                    path=path,
+                    line=n,
+                    hint="the first field numbers the words",
+                )
             if "-" in parts[0] or "." in parts[0]:
-                continue  # multiword-token range (the words follow) or empty node (not a surface word)
-            if not tokens:
-                start = n
-            tokens.append(parts[1])
-            tags.append(parts[column])
-            rows.append(parts)
-    if tokens:
-        yield Sentence(tokens, tags, start, rows)
+                # a multiword-token range (its words follow) or an empty node (not a surface word): written back as is
+                sentence.other.append((len(sentence.tokens), line))
+                continue
+            if not 0 <= column < 10 and not -10 <= column < 0:
+                raise DataError(
+                    f"no column {column} in a CoNLL-U line of 10 fields",
+                    path=path,
+                    line=n,
+                    hint="--tag-column upos, xpos or a number from 0 to 9",
+                )
+            sentence.add(n, parts, column, token_column=1)
+    if (done := sentence.take()) is not None:
+        yield done
 
 
-def write_predictions(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]], stream: IO[str]) -> None:
-    """Each sentence's lines as read, with the predicted tag appended as a last column (conlleval's input:
-    ``... GOLD PRED``), a blank line after each sentence; CoNLL-U lines are written tab-separated.
+_CONLLU_ID = re.compile(r"[1-9]\d*(?:-[1-9]\d*|\.[1-9]\d*)?|0\.[1-9]\d*")
+
+
+def tag_column_index(fmt: str, tag_column: str | int) -> int:
+    """The column number ``read_tagged`` reads the tags from (``upos`` -> 3 in CoNLL-U)."""
+    if fmt == "conllu":
+        return _column("upos" if tag_column == "ner" else tag_column, CONLLU_COLUMNS, fmt)
+    names = CONLL2003_COLUMNS if fmt == "conll2003" else {"last": -1}
+    return _column("last" if fmt == "columns" and tag_column == "ner" else tag_column, names, fmt)
+
+
+def write_predictions(
+    sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]], stream: IO[str], *, column: int | None = None
+) -> None:
+    """Each sentence's lines as read with the predicted tags, a blank line after each sentence.
+
+    CoNLL-2003 / column lines get the predicted tag appended as a last column (conlleval's input:
+    ``... GOLD PRED``). CoNLL-U comes back as CoNLL-U, line for line: comments, multiword ranges and empty
+    nodes as they were, the prediction written into the tag ``column`` of each word line (then compare the
+    file with the gold one, as the UD evaluation script does).
 
     >>> import io
     >>> out = io.StringIO()
@@ -154,8 +205,20 @@ def write_predictions(sentences: Sequence[Sentence], predicted: Sequence[Sequenc
     for sentence, tags in zip(sentences, predicted, strict=True):
         rows = sentence.rows or [[token, gold] for token, gold in zip(sentence.tokens, sentence.tags, strict=True)]
         sep = "\t" if rows and len(rows[0]) == 10 else " "
-        for row, tag in zip(rows, tags, strict=True):
-            stream.write(sep.join([*row, tag]) + "\n")
+        in_place = sep == "\t" and column is not None
+        other = iter(sentence.other_lines)
+        pending = next(other, None)
+        for k, (row, tag) in enumerate(zip(rows, tags, strict=True)):
+            while pending is not None and pending[0] <= k:
+                stream.write(pending[1] + "\n")
+                pending = next(other, None)
+            if in_place:
+                stream.write("\t".join(tag if i == column % 10 else field for i, field in enumerate(row)) + "\n")
+            else:
+                stream.write(sep.join([*row, tag]) + "\n")
+        while pending is not None:
+            stream.write(pending[1] + "\n")
+            pending = next(other, None)
         stream.write("\n")
 
 
@@ -165,6 +228,81 @@ def write_tagged(sentences: Iterable[tuple[Sequence[str], Sequence[str]]], strea
         for token, tag in zip(tokens, tags, strict=True):
             stream.write(f"{token} {tag}\n")
         stream.write("\n")
+
+
+def _listing(tags: Iterable[str], at_most: int = 8) -> str:
+    tags = sorted(tags)
+    return ", ".join(tags[:at_most]) + (", …" if len(tags) > at_most else "")
+
+
+def check_gold(sentences: Sequence[Sentence], known: Sequence[str], *, chunked: bool) -> None:
+    """Refuse gold tags that a tagger with the tags ``known`` cannot score, before any work.
+
+    A file whose tags are none of the model's (a UPOS file given to an NER model) is named with both tag
+    sets; otherwise the first tag that is not one of the model's (``garbage``, ``B-DATE``) is named with its
+    file and line. Chunk tags may come in any scheme: ``O`` or B-/I-/E-/S- and one of the model's types.
+    """
+    types = {_split(t)[1] for t in known if t != "O"}
+
+    def valid(tag: str) -> bool:
+        if not chunked:
+            return tag in known
+        match = _CHUNK_TAG.fullmatch(tag)
+        return tag == "O" or (match is not None and match.group(1) in types)
+
+    seen: dict[str, tuple[Sentence, int]] = {}
+    for sentence in sentences:
+        for i, tag in enumerate(sentence.tags):
+            seen.setdefault(tag, (sentence, i))
+    bad = {tag: place for tag, place in seen.items() if not valid(tag)}
+    if not bad:
+        return
+    model = f"types {_listing(types)} as O, B-, I-, E-, S- tags" if chunked else _listing(known)
+    first_sentence = next(iter(seen.values()))[0]
+    if len(bad) == len(seen) and not (chunked and any(_CHUNK_TAG.fullmatch(tag) for tag in seen)):
+        raise DataError(
+            f"this file's tags ({_listing(seen)}) are none of the model's ({model}): is it the right "
+            "file, tag column and model?",
+            path=first_sentence.path,
+            hint="--tag-column picks the column (ner, pos, chunk; upos, xpos; or a number)",
+        )
+    tag, (sentence, i) = min(bad.items(), key=lambda item: (item[1][0].line, item[1][1]))
+    if chunked and _CHUNK_TAG.fullmatch(tag) is None:
+        raise DataError(
+            f"the tag {tag!r} is neither O nor a chunk tag (B-, I-, E-, S- and a type)",
+            path=sentence.path,
+            line=sentence.token_line(i),
+            hint=f"the model knows {model}",
+        )
+    raise DataError(
+        f"tags {sorted(bad)[:5]} were not seen in training (known: {model})",
+        path=sentence.path,
+        line=sentence.token_line(i),
+        hint="evaluate with the training data's tag column and scheme",
+    )
+
+
+def check_training_tags(sentences: Sequence[Sentence]) -> None:
+    """Refuse training tags that mix chunk tags (B-PER) with tags that are neither chunk tags nor O: the
+    tagger would silently take them all for part-of-speech tags."""
+    chunk, other = None, None
+    for sentence in sentences:
+        for i, tag in enumerate(sentence.tags):
+            if _CHUNK_TAG.fullmatch(tag):
+                chunk = chunk or tag
+            elif tag != "O" and other is None:
+                other = (tag, sentence, i)
+        if chunk and other:
+            tag, sentence, i = other
+            raise DataError(
+                f"the tag {tag!r} is neither O nor a chunk tag like {chunk!r}",
+                path=sentence.path,
+                line=sentence.token_line(i),
+                hint="fix the tag, or pick the right --tag-column",
+            )
+
+
+_CHUNK_TAG = re.compile(r"[BIES]-(.+)")
 
 
 # -- tagging schemes -----------------------------------------------------------------------------

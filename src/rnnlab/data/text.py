@@ -6,11 +6,16 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import gzip
 import html
+import io
 import json
 import re
 import tarfile
+import unicodedata
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -86,6 +91,74 @@ class TextDataset:
     def subset(self, rows: Sequence[int] | np.ndarray) -> TextDataset:
         labels = None if self.labels is None else [self.labels[i] for i in rows]
         return TextDataset([self.texts[i] for i in rows], labels, self.source)
+
+
+def _cuttable(text: str, i: int) -> bool:
+    # a cut before text[i] never separates a combining mark (or a variation selector) from its base character
+    return 0 < i < len(text) and unicodedata.category(text[i])[0] != "M" and not "\ufe00" <= text[i] <= "\ufe0f"
+
+
+def pieces(text: str, max_chars: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive pieces of at most ``max_chars`` characters covering ``text``, cut after a line
+    break, else after a sentence's end, else at a space, else anywhere but inside a combining sequence: a long
+    text is tagged piece by piece in bounded memory.
+
+    >>> text = "One. Two three. Four five six."
+    >>> [text[a:b] for a, b in pieces(text, 12)]
+    ['One. ', 'Two three. ', 'Four five ', 'six.']
+    """
+    if max_chars < 1:
+        raise ConfigError(f"max_chars must be at least 1, received {max_chars}")
+    start = 0
+    while len(text) - start > max_chars:
+        window = text[start : start + max_chars]
+        cut = max(window.rfind("\n"), *(window.rfind(end) for end in (". ", "! ", "? ", "; ")))
+        cut = cut + 1 if cut > 0 else max(window.rfind(" "), window.rfind("\t"))
+        cut = start + cut if cut > 0 else start + max_chars
+        while cut < len(text) and text[cut].isspace() and cut - start < max_chars:
+            cut += 1  # the spaces after a sentence's end stay with it
+        while not _cuttable(text, cut) and cut > start + 1:
+            cut -= 1
+        yield start, cut
+        start = cut
+    if start < len(text) or not text:
+        yield start, len(text)
+
+
+def nfc_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """``text`` in Unicode NFC, and where in ``text`` each of its characters comes from (None: ASCII, unchanged).
+
+    Each base character is normalised with the combining marks that follow it; ``origin[i]`` is the offset
+    in ``text`` of the sequence the i-th normalised character belongs to, ``origin[len]`` is ``len(text)``,
+    so a span of the normalised text maps back to whole sequences (:func:`original_span`).
+
+    >>> normal, origin = nfc_with_offsets("Lo\u0301pez")
+    >>> normal, origin
+    ('López', [0, 1, 3, 4, 5, 6])
+    """
+    if text.isascii():
+        return text, None
+    parts: list[str] = []
+    origin: list[int] = []
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or _cuttable(text, i):
+            piece = unicodedata.normalize("NFC", text[start:i])
+            parts.append(piece)
+            origin.extend([start] * len(piece))
+            start = i
+    origin.append(len(text))
+    return "".join(parts), origin
+
+
+def original_span(origin: list[int] | None, start: int, end: int) -> tuple[int, int]:
+    """The span of the original text that normalised characters ``[start, end)`` come from, whole sequences."""
+    if origin is None:
+        return start, end
+    stop = end
+    while stop < len(origin) - 1 and origin[stop] == origin[end - 1]:
+        stop += 1  # ``end`` falls inside a sequence (a mark without a composed form): take the whole of it
+    return origin[start], origin[stop]
 
 
 def truncate(ids: Sequence[int], max_len: int | None, keep: str = "head") -> list[int]:
@@ -165,52 +238,193 @@ def _pick(columns: Sequence[str], wanted: str | None, defaults: Sequence[str], w
     return next((lowered[d] for d in defaults if d in lowered), None)
 
 
-def _read_table(path: Path, text_col: str | None, label_col: str | None, require_labels: bool) -> TextDataset:
-    import pandas as pd
+UTF8_HINT = "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`, or 'CSV UTF-8' in a spreadsheet)"
 
-    sep = "\t" if ".tsv" in path.name.lower() else ","
+
+def read_text(path: str | Path) -> str:
+    """The text of a UTF-8 file (``.gz`` too; a leading BOM dropped); an empty, compressed-but-broken or
+    non-UTF-8 file is a DataError naming the file (and the line and column of the first byte that is not UTF-8).
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "reviews.txt"
+    >>> _ = path.write_bytes("good\\ncaf\\xe9 bad\\n".encode("latin-1"))
+    >>> read_text(path)
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.DataError: ...reviews.txt:2:4: byte 0xe9 is not UTF-8 (hint: save the file as UTF-8 ...)
+    """
+    path = Path(path)
     try:
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, quoting=3 if sep == "\t" else 0)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            data = gzip.decompress(data)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DataError(
-            f"cannot parse the file: {exc}", path=path, hint="check quoting and the encoding (UTF-8)"
+            f"not a readable .gz file ({exc})", path=path, hint="check the download, or gunzip it"
         ) from None
-    columns = [str(c) for c in frame.columns]
-    text = _pick(columns, text_col, TEXT_COLUMNS, "text", path)
-    label = _pick(columns, label_col, LABEL_COLUMNS, "label", path)
+    except FileNotFoundError:
+        raise DataError("no such file", path=path, hint="check the path") from None
+    return decode_text(data, path)
+
+
+def decode_text(data: bytes, path: str | Path) -> str:
+    """``data`` decoded as UTF-8 (a leading BOM dropped); empty, or a byte that is not UTF-8, is a DataError
+    naming ``path`` (and the line and column of that byte)."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if not data.strip():
+        raise DataError("the file is empty", path=path, hint="give a file with data in it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        head = data[: exc.start]
+        line = head.count(b"\n") + 1
+        column = len(head[head.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+        raise DataError(
+            f"byte 0x{data[exc.start]:02x} is not UTF-8", path=path, line=line, column=column, hint=UTF8_HINT
+        ) from None
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """The non-blank lines of a UTF-8 text file (one text per line); a file without any is a DataError."""
+    lines = [line for line in io.StringIO(read_text(path), newline=None) if line.strip()]
+    return [line.rstrip("\n") for line in lines]
+
+
+def _csv_rows(path: Path, sep: str) -> Iterator[tuple[int, int, list[str]]]:
+    """(first line, last line, fields) of each non-blank record; csv.Error becomes a DataError with the line."""
+    reader = csv.reader(
+        io.StringIO(read_text(path), newline=""),
+        delimiter=sep,
+        quoting=csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL,
+        strict=True,
+    )
+    last = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(
+                f"cannot read this record: {exc}",
+                path=path,
+                line=last + 1,
+                hint='a quoted field starts and ends with " and writes a " inside as ""',
+            ) from None
+        first, last = last + 1, reader.line_num
+        if row and any(field.strip() for field in row):
+            yield first, last, row
+
+
+def _check_width(path: Path, sep: str, header: list[str], rows: list[tuple[int, int, list[str]]]) -> None:
+    """Every record has as many fields as the header; an unquoted separator in a text is named, not guessed."""
+    bad = [(first, last, row) for first, last, row in rows if len(row) != len(header)]
+    if not bad:
+        return
+    first, last, row = bad[0]
+    more = f" (and {len(bad) - 1} more records)" if len(bad) > 1 else ""
+    name = "tab" if sep == "\t" else "comma"
+    if last > first:
+        raise DataError(
+            f"a record runs from line {first} to line {last} with {len(row)} fields where the header has "
+            f"{len(header)}{more}",
+            path=path,
+            line=first,
+            hint='an opening " without its closing "? quote whole fields: "text, with commas",label',
+        )
+    if len(row) > len(header):
+        raise DataError(
+            f"{len(row)} fields where the header {header} has {len(header)}{more}: an unquoted {name} inside a text?",
+            path=path,
+            line=first,
+            hint='quote the text: "Good, really",pos (spreadsheets and csv writers do so)',
+        )
+    raise DataError(
+        f"{len(row)} fields where the header {header} has {len(header)}{more}",
+        path=path,
+        line=first,
+        hint=f"every record needs a value for each column, separated by a {name}",
+    )
+
+
+def _read_table(path: Path, text_col: str | None, label_col: str | None, require_labels: bool) -> TextDataset:
+    # the csv module, not pandas: pandas makes the first fields of a row that has one too many the index, so the
+    # text before an unquoted comma vanished without a word (issue 22, row 9); here every record is checked
+    sep = "\t" if ".tsv" in path.name.lower() else ","
+    records = list(_csv_rows(path, sep))
+    if not records:
+        raise DataError("no header line", path=path, hint="the first line names the columns, e.g. text,label")
+    header = [c.strip() for c in records[0][2]]
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise DataError(
+            f"columns {twice} appear more than once in the header {header}",
+            path=path,
+            line=1,
+            hint="give each column its own name",
+        )
+    rows = records[1:]
+    if not rows:
+        raise DataError(
+            f"no rows under the header {header}",
+            path=path,
+            line=records[0][0],
+            hint="give one text per line under the header",
+        )
+    _check_width(path, sep, header, rows)
+    text = _pick(header, text_col, TEXT_COLUMNS, "text", path)
+    label = _pick(header, label_col, LABEL_COLUMNS, "label", path)
     if text is None:
-        raise DataError(f"cannot tell the text column among {columns}", path=path, line=1, hint="pass --text-col")
+        raise DataError(f"cannot tell the text column among {header}", path=path, line=1, hint="pass --text-col")
     if label is None and require_labels:
-        raise DataError(f"cannot tell the label column among {columns}", path=path, line=1, hint="pass --label-col")
-    texts = frame[text].tolist()
-    labels = None if label is None else [s.strip() for s in frame[label].tolist()]
-    for i, t in enumerate(texts):
-        if not t.strip():
-            raise DataError("empty text", path=path, line=i + 2, column=text, hint="remove the row or fill it")
+        raise DataError(f"cannot tell the label column among {header}", path=path, line=1, hint="pass --label-col")
+    t, y = header.index(text), None if label is None else header.index(label)
+    texts = [row[t] for _, _, row in rows]
+    labels = None if y is None else [row[y].strip() for _, _, row in rows]
+    for i, (first, _, _) in enumerate(rows):
+        if not texts[i].strip():
+            raise DataError("empty text", path=path, line=first, column=text, hint="remove the row or fill it")
         if labels is not None and not labels[i]:
-            raise DataError("empty label", path=path, line=i + 2, column=label, hint="every row needs a label")
+            raise DataError("empty label", path=path, line=first, column=label, hint="every row needs a label")
     return TextDataset(texts, labels, str(path))
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line of a JSON-lines file (``.gz`` too); bad lines are
     DataErrors naming file, line and column."""
-    import gzip
-
     path = Path(path)
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"not valid JSON: {exc.msg}", path=path, line=n, column=exc.colno,
-                                hint="one JSON object per line") from None  # fmt: skip
-            if not isinstance(row, dict):
-                raise DataError("each line must be a JSON object", path=path, line=n)
-            yield n, row
+    for n, line in enumerate(io.StringIO(read_text(path), newline=None), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"not valid JSON: {exc.msg}", path=path, line=n, column=exc.colno, hint="one JSON object per line"
+            ) from None
+        except RecursionError:
+            raise DataError("JSON nested too deeply", path=path, line=n, hint="one flat JSON object per line") from None
+        if not isinstance(row, dict):
+            raise DataError(
+                f"each line must be a JSON object, found {type(row).__name__}",
+                path=path,
+                line=n,
+                hint='lines like {"text": "...", "label": "pos"}',
+            )
+        yield n, row
+
+
+def _field(row: dict, key: str, what: str, path: Path, n: int) -> str:
+    # a text must be a string; a label a string or an integer (0/1): str(None) or str(nan) would be read silently
+    value = row[key]
+    if isinstance(value, str) or (what == "label" and isinstance(value, int) and not isinstance(value, bool)):
+        return str(value)
+    raise DataError(
+        f"the {what} {key!r} is {json.dumps(value)[:40]}, not a string",
+        path=path,
+        line=n,
+        hint=f"write the {what} as a JSON string",
+    )
 
 
 def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require_labels: bool) -> TextDataset:
@@ -219,14 +433,18 @@ def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require
     for n, row in iter_jsonl(path):
         text = _pick(list(row), text_col, TEXT_COLUMNS, "text", path)
         label = _pick(list(row), label_col, LABEL_COLUMNS, "label", path)
-        if text is None or not str(row[text]).strip():
-            raise DataError("no text in this object", path=path, line=n, hint="pass --text-col")
-        texts.append(str(row[text]))
+        if text is None:
+            raise DataError(f"no text in this object (keys {list(row)[:8]})", path=path, line=n, hint="pass --text-col")
+        texts.append(_field(row, text, "text", path, n))
+        if not texts[-1].strip():
+            raise DataError("empty text", path=path, line=n, column=text, hint="remove the line or fill it")
         if label is None:
             if require_labels:
                 raise DataError("no label in this object", path=path, line=n, hint="pass --label-col")
         else:
-            labels.append(str(row[label]).strip())
+            labels.append(_field(row, label, "label", path, n).strip())
+            if not labels[-1]:
+                raise DataError("empty label", path=path, line=n, column=label, hint="every row needs a label")
     if not texts:
         raise DataError("no rows", path=path)
     return TextDataset(texts, labels if len(labels) == len(texts) else None, str(path))
@@ -249,7 +467,7 @@ def _read_imdb_dir(path: Path, split: str, classes: Sequence[str] = ("pos", "neg
         if any((folder / c).is_dir() for c in classes):
             break
     files = sorted(folder.glob("*/*.txt"))
-    rows = [(f.read_text(encoding="utf-8"), f.parent.name) for f in files if f.parent.name in classes]
+    rows = [(read_text(f), f.parent.name) for f in files if f.parent.name in classes]
     if not rows:
         raise DataError(
             f"no {_imdb_files(split, classes)} files",
@@ -269,8 +487,16 @@ def _read_imdb_tar(path: Path, split: str, classes: Sequence[str] = ("pos", "neg
                     continue
                 f = archive.extractfile(member)
                 if f is not None:
-                    rows.append((member.name, f.read().decode("utf-8"), label))
-    except tarfile.TarError as exc:
+                    data = f.read()
+                    try:
+                        rows.append((member.name, data.decode("utf-8"), label))
+                    except UnicodeDecodeError as exc:
+                        raise DataError(
+                            f"{member.name}: byte 0x{data[exc.start]:02x} at byte {exc.start + 1} is not UTF-8",
+                            path=path,
+                            hint=UTF8_HINT,
+                        ) from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise DataError(f"cannot read the archive: {exc}", path=path) from None
     if not rows:
         raise DataError(f"no {_imdb_files(split, classes)} files in the archive", path=path)

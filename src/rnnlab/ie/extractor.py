@@ -29,7 +29,7 @@ from rnnlab.training import TrainConfig
 
 DEFAULT_MODEL = Path(__file__).with_name("default_model")
 TASK = "realestate-extraction"
-MAX_CHARS = 20_000  # longer texts are cut (an ad is 100-4,000 characters)
+MAX_CHARS = 20_000  # longer texts are refused at prediction, cut in training (an ad is 100-4,000 characters)
 # the rules' label on a token, or PLACE on a gazetteer commune's name: the tagger's extra input (id 0: padding)
 HINTS = ("O", *LABELS.values(), "PLACE")
 _HINT_IDS = {label: i + 1 for i, label in enumerate(HINTS)}
@@ -201,8 +201,8 @@ class Extractor:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise DataError(f"ad {i + 1} is {type(t).__name__}, not text", hint="pass the ads as strings")
-        clipped = [t[:MAX_CHARS] for t in texts]
-        return [fill(t, ms) for t, ms in zip(clipped, self.mentions(clipped, batch_size=batch_size), strict=True)]
+        check_length(texts)
+        return [fill(t, ms) for t, ms in zip(texts, self.mentions(texts, batch_size=batch_size), strict=True)]
 
     def evaluate(self, ads: Sequence[dict[str, Any]], *, batch_size: int = 32) -> dict[str, Any]:
         """Per-field P/R/accuracy, micro P/R/F1 and null accuracy against each ad's ``gold``; ads/s."""
@@ -232,6 +232,20 @@ class Extractor:
             raise ModelFileError(f"{directory} holds a tagger, not a real-estate extractor; "
                                  "train one with `rnnlab extract fit`")  # fmt: skip
         return cls(tagger, backoff=bool(tagger.info.get("backoff", False)))
+
+
+def check_length(texts: Sequence[str], *, path: str | Path | None = None, lines: Sequence[int] | None = None) -> None:
+    """Refuse an ad longer than ``MAX_CHARS``, naming it (and its file and line when given): the template is filled
+    from the whole ad, and reading only its start would silently lose what follows."""
+    for i, text in enumerate(texts):
+        if len(text) > MAX_CHARS:
+            raise DataError(
+                f"ad {i + 1} has {len(text):,} characters; the extractor reads at most {MAX_CHARS:,} (an ad is "
+                "100-4,000)",
+                path=path,
+                line=(lines[i] or None) if lines is not None else None,
+                hint="is it one ad? give one ad per JSON line (or per blank-line-separated block), or shorten it",
+            )
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
-"""Tagger inputs: casing classes, character vocabulary, sentences → padded :class:`TagBatch`, a rule tokenizer.
+"""Tagger inputs: casing classes, character vocabulary, sentences → padded :class:`TagBatch`, a rule tokenizer,
+long raw texts → bounded :class:`Piece` s of NFC tokens with offsets into the original text.
 
 >>> [casing(t) for t in ["1996", "1.5", "paris", "EU", "Paris", "(3)", "--"]]
 [1, 2, 3, 4, 5, 6, 7]
@@ -8,12 +9,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch.utils.data import Dataset
 
+from rnnlab.data.text import nfc_with_offsets, original_span, pieces
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.tag.models import TagBatch
 
@@ -47,6 +50,45 @@ def char_ids(token: str, chars: Vocabulary) -> list[int]:
 def tokenize_with_offsets(text: str) -> list[tuple[str, int, int]]:
     """(token, start, end) over raw text: words, numbers, clitics ``'s``/``n't`` and single punctuation marks."""
     return [(m.group(), m.start(), m.end()) for m in _RAW_TOKEN.finditer(text)]
+
+
+@dataclasses.dataclass
+class Piece:
+    """A piece of a raw text, tokenised: ``tokens`` (NFC) and their ``spans`` in the original text (absolute
+    offsets, whole combining sequences); ``normal`` the piece in NFC with the tokens' ``(token, start, end)`` in
+    it, ``normal_tokens``, what a featurizer reads."""
+
+    tokens: list[str]
+    spans: list[tuple[int, int]]
+    normal: str
+    normal_tokens: list[tuple[str, int, int]]
+
+
+def text_pieces(text: str, tokenizer: Callable[[str], list[tuple[str, int, int]]], max_chars: int) -> Iterator[Piece]:
+    """The tokens of ``text``, piece by piece (:func:`~rnnlab.data.text.pieces`, at most ``max_chars`` each).
+
+    Each piece is normalised to NFC before ``tokenizer`` reads it ("Lo\\u0301pez" is the word "López"), and
+    offsets are mapped back, so a span indexes the caller's string and never cuts a combining sequence: a mark
+    that NFC cannot compose joins the token before it.
+
+    >>> [(p.tokens, p.spans) for p in text_pieces("Lo\\u0301pez ran.", tokenize_with_offsets, 100)]
+    [(['López', 'ran', '.'], [(0, 6), (7, 10), (10, 11)])]
+    """
+    for start, end in pieces(text, max_chars):
+        normal, origin = nfc_with_offsets(text[start:end])
+        piece = Piece([], [], normal, [])
+        for token, s, e in tokenizer(normal):
+            a, b = original_span(origin, s, e)
+            if piece.spans and a < piece.spans[-1][1] - start:
+                s = piece.normal_tokens[-1][1]  # inside the sequence the token before ends in: one token
+                piece.tokens.pop(), piece.spans.pop(), piece.normal_tokens.pop()
+                a = original_span(origin, s, e)[0]
+                token = normal[s:e]
+            piece.tokens.append(token)
+            piece.spans.append((start + a, start + b))
+            piece.normal_tokens.append((token, s, e))
+        if piece.tokens:
+            yield piece
 
 
 class TagDataset(Dataset):

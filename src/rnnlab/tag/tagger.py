@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +29,19 @@ from torch.utils.data import DataLoader
 
 from rnnlab import io
 from rnnlab.data.batching import bucket_loader
-from rnnlab.data.conll import Sentence, chunks, convert, detect_scheme
+from rnnlab.data.conll import Sentence, check_gold, check_training_tags, chunks, convert, detect_scheme
 from rnnlab.data.vectors import Vectors, embedding_matrix, resolve_vectors
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import DataError
 from rnnlab.metrics.sequence import span_report, token_accuracy
-from rnnlab.tag.features import TagDataset, tokenize_with_offsets
+from rnnlab.tag.features import Piece, TagDataset, text_pieces, tokenize_with_offsets
 from rnnlab.tag.models import TagBatch, TaggerConfig, TaggerNet
 from rnnlab.training import Objective, TrainConfig, fit
+
+MAX_PIECE_CHARS = 20_000  # a longer text is tagged piece by piece (the service's cap on one text)
+MAX_BATCH_TOKENS = 16_384  # tokens in one batch at most (fewer sentences when they are long): bounded memory
+MAX_GROUP_TOKENS = 65_536  # tokens encoded at once by predict; a larger input is tagged group after group
+MAX_SENTENCE_TOKENS = 4_096  # a longer tokenised sentence is tagged window by window
 
 
 class _DevScore:
@@ -92,6 +97,7 @@ class Tagger:
         assert self.words is not None and self.chars is not None, "fit or load the tagger first"
         tags = None
         if with_tags:
+            check_gold(sentences, self.config.tag_names, chunked=self.chunked)
             index = {t: i for i, t in enumerate(self.config.tag_names)}
             tags = []
             for s in sentences:
@@ -147,6 +153,7 @@ class Tagger:
         """
         if not train:
             raise DataError("no training sentences")
+        check_training_tags(train)
         self.input_scheme = detect_scheme(s.tags for s in train)
         tag_set = sorted({t for s in train for t in self._to_training(s.tags)})
         vectors = resolve_vectors(embeddings, None if self.extra_vectors else
@@ -207,9 +214,10 @@ class Tagger:
         names = self.config.tag_names
         tags: list[list[str]] = [[] for _ in tokens]
         chosen: list[np.ndarray] = [np.zeros(0) for _ in tokens]
-        for batch in self._loader(data, train=False, batch_size=batch_size):
+        for rows in _batches(data.lengths(), batch_size, MAX_BATCH_TOKENS):
+            batch = data.collate(rows)
             paths, probs = self.net.decode(batch, scores=scores)
-            for b, (row, path) in enumerate(zip(batch.index.tolist(), paths, strict=True)):
+            for b, (row, path) in enumerate(zip(rows, paths, strict=True)):
                 predicted = [names[i] for i in path]
                 tags[row] = convert(predicted, self.scheme, self.input_scheme) if self.chunked else predicted
                 if probs is not None:
@@ -217,10 +225,16 @@ class Tagger:
         return tags, chosen
 
     def predict_tags(self, tokens: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[list[str]]:
-        """Tags of tokenised sentences, in the training data's scheme."""
+        """Tags of tokenised sentences, in the training data's scheme (a very long one window by window)."""
         if any(len(s) == 0 for s in tokens):
             raise DataError("a sentence has no tokens", hint="drop empty sentences before tagging")
-        return self._decode(tokens, batch_size, scores=False)[0]
+        step = MAX_SENTENCE_TOKENS
+        windows = [(i, s[k : k + step]) for i, s in enumerate(tokens) for k in range(0, len(s), step)]
+        tagged = self._decode([w for _, w in windows], batch_size, scores=False)[0]
+        out: list[list[str]] = [[] for _ in tokens]
+        for (i, _), tags in zip(windows, tagged, strict=True):
+            out[i].extend(tags)
+        return out
 
     def predict(
         self,
@@ -229,31 +243,58 @@ class Tagger:
         batch_size: int = 64,
         tokenizer: Callable[[str], list[tuple[str, int, int]]] = tokenize_with_offsets,
         featurizer: Callable[[str, list[tuple[str, int, int]]], list[int]] | None = None,
+        max_chars: int = MAX_PIECE_CHARS,
     ) -> list[dict[str, Any]]:
         """Raw texts → tokens with offsets, tags, and spans (type, character offsets, text, score).
 
         A span's score is the mean probability of its tags (CRF posterior marginals, or the softmax).
         ``tokenizer`` maps a text to (token, start, end) triples; use the one the tagger was trained with;
         ``featurizer`` (text, those triples) → one feature id per token, for a tagger trained with features.
+        Texts are read in Unicode NFC (offsets index the texts as given); a text longer than ``max_chars`` is
+        tagged piece by piece (cut at line and sentence ends), in batches of bounded size, so memory stays
+        bounded whatever the input (:func:`~rnnlab.tag.features.text_pieces`).
         """
         texts = [texts] if isinstance(texts, str) else list(texts)
-        tokenised = [tokenizer(t) for t in texts]
-        keep = [i for i, toks in enumerate(tokenised) if toks]
-        features = None if featurizer is None else [featurizer(texts[i], tokenised[i]) for i in keep]
-        tags, scores = ([], []) if not keep else self._decode([[tok for tok, _, _ in tokenised[i]] for i in keep],
-                                                               batch_size, features=features)  # fmt: skip
-        out = [{"text": t, "tokens": [], "tags": [], "spans": []} for t in texts]
-        for i, sentence_tags, sentence_scores in zip(keep, tags, scores, strict=True):
-            toks = tokenised[i]
-            spans = []
-            if self.chunked:
-                for kind, begin, end in chunks(sentence_tags):
-                    start, stop = toks[begin][1], toks[end - 1][2]
-                    spans.append({"type": kind, "start": start, "end": stop, "text": texts[i][start:stop],
-                                  "score": float(sentence_scores[begin:end].mean())})  # fmt: skip
-            out[i].update(tokens=[{"text": tok, "start": s, "end": e} for tok, s, e in toks], tags=sentence_tags,
-                          spans=spans)  # fmt: skip
+        out: list[dict[str, Any]] = [{"text": t, "tokens": [], "tags": [], "spans": []} for t in texts]
+        group: list[tuple[int, Piece]] = []
+        size = 0
+        for i, text in enumerate(texts):
+            for piece in text_pieces(text, tokenizer, max_chars):
+                group.append((i, piece))
+                size += len(piece.tokens)
+                if size >= MAX_GROUP_TOKENS:
+                    self._tag_pieces(group, out, batch_size, featurizer)
+                    group, size = [], 0
+        self._tag_pieces(group, out, batch_size, featurizer)
         return out
+
+    def _tag_pieces(
+        self,
+        group: Sequence[tuple[int, Piece]],
+        out: list[dict[str, Any]],
+        batch_size: int,
+        featurizer: Callable[[str, list[tuple[str, int, int]]], list[int]] | None,
+    ) -> None:
+        """Tag the pieces of ``group`` and append their tokens, tags and spans to their texts' results."""
+        if not group:
+            return
+        features = None if featurizer is None else [featurizer(p.normal, p.normal_tokens) for _, p in group]
+        tags, scores = self._decode([p.tokens for _, p in group], batch_size, features=features)
+        for (i, piece), piece_tags, piece_scores in zip(group, tags, scores, strict=True):
+            result, text = out[i], out[i]["text"]
+            result["tokens"].extend({"text": text[s:e], "start": s, "end": e} for s, e in piece.spans)
+            result["tags"].extend(piece_tags)
+            for kind, begin, end in chunks(piece_tags) if self.chunked else ():
+                start, stop = piece.spans[begin][0], piece.spans[end - 1][1]
+                result["spans"].append(
+                    {
+                        "type": kind,
+                        "start": start,
+                        "end": stop,
+                        "text": text[start:stop],
+                        "score": float(piece_scores[begin:end].mean()),
+                    }
+                )
 
     def evaluate(self, sentences: Sequence[Sentence], *, batch_size: int = 64) -> dict[str, Any]:
         """Entity P/R/F1 (micro, macro, per type; conlleval rules) and token accuracy, plus sentences/s."""
@@ -291,3 +332,20 @@ class Tagger:
         tagger.chars = Vocabulary.from_json(net.assets["chars"])
         tagger.info = dict(settings.get("training", {}))
         return tagger
+
+
+def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> Iterator[list[int]]:
+    """Rows sorted by length, cut into batches of at most ``batch_size`` rows and ``max_tokens`` padded tokens
+    (a row longer than ``max_tokens`` alone in its batch).
+
+    >>> list(_batches([5, 1, 300, 2], 3, 400))
+    [[1, 3, 0], [2]]
+    """
+    batch: list[int] = []
+    for row in np.argsort(np.asarray(lengths), kind="stable").tolist():
+        if batch and (len(batch) >= batch_size or (len(batch) + 1) * lengths[row] > max_tokens):
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch

@@ -271,6 +271,14 @@ def _values(part: pd.DataFrame, cols: list[str], name: str, fill: str | None) ->
             raise DataError("missing value", path=name, line=None if pd.isna(row) else int(row), column=cols[c],
                             hint="pass --fill ffill|interpolate|zero")  # fmt: skip
         frame = _fill(frame, fill)
+        empty = [c for c in cols if frame[c].isna().all()]  # ffill/interpolate need one value to start from
+        if empty:
+            raise DataError(
+                f"column {empty[0]!r} holds no value at all, so --fill {fill} has nothing to fill from",
+                path=name,
+                column=empty[0],
+                hint="give the column values, or drop it from --target/--features",
+            )
     return frame.to_numpy(dtype=np.float32)
 
 

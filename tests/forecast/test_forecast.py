@@ -239,11 +239,18 @@ def test_cli_fit_predict_evaluate_cv(tmp_path):
                                  "--plot", str(tmp_path / "f.png")])  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = out.read_text().splitlines()
-    assert lines[0] == "series,time,load" and lines[1].startswith("series,2020-01-13 12:00:00,") and len(lines) == 7
+    # the input's own column names and time stamps (issue 23), not series,time with "series" in every row
+    assert lines[0] == "date,load" and lines[1].startswith("2020-01-13 12:00:00,") and len(lines) == 7
     result = runner.invoke(app, ["forecast", "evaluate", str(csv), "--model", str(run), "--start",
                                  "2020-01-12 00:00", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["windows"] == 300 - 264 - 6 + 1
+    metrics = json.loads(result.output)
+    assert metrics["windows"] == 300 - 264 - 6 + 1
+    # the data's units beside the standardised scale: the ratio is the training part's variance
+    model = Forecaster.load(run)
+    variance = model.scaler.std[0][0] ** 2
+    assert metrics["data_mse"] == pytest.approx(metrics["mse"] * variance, rel=1e-4)
+    assert metrics["data_rmse"] == pytest.approx(metrics["data_mse"] ** 0.5, rel=1e-6)
     result = runner.invoke(app, ["forecast", "cv", str(csv), *common, "--model", "dense", "--splits", "3",
                                  "--epochs", "2", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -292,7 +299,7 @@ def test_cli_calendar_features_travel_with_the_model(tmp_path):
     out = tmp_path / "f.csv"
     result = runner.invoke(app, ["forecast", "predict", str(csv), "--model", str(tmp_path / "m"), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert out.read_text().splitlines()[0] == "series,time,load"  # calendar columns are inputs, not forecasts
+    assert out.read_text().splitlines()[0] == "date,load"  # calendar columns are inputs, not forecasts
     bad = runner.invoke(app, ["forecast", "fit", str(csv), *common, "--calendar", "minute", "--out",
                               str(tmp_path / "x")])  # fmt: skip
     assert bad.exit_code != 0 and "hour, dayofweek, month" in str(bad.exception)
@@ -339,3 +346,32 @@ def test_ensemble_members_are_single_networks_of_consecutive_seeds(tmp_path):
         ForecastConfig(members=0)
     with pytest.raises(TypeError, match="member by member"):
         ensemble.net.window_scale()
+
+
+def test_the_dataframe_api_takes_neuralforecast_columns_and_keeps_them(tmp_path):
+    """Forecaster.fit(df) / predict(df) / evaluate(df) on NeuralForecast's long format (unique_id, ds, y): no
+    options, the forecast comes back under the same names with the hours after each series' last row."""
+    import pandas as pd
+
+    parts = []
+    for k, uid in enumerate(["H1", "H2"]):
+        ds = pd.date_range(f"2020-01-0{k + 1}", periods=120, freq="h")
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": 10 * (k + 1) + seasonal(120, 24, seed=k)[:, 0]}))
+    df = pd.concat(parts, ignore_index=True)
+    f = Forecaster(ForecastConfig(model="gru", input_width=24, horizon=4, hidden_size=8),
+                   TrainConfig(max_epochs=2, lr=1e-2, seed=0))  # fmt: skip
+    f.fit(df)
+    out = f.predict(df)
+    assert list(out.columns) == ["unique_id", "ds", "y"] and len(out) == 8
+    assert out.groupby("unique_id")["ds"].min().to_dict() == {
+        "H1": pd.Timestamp("2020-01-06 00:00"), "H2": pd.Timestamp("2020-01-07 00:00")}  # fmt: skip
+    assert np.allclose(
+        out["y"].to_numpy().reshape(2, 4), f.predict_arrays([p[["y"]].to_numpy() for p in parts])[..., 0]
+    )
+    scores = f.evaluate(df, start=100)
+    assert {"mse", "mae", "rmse", "data_mse", "data_mae", "data_rmse", "windows"} <= set(scores)
+    f.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(again.predict(df), out)
+    with pytest.raises(ValueError, match="name the column"):
+        Forecaster(ForecastConfig(input_width=24, horizon=4)).fit(df.rename(columns={"y": "load"}))

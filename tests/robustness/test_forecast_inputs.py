@@ -228,7 +228,7 @@ def test_a_history_of_another_frequency_is_refused(tmp_path, monkeypatch, capsys
         tmp_path / "f.csv",
     )
     assert code == 0, err
-    assert pd.read_csv(tmp_path / "f.csv")["time"].tolist()[0] == "1951-01-01 00:00:00"
+    assert pd.read_csv(tmp_path / "f.csv")["date"].tolist()[0] == "1951-01-01"  # the input's own column name
 
 
 # --- row 9: monthly gaps --------------------------------------------------------------------------

@@ -170,10 +170,8 @@ def predict(
     overwrite: bool = typer.Option(False, help="Replace --out / --plot if they exist."),
 ) -> None:
     """Forecast the `horizon` steps after the end of each series."""
-    import pandas as pd
-
-    from rnnlab.data.series import future_times
     from rnnlab.forecast.forecaster import Forecaster
+    from rnnlab.forecast.frames import forecast_frame
 
     forecaster = Forecaster.load(model)
     settings = forecaster.data_settings
@@ -183,12 +181,7 @@ def predict(
     series = _read(data, settings)
     _check_long_enough(series, forecaster.config.input_width)
     pred = _named(model, data, lambda: forecaster.predict_arrays([s.values for s in series.series]))  # (S, H, K)
-    rows = []
-    for s, p in zip(series.series, pred, strict=True):
-        future = future_times(s.times, forecaster.config.horizon, settings.get("freq"))
-        for t, values in zip(future, p, strict=True):
-            rows.append({"series": s.id, "time": t, **dict(zip(series.targets, values.tolist(), strict=True))})
-    pd.DataFrame(rows).to_csv(out, index=False)
+    forecast_frame(series, pred, settings).to_csv(out, index=False)  # the input's column names and time stamps
     if plot:
         from rnnlab.forecast.plots import plot_forecast
 
@@ -204,7 +197,8 @@ def evaluate(
     start_row: int | None = typer.Option(None, help="First label row (0-based data row) of the windows scored."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
-    """Score every rolling window whose first label is at or after --start (standardised scale)."""
+    """Score every rolling window whose first label is at or after --start: mse/mae/rmse on the standardised
+    scale (the ETT papers' convention), data_mse/data_mae/data_rmse in the data's units."""
     import numpy as np
     import pandas as pd
 

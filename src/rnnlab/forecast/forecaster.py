@@ -12,20 +12,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
 from rnnlab import io
 from rnnlab.data.scaling import Standardizer
+from rnnlab.data.series import SeriesData, read_like
 from rnnlab.data.splits import WindowSplit
 from rnnlab.data.windows import WindowSpec, make_windows
 from rnnlab.errors import DataError, ModelFileError
+from rnnlab.forecast.frames import Source, data_settings, forecast_frame
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
 from rnnlab.metrics import mae, mse, rmse
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
@@ -104,6 +108,7 @@ class Forecaster:
         self.scaler: Standardizer | None = None
         self.spec = WindowSpec.forecast(config.input_width, config.horizon)
         self.info: dict = {}  # what the last fit measured; saved with the model
+        self.data_settings: dict = {}  # how fit(df) read its data (columns, fill, calendar, freq); saved too
 
     # --- windows ---------------------------------------------------------------------------
     def fit_windows(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None,
@@ -169,15 +174,15 @@ class Forecaster:
         return {"mse": mse(y, pred), "mae": mae(y, pred), "rmse": rmse(y, pred), "windows": len(x)}
 
     # --- whole series ------------------------------------------------------------------------
-    def _windows(self, series: Sequence[np.ndarray], start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def _window_parts(self, series: Sequence[np.ndarray], start: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each series' standardised windows (x, y), with its own scaler."""
         c = self.config
-        xs, ys = [], []
-        for i, values in enumerate(series):
-            x, y = make_windows(self.scaler.transform(i, values), self.spec, inputs=range(c.n_inputs),
-                                labels=c.targets, start=start)  # fmt: skip
-            xs.append(x)
-            ys.append(y)
-        return np.concatenate(xs), np.concatenate(ys)
+        return [make_windows(self.scaler.transform(i, values), self.spec, inputs=range(c.n_inputs), labels=c.targets,
+                             start=start) for i, values in enumerate(series)]  # fmt: skip
+
+    def _windows(self, series: Sequence[np.ndarray], start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        parts = self._window_parts(series, start)
+        return np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts])
 
     def fit_arrays(self, series: Sequence[np.ndarray], *, val_steps: int | None = None, stride: int = 1,
                    progress: bool = False, out_dir: str | Path | None = None,
@@ -235,9 +240,17 @@ class Forecaster:
         )
 
     def evaluate_arrays(self, series: Sequence[np.ndarray], *, start: int = 0) -> dict[str, float]:
-        """All rolling windows whose first label is at or after step ``start``, on the standardised scale."""
-        x, y = self._windows(series, start=start)
-        return self.evaluate_windows(x, y)
+        """All rolling windows whose first label is at or after step ``start``: ``mse``, ``mae``, ``rmse`` on the
+        standardised scale (each series over its training mean and std: the ETT papers' convention) and
+        ``data_mse``, ``data_mae``, ``data_rmse`` in the data's own units."""
+        parts = self._window_parts(series, start=start)
+        x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        scores = self.evaluate_windows(x, y)
+        pred = np.split(self.predict_windows(x), np.cumsum([len(p[0]) for p in parts])[:-1])
+        targets = self.config.targets
+        truth = np.concatenate([self.scaler.inverse(i, p[1], targets) for i, p in enumerate(parts)])
+        guess = np.concatenate([self.scaler.inverse(i, q, targets) for i, q in enumerate(pred)])
+        return {**scores, "data_mse": mse(truth, guess), "data_mae": mae(truth, guess), "data_rmse": rmse(truth, guess)}
 
     def cross_validate(self, series: np.ndarray, splitter: WindowSplit) -> dict:
         """Refit on each expanding fold of one series; per-fold and mean ± std of the test errors."""
@@ -254,12 +267,61 @@ class Forecaster:
                    for m in ("mse", "mae", "rmse")}  # fmt: skip
         return {"folds": folds, "summary": summary}
 
+    # --- DataFrames: the user's columns and time stamps (NeuralForecast's unique_id / ds / y too) ---------
+    def fit(self, data: Source, *, target: str | Sequence[str] | None = None, time_col: str | None = None,
+            series_col: str | None = None, features: Sequence[str] = (), calendar: Sequence[str] = (),
+            fill: str | None = None, val_steps: int | None = None, progress: bool = False,
+            out_dir: str | Path | None = None, resume: bool = False) -> FitResult:  # fmt: skip
+        """Fit on a DataFrame or CSV path, one series or many in long format (see :func:`fit_arrays`); the network
+        takes the data's columns (targets, then features, then calendar sin/cos pairs) as its inputs.
+
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=200, freq="h"),
+        ...                    "y": np.sin(np.arange(200) / 4)})
+        >>> f = Forecaster(ForecastConfig(model="gru", input_width=24, horizon=3, hidden_size=8),
+        ...                TrainConfig(max_epochs=1, seed=0))
+        >>> _ = f.fit(df)
+        >>> f.predict(df)["ds"].astype(str).tolist()  # the hours after the last row, under the data's names
+        ['2024-01-09 08:00:00', '2024-01-09 09:00:00', '2024-01-09 10:00:00']
+        """
+        settings = data_settings(data, target=target, time_col=time_col, series_col=series_col, features=features,
+                                 calendar=calendar, fill=fill)  # fmt: skip
+        series = read_like(data, settings)
+        shape = {"n_inputs": len(series.columns), "targets": tuple(range(len(series.targets)))}
+        if (self.config.n_inputs, tuple(self.config.targets)) != tuple(shape.values()):
+            self.config = dataclasses.replace(self.config, **shape)
+            self.net = seeded_network(ForecastNet, self.config, self.train_config.seed)
+        result = self.fit_arrays([s.values for s in series.series], val_steps=val_steps, progress=progress,
+                                 out_dir=out_dir, resume=resume)  # fmt: skip
+        self.data_settings = {**settings, "freq": series.freq, "columns": series.columns}
+        return result
+
+    def read(self, data: Source) -> SeriesData:
+        """``data`` read as the data this forecaster was fitted on (same columns, fill, calendar, frequency)."""
+        if not self.data_settings:
+            raise ValueError("this Forecaster was fitted on arrays: use predict_arrays, or fit(df) on a DataFrame")
+        return read_like(data, self.data_settings)
+
+    def predict(self, data: Source) -> pd.DataFrame:
+        """The ``horizon`` steps after each series of ``data``, under the data's own column names and time stamps."""
+        series = self.read(data)
+        return forecast_frame(series, self.predict_arrays([s.values for s in series.series]), self.data_settings)
+
+    def evaluate(self, data: Source, *, start: int | str | None = None) -> dict[str, float]:
+        """:meth:`evaluate_arrays` on ``data``; ``start``: the first label's row (int) or time stamp (text)."""
+        series = self.read(data)
+        first = start if isinstance(start, int) else 0
+        if isinstance(start, str):
+            first = int(np.searchsorted(pd.DatetimeIndex(series.series[0].times), pd.Timestamp(start)))
+        return self.evaluate_arrays([s.values for s in series.series], start=first)
+
     # --- files ---------------------------------------------------------------------------------
     def save(self, directory: str | Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
         """The network (config.json + model.safetensors) plus forecaster.json (scaler, loss, data settings),
         written together: weights and scaler are always those of one save."""
         settings = {"loss": self.loss, "train": self.train_config.to_dict(),
-                    "scaler": None if self.scaler is None else self.scaler.to_dict(), "data": extra or {},
+                    "scaler": None if self.scaler is None else self.scaler.to_dict(),
+                    "data": extra if extra is not None else self.data_settings,
                     "training": self.info}  # fmt: skip
         return io.save(self.net, directory, overwrite=overwrite, files={SETTINGS_FILE: settings})
 

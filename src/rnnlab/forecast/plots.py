@@ -16,15 +16,21 @@ from rnnlab.data.series import SeriesData
 def plot_forecast(data: SeriesData, forecasts: np.ndarray, horizon: int, path: str | Path, *,
                   freq: str | None = None, max_series: int = 4, history: int = 200) -> Path:  # fmt: skip
     """History (last ``history`` steps) + forecast for the first ``max_series`` series, one panel each."""
+    from rnnlab.forecast.frames import future_stamps
+
     n = min(max_series, len(data.series))
     fig, axes = plt.subplots(n, 1, figsize=(10, 3 * n), dpi=110, squeeze=False)
     for ax, s, f in zip(axes[:, 0], data.series[:n], forecasts[:n], strict=False):
+        dated = freq is not None and np.issubdtype(np.asarray(s.times).dtype, np.datetime64)
+        past = np.asarray(s.times) if dated else np.arange(len(s.values))
+        future = future_stamps(s.times, horizon, freq) if dated else np.arange(len(s.values), len(s.values) + horizon)
         for k, name in enumerate(data.targets):
-            hist = s.values[-history:, k]
-            t = np.arange(len(s.values))[-history:]
-            ax.plot(t, hist, label=f"{name} (history)")
-            ax.plot(np.arange(len(s.values), len(s.values) + horizon), f[:, k], "--", label=f"{name} (forecast)")
-        ax.set_title(f"series {s.id}")
+            ax.plot(past[-history:], s.values[-history:, k], label=f"{name} (history)")
+            ax.plot(future, f[:, k], "--", label=f"{name} (forecast)")
+        ax.set_title(", ".join(data.targets) + (f" — series {s.id}" if len(data.series) > 1 else ""))
+        ax.set_xlabel("time" if dated else "step")
+        if dated:
+            fig.autofmt_xdate()
         ax.legend(loc="upper left")
         ax.grid(alpha=0.3)
     fig.tight_layout()

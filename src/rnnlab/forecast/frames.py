@@ -1,0 +1,70 @@
+"""DataFrames in and out of a Forecaster: the user's column names and time stamps kept, NeuralForecast's
+``unique_id`` / ``ds`` / ``y`` long format understood without options.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"unique_id": ["a"] * 3, "ds": pd.date_range("2024-01-01", periods=3, freq="h"),
+...                    "y": [1.0, 2, 3]})
+>>> data_settings(df)["series_col"], data_settings(df)["time_col"], data_settings(df)["targets"]
+('unique_id', 'ds', ['y'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.data.series import FILLS, SeriesData
+
+Source = pd.DataFrame | str | Path
+
+
+def data_settings(
+    data: Source,
+    *,
+    target: str | Sequence[str] | None = None,
+    time_col: str | None = None,
+    series_col: str | None = None,
+    features: Sequence[str] = (),
+    calendar: Sequence[str] = (),
+    fill: str | None = None,
+) -> dict[str, Any]:
+    """How to read ``data`` (saved with the model, so that predict reads new data the same way). A DataFrame
+    with NeuralForecast's columns needs no option: ``y`` is the target, ``ds`` the time, ``unique_id`` the series."""
+    columns = set(data.columns) if isinstance(data, pd.DataFrame) else set()
+    if target is None:
+        if "y" not in columns:
+            raise ValueError("name the column(s) to forecast: target='...' (a DataFrame with a 'y' column needs none)")
+        target = "y"
+    if time_col is None and "ds" in columns:
+        time_col = "ds"
+    if series_col is None and "unique_id" in columns:
+        series_col = "unique_id"
+    if fill is not None and fill not in FILLS:
+        raise ValueError(f"fill must be one of {list(FILLS)} or None, received {fill!r}")
+    return {"time_col": time_col, "targets": [target] if isinstance(target, str) else list(target),
+            "features": list(features), "series_col": series_col, "fill": fill,
+            "calendar": list(calendar)}  # fmt: skip
+
+
+def future_stamps(times: np.ndarray, horizon: int, freq: str | None) -> list:
+    """The ``horizon`` time stamps after ``times`` (pandas Timestamps at ``freq``; step numbers without a time)."""
+    if freq is None or not np.issubdtype(np.asarray(times).dtype, np.datetime64):
+        return list(range(len(times), len(times) + horizon))
+    return list(pd.date_range(pd.Timestamp(times[-1]), periods=horizon + 1, freq=freq)[1:])
+
+
+def forecast_frame(data: SeriesData, forecasts: np.ndarray, settings: dict) -> pd.DataFrame:
+    """One row per series and future step, in the input's own column names: ``[series_col], time_col (or
+    'step'), targets...``; ``forecasts`` (S, H, K) in the data's units."""
+    time_col = settings.get("time_col") or "step"
+    series_col = settings.get("series_col")
+    rows = []
+    for s, f in zip(data.series, forecasts, strict=True):
+        for t, values in zip(future_stamps(s.times, len(f), settings.get("freq")), f, strict=True):
+            row = {series_col: s.id} if series_col else {}
+            rows.append({**row, time_col: t, **dict(zip(data.targets, values.tolist(), strict=True))})
+    return pd.DataFrame(rows, columns=[*([series_col] if series_col else []), time_col, *data.targets])

@@ -13,10 +13,14 @@ from rnnlab.errors import ConfigError, DataError, ModelFileError, RnnlabError
 def __getattr__(name: str):
     """``rnnlab.load`` / ``rnnlab.save`` import PyTorch on first use (PEP 562), so that ``import rnnlab`` and
     ``rnnlab --help`` stay fast: the package's import is what every submodule, and the CLI, pays first."""
-    if name in ("load", "save"):
-        from rnnlab import io
+    if name == "load":  # a task's directory gives its task object, any other the network (rnnlab.tasks.load)
+        from rnnlab.tasks import load
 
-        return getattr(io, name)
+        return load
+    if name == "save":
+        from rnnlab.io import save
+
+        return save
     raise AttributeError(f"module 'rnnlab' has no attribute {name!r}")
 
 

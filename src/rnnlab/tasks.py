@@ -1,33 +1,139 @@
-"""Which task a saved model directory holds (tagger, classifier, forecaster, extractor), read off its files."""
+"""The task registry: which tasks rnnlab has, how each is recognised in a saved directory, loaded, commanded and
+served. The CLI, the service, the exporter and :func:`rnnlab.load` ask it instead of matching strings.
+
+Each task package registers itself in a small module without PyTorch (``rnnlab/<task>/task.py``), naming its
+classes by import path, so that ``rnnlab --help`` and :func:`detect_task` stay fast and a task's code is imported
+only when one of its models is used.
+
+>>> sorted(registry())
+['classifier', 'extractor', 'forecaster', 'tagger']
+>>> registry()["classifier"].command
+'rnnlab classify'
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 from pathlib import Path
+from typing import Any
 
 from rnnlab.errors import ModelFileError
 
-TASKS = ("tagger", "classifier", "forecaster", "extractor")
+TASKS = ("tagger", "classifier", "forecaster", "extractor")  # the built-in ones, in the order commands list them
+_PACKAGES = ("rnnlab.tag.task", "rnnlab.classify.task", "rnnlab.forecast.task", "rnnlab.ie.task")
 
 
-def detect_task(directory: str | Path) -> str:
-    """The task of a saved model directory (or the extractor's ``rules`` / ``default`` names)."""
-    from rnnlab.ie.extractor import TASK, is_named
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One task: ``kind`` (the network's kind in config.json), ``loader`` ("module:callable" taking the directory),
+    ``command`` (its CLI family), ``served`` ("module:Class", the service's adapter); ``claims``
+    ("module:function(directory, header) -> bool") tells two tasks apart that share a network kind."""
 
-    if is_named(directory):
-        return "extractor"
-    path = Path(directory) / "config.json"
+    name: str
+    kind: str
+    loader: str
+    command: str
+    served: str
+    claims: str | None = None
+
+    def served_class(self) -> Any:
+        return _resolve(self.served)
+
+    def load(self, directory: str | Path) -> Any:
+        """The task object of a saved directory (tokenizer, scaler, labels included), ready to predict."""
+        return _resolve(self.loader)(directory)
+
+    def owns(self, directory: Path, header: dict[str, Any]) -> bool:
+        return header.get("kind") == self.kind and (self.claims is None or _resolve(self.claims)(directory, header))
+
+
+_REGISTRY: dict[str, Task] = {}
+
+
+def register_task(task: Task) -> Task:
+    """Make ``task`` known to :func:`detect_task`, :func:`load`, the CLI, the service and the exporter."""
+    if task.name in _REGISTRY and _REGISTRY[task.name] != task:
+        raise ValueError(f"task {task.name!r} is already registered")
+    _REGISTRY[task.name] = task
+    return task
+
+
+def registry() -> dict[str, Task]:
+    """Every registered task, by name (the built-in ones registered on first use)."""
+    for module in _PACKAGES:
+        importlib.import_module(module)
+    return dict(_REGISTRY)
+
+
+def _resolve(path: str) -> Any:
+    module, _, name = path.partition(":")
+    found: Any = importlib.import_module(module)
+    for part in name.split("."):
+        found = getattr(found, part)
+    return found
+
+
+def _header(directory: Path) -> dict[str, Any]:
+    path = directory / "config.json"
     if not path.is_file():
         raise ModelFileError(f"{path} is missing; give the directory of a model saved by rnnlab")
     try:
-        kind = json.loads(path.read_text(encoding="utf-8")).get("kind")
+        header = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})") from None
-    if kind == "TaggerNet":
-        tagging = Path(directory) / "tagging.json"
-        training = json.loads(tagging.read_text(encoding="utf-8")).get("training", {}) if tagging.is_file() else {}
-        return "extractor" if training.get("task") == TASK else "tagger"
-    found = {"TextClassifierNet": "classifier", "ForecastNet": "forecaster"}.get(kind)
-    if found is None:
-        raise ModelFileError(f"{path}: a {kind!r} is a layer, not a task model ({', '.join(TASKS)})")
-    return found
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(f"{path} is not UTF-8 text ({exc.reason}); save the model again") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path} holds no JSON object; it was not written by rnnlab.save")
+    return header
+
+
+def find_task(directory: str | Path) -> Task | None:
+    """The task a saved directory holds (or the extractor's ``default`` / ``rules`` names); None for a bare network
+    (a layer, a Sequential)."""
+    from rnnlab.ie.task import is_named
+
+    tasks = registry()
+    if is_named(directory):
+        return tasks["extractor"]
+    directory = Path(directory)
+    header = _header(directory)
+    return next((t for t in tasks.values() if t.owns(directory, header)), None)
+
+
+def detect_task(directory: str | Path) -> str:
+    """The name of the task a saved model directory holds."""
+    task = find_task(directory)
+    if task is None:
+        kind = _header(Path(directory)).get("kind")
+        raise ModelFileError(f"{Path(directory) / 'config.json'}: a {kind!r} is a network, not a task model "
+                             f"({', '.join(registry())}); load it with rnnlab.load")  # fmt: skip
+    return task.name
+
+
+def expect(directory: str | Path, *names: str) -> None:
+    """Refuse a directory holding another task than ``names``, naming the command that takes it (a directory
+    without config.json is left to the loader, which names what is missing)."""
+    if not (Path(directory) / "config.json").is_file():
+        return
+    task = find_task(directory)
+    if task is not None and task.name not in names:
+        raise ModelFileError(f"{directory} holds a {task.name}, not a {names[0]}: use `{task.command} predict "
+                             f"--model {directory}` (or its other commands) with it")  # fmt: skip
+
+
+def load(directory: str | Path, *, device: str | Any = "cpu") -> Any:
+    """``rnnlab.load``: the task object of a task's directory (a Tagger, TextClassifier, Forecaster or Extractor,
+    with its vocabularies, labels and scaler; on the CPU), else the network or Sequential that
+    :func:`rnnlab.io.load` rebuilds, on ``device``."""
+    from rnnlab.ie.task import is_named
+
+    if is_named(directory) or (Path(directory) / "config.json").is_file():
+        task = find_task(directory)
+        if task is not None:
+            return task.load(directory)
+    from rnnlab import io
+
+    return io.load(directory, device=device)

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from rnnlab import io
+from rnnlab import io, tasks
 from rnnlab.classify.models import ClassifierConfig, TextClassifierNet, adversarial_perturbation
 from rnnlab.classify.pretrain import LanguageModel, language_model_objective
 from rnnlab.config import Config
@@ -310,6 +310,7 @@ class TextClassifier:
 
     @classmethod
     def load(cls, directory: str | Path) -> TextClassifier:
+        tasks.expect(directory, "classifier")
         net = io.load_task(directory, TextClassifierNet, {"vocab", "labels", "text"}, "TextClassifier")
         clf = cls(net.config, text=TextConfig.from_dict(net.assets["text"]))
         clf.net, clf.vocab = net, Vocabulary.from_json(net.assets["vocab"])

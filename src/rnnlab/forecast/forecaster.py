@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
-from rnnlab import io
+from rnnlab import io, tasks
 from rnnlab.data.scaling import Standardizer
 from rnnlab.data.series import SeriesData, read_like
 from rnnlab.data.splits import WindowSplit
@@ -327,6 +327,7 @@ class Forecaster:
 
     @classmethod
     def load(cls, directory: str | Path) -> Forecaster:
+        tasks.expect(directory, "forecaster")
         net = io.load(directory)
         settings_path = Path(directory) / SETTINGS_FILE
         if not settings_path.is_file():

@@ -21,6 +21,7 @@ from rnnlab.errors import DataError, ModelFileError
 from rnnlab.ie import rules, weak
 from rnnlab.ie.augment import augment
 from rnnlab.ie.gazetteer import find_places
+from rnnlab.ie.task import EXTRACTION, is_named
 from rnnlab.ie.template import FIELDS, LABELS, Mention, fill, score
 from rnnlab.ie.text import tokenize
 from rnnlab.tag.models import TaggerConfig
@@ -28,7 +29,7 @@ from rnnlab.tag.tagger import Tagger
 from rnnlab.training import TrainConfig
 
 DEFAULT_MODEL = Path(__file__).with_name("default_model")
-TASK = "realestate-extraction"
+TASK = EXTRACTION  # the task recorded in an extractor's tagging.json
 MAX_CHARS = 20_000  # longer texts are refused at prediction, cut in training (an ad is 100-4,000 characters)
 # the rules' label on a token, or PLACE on a gazetteer commune's name: the tagger's extra input (id 0: padding)
 HINTS = ("O", *LABELS.values(), "PLACE")
@@ -251,14 +252,6 @@ def check_length(texts: Sequence[str], *, path: str | Path | None = None, lines:
 @lru_cache(maxsize=1)
 def _default() -> Extractor:
     return Extractor.load(None)
-
-
-NAMES = ("default", "rules")  # what resolve() takes besides a directory
-
-
-def is_named(model: object) -> bool:
-    """Whether ``model`` names the shipped extractor or the rules rather than a directory (a directory wins)."""
-    return str(model) in NAMES and not Path(str(model)).exists()
 
 
 def resolve(model: str | Path | Extractor | None) -> Extractor:

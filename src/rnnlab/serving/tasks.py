@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab.errors import DataError
-from rnnlab.tasks import detect_task
+from rnnlab.tasks import detect_task, registry
 
 
 @dataclass(frozen=True)
@@ -195,10 +195,7 @@ def _plain(values: Any) -> list:
     return [str(v) for v in array]
 
 
-SERVED: dict[str, type[Served]] = {"tagger": ServedTagger, "classifier": ServedClassifier,
-                                    "extractor": ServedExtractor, "forecaster": ServedForecaster}  # fmt: skip
-
-
 def load_served(name: str, directory: str | Path, limits: Limits | None = None) -> Served:
-    """Load ``directory`` as the service's model ``name``."""
-    return SERVED[detect_task(directory)](name, directory, limits or Limits())
+    """Load ``directory`` as the service's model ``name``, with the adapter its task registers."""
+    task = registry()[detect_task(directory)]
+    return task.served_class()(name, directory, limits or Limits())

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from rnnlab import io
+from rnnlab import io, tasks
 from rnnlab.data.batching import bucket_loader
 from rnnlab.data.conll import Sentence, check_gold, check_training_tags, chunks, convert, detect_scheme
 from rnnlab.data.vectors import Vectors, embedding_matrix, resolve_vectors
@@ -323,6 +323,7 @@ class Tagger:
 
     @classmethod
     def load(cls, directory: str | Path) -> Tagger:
+        tasks.expect(directory, "tagger", "extractor")  # an extractor is a tagger of ads
         net = io.load_task(directory, TaggerNet, {"words", "chars", "tagging"}, "Tagger")
         settings = net.assets["tagging"]
         tagger = cls(net.config, scheme=settings["scheme"], lowercase=settings["lowercase"])

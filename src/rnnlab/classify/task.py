@@ -1,0 +1,8 @@
+"""The text classifier's entry in the task registry (no PyTorch here: :mod:`rnnlab.tasks`)."""
+
+from rnnlab.tasks import Task, register_task
+
+TASK = register_task(Task(
+    name="classifier", kind="TextClassifierNet", loader="rnnlab.classify.classifier:TextClassifier.load",
+    command="rnnlab classify", served="rnnlab.serving.tasks:ServedClassifier",
+))  # fmt: skip

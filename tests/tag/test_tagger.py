@@ -7,7 +7,7 @@ import torch
 from typer.testing import CliRunner
 
 from rnnlab.cli.main import app
-from rnnlab.data.conll import Sentence
+from rnnlab.data.conll import Sentence, convert
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.tag.demo import demo_sentences
@@ -66,14 +66,26 @@ def ner():
     return tagger, info, dev
 
 
-def test_ner_learns_and_writes_back_iob1(ner):
+def test_ner_trained_on_iob1_answers_in_iob2_and_scores_in_the_gold_scheme(ner):
+    """Tags come out in IOB2 (BIO) whatever the training scheme (issue 23); scheme=None gives the training data's
+    own (IOB1 here), and evaluate compares with the gold file in its scheme (token accuracy unchanged)."""
     tagger, info, dev = ner
     assert info["input_scheme"] == "IOB1" and "S-PER" in info["tags"]  # trained in BIOES
     report = tagger.evaluate(dev)
     assert report["micro"]["f1"] > 0.9, report["micro"]
-    predicted = tagger.predict_tags([s.tokens for s in dev[:20]])
-    assert all(not t.startswith(("B-", "E-", "S-")) or t.startswith("B-") for p in predicted for t in p)
-    assert {t[:2] for p in predicted for t in p} <= {"I-", "B-", "O"}
+    tokens = [s.tokens for s in dev[:20]]
+    predicted = tagger.predict_tags(tokens)
+    assert {t[:2] for p in predicted for t in p} <= {"I-", "B-", "O"} and any(
+        t[:2] == "B-" for p in predicted for t in p
+    )
+    for p in predicted:  # IOB2: every chunk opens with B-
+        assert all(
+            not t.startswith("I-") or (i > 0 and p[i - 1][2:] == t[2:] and p[i - 1] != "O") for i, t in enumerate(p)
+        )
+    assert tagger.predict_tags(tokens, scheme=None) == [convert(p, "IOB2", "IOB1") for p in predicted]
+    gold = [t for s in dev for t in s.tags]
+    iob1 = [t for p in tagger.predict_tags([s.tokens for s in dev], scheme=None) for t in p]
+    assert report["accuracy"] == pytest.approx(sum(a == b for a, b in zip(gold, iob1, strict=True)) / len(gold))
 
 
 def test_predict_raw_text_gives_spans_with_offsets(ner):

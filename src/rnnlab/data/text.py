@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.config import Config
+from rnnlab.data.readers import UTF8_HINT
 from rnnlab.errors import ConfigError, DataError
 
 TEXT_COLUMNS = ("text", "sentence", "review", "content", "document")
@@ -236,9 +237,6 @@ def _pick(columns: Sequence[str], wanted: str | None, defaults: Sequence[str], w
         return wanted
     lowered = {c.lower(): c for c in columns}
     return next((lowered[d] for d in defaults if d in lowered), None)
-
-
-UTF8_HINT = "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`, or 'CSV UTF-8' in a spreadsheet)"
 
 
 def read_text(path: str | Path) -> str:

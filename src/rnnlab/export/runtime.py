@@ -82,20 +82,16 @@ class OnnxTagger:
                   "lengths": b.lengths, "features": b.features}  # fmt: skip
         return {k: v.numpy() for k, v in arrays.items() if v is not None}
 
-    def predict_tags(self, tokens: Sequence[Sequence[str]], features: Sequence[Sequence[int]] | None = None
-                     ) -> list[list[str]]:  # fmt: skip
-        from rnnlab.data.conll import convert
-
+    def predict_tags(self, tokens: Sequence[Sequence[str]], features: Sequence[Sequence[int]] | None = None,
+                     scheme: str | None = "IOB2") -> list[list[str]]:  # fmt: skip
         feed = self.inputs(tokens, features)
         out = run(self.session, feed)
         if "transitions" in out:
             paths = viterbi(out["emissions"], feed["lengths"], out["transitions"], out["start"], out["end"])
         else:
             paths = [row[:n].tolist() for row, n in zip(out["emissions"].argmax(-1), feed["lengths"], strict=True)]
-        t = self.tagger
-        names = t.config.tag_names
-        return [convert([names[i] for i in p], t.scheme, t.input_scheme) if t.chunked else [names[i] for i in p]
-                for p in paths]  # fmt: skip
+        names = self.tagger.config.tag_names
+        return [self.tagger._output_tags([names[i] for i in p], scheme) for p in paths]
 
 
 class OnnxClassifier:

@@ -1,7 +1,8 @@
 """``Tagger``: fit / predict / evaluate / save / load a NER or POS tagger from tagged sentences.
 
-Chunk tags are converted on read to the training scheme (BIOES by default), and predictions
-are written back in the scheme the training data used. The dev metric is entity F1
+Chunk tags are converted on read to the training scheme (BIOES by default); predictions come out
+in IOB2 (BIO) whatever the training data's scheme (``predict_tags(scheme=None)``: the training
+data's own), spans first for raw text, and evaluation compares in the gold file's scheme. The dev metric is entity F1
 (conlleval) for chunk tags, token accuracy for POS tags.
 
 >>> from rnnlab.data.conll import Sentence
@@ -203,6 +204,7 @@ class Tagger:
         *,
         scores: bool = True,
         features: Sequence[Sequence[int]] | None = None,
+        scheme: str | None = "IOB2",
     ) -> tuple[list[list[str]], list[np.ndarray]]:
         if self.net is None:
             raise RuntimeError("fit or load the tagger before predicting")
@@ -219,18 +221,20 @@ class Tagger:
             paths, probs = self.net.decode(batch, scores=scores)
             for b, (row, path) in enumerate(zip(rows, paths, strict=True)):
                 predicted = [names[i] for i in path]
-                tags[row] = convert(predicted, self.scheme, self.input_scheme) if self.chunked else predicted
+                tags[row] = self._output_tags(predicted, scheme)
                 if probs is not None:
                     chosen[row] = probs[b, torch.arange(len(path)), torch.tensor(path)].numpy()
         return tags, chosen
 
-    def predict_tags(self, tokens: Sequence[Sequence[str]], *, batch_size: int = 64) -> list[list[str]]:
-        """Tags of tokenised sentences, in the training data's scheme (a very long one window by window)."""
+    def predict_tags(self, tokens: Sequence[Sequence[str]], *, batch_size: int = 64,
+                     scheme: str | None = "IOB2") -> list[list[str]]:  # fmt: skip
+        """Tags of tokenised sentences (a very long one window by window); chunk tags in ``scheme``: IOB2 (BIO)
+        whatever the training data's scheme, or None for the training data's own (IOB1 for CoNLL-2003's files)."""
         if any(len(s) == 0 for s in tokens):
             raise DataError("a sentence has no tokens", hint="drop empty sentences before tagging")
         step = MAX_SENTENCE_TOKENS
         windows = [(i, s[k : k + step]) for i, s in enumerate(tokens) for k in range(0, len(s), step)]
-        tagged = self._decode([w for _, w in windows], batch_size, scores=False)[0]
+        tagged = self._decode([w for _, w in windows], batch_size, scores=False, scheme=scheme)[0]
         out: list[list[str]] = [[] for _ in tokens]
         for (i, _), tags in zip(windows, tagged, strict=True):
             out[i].extend(tags)
@@ -296,11 +300,18 @@ class Tagger:
                     }
                 )
 
+    def _output_tags(self, predicted: list[str], scheme: str | None) -> list[str]:
+        """The network's tags (in the training scheme, BIOES by default) re-encoded for output."""
+        if not self.chunked:
+            return predicted
+        return convert(predicted, self.scheme, scheme or self.input_scheme)  # type: ignore[arg-type]
+
     def evaluate(self, sentences: Sequence[Sentence], *, batch_size: int = 64) -> dict[str, Any]:
         """Entity P/R/F1 (micro, macro, per type; conlleval rules) and token accuracy, plus sentences/s."""
         self._dataset(sentences)  # unknown tags are a clear error before the work
         start = time.perf_counter()
-        predicted = self.predict_tags([s.tokens for s in sentences], batch_size=batch_size)
+        scheme = detect_scheme(s.tags for s in sentences) if self.chunked else None  # compared in the gold's scheme
+        predicted = self.predict_tags([s.tokens for s in sentences], batch_size=batch_size, scheme=scheme)
         seconds = time.perf_counter() - start
         report = span_report([s.tags for s in sentences], predicted)
         if not self.chunked:

@@ -250,7 +250,15 @@ def test_cli_fit_evaluate_predict(tmp_path):
     result = runner.invoke(app, ["classify", "predict", "--model", str(model), "Good film.", "Bad film."])
     rows = [json.loads(line) for line in result.output.strip().splitlines()]
     assert [r["text"] for r in rows] == ["Good film.", "Bad film."]
-    assert all(abs(r["p_negative"] + r["p_positive"] - 1) < 1e-4 for r in rows)
+    assert all(abs(r["probabilities"]["negative"] + r["probabilities"]["positive"] - 1) < 1e-4 for r in rows)
+    from fastapi.testclient import TestClient
+
+    from rnnlab.serving import create_app
+
+    with TestClient(create_app({"m": str(model)})) as client:  # one schema for the CLI and the service
+        answer = client.post("/v1/models/m/predict", json={"texts": ["Good film.", "Bad film."]}).json()["results"]
+    assert [set(r) for r in answer] == [set(r) for r in rows] == [{"text", "label", "probabilities"}] * 2
+    assert [r["label"] for r in answer] == [r["label"] for r in rows]
 
     result = runner.invoke(
         app,

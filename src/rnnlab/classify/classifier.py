@@ -286,6 +286,14 @@ class TextClassifier:
             out[batch.index.numpy()] = probs.numpy()
         return out
 
+    def predict_records(self, texts: Sequence[str], *, batch_size: int = 256) -> list[dict[str, Any]]:
+        """One record per text, the schema every door answers with (``classify predict``'s JSON lines and the
+        service): ``{"text", "label", "probabilities": {label: p}}``."""
+        probs = self.predict_proba(texts, batch_size=batch_size)
+        return [{"text": t, "label": self.labels[int(p.argmax())],
+                 "probabilities": {y: float(q) for y, q in zip(self.labels, p, strict=True)}}
+                for t, p in zip(texts, probs, strict=True)]  # fmt: skip
+
     def predict(self, texts: Sequence[str], *, batch_size: int = 256) -> list[str]:
         """The most probable label of each text."""
         return [self.labels[i] for i in self.predict_proba(texts, batch_size=batch_size).argmax(1)]

@@ -253,17 +253,11 @@ def predict(
         raise FileExistsError(f"{output} exists; pass --overwrite or choose another path")
     data = _read_inputs(list(texts or []), input_file, text_col)  # a bad input is named before the model loads
     clf = TextClassifier.load(model)
-    probs = clf.predict_proba(data.texts)
-    rows = [
-        {
-            "text": t,
-            "label": clf.labels[int(p.argmax())],
-            **{f"p_{label}": round(float(q), 6) for label, q in zip(clf.labels, p, strict=True)},
-        }
-        for t, p in zip(data.texts, probs, strict=True)
-    ]
-    if output and output.lower().endswith(".csv"):
-        write_csv(Path(output), rows)
+    rows = clf.predict_records(data.texts)  # the service's schema: text, label, probabilities
+    if output and output.lower().endswith(".csv"):  # a CSV has no nesting: one p_<label> column per class
+        write_csv(Path(output), [{"text": r["text"], "label": r["label"],
+                                  **{f"p_{y}": round(q, 6) for y, q in r["probabilities"].items()}}
+                                 for r in rows])  # fmt: skip
     elif output:
         Path(output).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     else:

@@ -92,12 +92,7 @@ class ServedClassifier(Served):
         self.classifier = TextClassifier.load(directory)
 
     def predict(self, items: list[str]) -> list[Any]:
-        labels = self.classifier.labels
-        out = []
-        for text, row in zip(items, self.classifier.predict_proba(items), strict=True):
-            out.append({"text": text, "label": labels[int(row.argmax())],
-                        "probabilities": {y: float(p) for y, p in zip(labels, row, strict=True)}})  # fmt: skip
-        return out
+        return self.classifier.predict_records(items)
 
     def config(self) -> dict[str, Any]:
         return {**self.classifier.config.to_dict(), "labels": list(self.classifier.labels)}

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from rnnlab.cli import app
 from rnnlab.data.splits import WindowSplit
 from rnnlab.data.windows import WindowSpec, calendar_features, make_windows
-from rnnlab.errors import ConfigError
+from rnnlab.errors import ConfigError, DataError
 from rnnlab.forecast import LinearBaseline, last_value, repeat_last_window, seasonal_naive
 from rnnlab.forecast.forecaster import Forecaster
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
@@ -369,6 +369,8 @@ def test_the_dataframe_api_takes_neuralforecast_columns_and_keeps_them(tmp_path)
         out["y"].to_numpy().reshape(2, 4), f.predict_arrays([p[["y"]].to_numpy() for p in parts])[..., 0]
     )
     scores = f.evaluate(df, start=100)
+    with pytest.raises(DataError, match="no window has its first label at or after step 500"):  # not torch.cat's
+        f.evaluate(df, start="2021-01-01")
     assert {"mse", "mae", "rmse", "data_mse", "data_mae", "data_rmse", "windows"} <= set(scores)
     f.save(tmp_path / "m")
     again = Forecaster.load(tmp_path / "m")

@@ -244,6 +244,10 @@ class Forecaster:
         standardised scale (each series over its training mean and std: the ETT papers' convention) and
         ``data_mse``, ``data_mae``, ``data_rmse`` in the data's own units."""
         parts = self._window_parts(series, start=start)
+        if not any(len(p[0]) for p in parts):
+            last = max(len(s) for s in series) - self.config.horizon
+            raise DataError(f"no window has its first label at or after step {start}: the last window's first label "
+                            f"is at step {last} (0-based data row)", hint="choose an earlier --start")  # fmt: skip
         x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         scores = self.evaluate_windows(x, y)
         pred = np.split(self.predict_windows(x), np.cumsum([len(p[0]) for p in parts])[:-1])

@@ -13,7 +13,7 @@ from rnnlab.data.splits import WindowSplit
 from rnnlab.data.windows import WindowSpec, calendar_features, make_windows
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.forecast import LinearBaseline, last_value, repeat_last_window, seasonal_naive
-from rnnlab.forecast.forecaster import Forecaster
+from rnnlab.forecast.forecaster import Forecaster, objective
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
 from rnnlab.forecast.protocols import ett_borders
 from rnnlab.metrics import mase, owa, smape
@@ -195,7 +195,8 @@ def test_scaled_mae_weighs_every_window_alike():
     with torch.no_grad():
         loss = objective("scaled_mae").loss(per_step, (x, y))
         every = per_step_labels(x, y, (0,))  # (B, T, H, K): each step's forecast scaled by its window's std
-        expected = ((per_step.per_step_outputs() - every).abs() / torch.sqrt(std**2 + 1e-5)[:, :, None]).mean()
+        every_step = per_step.outputs(x).every_step  # returned by the forward pass, never left on the module
+        expected = ((every_step - every).abs() / torch.sqrt(std**2 + 1e-5)[:, :, None]).mean()
     torch.testing.assert_close(loss, expected)
     with pytest.raises(ValueError, match="revin=True"):
         Forecaster(ForecastConfig(model="gru", input_width=8, horizon=2), loss="scaled_mae")
@@ -344,8 +345,9 @@ def test_ensemble_members_are_single_networks_of_consecutive_seeds(tmp_path):
     np.testing.assert_allclose(again.predict_windows(x), ensemble.predict_windows(x), rtol=1e-6)
     with pytest.raises(ConfigError, match="members must be a positive integer"):
         ForecastConfig(members=0)
-    with pytest.raises(TypeError, match="member by member"):
-        ensemble.net.window_scale()
+    with pytest.raises(ValueError, match="member by member"):
+        objective("scaled_mae").loss(ensemble.net, (torch.as_tensor(x), torch.zeros(len(x), 6, 1)))
+    assert not any(k.startswith("_") and torch.is_tensor(v) for k, v in vars(ensemble.net.members[0]).items())
 
 
 def test_the_dataframe_api_takes_neuralforecast_columns_and_keeps_them(tmp_path):

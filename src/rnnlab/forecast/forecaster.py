@@ -48,26 +48,29 @@ def objective(loss: str = "mse") -> Objective:
     """``scaled_mae``: the MAE of each window divided by that window's own std (RevIN's scale), so that
     every window weighs the same whatever its level: the M4 metrics' view (sMAPE, MASE are scale-free)."""
 
-    def criterion(model: ForecastNet, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if loss == "scaled_mae":
-            scale = model.window_scale()  # (B, 1, K); per-step outputs (B, T, H, K) need one more axis
+    def criterion(pred: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
+        if loss == "scaled_mae":  # scale (B, 1, K); per-step outputs (B, T, H, K) need one more axis
+            if scale is None:
+                raise ValueError("scaled_mae needs each window's RevIN scale, from one network (an ensemble is "
+                                 "trained member by member)")  # fmt: skip
             return _scaled_l1(pred, y, scale if pred.dim() == 3 else scale[:, :, None])
         return {"mse": F.mse_loss, "mae": F.l1_loss}[loss](pred, y)
 
     def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
         x, y = batch
-        pred = model(x)
-        if model.config.strategy == "per_step":
-            return criterion(model, model.per_step_outputs(), per_step_labels(x, y, model.config.targets))
-        return criterion(model, pred, y)
+        out = model.outputs(x)
+        if out.every_step is not None:  # per_step: every window step is trained on
+            return criterion(out.every_step, per_step_labels(x, y, model.config.targets), out.window_scale)
+        return criterion(out.forecast, y, out.window_scale)
 
     def metrics(model: ForecastNet, batch) -> dict[str, torch.Tensor]:
         x, y = batch
-        pred = model(x)
-        out = {"mse": F.mse_loss(pred, y), "mae": F.l1_loss(pred, y)}
+        out = model.outputs(x)
+        pred = out.forecast
+        metrics = {"mse": F.mse_loss(pred, y), "mae": F.l1_loss(pred, y)}
         if loss == "scaled_mae":
-            out["scaled_mae"] = _scaled_l1(pred, y, model.window_scale())
-        return out
+            metrics["scaled_mae"] = criterion(pred, y, out.window_scale)
+        return metrics
 
     monitor = "val_scaled_mae" if loss == "scaled_mae" else "val_mse"
     return Objective(loss=loss_fn, metrics=metrics, monitor=monitor, mode="min")

@@ -20,6 +20,7 @@ torch.Size([2, 6, 1])
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -29,6 +30,15 @@ from rnnlab.io import register_model
 from rnnlab.nn import GRU, LSTM, Dense, SimpleRNN
 
 __all__ = ["MODELS", "STRATEGIES", "ForecastConfig", "ForecastNet", "per_step_labels"]
+
+
+class ForecastOutputs(NamedTuple):
+    """``forecast`` (B, horizon, K); ``every_step`` (B, T, horizon, K) for strategy per_step (each window step's
+    forecast, trained on); ``window_scale`` (B, 1, K) with revin (each window's std of the targets, detached)."""
+
+    forecast: Tensor
+    every_step: Tensor | None = None
+    window_scale: Tensor | None = None
 
 
 @register_model
@@ -70,33 +80,42 @@ class ForecastNet(nn.Module):
         return cls(config)
 
     def forward(self, x: Tensor) -> Tensor:
+        """(B, input_width, n_inputs) -> the forecast (B, horizon, K)."""
+        return self.outputs(x).forecast
+
+    def outputs(self, x: Tensor) -> ForecastOutputs:
+        """The forecast and what a loss may need besides (returned, never left on the module)."""
         c = self.config
         if c.members > 1:
-            return torch.stack([m(x) for m in self.members]).mean(0)
+            return ForecastOutputs(torch.stack([m(x) for m in self.members]).mean(0))
+        scale = None
         if c.revin:
             mean = x.mean(1, keepdim=True).detach()
             std = (x.var(1, keepdim=True, unbiased=False) + 1e-5).sqrt().detach()
             x = (x - mean) / std
-            self._window_std = std[:, :, list(c.targets)]
-        y = self._autoregressive(x) if c.strategy == "autoregressive" else self._direct(x)
+            scale = std[:, :, list(c.targets)]
+        if c.strategy == "autoregressive":
+            y, every = self._autoregressive(x), None
+        else:
+            y, every = self._direct(x)
         if c.revin:
             targets = list(c.targets)
             y = y * std[:, :, targets] + mean[:, :, targets]
-            if c.strategy == "per_step":
-                self._per_step = self._per_step * std[:, :, None, targets] + mean[:, :, None, targets]
-        return y
+            if every is not None:
+                every = every * std[:, :, None, targets] + mean[:, :, None, targets]
+        return ForecastOutputs(y, every, scale)
 
-    def _direct(self, x: Tensor) -> Tensor:
+    def _direct(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
         c = self.config
         z = self.body(self._segments(x) if c.patch else x)  # (B, H) or (B, T, H) for per_step
-        out = self.head(z)
+        out, every = self.head(z), None
         if c.strategy == "per_step":
-            self._per_step = out.view(x.shape[0], x.shape[1], c.horizon, len(c.targets))  # for the loss
+            every = out.view(x.shape[0], x.shape[1], c.horizon, len(c.targets))  # (B, T, horizon, K): the loss's
             out = out[:, -1]
         out = out.view(x.shape[0], c.horizon, len(c.targets))
         if self.highway is not None:  # (B, hw, K) -> (B, K, hw) -> (B, K, H) -> (B, H, K)
             out = out + self.highway(x[:, -c.highway :, list(c.targets)].transpose(1, 2)).transpose(1, 2)
-        return out
+        return out, every
 
     def _segments(self, x: Tensor) -> Tensor:
         """(B, W, F) -> (B, W / patch, patch · F): segment s holds steps s·patch .. (s+1)·patch - 1, time-major."""
@@ -111,18 +130,6 @@ class ForecastNet(nn.Module):
             last = self.head(state[0][-1])
             outs.append(last)
         return torch.stack(outs, 1)
-
-    def window_scale(self) -> Tensor:
-        """After a forward pass with revin: each window's std of the targets (B, 1, K), detached."""
-        if self.config.members > 1:
-            raise TypeError("an ensemble is trained member by member: ask one of its members")
-        if not self.config.revin:
-            raise RuntimeError("window_scale() needs revin=True")
-        return self._window_std
-
-    def per_step_outputs(self) -> Tensor:
-        """After a forward pass in per_step mode: every step's forecast (B, T, horizon, K)."""
-        return self._per_step
 
 
 def per_step_labels(x: Tensor, y: Tensor, targets: tuple[int, ...]) -> Tensor:

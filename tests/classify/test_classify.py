@@ -365,7 +365,7 @@ def test_ensemble_members_are_the_single_model_and_other_seeds(tmp_path):
     for seed in (0, 1):  # member k is the single model of seed k: same initial weights, same batches
         single = _small(1, seed=seed)
         single.fit(train, dev, embeddings="none", out_dir=tmp_path / f"single{seed}")
-        assert (tmp_path / f"single{seed}" / "checkpoints" / "best.ckpt").is_file()  # a single model: no member dir
+        assert (tmp_path / f"single{seed}" / "checkpoints" / "best.ckpt" / "state.json").is_file()  # no member dir
         for a, b in zip(ensemble.net.members[seed].state_dict().values(), single.net.state_dict().values(),
                         strict=True):  # fmt: skip
             torch.testing.assert_close(a, b)

@@ -3,6 +3,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 from rnnlab.classify.classifier import TextClassifier
 from rnnlab.cli import app
 from rnnlab.forecast.forecaster import Forecaster
+from rnnlab.training.checkpoints import read_checkpoint
 
 ADS = Path(__file__).parents[1] / "ie" / "ads.jsonl"
 
@@ -61,7 +63,8 @@ def test_forecast_fit_resumes_to_the_uninterrupted_model(tmp_path, monkeypatch):
     assert straight.exit_code == 0, straight.output
     assert not (tmp_path / "a.partial").exists()  # a finished fit leaves its model only
     _killed_after_training(monkeypatch, Forecaster, _forecast_args(csv, tmp_path / "b", 2))
-    assert (tmp_path / "b.partial" / "checkpoints" / "last.ckpt").is_file() and not (tmp_path / "b").exists()
+    assert (tmp_path / "b.partial" / "checkpoints" / "last.ckpt" / "state.json").is_file()
+    assert not (tmp_path / "b").exists()
 
     again = CliRunner().invoke(app, _forecast_args(csv, tmp_path / "b", 4))  # forgot --resume
     assert again.exit_code != 0 and "pass --resume to continue it" in str(again.exception)
@@ -102,11 +105,12 @@ def test_a_damaged_or_outside_checkpoint_is_refused(tmp_path, monkeypatch):
     csv = _series_csv(tmp_path)
     _killed_after_training(monkeypatch, Forecaster, _forecast_args(csv, tmp_path / "m", 1))
     last = tmp_path / "m.partial" / "checkpoints" / "last.ckpt"
-    last.write_bytes(last.read_bytes()[:100])
+    tensors = last / "state.safetensors"
+    tensors.write_bytes(tensors.read_bytes()[:100])
     result = CliRunner().invoke(app, _forecast_args(csv, tmp_path / "m", 2, "--resume"))
     assert "is damaged" in str(result.exception)
-    last.unlink()
-    (tmp_path / "elsewhere.ckpt").write_bytes(b"x")
+    shutil.rmtree(last)
+    (tmp_path / "elsewhere.ckpt").mkdir()
     last.symlink_to(tmp_path / "elsewhere.ckpt")
     result = CliRunner().invoke(app, _forecast_args(csv, tmp_path / "m", 2, "--resume"))
     assert "leads outside" in str(result.exception)
@@ -120,12 +124,12 @@ def test_a_forecast_fit_killed_with_sigkill_resumes(tmp_path):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     last = tmp_path / "m.partial" / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 120
-    while not last.is_file() and child.poll() is None and time.monotonic() < deadline:
+    while not last.is_dir() and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     child.send_signal(signal.SIGKILL)
     child.wait()
-    assert last.is_file(), child.stderr.read().decode()
-    epoch = torch.load(last, map_location="cpu", weights_only=True)["epoch"]  # the last epoch it finished
+    assert last.is_dir(), child.stderr.read().decode()
+    epoch = read_checkpoint(last)["epoch"]  # the last epoch it finished
     resumed = CliRunner().invoke(app, _forecast_args(csv, out, epoch + 3, "--resume"))
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.output)["epochs"] == epoch + 3

@@ -11,6 +11,7 @@ from torch.utils.data import TensorDataset
 from rnnlab.errors import ConfigError
 from rnnlab.nn import GRU, Dense
 from rnnlab.training import Objective, TrainConfig, fit
+from rnnlab.training.checkpoints import read_checkpoint
 
 X = torch.randn(48, 6, 2, generator=torch.Generator().manual_seed(0))
 Y = X.sum((1, 2))[:, None]
@@ -70,7 +71,7 @@ def test_checkpoints_and_resume_after_interruption(tmp_path):
     fit(straight, TRAIN, TRAIN, objective=MSE, config=cfg(max_epochs=4, patience=None), out_dir=tmp_path / "a")
     interrupted = build()
     fit(interrupted, TRAIN, TRAIN, objective=MSE, config=cfg(max_epochs=2, patience=None), out_dir=tmp_path / "b")
-    assert (tmp_path / "b" / "checkpoints" / "last.ckpt").is_file()
+    assert (tmp_path / "b" / "checkpoints" / "last.ckpt" / "state.safetensors").is_file()  # a folder: no pickle
     resumed = build(seed=99)  # weights come from the checkpoint, not from here
     result = fit(resumed, TRAIN, TRAIN, objective=MSE, config=cfg(max_epochs=4, patience=None),
                  out_dir=tmp_path / "b", resume=True)  # fmt: skip
@@ -78,7 +79,7 @@ def test_checkpoints_and_resume_after_interruption(tmp_path):
     assert result.best_checkpoint.endswith("best.ckpt")
     for u, v in zip(weights(straight), weights(resumed), strict=True):
         torch.testing.assert_close(u, v, atol=1e-6, rtol=0)
-    state = torch.load(result.best_checkpoint, weights_only=True)  # no pickled objects inside
+    state = read_checkpoint(result.best_checkpoint)  # safetensors + JSON, no pickle
     assert "state_dict" in state
 
 

@@ -1,10 +1,11 @@
 """Checkpoints of a CLI fit: kept beside --out in ``<out>.partial/`` while it trains, continued with --resume,
 removed once the model is saved.
 
-A killed ``rnnlab classify fit --out m`` leaves ``m.partial/`` (the training engine's ``checkpoints/last.ckpt``
-and ``best.ckpt``, one folder per ensemble member, and ``run.json``: the command, its options and a fingerprint
-of its input files). The same command with ``--resume`` continues from the last epoch; with other options or
-changed data it is refused, since the checkpoint belongs to that run. --out itself is only written at the end
+A killed ``rnnlab classify fit --out m`` leaves ``m.partial/`` (the training engine's ``checkpoints/last.ckpt/``
+and ``best.ckpt/``, each a folder of ``state.safetensors`` + ``state.json``, no pickle; one folder per ensemble
+member; and ``run.json``: the command, its options and a fingerprint of its input files).
+The same command with ``--resume`` continues from the last epoch; with other options or changed data it is
+refused, since the checkpoint belongs to that run. --out itself is only written at the end
 (atomically, :func:`rnnlab.io.save`), so ``--overwrite`` of an older model never meets the checkpoints.
 
 >>> import tempfile
@@ -23,7 +24,6 @@ import hashlib
 import json
 import os
 import shutil
-import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -90,11 +90,16 @@ def finish_run(run: Path) -> None:
 
 
 def _check_same_run(run: Path, record: dict[str, Any], checkpoints: list[Path]) -> None:
+    from rnnlab.training.checkpoints import CheckpointError, check_checkpoint  # torch: only when resuming
+
     for path in checkpoints:  # the engine loads these: they must be this run's own files
         if path.is_symlink() or not path.resolve().is_relative_to(run.resolve()):
             raise ValueError(f"{path} leads outside {run} (a symlink?); --resume reads only the run's own files")
-        if not zipfile.is_zipfile(path):  # torch's format is a zip; a cut one has no central directory
-            raise ValueError(f"{path} is damaged (cut short?); delete {run} to start again")
+        try:  # a folder of state.safetensors + state.json from one save, never a pickle
+            check_checkpoint(path)
+        except CheckpointError as exc:
+            raise ValueError(f"{path} is damaged or not a checkpoint rnnlab reads ({exc.reason}); "
+                             f"delete {run} to start again") from None  # fmt: skip
     try:
         before = json.loads((run / RUN_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

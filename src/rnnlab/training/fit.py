@@ -18,6 +18,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from rnnlab.training.callbacks import AveragedWeights, BestWeights, History, SeededSampler
+from rnnlab.training.checkpoints import SafetensorsCheckpointIO, find_checkpoint, read_checkpoint
 from rnnlab.training.config import TrainConfig
 from rnnlab.training.module import Objective, TrainingModule
 
@@ -81,8 +82,9 @@ def fit(
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the best weights seen on ``val_data``.
 
-    Files are written only under ``out_dir`` (``checkpoints/best.ckpt`` and ``last.ckpt``);
-    ``resume=True`` continues from ``out_dir/checkpoints/last.ckpt`` after an interruption.
+    Files are written only under ``out_dir``: the checkpoints ``checkpoints/best.ckpt/`` and ``last.ckpt/``, each a
+    folder of ``state.safetensors`` and ``state.json`` (no pickle; :mod:`rnnlab.training.checkpoints`);
+    ``resume=True`` continues from ``out_dir/checkpoints/last.ckpt/`` after an interruption.
     ``progress=True`` shows a rich progress bar. The same ``config.seed`` and the same
     initial weights give the same trained weights on CPU. With ``config.average_from`` the weights
     are averaged from that epoch on (SWA), and the average is what is validated and kept.
@@ -127,8 +129,8 @@ def fit(
     if resume:
         if out_dir is None:
             raise ValueError("resume=True needs the out_dir of the interrupted run")
-        last = Path(out_dir) / CHECKPOINT_DIR / "last.ckpt"
-        ckpt_path = str(last) if last.is_file() else None
+        last = find_checkpoint(Path(out_dir) / CHECKPOINT_DIR / "last.ckpt")  # a pickle or a torn one: refused
+        ckpt_path = None if last is None else str(last)
     start = time.perf_counter()
     with _quiet():
         trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
@@ -178,12 +180,12 @@ def _restore_best(
         return keeper.best, keeper.best_epoch, None
     assert checkpoint is not None
     path = checkpoint.best_model_path
-    if not path or not Path(path).is_file():
+    if not path or not Path(path).exists():
         return None, None, None
     if not Path(path).resolve().is_relative_to(Path(checkpoint.dirpath or "").resolve()):  # named by a resumed file
         raise ValueError(f"the best checkpoint {path} lies outside this run's {checkpoint.dirpath}; "
                          "a run reads only its own checkpoints: delete the run's folder to start again")  # fmt: skip
-    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    state = read_checkpoint(path)
     module.load_state_dict(state["state_dict"])
     score = checkpoint.best_model_score
     epoch = state.get("epoch")
@@ -212,4 +214,5 @@ def _trainer(
         num_sanity_val_steps=0,
         default_root_dir=str(out_dir) if out_dir is not None else None,
         log_every_n_steps=1,
+        plugins=[SafetensorsCheckpointIO()] if checkpointing else None,
     )

@@ -6,9 +6,26 @@ import dataclasses
 import json
 import types
 import typing
-from typing import Any, ClassVar, Self, get_args, get_origin
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self, TypeVar, get_args, get_origin
 
 from rnnlab.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def doc(default: T, help: str, *, choices: Sequence[str] | None = None) -> T:
+    """A config field's default with its documentation (and its allowed values): the CLI's options are generated
+    from them (:mod:`rnnlab.cli.options`), so the Python and command-line defaults are one and the same.
+
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class Demo(Config):
+    ...     cell: str = doc("lstm", "the recurrent cell", choices=("lstm", "gru"))
+    >>> Demo(), dataclasses.fields(Demo)[0].metadata["help"]
+    (Demo(cell='lstm'), 'the recurrent cell')
+    """
+    metadata = {"help": help} if choices is None else {"help": help, "choices": tuple(choices)}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)

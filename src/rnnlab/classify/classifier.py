@@ -24,34 +24,16 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from rnnlab import io, tasks
-from rnnlab.classify.models import ClassifierConfig, TextClassifierNet, adversarial_perturbation
+from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
+from rnnlab.classify.models import TextClassifierNet, adversarial_perturbation
 from rnnlab.classify.pretrain import LanguageModel, language_model_objective
-from rnnlab.config import Config
 from rnnlab.data.batching import TokenBatch, TokenDataset, bucket_loader
-from rnnlab.data.text import TRUNCATIONS, TextDataset, Tokenizer, truncate
+from rnnlab.data.text import TextDataset, Tokenizer, truncate
 from rnnlab.data.vectors import embedding_matrix, resolve_vectors, train_word2vec
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.metrics.classification import classification_report
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
-
-
-@dataclasses.dataclass(frozen=True)
-class TextConfig(Config):
-    """How texts become ids: tokenizer, vocabulary limits and truncation (head, tail or both halves)."""
-
-    kind = "text"
-    lowercase: bool = True
-    min_freq: int = 2
-    max_vocab: int | None = 50_000
-    max_len: int | None = 400
-    truncation: str = "both"
-
-    def __post_init__(self) -> None:
-        if self.truncation not in TRUNCATIONS:
-            raise ConfigError(f"truncation must be one of {list(TRUNCATIONS)}, received {self.truncation!r}")
-        if self.max_len is not None and self.max_len < 1:
-            raise ConfigError(f"max_len must be >= 1 or None, received {self.max_len}")
 
 
 class TextClassifier:
@@ -65,7 +47,7 @@ class TextClassifier:
         text: TextConfig | None = None,
     ) -> None:
         self.config = config or ClassifierConfig()
-        self.train_config = train_config or TrainConfig(lr=2e-3, batch_size=64, max_epochs=10, patience=3)
+        self.train_config = train_config or DEFAULT_TRAIN
         self.text = text or TextConfig()
         self.tokenizer = Tokenizer(lowercase=self.text.lowercase)
         self.net: TextClassifierNet | None = None

@@ -23,64 +23,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from rnnlab.config import Config
+from rnnlab.classify.config import ARCHS, CELLS, POOLINGS, ClassifierConfig  # noqa: F401  (their former home)
 from rnnlab.errors import ConfigError
 from rnnlab.io import AssetsMixin, register_model
 from rnnlab.nn import GRU, LSTM, Dense
 from rnnlab.nn.masking import valid_mask
-
-ARCHS: tuple[str, ...] = ("lstm-last", "bilstm-pool")
-CELLS: tuple[str, ...] = ("lstm", "gru")
-POOLINGS: tuple[str, ...] = ("max", "mean", "attention", "max-mean")
-
-
-@dataclasses.dataclass(frozen=True)
-class ClassifierConfig(Config):
-    """Architecture of a text classifier (vocabulary and label names are stored beside it as assets)."""
-
-    kind = "TextClassifierNet"
-    vocab_size: int = 2
-    n_classes: int = 2
-    arch: str = "bilstm-pool"
-    cell: str = "lstm"
-    embedding_dim: int = 50
-    hidden_size: int = 128
-    num_layers: int = 1
-    pooling: str = "max"
-    dropout: float = 0.3
-    embedding_dropout: float = 0.3
-    freeze_embeddings: bool = False
-    # fine-tune only the vectors of this many most frequent words (ids 0..N-1: the vocabulary is sorted by frequency)
-    # and keep the rarer ones as pretrained; None: fine-tune all (unless freeze_embeddings)
-    finetune_top: int | None = None
-    # drop whole word types per batch: every occurrence of a dropped word reads as zeros (Gal & Ghahramani 2016's
-    # embedding dropout, as in AWD-LSTM), on top of embedding_dropout, which drops single occurrences
-    type_dropout: float = 0.0
-    # DropConnect on the recurrent layer's hidden-to-hidden weights (AWD-LSTM's weight drop; runs on the fused kernels)
-    weight_dropout: float = 0.0
-    # adversarial training: size of the worst-case perturbation of each text's embedded words, in units of one
-    # word vector's (root-mean-square) norm; 0 trains on the texts alone
-    adversarial: float = 0.0
-    # a deep ensemble (Lakshminarayanan et al. 2017): this many networks whose class probabilities are averaged;
-    # TextClassifier.fit trains member k as the single network of seed + k (pretrained vectors shared); 1: one network
-    members: int = 1
-
-    def __post_init__(self) -> None:
-        for name, allowed in (("arch", ARCHS), ("cell", CELLS), ("pooling", POOLINGS)):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name} must be one of {list(allowed)}, received {getattr(self, name)!r}")
-        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers", "members"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
-        if self.finetune_top is not None and (isinstance(self.finetune_top, bool) or self.finetune_top < 0):
-            raise ConfigError(f"finetune_top must be a number of words >= 0 or None, received {self.finetune_top!r}")
-        if self.n_classes < 2:
-            raise ConfigError(f"a classifier needs at least 2 classes, received {self.n_classes}")
-        for name in ("dropout", "embedding_dropout", "type_dropout", "weight_dropout"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be in [0, 1), received {getattr(self, name)!r}")
-        if not self.adversarial >= 0:
-            raise ConfigError(f"adversarial must be >= 0 (0: no adversarial training), received {self.adversarial!r}")
 
 
 class WordDropout(nn.Module):

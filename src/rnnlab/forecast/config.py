@@ -1,12 +1,13 @@
-"""The forecasting network's config and its choices, without PyTorch: the CLI reads them for its options and
-``rnnlab --help`` stays fast (the networks are in :mod:`rnnlab.forecast.models`)."""
+"""The forecasting network's config, its choices and the task's training defaults, without PyTorch: the CLI
+generates its options from them and ``rnnlab --help`` stays fast (the networks are in :mod:`rnnlab.forecast.models`)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from rnnlab.config import Config
+from rnnlab.config import Config, doc
 from rnnlab.errors import ConfigError
+from rnnlab.training.config import TrainConfig
 
 MODELS: tuple[str, ...] = ("dense", "rnn", "lstm", "gru")
 STRATEGIES: tuple[str, ...] = ("single_shot", "autoregressive", "per_step")
@@ -17,20 +18,29 @@ class ForecastConfig(Config):
     """Architecture of a forecasting network; ``targets`` index the input columns that are forecast."""
 
     kind = "ForecastNet"
-    model: str = "lstm"
-    input_width: int = 96
-    horizon: int = 24
-    n_inputs: int = 1
-    targets: tuple[int, ...] = (0,)
-    hidden_size: int = 64
-    num_layers: int = 1
-    bidirectional: bool = False
-    dropout: float = 0.0
-    strategy: str = "single_shot"
-    revin: bool = False
-    highway: int = 0  # LSTNet's linear autoregressive part: the last `highway` values of each target, 0 = off
-    patch: int = 0  # segment length: the recurrent layer reads input_width / patch segments; 0 = one step per time step
-    members: int = 1  # a deep ensemble: this many networks (member k: the single one of seed + k), forecasts averaged
+    model: str = doc("lstm", "The network: a dense one, or a recurrent layer and a dense head.", choices=MODELS)
+    input_width: int = doc(96, "Steps read by the model.")
+    horizon: int = doc(24, "Steps forecast.")
+    n_inputs: int = doc(1, "Input columns: the targets, then features and calendar pairs (set from the data).")
+    targets: tuple[int, ...] = doc((0,), "The input columns forecast (set from the data).")
+    hidden_size: int = doc(64, "Hidden units.")
+    num_layers: int = doc(1, "Stacked recurrent layers.")
+    bidirectional: bool = doc(False, "Read the window in both directions (strategy single_shot).")
+    dropout: float = doc(0.0, "Dropout between the stacked layers and before the head.")
+    strategy: str = doc(
+        "single_shot",
+        "How the horizon is forecast: every step at once (single_shot), one step at "
+        "a time fed back (autoregressive), or from every step of the window (per_step).",
+        choices=STRATEGIES,
+    )
+    revin: bool = doc(True, "Normalise each window by its own mean and std (RevIN).")
+    highway: int = doc(0, "LSTNet's linear autoregressive part over the last N values of each target (0: off).")
+    patch: int = doc(0, "Read the window in segments of N steps (e.g. 24 for hourly data; SegRNN); 0: step by step.")
+    members: int = doc(
+        1,
+        "A deep ensemble: this many networks (member k is the single one of seed + k), "
+        "forecasts averaged; one saved model.",
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.members, int) or self.members < 1:
@@ -57,3 +67,7 @@ class ForecastConfig(Config):
                               f"received {self.patch}")  # fmt: skip
         if self.patch and (self.model == "dense" or self.strategy != "single_shot"):
             raise ConfigError("patch (segments as recurrent steps) needs a recurrent model and strategy 'single_shot'")
+
+
+# how a forecaster trains unless told otherwise: the ETT benchmark's settings (benchmarks/forecast_ett.py)
+DEFAULT_TRAIN = TrainConfig(batch_size=64, patience=3)

@@ -29,6 +29,7 @@ from rnnlab.data.series import SeriesData, read_like
 from rnnlab.data.splits import WindowSplit
 from rnnlab.data.windows import WindowSpec, make_windows
 from rnnlab.errors import DataError, ModelFileError
+from rnnlab.forecast.config import DEFAULT_TRAIN
 from rnnlab.forecast.frames import Source, data_settings, forecast_frame
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
 from rnnlab.metrics import mae, mse, rmse
@@ -106,7 +107,7 @@ class Forecaster:
             raise ValueError(f"loss must be one of {list(LOSSES)}, received {loss!r}")
         if loss == "scaled_mae" and not config.revin:
             raise ValueError("loss 'scaled_mae' divides by each window's RevIN scale: set revin=True")
-        self.config, self.train_config, self.loss = config, train or TrainConfig(), loss
+        self.config, self.train_config, self.loss = config, train or DEFAULT_TRAIN, loss
         self.net = seeded_network(ForecastNet, config, self.train_config.seed)  # member k: the network of seed + k
         self.scaler: Standardizer | None = None
         self.spec = WindowSpec.forecast(config.input_width, config.horizon)

@@ -20,6 +20,7 @@ from rnnlab.data.text import iter_jsonl
 from rnnlab.errors import DataError, ModelFileError
 from rnnlab.ie import rules, weak
 from rnnlab.ie.augment import augment
+from rnnlab.ie.config import default_tagger_config, default_train_config
 from rnnlab.ie.gazetteer import find_places
 from rnnlab.ie.task import EXTRACTION, is_named
 from rnnlab.ie.template import FIELDS, LABELS, Mention, fill, score
@@ -64,16 +65,6 @@ def _overlapping(tokens: Sequence[tuple[str, int, int]], spans: Sequence[tuple[i
         if k < len(spans) and spans[k][0] < end and (not only_unset or ids[i] == 1):
             ids[i] = spans[k][2]
     return ids
-
-
-def default_tagger_config() -> TaggerConfig:
-    """Char-CNN + word BiLSTM-CRF, small enough to ship (random word vectors: French ads, no English GloVe)."""
-    return TaggerConfig(arch="lstm", bidirectional=True, hidden_size=64, word_dim=48, char="cnn", char_dim=16,
-                        char_hidden=32, output="crf", dropout=0.4)  # fmt: skip
-
-
-def default_train_config() -> TrainConfig:
-    return TrainConfig(lr=3e-3, batch_size=8, max_epochs=25, patience=4, gradient_clip=5.0, seed=0)
 
 
 def town_words(ads: Sequence[dict[str, Any]]) -> set[str]:

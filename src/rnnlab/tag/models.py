@@ -27,17 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnlab.config import Config
-from rnnlab.data.conll import SCHEMES, allowed_transitions
-from rnnlab.errors import ConfigError
+from rnnlab.data.conll import allowed_transitions
 from rnnlab.io import AssetsMixin, register_model
 from rnnlab.nn import GRU, LSTM, SimpleRNN
 from rnnlab.nn.crf import CRF
 from rnnlab.nn.masking import valid_mask
+from rnnlab.tag.config import ARCHS, CHARS, OUTPUTS, TaggerConfig  # noqa: F401  (their former home)
 
-ARCHS: tuple[str, ...] = ("window-mlp", "rnn", "lstm", "gru")
-CHARS: tuple[str, ...] = ("none", "lstm", "cnn")
-OUTPUTS: tuple[str, ...] = ("softmax", "crf")
 N_CASINGS = 8  # see rnnlab.tag.features.casing
 
 
@@ -78,58 +74,6 @@ class TagBatch:
             features = torch.randint(1, max(2, config.n_features), (batch, time), generator=g) * mask
         return cls(words, torch.randint(1, N_CASINGS, (batch, time), generator=g) * mask, chars,
                    mask.long() * 3, lengths, tags, torch.arange(batch), features)  # fmt: skip
-
-
-@dataclasses.dataclass(frozen=True)
-class TaggerConfig(Config):
-    """Architecture of a tagger; ``tag_names`` and ``scheme`` fix the output layer and its CRF constraints."""
-
-    kind = "TaggerNet"
-    n_words: int = 2
-    n_chars: int = 2
-    tag_names: tuple[str, ...] = ("O",)
-    scheme: str | None = None  # IOB1 / IOB2 / BIOES for chunk tags, None for POS
-    arch: str = "lstm"
-    bidirectional: bool = True
-    num_layers: int = 1
-    hidden_size: int = 100  # per direction
-    word_dim: int = 50
-    casing_dim: int = 8  # 0: no casing feature
-    char: str = "none"
-    char_dim: int = 25
-    char_hidden: int = 25  # per direction (lstm) or filters (cnn)
-    window: int = 2  # window-mlp: ±k words
-    output: str = "softmax"
-    dropout: float = 0.5
-    word_dropout: float = 0.0  # training: a word's id becomes <unk> with this probability (Lample et al.)
-    n_features: int = 0  # values of an extra per-token categorical input (0: none; id 0 is padding)
-    feature_dim: int = 8
-
-    def __post_init__(self) -> None:
-        for name, allowed in (("arch", ARCHS), ("char", CHARS), ("output", OUTPUTS)):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name} must be one of {list(allowed)}, received {getattr(self, name)!r}")
-        if self.scheme is not None and self.scheme not in SCHEMES:
-            raise ConfigError(f"scheme must be one of {list(SCHEMES)} or None, received {self.scheme!r}")
-        for name in (
-            "n_words",
-            "n_chars",
-            "hidden_size",
-            "word_dim",
-            "char_dim",
-            "char_hidden",
-            "num_layers",
-            "feature_dim",
-        ):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
-        if not self.tag_names:
-            raise ConfigError("tag_names must list the tags")
-        for name in ("dropout", "word_dropout"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be in [0, 1), received {getattr(self, name)!r}")
-        if self.window < 0 or self.casing_dim < 0 or self.n_features < 0:
-            raise ConfigError("window, casing_dim and n_features must be >= 0")
 
 
 class CharEncoder(nn.Module):

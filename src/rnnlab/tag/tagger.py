@@ -35,6 +35,7 @@ from rnnlab.data.vectors import Vectors, embedding_matrix, resolve_vectors
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import DataError
 from rnnlab.metrics.sequence import span_report, token_accuracy
+from rnnlab.tag.config import DEFAULT_TRAIN
 from rnnlab.tag.features import Piece, TagDataset, text_pieces, tokenize_with_offsets
 from rnnlab.tag.models import TagBatch, TaggerConfig, TaggerNet
 from rnnlab.training import Objective, TrainConfig, fit
@@ -73,7 +74,7 @@ class Tagger:
                  scheme: str = "BIOES", lowercase: bool = True, extra_vectors: int = 100_000,
                  min_freq: int = 1) -> None:  # fmt: skip
         self.config = config or TaggerConfig()
-        self.train_config = train_config or TrainConfig(lr=1e-3, batch_size=32, max_epochs=30, patience=5)
+        self.train_config = train_config or DEFAULT_TRAIN
         self.scheme = scheme  # the training scheme for chunk tags
         self.input_scheme: str | None = None  # the scheme of the training data, used for output
         self.lowercase = lowercase

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DataLoader
 
 from rnnlab import io, tasks
@@ -34,6 +35,7 @@ from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.metrics.classification import classification_report
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
+from rnnlab.training.members import fit_members, members_of
 
 
 class TextClassifier:
@@ -113,6 +115,37 @@ class TextClassifier:
         Returns what happened: epochs, best dev accuracy, seconds (the classifier's; pretraining in
         ``pretrain_seconds``), tokens/s, coverage.
         """
+        self._check_fit(train, pretrain_epochs, unlabelled)
+        tokens = [self.tokenizer.tokenize(s) for s in train.texts]
+        sources = self._build(tokens, embeddings, domain_vectors)
+        ids = [truncate(self.vocab.encode(t), self.text.max_len, self.text.truncation) for t in tokens]  # type: ignore[union-attr]
+        train_ids = TokenDataset(ids, self._label_ids(train))
+        dev_ids = None if dev is None else TokenDataset(self.encode(dev.texts), self._label_ids(dev))
+        weights = self._class_weights(train_ids.labels) if class_weights else None  # type: ignore[arg-type]
+        lm_ids = TokenDataset(ids + self.encode(unlabelled)) if pretrain_epochs else None
+        members, pretraining = members_of(self.net), []
+
+        def fit_one(k: int, member: nn.Module, config: TrainConfig) -> FitResult:
+            if lm_ids is not None:
+                pretraining.append(self._pretrain(member, lm_ids, config, pretrain_epochs, sample=pretrain_sample,
+                                                  progress=progress))  # fmt: skip
+                if config.max_time is not None:  # the classifier gets what the language model left
+                    config = dataclasses.replace(config, max_time=max(1.0, config.max_time - pretraining[-1].seconds))
+            return fit(member, self._loader(train_ids, train=True, seed=config.seed),
+                       None if dev_ids is None else self._loader(dev_ids, train=False),
+                       objective=_objective(weights, adversarial=self.config.adversarial), config=config,
+                       out_dir=member_dir(out_dir, k, len(members)), resume=resume, progress=progress)  # fmt: skip
+
+        results = fit_members(members, self.train_config, fit_one,
+                              extra_seconds=lambda: sum(p.seconds for p in pretraining))  # fmt: skip
+        self.net.eval()  # type: ignore[union-attr]
+        pretrain = {"pretrain_epochs": pretrain_epochs, "pretrain_sample": pretrain_sample if pretrain_epochs else None,
+                    "pretrain_texts": None if lm_ids is None else len(lm_ids)}  # fmt: skip
+        self.info = {**sources, **pretrain, **self._fit_record(train_ids, dev_ids, results, pretraining)}
+        self._attach_assets()
+        return self.info
+
+    def _check_fit(self, train: TextDataset, pretrain_epochs: int, unlabelled: Sequence[str]) -> None:
         if train.labels is None:
             raise DataError("the training data has no labels", path=train.source, hint="pass --label-col")
         if not isinstance(pretrain_epochs, int) or pretrain_epochs < 0:
@@ -122,7 +155,10 @@ class TextClassifier:
         self.labels = sorted(set(train.labels))
         if len(self.labels) < 2:
             raise DataError(f"training needs two classes or more, found {self.labels}", path=train.source)
-        tokens = [self.tokenizer.tokenize(s) for s in train.texts]
+
+    def _build(self, tokens: list[list[str]], embeddings: str | Path, domain_vectors: int) -> dict[str, Any]:
+        """The vocabulary, the network (an ensemble's member k: the model of seed + k) and its first embeddings:
+        pretrained vectors, word2vec vectors learnt on the training texts, both side by side, or random."""
         self.vocab = Vocabulary.build(tokens, min_freq=self.text.min_freq, max_size=self.text.max_vocab)
         seed = self.train_config.seed
         vectors = resolve_vectors(embeddings, set(self.vocab.tokens))
@@ -145,75 +181,36 @@ class TextClassifier:
         self.config = dataclasses.replace(
             self.config, vocab_size=len(self.vocab), n_classes=len(self.labels), embedding_dim=dim
         )
-        self.net = seeded_network(TextClassifierNet, self.config, seed)  # ensemble member k: the model of seed + k
+        self.net = seeded_network(TextClassifierNet, self.config, seed)
         if matrices:
             self.net.set_embeddings(torch.from_numpy(np.concatenate(matrices, axis=1)))
-        ids = [truncate(self.vocab.encode(t), self.text.max_len, self.text.truncation) for t in tokens]
-        train_ids = TokenDataset(ids, self._label_ids(train))
-        dev_ids = None if dev is None else TokenDataset(self.encode(dev.texts), self._label_ids(dev))
-        weights = self._class_weights(train_ids.labels) if class_weights else None  # type: ignore[arg-type]
-        lm_ids = TokenDataset(ids + self.encode(unlabelled)) if pretrain_epochs else None
-        members = list(self.net.members) if self.config.members > 1 else [self.net]
-        results, pretraining = [], []
-        for k, member in enumerate(members):  # an ensemble's members one after the other, each with its own seed
-            spent = sum(r.seconds for r in results + pretraining)
-            config = self.train_config.for_member(k, len(members), spent=spent)
-            if lm_ids is not None:
-                pretraining.append(
-                    self._pretrain(member, lm_ids, config, pretrain_epochs, sample=pretrain_sample, progress=progress)
-                )
-                if config.max_time is not None:  # the classifier gets what the language model left
-                    config = dataclasses.replace(config, max_time=max(1.0, config.max_time - pretraining[-1].seconds))
-            results.append(
-                fit(
-                    member,
-                    self._loader(train_ids, train=True, seed=config.seed),
-                    None if dev_ids is None else self._loader(dev_ids, train=False),
-                    objective=_objective(weights, adversarial=self.config.adversarial),
-                    config=config,
-                    out_dir=member_dir(out_dir, k, len(members)),
-                    resume=resume,
-                    progress=progress,
-                )
-            )
-        self.net.eval()
+        return {"embeddings": str(embeddings), "coverage": coverage, "domain_vectors": domain_vectors,
+                "domain_coverage": domain_coverage, "domain_vectors_seconds": domain_seconds,
+                "vocab_size": len(self.vocab)}  # fmt: skip
+
+    def _fit_record(self, train_ids: TokenDataset, dev_ids: TokenDataset | None, results: list[FitResult],
+                    pretraining: list[FitResult]) -> dict[str, Any]:  # fmt: skip
+        """What training did: epochs, best dev accuracy (the ensemble's own), seconds, tokens/s, histories."""
+        one = len(results) == 1
         n_tokens = sum(train_ids.lengths())
         epochs, seconds = sum(r.epochs for r in results), sum(r.seconds for r in results)
-        best = results[0].best_score if dev is not None else None
-        if dev is not None and len(members) > 1:  # the ensemble's own dev accuracy
-            best = float(np.mean(self._probabilities(dev_ids).argmax(1) == np.asarray(dev_ids.labels)))  # type: ignore[union-attr]
-        self.info = {
-            "embeddings": str(embeddings),
-            "coverage": coverage,
-            "domain_vectors": domain_vectors,
-            "domain_coverage": domain_coverage,
-            "domain_vectors_seconds": domain_seconds,
-            "vocab_size": len(self.vocab),
-            "train_texts": len(train),
-            "train_tokens": n_tokens,
-            "epochs": epochs,
-            "best_epoch": results[0].best_epoch if len(members) == 1 else None,
-            "best_dev_accuracy": best,
-            "seconds": seconds,
+        best = results[0].best_score if dev_ids is not None else None
+        if dev_ids is not None and not one:  # the ensemble's own dev accuracy
+            best = float(np.mean(self._probabilities(dev_ids).argmax(1) == np.asarray(dev_ids.labels)))
+        seed = self.train_config.seed
+        return {
+            "train_texts": len(train_ids), "train_tokens": n_tokens, "epochs": epochs,
+            "best_epoch": results[0].best_epoch if one else None, "best_dev_accuracy": best, "seconds": seconds,
             "tokens_per_s": n_tokens * max(1, epochs) / max(seconds, 1e-9),
-            "stopped_early": any(r.stopped_early for r in results),
-            "average_from": self.train_config.average_from,
-            "pretrain_epochs": pretrain_epochs,
-            "pretrain_sample": pretrain_sample if pretrain_epochs else None,
-            "pretrain_texts": None if lm_ids is None else len(lm_ids),
+            "stopped_early": any(r.stopped_early for r in results), "average_from": self.train_config.average_from,
             "pretrain_seconds": sum(r.seconds for r in pretraining) if pretraining else None,
-            "pretrain_history": [{**row, "member": k} if len(members) > 1 else row
-                                 for k, r in enumerate(pretraining) for row in r.history],
-            "members": [
-                {"seed": seed + k, "best_dev_accuracy": r.best_score if dev is not None else None,
-                 "best_epoch": r.best_epoch, "epochs": r.epochs, "seconds": r.seconds}
-                for k, r in enumerate(results)
-            ] if len(members) > 1 else None,
-            "history": [{**row, "member": k} if len(members) > 1 else row
-                        for k, r in enumerate(results) for row in r.history],
+            "pretrain_history": [row if one else {**row, "member": k} for k, r in enumerate(pretraining)
+                                 for row in r.history],
+            "members": None if one else [
+                {"seed": seed + k, "best_dev_accuracy": r.best_score if dev_ids is not None else None,
+                 "best_epoch": r.best_epoch, "epochs": r.epochs, "seconds": r.seconds} for k, r in enumerate(results)],
+            "history": [row if one else {**row, "member": k} for k, r in enumerate(results) for row in r.history],
         }  # fmt: skip
-        self._attach_assets()
-        return self.info
 
     def _pretrain(self, net: TextClassifierNet, data: TokenDataset, config: TrainConfig, epochs: int, *,
                   sample: float, progress: bool) -> FitResult:  # fmt: skip

@@ -34,6 +34,7 @@ from rnnlab.forecast.frames import Source, data_settings, forecast_frame
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
 from rnnlab.metrics import mae, mse, rmse
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
+from rnnlab.training.members import fit_members, members_of
 
 SETTINGS_FILE = "forecaster.json"
 
@@ -127,12 +128,10 @@ class Forecaster:
         """
         train = TensorDataset(torch.as_tensor(x), torch.as_tensor(y))
         val = None if x_val is None else TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val))
-        nets = list(self.net.members) if self.config.members > 1 else [self.net]
-        results: list[FitResult] = []
-        for k, net in enumerate(nets):
-            config = self.train_config.for_member(k, len(nets), spent=sum(r.seconds for r in results))
-            results.append(fit(net, train, val, objective=objective(self.loss), config=config, progress=progress,
-                               out_dir=member_dir(out_dir, k, len(nets)), resume=resume))  # fmt: skip
+        nets = members_of(self.net)
+        results: list[FitResult] = fit_members(nets, self.train_config, lambda k, net, config: fit(
+            net, train, val, objective=objective(self.loss), config=config, progress=progress,
+            out_dir=member_dir(out_dir, k, len(nets)), resume=resume))  # fmt: skip
         self.net.eval()
         if len(nets) == 1:
             result = results[0]

@@ -175,7 +175,7 @@ def test_cli_pretrain_lm(tmp_path):
     base = ["classify", "fit", "--train", str(csv), "--embeddings", "none", "--embedding-dim", "8", "--hidden", "4",
             "--epochs", "1", "--min-freq", "1", "--no-progress"]  # fmt: skip
     result = runner.invoke(app, [*base, "--unlabelled", str(more), "--out", str(tmp_path / "a")])
-    assert result.exit_code != 0 and "only read for --pretrain-lm" in str(result.exception)
+    assert result.exit_code != 0 and "only read for --pretrain-epochs" in str(result.exception)
     assert not (tmp_path / "a").exists()
     result = runner.invoke(app, [*base, "--layers", "2", "--pretrain-lm", "1", "--out", str(tmp_path / "b")])
     # a ConfigError: `rnnlab` prints its message alone, without a traceback

@@ -83,7 +83,7 @@ def test_resume_refuses_other_options_or_data_and_says_when_there_is_nothing_to_
     assert message.startswith("--resume: no interrupted `rnnlab forecast fit`") and "\n" not in message
     _killed_after_training(monkeypatch, Forecaster, _forecast_args(csv, tmp_path / "m", 1))
     other = CliRunner().invoke(app, [*_forecast_args(csv, tmp_path / "m", 2, "--resume"), "--hidden", "5"])
-    assert other.exit_code != 0 and "--hidden was 4, now 5" in str(other.exception)
+    assert other.exit_code != 0 and "--hidden-size was 4, now 5" in str(other.exception)
     _series_csv(tmp_path, n=130)
     changed = CliRunner().invoke(app, _forecast_args(csv, tmp_path / "m", 2, "--resume"))
     assert changed.exit_code != 0 and f"{csv} changed since" in str(changed.exception)

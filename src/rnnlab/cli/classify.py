@@ -9,8 +9,11 @@ from typing import Annotated
 
 import typer
 
+from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
 from rnnlab.cli.common import emit, markdown_table, output_dir, write_csv
-from rnnlab.data.text import TRUNCATIONS, TextDataset, decode_text, read_labelled, read_lines, read_unlabelled
+from rnnlab.cli.options import ConfigOptions, Section
+from rnnlab.data.text import TextDataset, decode_text, read_labelled, read_lines, read_unlabelled
+from rnnlab.training.config import TrainConfig
 
 app = typer.Typer(help="Classify texts (sentiment analysis and any labelled text).", no_args_is_help=True)
 
@@ -28,31 +31,36 @@ Examples:
   cat reviews.txt | rnnlab classify predict --model runs/imdb --input - --output predictions.jsonl
 """
 
-ARCH_NAMES = ("lstm-last", "bilstm-pool")
+
+FIT_OPTIONS = ConfigOptions(
+    model=Section(
+        ClassifierConfig(),
+        exclude=frozenset({"vocab_size", "n_classes"}),  # from the training data
+        aliases={"hidden_size": ("--hidden",), "num_layers": ("--layers",)},
+    ),
+    text=Section(TextConfig(), zero_means_none=frozenset({"max_len"})),
+    train=Section(DEFAULT_TRAIN, aliases={"max_epochs": ("--epochs",)}, zero_means_none=frozenset({"gradient_clip"})),
+)
 
 
 @app.command(epilog=EXAMPLES)
+@FIT_OPTIONS
 def fit(
-    train: str = typer.Option(..., help="Training data: CSV/TSV, JSONL, an aclImdb folder or .tar.gz."),
+    train_file: str = typer.Option(..., "--train", help="Training data: CSV/TSV, JSONL, an aclImdb folder or .tar.gz."),
     dev: str | None = typer.Option(None, help="Dev data (same format); default: --dev-fraction of --train."),
     dev_fraction: float = typer.Option(0.1, help="Share of --train held out as dev when --dev is not given."),
     text_col: str | None = typer.Option(None, help="Text column (default: text, sentence, review, ...)."),
     label_col: str | None = typer.Option(None, help="Label column (default: label, sentiment, class, ...)."),
-    arch: str = typer.Option("bilstm-pool", help="lstm-last (solution 1) or bilstm-pool (solution 2)."),
-    cell: str = typer.Option("lstm", help="lstm or gru."),
     embeddings: str = typer.Option("glove-6b-50d", help="glove-6b-50d, a GloVe/word2vec/fastText file, or none."),
-    freeze_embeddings: bool = typer.Option(False, help="Keep the pretrained vectors fixed (default: fine-tune)."),
-    finetune_top: int | None = typer.Option(
-        None, help="Fine-tune only the vectors of the N most frequent words, keep the rarer ones as pretrained."
-    ),
-    embedding_dim: int = typer.Option(100, help="Embedding size when --embeddings none."),
     domain_vectors: int = typer.Option(
         0,
         help="Learn word2vec vectors of this size on the --train texts first (labels unused) and append them "
         "to the pretrained ones, e.g. 100; 0: none.",
     ),
-    pretrain_lm: int = typer.Option(
+    pretrain_epochs: int = typer.Option(
         0,
+        "--pretrain-epochs",
+        "--pretrain-lm",
         help="Language-model pretraining: first train the embedding and recurrent layer for this many epochs "
         "to predict each next word (and, bidirectional, each previous word) of the --train texts and "
         "--unlabelled ones, labels unused; then train the classifier from there. 0: none.",
@@ -62,53 +70,10 @@ def fit(
     ),
     unlabelled: str | None = typer.Option(
         None,
-        help="More texts for --pretrain-lm: an aclImdb folder or .tar.gz (its train/unsup reviews) or a "
+        help="More texts for --pretrain-epochs: an aclImdb folder or .tar.gz (its train/unsup reviews) or a "
         "CSV/TSV/JSONL file (its --text-col).",
     ),
-    hidden: int = typer.Option(128, help="Hidden units per direction."),
-    layers: int = typer.Option(1, help="Stacked recurrent layers."),
-    pooling: str = typer.Option("max", help="max, mean, attention or max-mean (bilstm-pool)."),
-    dropout: float = typer.Option(0.4, help="Dropout between layers and before the classifier."),
-    embedding_dropout: float = typer.Option(0.3, help="Word dropout on the embeddings."),
-    type_dropout: float = typer.Option(
-        0.0, help="Drop whole word types per batch (every occurrence of a dropped word), AWD-LSTM's embedding dropout."
-    ),
-    weight_dropout: float = typer.Option(
-        0.0, help="DropConnect on the recurrent hidden-to-hidden weights (AWD-LSTM's weight drop), e.g. 0.5."
-    ),
-    adversarial: float = typer.Option(
-        0.0,
-        help="Adversarial training (Miyato et al. 2017): perturbation size on each text's embedded words, "
-        "in word-vector norms (e.g. 1.0); 0: off. About doubles the training time.",
-    ),
-    members: int = typer.Option(
-        1,
-        help="A deep ensemble: train this many networks (seeds --seed, --seed+1, ...) one after the other and "
-        "average their probabilities; --max-time is shared among them.",
-    ),
-    max_len: int = typer.Option(400, help="Tokens kept per text (0: all)."),
-    truncation: str = typer.Option("both", help=f"Which tokens a long text keeps: {', '.join(TRUNCATIONS)}."),
-    min_freq: int = typer.Option(2, help="Minimum count of a word in --train to enter the vocabulary."),
-    max_vocab: int = typer.Option(50_000, help="Largest vocabulary."),
-    lowercase: bool = typer.Option(True, help="Lowercase texts (GloVe 6B is lowercased)."),
     class_weights: bool = typer.Option(False, help="Weight the loss by inverse class frequency."),
-    epochs: int = typer.Option(10, help="Epochs at most."),
-    lr: float = typer.Option(2e-3, help="Adam learning rate."),
-    lr_decay: float = typer.Option(0.0, help="Learning rate lr / (1 + decay · epoch); 0 keeps it constant."),
-    average_from: int | None = typer.Option(
-        None,
-        help="Stochastic weight averaging: from this epoch on, the mean of the weights after every step is "
-        "what is validated and kept (e.g. 3).",
-    ),
-    batch_size: int = typer.Option(32, help="Texts per batch (bucketed by length)."),
-    patience: int = typer.Option(3, help="Epochs without dev improvement before stopping."),
-    max_time: float | None = typer.Option(None, help="Training seconds at most."),
-    seed: int = typer.Option(0, help="Seed."),
-    precision: str = typer.Option(
-        "32-true",
-        help="32-true, or bf16-mixed: bfloat16 autocast (faster on CPUs with "
-        "AVX-512 BF16 or AMX; benchmarks/speed.py).",
-    ),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
     resume: bool = typer.Option(
@@ -116,66 +81,36 @@ def fit(
     ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
+    *,
+    model: ClassifierConfig,  # built by FIT_OPTIONS from its options
+    text: TextConfig,
+    train: TrainConfig,
 ) -> None:
-    """Fit a text classifier on --train and save it to --out."""
-    options = dict(locals())  # the command's options, recorded beside its checkpoints (--resume)
-    from rnnlab.classify.classifier import TextClassifier, TextConfig
-    from rnnlab.classify.models import ClassifierConfig
-    from rnnlab.training import TrainConfig
+    """Fit a text classifier on --train and save it to --out (the model, text and training options are
+    ClassifierConfig's, TextConfig's and TrainConfig's fields, defaults included)."""
+    options = {**dict(locals()), **FIT_OPTIONS.flags(model=model, text=text, train=train)}  # recorded for --resume
+    from rnnlab.classify.classifier import TextClassifier
 
-    if arch not in ARCH_NAMES:
-        raise ValueError(f"--arch must be one of {list(ARCH_NAMES)}, received {arch!r}")
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
-    if unlabelled is not None and not pretrain_lm:
-        raise ValueError("--unlabelled texts are only read for --pretrain-lm EPOCHS; pass both or neither")
+    if unlabelled is not None and not pretrain_epochs:
+        raise ValueError("--unlabelled texts are only read for --pretrain-epochs N; pass both or neither")
     from rnnlab.cli.resume import fit_checkpoints
 
     extra = [] if unlabelled is None else read_unlabelled(unlabelled, text_col=text_col)
-    train_data = read_labelled(train, text_col=text_col, label_col=label_col)
+    train_data = read_labelled(train_file, text_col=text_col, label_col=label_col)
     if dev is not None:
         dev_data = read_labelled(dev, text_col=text_col, label_col=label_col, split="test")
     else:
-        train_data, dev_data = train_data.split(dev_fraction, seed=seed)
-    clf = TextClassifier(
-        ClassifierConfig(
-            arch=arch,
-            cell=cell,
-            embedding_dim=embedding_dim,
-            hidden_size=hidden,
-            num_layers=layers,
-            pooling=pooling,
-            dropout=dropout,
-            embedding_dropout=embedding_dropout,
-            type_dropout=type_dropout,
-            weight_dropout=weight_dropout,
-            freeze_embeddings=freeze_embeddings,
-            finetune_top=finetune_top,
-            adversarial=adversarial,
-            members=members,
-        ),
-        TrainConfig(
-            max_epochs=epochs,
-            lr=lr,
-            lr_decay=lr_decay,
-            average_from=average_from,
-            batch_size=batch_size,
-            patience=patience,
-            max_time=max_time,
-            seed=seed,
-            precision=precision,
-        ),
-        text=TextConfig(
-            lowercase=lowercase, min_freq=min_freq, max_vocab=max_vocab, max_len=max_len or None, truncation=truncation
-        ),
-    )
+        train_data, dev_data = train_data.split(dev_fraction, seed=train.seed)
+    clf = TextClassifier(model, train, text=text)
     with fit_checkpoints(out, resume=resume, command="classify fit", options=options) as run:
         info = clf.fit(
             train_data,
             dev_data,
             embeddings=embeddings,
             domain_vectors=domain_vectors,
-            pretrain_epochs=pretrain_lm,
+            pretrain_epochs=pretrain_epochs,
             pretrain_sample=pretrain_sample,
             unlabelled=extra,
             class_weights=class_weights,
@@ -274,11 +209,9 @@ def demo(
     overwrite: bool = typer.Option(False, help="Replace an earlier demo in --out."),
 ) -> None:
     """Both solutions on a small self-written English/French sentiment set: CSV -> fit -> evaluate -> predict."""
-    from rnnlab.classify.classifier import TextClassifier, TextConfig
+    from rnnlab.classify.classifier import TextClassifier
     from rnnlab.classify.demo import demo_dataset
-    from rnnlab.classify.models import ClassifierConfig
     from rnnlab.classify.plots import plot_confusion
-    from rnnlab.training import TrainConfig
 
     names = ["reviews.csv", "lstm-last", "bilstm-pool", "confusion.png"]
     folder = output_dir(out, names, overwrite=overwrite)
@@ -288,7 +221,7 @@ def demo(
     rows = []
     for arch in ("lstm-last", "bilstm-pool"):
         clf = TextClassifier(
-            ClassifierConfig(arch=arch, hidden_size=32),
+            ClassifierConfig(arch=arch, hidden_size=32, dropout=0.3),
             TrainConfig(max_epochs=epochs, lr=5e-3, batch_size=16, patience=None),
             text=TextConfig(min_freq=1),
         )

@@ -9,6 +9,10 @@ from pathlib import Path
 import typer
 
 from rnnlab.cli.common import emit, markdown_table
+from rnnlab.cli.options import ConfigOptions, Section
+from rnnlab.ie.config import default_tagger_config, default_train_config
+from rnnlab.tag.config import TaggerConfig
+from rnnlab.training.config import TrainConfig
 
 app = typer.Typer(help="Extract a template (price, surface, rooms, contact, ...) from real-estate ads.",
                   no_args_is_help=True)  # fmt: skip
@@ -67,19 +71,30 @@ def predict(
         typer.echo("\n".join(lines))
 
 
+FIT_OPTIONS = ConfigOptions(
+    model=Section(
+        default_tagger_config(),
+        exclude=frozenset({"n_words", "n_chars", "tag_names", "scheme", "n_features"}),  # from the ads and the rules
+        aliases={"hidden_size": ("--hidden",), "num_layers": ("--layers",)},
+    ),
+    train=Section(
+        default_train_config(), aliases={"max_epochs": ("--epochs",)}, zero_means_none=frozenset({"gradient_clip"})
+    ),
+)
+
+
 @app.command(epilog=EXAMPLES)
+@FIT_OPTIONS
 def fit(
-    train: list[str] = typer.Option(  # noqa: B008
+    train_files: list[str] = typer.Option(  # noqa: B008
         ...,
+        "--train",
         help="ads.jsonl with 'text' and the site's structured 'fields' per line; several files (one per site: "
         "--train a.jsonl b.jsonl, or --train a.jsonl --train b.jsonl) are trained on together.",
     ),
     more: list[str] | None = typer.Argument(None, hidden=True),  # noqa: B008  (the files after the first --train)
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     exclude: list[str] = typer.Option([], help="Drop ads whose id is in this file (e.g. evaluation ads)."),  # noqa: B008
-    epochs: int = typer.Option(25, help="Epochs at most."),
-    max_time: float | None = typer.Option(None, help="Training seconds at most."),
-    seed: int = typer.Option(0, help="Seed."),
     backoff: bool = typer.Option(False, help="At prediction, the rules fill the fields the tagger finds nothing of."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
     resume: bool = typer.Option(
@@ -87,22 +102,23 @@ def fit(
     ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
+    *,
+    model: TaggerConfig,  # built by FIT_OPTIONS from its options
+    train: TrainConfig,
 ) -> None:
-    """Weakly label --train (rules checked against the structured fields) and fit the char+word BiLSTM-CRF."""
-    options = dict(locals())  # the command's options, recorded beside its checkpoints (--resume)
-    import dataclasses
-
-    from rnnlab.ie.extractor import Extractor, default_train_config, read_ads
+    """Weakly label --train (rules checked against the structured fields) and fit the char+word BiLSTM-CRF (the
+    model and training options are TaggerConfig's and TrainConfig's fields, with the extractor's defaults)."""
+    options = {**dict(locals()), **FIT_OPTIONS.flags(model=model, train=train)}  # recorded for --resume
+    from rnnlab.ie.extractor import Extractor, read_ads
 
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
-    ads = [ad for path in [*train, *(more or [])] for ad in read_ads(path, exclude=exclude)]
-    config = dataclasses.replace(default_train_config(), max_epochs=epochs, max_time=max_time, seed=seed)
+    ads = [ad for path in [*train_files, *(more or [])] for ad in read_ads(path, exclude=exclude)]
     from rnnlab.cli.resume import fit_checkpoints
 
     extractor = Extractor()
     with fit_checkpoints(out, resume=resume, command="extract fit", options=options) as run:
-        info = extractor.fit(ads, train_config=config, backoff=backoff, out_dir=run, resume=resume,
+        info = extractor.fit(ads, config=model, train_config=train, backoff=backoff, out_dir=run, resume=resume,
                              progress=progress and not as_json)  # fmt: skip
         extractor.save(out, overwrite=overwrite)
     emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
+from rnnlab.cli.options import ConfigOptions, Section
 from rnnlab.errors import DataError, ModelFileError
-from rnnlab.forecast.config import MODELS, STRATEGIES, ForecastConfig
+from rnnlab.forecast.config import DEFAULT_TRAIN, MODELS, ForecastConfig
+from rnnlab.training.config import TrainConfig
 
 if TYPE_CHECKING:
     from rnnlab.data.series import SeriesData
@@ -29,7 +31,7 @@ Examples:
   Many hourly series in long format (M4-style), read as daily segments:
 
   rnnlab forecast fit hourly.csv --series-col unique_id --time-col ds --target y --input-width 336 --horizon 48 \\
-      --model gru --hidden 256 --patch 24 --loss scaled_mae --batch-size 256 --out runs/hourly
+      --model gru --hidden-size 256 --patch 24 --loss scaled_mae --batch-size 256 --out runs/hourly
 
   rnnlab forecast predict --model runs/ett ETTh1.csv --out forecast.csv --plot forecast.png
 
@@ -73,7 +75,23 @@ def _emit(metrics: dict, as_json: bool, title: str) -> None:
             typer.echo(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")
 
 
+FIT_OPTIONS = ConfigOptions(
+    model=Section(
+        ForecastConfig(),
+        exclude=frozenset({"n_inputs", "targets"}),  # from the data's columns
+        aliases={"hidden_size": ("--hidden",), "num_layers": ("--layers",)},
+    ),
+    train=Section(
+        DEFAULT_TRAIN,
+        aliases={"max_epochs": ("--epochs",)},
+        flags={"strategy": "--train-strategy"},  # --strategy is the forecasting strategy
+        zero_means_none=frozenset({"gradient_clip"}),
+    ),
+)
+
+
 @app.command(epilog=EXAMPLES)
+@FIT_OPTIONS
 def fit(
     data: str = typer.Argument(
         ..., help="CSV file: a time column and numeric columns (long format with --series-col)."
@@ -88,36 +106,10 @@ def fit(
         help="Calendar features to add as inputs, comma-separated: hour, dayofweek, "
         "month (sin/cos pairs; known in advance for every forecast step).",
     ),
-    input_width: int = typer.Option(96, help="Steps read by the model."),
-    horizon: int = typer.Option(24, help="Steps forecast."),
-    model: str = typer.Option("lstm", help=f"One of {', '.join(MODELS)}."),
-    strategy: str = typer.Option("single_shot", help=f"One of {', '.join(STRATEGIES)}."),
-    hidden: int = typer.Option(64, help="Hidden units."),
-    layers: int = typer.Option(1, help="Stacked recurrent layers."),
-    revin: bool = typer.Option(True, help="Normalise each window by its own mean and std (RevIN)."),
-    highway: int = typer.Option(0, help="LSTNet's linear autoregressive part over the last N values (0: off)."),
-    patch: int = typer.Option(
-        0, help="Read the window in segments of N steps (e.g. 24 for hourly data; SegRNN); 0: step by step."
-    ),
     loss: str = typer.Option(
         "mse", help="mse, mae, or scaled_mae (each window's MAE over its own std; needs --revin)."
     ),
-    members: int = typer.Option(
-        1,
-        help="A deep ensemble: train this many networks (seeds --seed, --seed+1, ...) and average their "
-        "forecasts; one saved model.",
-    ),
-    epochs: int = typer.Option(20, help="Epochs at most."),
-    lr: float = typer.Option(1e-3, help="Adam learning rate."),
-    batch_size: int = typer.Option(64, help="Windows per batch."),
-    patience: int = typer.Option(3, help="Epochs without dev improvement before stopping."),
     val_steps: int | None = typer.Option(None, help="Last steps of each series held out as dev (default 10 %)."),
-    seed: int = typer.Option(0, help="Seed."),
-    precision: str = typer.Option(
-        "32-true",
-        help="32-true, or bf16-mixed: bfloat16 autocast (faster on CPUs with "
-        "AVX-512 BF16 or AMX; benchmarks/speed.py).",
-    ),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
     resume: bool = typer.Option(
@@ -125,11 +117,14 @@ def fit(
     ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the dev metrics as JSON."),
+    *,
+    model: ForecastConfig,  # built by FIT_OPTIONS from its options
+    train: TrainConfig,
 ) -> None:
-    """Fit a forecaster on DATA and save it to --out."""
-    options = dict(locals())  # the command's options, recorded beside its checkpoints (--resume)
+    """Fit a forecaster on DATA and save it to --out (the model and training options are ForecastConfig's and
+    TrainConfig's fields, defaults included)."""
+    options = {**dict(locals()), **FIT_OPTIONS.flags(model=model, train=train)}  # recorded for --resume
     from rnnlab.forecast.forecaster import Forecaster
-    from rnnlab.training import TrainConfig
 
     settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False),
                 "features": parse_list(features, option="--features", lower=False) if features else [],
@@ -137,12 +132,8 @@ def fit(
                 "calendar": parse_list(calendar, option="--calendar") if calendar else []}  # fmt: skip
     series = _read(data, settings)
     arrays = [s.values for s in series.series]
-    config = ForecastConfig(model=model, input_width=input_width, horizon=horizon, n_inputs=len(series.columns),
-                            targets=tuple(range(len(series.targets))), hidden_size=hidden, num_layers=layers,
-                            strategy=strategy, revin=revin, highway=highway, patch=patch,
-                            members=members)  # fmt: skip
-    forecaster = Forecaster(config, TrainConfig(max_epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
-                                                seed=seed, precision=precision), loss=loss)  # fmt: skip
+    config = model.replace(n_inputs=len(series.columns), targets=tuple(range(len(series.targets))))
+    forecaster = Forecaster(config, train, loss=loss)
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
     from rnnlab.cli.resume import fit_checkpoints

@@ -30,7 +30,7 @@ from typing import Any
 
 RUN_FILE = "run.json"
 # options a resumed run may change: how long it trains and what it prints (the checkpoint does not depend on them)
-MAY_CHANGE = frozenset({"epochs", "max_time", "progress", "as_json", "overwrite", "resume", "out"})
+MAY_CHANGE = frozenset({"max_epochs", "max_time", "progress", "as_json", "overwrite", "resume", "out"})
 
 
 def partial_dir(out: str | Path) -> Path:

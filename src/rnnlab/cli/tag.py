@@ -12,7 +12,10 @@ from typing import Annotated, Any
 import typer
 
 from rnnlab.cli.common import emit, markdown_table, output_dir
+from rnnlab.cli.options import ConfigOptions, Section
 from rnnlab.data.conll import FORMATS, SCHEMES, read_tagged, write_tagged
+from rnnlab.tag.config import DEFAULT_TRAIN, TaggerConfig
+from rnnlab.training.config import TrainConfig
 
 app = typer.Typer(help="Tag sequences: named entities (NER) and parts of speech (POS).", no_args_is_help=True)
 
@@ -20,7 +23,7 @@ EXAMPLES = """
 Examples:
 
   rnnlab tag fit --train eng.train --dev eng.testa --format conll2003 --tag-column ner --arch lstm --char lstm \\
-      --output-layer crf --embeddings glove-6b-50d --out runs/ner
+      --output crf --embeddings glove-6b-50d --out runs/ner
 
   rnnlab tag fit --train en_ewt-ud-train.conllu.gz --dev en_ewt-ud-dev.conllu --format conllu --tag-column upos \\
       --out runs/pos
@@ -36,42 +39,30 @@ COLOURS = {"PER": "#aa9cfc", "PERSON": "#aa9cfc", "ORG": "#7aecec", "LOC": "#ff9
 _PALETTE = ["#c887fb", "#9cc9cc", "#ffeb80", "#ff8197", "#bfeeb7", "#f0d0ff", "#e4e7d2"]
 
 
+FIT_OPTIONS = ConfigOptions(
+    model=Section(
+        TaggerConfig(),
+        exclude=frozenset({"n_words", "n_chars", "tag_names", "scheme", "n_features", "feature_dim"}),  # the data's
+        aliases={
+            "hidden_size": ("--hidden",),
+            "num_layers": ("--layers",),
+            "output": ("--output-layer",),
+            "bidirectional": (" /--unidirectional",),
+        },
+    ),
+    train=Section(DEFAULT_TRAIN, aliases={"max_epochs": ("--epochs",)}, zero_means_none=frozenset({"gradient_clip"})),
+)
+
+
 @app.command(epilog=EXAMPLES)
+@FIT_OPTIONS
 def fit(
-    train: str = typer.Option(..., help="Training file."),
+    train_file: str = typer.Option(..., "--train", help="Training file."),
     dev: str | None = typer.Option(None, help="Dev file (model selection); default: none, keep the last epoch."),
     fmt: str = typer.Option("conll2003", "--format", help=f"One of {', '.join(FORMATS)}."),
     tag_column: str = typer.Option("ner", help="ner|pos|chunk (conll2003), upos|xpos (conllu) or a column number."),
-    arch: str = typer.Option("lstm", help="window-mlp, rnn, lstm or gru."),
-    bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional", help="Read both directions."),
-    layers: int = typer.Option(1, help="Stacked recurrent layers."),
-    hidden: int = typer.Option(100, help="Hidden units per direction (or of the MLP)."),
-    window: int = typer.Option(2, help="window-mlp: ±k words."),
-    char: str = typer.Option("none", help="Character encoder: none, lstm or cnn."),
-    output_layer: str = typer.Option("softmax", help="softmax or crf."),
     embeddings: str = typer.Option("glove-6b-50d", help="glove-6b-50d, a GloVe/word2vec/fastText file, or none."),
-    word_dim: int = typer.Option(50, help="Word embedding size when --embeddings none."),
     scheme: str = typer.Option("BIOES", help=f"Training scheme for entity tags: {', '.join(SCHEMES)}."),
-    dropout: float = typer.Option(0.5, help="Dropout on the word features and before the output layer."),
-    word_dropout: float = typer.Option(
-        0.0,
-        help="Training: probability that a word reads as <unk> (its characters "
-        "remain), so the <unk> vector learns to stand for unseen words.",
-    ),
-    epochs: int = typer.Option(30, help="Epochs at most."),
-    lr: float = typer.Option(1e-3, help="Learning rate."),
-    optimizer: str = typer.Option("adam", help="adam, adamw, sgd or rmsprop."),
-    lr_decay: float = typer.Option(0.0, help="Learning rate lr / (1 + decay · epoch); 0 keeps it constant."),
-    batch_size: int = typer.Option(32, help="Sentences per batch (bucketed by length)."),
-    patience: int = typer.Option(5, help="Epochs without dev improvement before stopping."),
-    gradient_clip: float = typer.Option(1.0, help="Clip the global gradient norm to this value (0: no clipping)."),
-    max_time: float | None = typer.Option(None, help="Training seconds at most."),
-    seed: int = typer.Option(0, help="Seed."),
-    precision: str = typer.Option(
-        "32-true",
-        help="32-true, or bf16-mixed: bfloat16 autocast (faster on CPUs with "
-        "AVX-512 BF16 or AMX; benchmarks/speed.py).",
-    ),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
     resume: bool = typer.Option(
@@ -79,26 +70,22 @@ def fit(
     ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
+    *,
+    model: TaggerConfig,  # built by FIT_OPTIONS from its options
+    train: TrainConfig,
 ) -> None:
-    """Fit a tagger on --train (selecting on --dev) and save it to --out."""
-    options = dict(locals())  # the command's options, recorded beside its checkpoints (--resume)
-    from rnnlab.tag.models import TaggerConfig
+    """Fit a tagger on --train (selecting on --dev) and save it to --out (the model and training options are
+    TaggerConfig's and TrainConfig's fields, defaults included)."""
+    options = {**dict(locals()), **FIT_OPTIONS.flags(model=model, train=train)}  # recorded for --resume
     from rnnlab.tag.tagger import Tagger
-    from rnnlab.training import TrainConfig
 
     if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
         raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
-    train_data = read_tagged(train, fmt, tag_column)
+    train_data = read_tagged(train_file, fmt, tag_column)
     dev_data = None if dev is None else read_tagged(dev, fmt, tag_column)
-    config = TaggerConfig(arch=arch, bidirectional=bidirectional, num_layers=layers, hidden_size=hidden, window=window,
-                          char=char, output=output_layer, word_dim=word_dim, dropout=dropout,
-                          word_dropout=word_dropout)  # fmt: skip
-    train_config = TrainConfig(max_epochs=epochs, lr=lr, lr_decay=lr_decay, optimizer=optimizer, batch_size=batch_size,
-                               patience=patience, max_time=max_time, seed=seed,
-                               gradient_clip=gradient_clip or None, precision=precision)  # fmt: skip
     from rnnlab.cli.resume import fit_checkpoints
 
-    tagger = Tagger(config, train_config, scheme=scheme)
+    tagger = Tagger(model, train, scheme=scheme)
     with fit_checkpoints(out, resume=resume, command="tag fit", options=options) as run:
         info = tagger.fit(train_data, dev_data, embeddings=embeddings, out_dir=run, resume=resume,
                           progress=progress and not as_json)  # fmt: skip
@@ -286,9 +273,7 @@ def demo(
 ) -> None:
     """A BiLSTM-CRF with a character encoder on a small self-written NER set: file -> fit -> evaluate -> HTML."""
     from rnnlab.tag.demo import demo_sentences
-    from rnnlab.tag.models import TaggerConfig
     from rnnlab.tag.tagger import Tagger
-    from rnnlab.training import TrainConfig
 
     folder = output_dir(out, ["train.txt", "dev.txt", "model", "entities.html"], overwrite=overwrite)
     for name, seed, n in (("train.txt", 0, 300), ("dev.txt", 1, 100)):

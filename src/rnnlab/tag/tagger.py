@@ -157,25 +157,10 @@ class Tagger:
             raise DataError("no training sentences")
         check_training_tags(train)
         self.input_scheme = detect_scheme(s.tags for s in train)
-        tag_set = sorted({t for s in train for t in self._to_training(s.tags)})
         vectors = resolve_vectors(embeddings, None if self.extra_vectors else
                                   {t.lower() for s in train for t in s.tokens})  # fmt: skip
         self._build_vocabularies(train, vectors, exclude_words)
-        assert self.words is not None and self.chars is not None
-        self.config = dataclasses.replace(
-            self.config, n_words=len(self.words), n_chars=len(self.chars), tag_names=tuple(tag_set),
-            scheme=self.scheme if self.chunked else None,
-            word_dim=self.config.word_dim if vectors is None else vectors.dim,
-            n_features=0 if features is None else max(self.config.n_features,
-                                                      1 + max((max(f, default=0) for f in features), default=0)),
-        )  # fmt: skip
-        torch.manual_seed(self.train_config.seed)
-        self.net = TaggerNet(self.config)
-        coverage = None
-        if vectors is not None:
-            matrix, coverage = embedding_matrix(self.words, vectors, seed=self.train_config.seed)
-            with torch.no_grad():
-                self.net.words.weight.copy_(torch.from_numpy(matrix))
+        coverage = self._build_network(train, vectors, features)
         if (features is None) != (dev_features is None) and dev is not None:
             raise ValueError("give features for both train and dev, or for neither")
         train_data = self._dataset(train, features=features)
@@ -195,6 +180,28 @@ class Tagger:
             "history": result.history,
         }  # fmt: skip
         return self.info
+
+    def _build_network(self, train: Sequence[Sentence], vectors: Any, features: Sequence[Sequence[int]] | None
+                       ) -> float | None:  # fmt: skip
+        """The network sized by the vocabularies, the tag set and the features, its word embeddings initialised
+        from ``vectors``; returns their coverage of the vocabulary (None without vectors)."""
+        assert self.words is not None and self.chars is not None
+        tag_set = sorted({t for s in train for t in self._to_training(s.tags)})
+        self.config = dataclasses.replace(
+            self.config, n_words=len(self.words), n_chars=len(self.chars), tag_names=tuple(tag_set),
+            scheme=self.scheme if self.chunked else None,
+            word_dim=self.config.word_dim if vectors is None else vectors.dim,
+            n_features=0 if features is None else max(self.config.n_features,
+                                                      1 + max((max(f, default=0) for f in features), default=0)),
+        )  # fmt: skip
+        torch.manual_seed(self.train_config.seed)
+        self.net = TaggerNet(self.config)
+        if vectors is None:
+            return None
+        matrix, coverage = embedding_matrix(self.words, vectors, seed=self.train_config.seed)
+        with torch.no_grad():
+            self.net.words.weight.copy_(torch.from_numpy(matrix))
+        return coverage
 
     # -- inference ---------------------------------------------------------------------------
     @torch.no_grad()

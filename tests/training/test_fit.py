@@ -60,7 +60,8 @@ def test_early_stopping_on_a_dev_metric():
 def test_best_weights_are_kept_in_memory():
     model = build()
     result = fit(model, TRAIN, OPPOSITE, objective=MSE, config=cfg(max_epochs=4, patience=None))
-    assert result.best_epoch == 0
+    assert result.best_epoch == 1  # the first epoch: epochs count from 1
+    assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]
     first_epoch_only = build()
     fit(first_epoch_only, TRAIN, OPPOSITE, objective=MSE, config=cfg(max_epochs=1, patience=None))
     assert same(weights(model), weights(first_epoch_only))
@@ -195,10 +196,10 @@ def test_weight_averaging_validates_and_keeps_the_average(tmp_path, to_disk):
                 p.copy_(w)
             dev_loss = F.mse_loss(probe(X), Y).item()
         assert result.history[epoch]["val_loss"] == pytest.approx(dev_loss, rel=1e-5)
-    assert result.best_epoch == min(expected, key=lambda e: result.history[e]["val_loss"])
-    for p, w in zip(averaged.parameters(), expected[result.best_epoch], strict=True):
+    assert result.best_epoch == 1 + min(expected, key=lambda e: result.history[e]["val_loss"])  # counted from 1
+    for p, w in zip(averaged.parameters(), expected[result.best_epoch - 1], strict=True):
         torch.testing.assert_close(p.detach(), w, atol=1e-6, rtol=0)
-    assert result.best_epoch > 0  # the average is what was kept (this dev set prefers it)
+    assert result.best_epoch >= 2  # the average (from epoch 2, --average-from's count) is what was kept
 
 
 def test_weight_averaging_config_is_checked():
@@ -217,3 +218,13 @@ def test_weight_averaging_resumes_where_it_stopped(tmp_path):
     fit(resumed, TRAIN, TRAIN, objective=MSE, config=config, out_dir=tmp_path / "b", resume=True)
     for u, v in zip(weights(straight), weights(resumed), strict=True):
         torch.testing.assert_close(u, v, atol=1e-6, rtol=0)
+
+
+def test_the_progress_bar_counts_epochs_from_1():
+    from types import SimpleNamespace
+
+    from rnnlab.training.fit import _ProgressBar
+
+    bar = _ProgressBar()
+    bar._trainer = SimpleNamespace(max_epochs=2)  # what Lightning attaches
+    assert bar._get_train_description(1).strip() == "Epoch 2/2"  # Lightning's own bar said "Epoch 1/1"

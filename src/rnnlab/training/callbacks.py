@@ -86,7 +86,7 @@ class BestWeights(Callback):
             return
         value = float(trainer.callback_metrics[self.monitor])
         if _improved(value, self.best, self.mode):
-            self.best, self.best_epoch = value, trainer.current_epoch
+            self.best, self.best_epoch = value, trainer.current_epoch + 1  # epochs count from 1
             if self.averager is not None and self.averager.active:
                 self.state = self.averager.averaged_state()
             else:
@@ -100,7 +100,7 @@ class History(Callback):
         self.epochs: list[dict[str, float]] = []
 
     def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        row: dict[str, Any] = {"epoch": trainer.current_epoch}
+        row: dict[str, Any] = {"epoch": trainer.current_epoch + 1}  # epochs count from 1, as --average-from
         row.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
         self.epochs.append(row)
 

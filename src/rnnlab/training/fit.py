@@ -28,7 +28,8 @@ _NOISY_LOGGERS = ("lightning.pytorch", "lightning.fabric", "pytorch_lightning", 
 
 @dataclasses.dataclass
 class FitResult:
-    """What a training run did: best dev score and epoch, epochs run, per-epoch history."""
+    """What a training run did: best dev score and epoch, epochs run, per-epoch history (epochs count from 1:
+    ``best_epoch`` 3 is the third epoch, ``history[i]["epoch"]`` is ``i + 1``, as ``average_from``)."""
 
     monitor: str
     best_score: float | None
@@ -119,7 +120,7 @@ def fit(
         keeper = BestWeights(monitor, mode, averager)
         cbs.append(keeper)
     if progress:
-        cbs.append(RichProgressBar())
+        cbs.append(_ProgressBar())
 
     with _quiet():
         trainer = _trainer(config, cbs, out_dir, checkpoint is not None, progress)
@@ -188,8 +189,17 @@ def _restore_best(
     state = read_checkpoint(path)
     module.load_state_dict(state["state_dict"])
     score = checkpoint.best_model_score
-    epoch = state.get("epoch")
-    return (None if score is None else float(score)), epoch, path
+    epoch = state.get("epoch")  # Lightning's 0-based count; rnnlab's epochs count from 1
+    return (None if score is None else float(score)), None if epoch is None else int(epoch) + 1, path
+
+
+class _ProgressBar(RichProgressBar):
+    """Lightning's rich bar, with epochs counted from 1 as everywhere in rnnlab ("Epoch 2/2", not "Epoch 1/1")."""
+
+    def _get_train_description(self, current_epoch: int) -> str:
+        total = self.trainer.max_epochs
+        text = f"Epoch {current_epoch + 1}" + (f"/{total}" if total is not None and total > 0 else "")
+        return f"{text:{len(self.validation_description)}}"  # as wide as "Validation": no flicker
 
 
 def _trainer(

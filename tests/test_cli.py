@@ -114,3 +114,26 @@ def test_help_of_every_command_answers():
     for args in [["--help"], *([*c, "--help"] for c in [*commands, ["export"]])]:
         result = runner.invoke(root, args)
         assert result.exit_code == 0 and "Usage" in result.output, (args, result.output)
+
+
+def test_results_are_json_when_piped_and_a_table_on_a_terminal(monkeypatch):
+    """The output rule of every command (issue 23): a program reading a pipe gets JSON without --json, a person at
+    a terminal a rich table (extract predict printed raw Markdown pipes there)."""
+    script = Path(sys.executable).with_name("rnnlab")
+    if not script.is_file():
+        pytest.skip("rnnlab is not installed as a console script in this environment")
+    ads = Path(__file__).parent / "ie" / "ads.jsonl"
+    done = subprocess.run([str(script), "extract", "evaluate", str(ads), "--model", "rules"], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["micro"]["f1"] > 0.5  # piped: one JSON document
+
+    from rnnlab.cli import common, extract
+
+    monkeypatch.setattr(common, "to_terminal", lambda: True)
+    monkeypatch.setattr(extract, "to_terminal", lambda: True)
+    result = runner.invoke(app, ["extract", "predict", "Maison 4 pièces à Vence, 250 000 €", "--model", "rules"])
+    assert result.exit_code == 0, result.output
+    assert "┃ field" in result.output and "price_eur" in result.output and "|---|" not in result.output
+    result = runner.invoke(app, ["extract", "evaluate", str(ads), "--model", "rules"])
+    assert "micro P" in result.output and "┃ field" in result.output

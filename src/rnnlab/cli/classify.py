@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
-from rnnlab.cli.common import emit, markdown_table, output_dir, write_csv
+from rnnlab.cli.common import emit, markdown_table, output_dir, print_table, wants_json, write_csv
 from rnnlab.cli.options import ConfigOptions, Section
 from rnnlab.data.text import TextDataset, decode_text, read_labelled, read_lines, read_unlabelled
 from rnnlab.training.config import TrainConfig
@@ -147,12 +147,12 @@ def evaluate(
         from rnnlab.classify.plots import plot_confusion
 
         plot_confusion(report, plot)
-    if as_json:
+    if wants_json(as_json):
         typer.echo(json.dumps(report, sort_keys=True))
         return
-    typer.echo(f"{data}: {report['n']} texts, accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}")
+    title = f"{data}: {report['n']} texts, accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}"
     rows = [{"label": k, **v} for k, v in report["per_class"].items()]
-    typer.echo(markdown_table(rows, ["label", "precision", "recall", "f1", "support"]))
+    print_table(rows, ["label", "precision", "recall", "f1", "support"], title=title)
 
 
 def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None) -> TextDataset:

@@ -1,9 +1,11 @@
-"""Helpers shared by the CLI sub-apps: output folders that never overwrite, CSV/markdown tables."""
+"""Helpers shared by the CLI sub-apps: output folders that never overwrite, CSV/markdown tables, and the output
+rule of every command: a rich table on a terminal, JSON when piped or with ``--json``."""
 
 from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -60,14 +62,37 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+def to_terminal() -> bool:
+    """Whether a person reads stdout (a terminal): tables then; a program reading a pipe or a file gets JSON."""
+    return sys.stdout.isatty()
+
+
+def wants_json(as_json: bool) -> bool:
+    """JSON with ``--json``, and whenever stdout is not a terminal (piped into another program, or a file)."""
+    return as_json or not to_terminal()
+
+
+def print_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None, *, title: str | None = None) -> None:
+    """A rich table on stdout (for a terminal; floats to 4 significant digits)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    columns = list(columns or (rows[0] if rows else []))
+    table = Table(title=title, title_justify="left")
+    for c in columns:
+        table.add_column(c, justify="right" if rows and isinstance(rows[0].get(c), int | float) else "left")
+    for r in rows:
+        table.add_row(*(_fmt(r.get(c, "")) for c in columns))
+    Console(soft_wrap=False).print(table)
+
+
 def emit(metrics: Mapping, as_json: bool, title: str) -> None:
-    """``metrics`` as one JSON line (``--json``), or a title and one ``key: value`` line per scalar."""
+    """``metrics`` as one JSON line (``--json``, or stdout not a terminal), else a table of the scalars."""
     import typer
 
-    if as_json:
+    if wants_json(as_json):
         typer.echo(json.dumps(metrics, sort_keys=True))
         return
-    typer.echo(title)
-    for key, value in metrics.items():
-        if not isinstance(value, dict | list):
-            typer.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")
+    rows = [{"": key, "value": f"{value:.4f}" if isinstance(value, float) else str(value)}
+            for key, value in metrics.items() if not isinstance(value, dict | list)]  # fmt: skip
+    print_table(rows, title=title)

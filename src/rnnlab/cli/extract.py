@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import typer
 
-from rnnlab.cli.common import emit, markdown_table
+from rnnlab.cli.common import emit, print_table, to_terminal, wants_json
 from rnnlab.cli.options import ConfigOptions, Section
 from rnnlab.ie.config import default_tagger_config, default_train_config
 from rnnlab.tag.config import TaggerConfig
@@ -61,12 +60,15 @@ def predict(
     if output:
         Path(output).write_text("\n".join(lines) + "\n", encoding="utf-8")
         typer.echo(f"wrote {len(lines)} templates to {output}", err=True)
-    if sys.stdout.isatty() and not output:
+    if to_terminal() and not output:
         for ad, t in zip(ads, templates, strict=True):
             rows = [{"field": f, "value": v["value"], "text": v["text"], "confidence": v["confidence"]}
                     for f, v in t.items() if v]  # fmt: skip
-            typer.echo(f"\n{ad.get('id', ad['text'][:60])}")
-            typer.echo(markdown_table(rows) if rows else "(nothing found)")
+            title = str(ad.get("id", ad["text"][:60]))
+            if rows:
+                print_table(rows, title=title)
+            else:
+                typer.echo(f"{title}: (nothing found)")
     elif not output:
         typer.echo("\n".join(lines))
 
@@ -134,13 +136,13 @@ def evaluate(
     from rnnlab.ie.extractor import read_ads
 
     report = _load(model).evaluate(read_ads(data))
-    if as_json:
+    if wants_json(as_json):
         typer.echo(json.dumps(report, sort_keys=True))
         return
     micro = report["micro"]
-    typer.echo(f"{data}: {report['ads']} ads, micro P {micro['precision']:.4f} R {micro['recall']:.4f} "
-               f"F1 {micro['f1']:.4f}, null accuracy {report['null_accuracy']:.4f}, "
-               f"{report['ads_per_s']:.0f} ads/s")  # fmt: skip
+    title = (f"{data}: {report['ads']} ads, micro P {micro['precision']:.4f} R {micro['recall']:.4f} "
+             f"F1 {micro['f1']:.4f}, null accuracy {report['null_accuracy']:.4f}, "
+             f"{report['ads_per_s']:.0f} ads/s")  # fmt: skip
     rows = [{"field": f, **{k: v[k] for k in ("precision", "recall", "accuracy", "support")}}
             for f, v in report["per_field"].items()]  # fmt: skip
-    typer.echo(markdown_table(rows))
+    print_table(rows, title=title)

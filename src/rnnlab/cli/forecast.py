@@ -67,12 +67,9 @@ def _named(model: str, data: str, run: Callable[[], T]) -> T:
 
 
 def _emit(metrics: dict, as_json: bool, title: str) -> None:
-    if as_json:
-        typer.echo(json.dumps(metrics, sort_keys=True))
-    else:
-        typer.echo(title)
-        for key, value in metrics.items():
-            typer.echo(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")
+    from rnnlab.cli.common import emit
+
+    emit(metrics, as_json, title)
 
 
 FIT_OPTIONS = ConfigOptions(

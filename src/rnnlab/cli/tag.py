@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rnnlab.cli.common import emit, markdown_table, output_dir
+from rnnlab.cli.common import emit, output_dir, print_table, wants_json
 from rnnlab.cli.options import ConfigOptions, Section
 from rnnlab.data.conll import FORMATS, SCHEMES, read_tagged, write_tagged
 from rnnlab.tag.config import DEFAULT_TRAIN, TaggerConfig
@@ -106,15 +106,14 @@ def evaluate(
 
     sentences = read_tagged(data, fmt, tag_column)  # a bad file is named before the model loads
     report = Tagger.load(model).evaluate(sentences)
-    if as_json:
+    if wants_json(as_json):
         typer.echo(json.dumps(report, sort_keys=True))
         return
     line = f"{data}: {report['sentences']} sentences, token accuracy {report['accuracy']:.4f}"
     if "micro" in report:
         line += f", entity F1 {report['micro']['f1']:.4f} (macro {report['macro']['f1']:.4f})"
         rows = [{"type": k, **v} for k, v in report["per_type"].items()]
-        typer.echo(line)
-        typer.echo(markdown_table(rows, ["type", "precision", "recall", "f1", "support"]))
+        print_table(rows, ["type", "precision", "recall", "f1", "support"], title=line)
     else:
         typer.echo(line)
 

@@ -299,12 +299,41 @@ class TextClassifier:
     def load(cls, directory: str | Path) -> TextClassifier:
         tasks.expect(directory, "classifier")
         net = io.load_task(directory, TextClassifierNet, {"vocab", "labels", "text"}, "TextClassifier")
-        clf = cls(net.config, text=TextConfig.from_dict(net.assets["text"]))
-        clf.net, clf.vocab = net, Vocabulary.from_json(net.assets["vocab"])
-        clf.labels = [str(y) for y in net.assets["labels"]]
+        clf = cls(net.config, text=_asset(directory, "text", lambda: TextConfig.from_dict(net.assets["text"])))
+        clf.vocab = _asset(directory, "vocab", lambda: _vocabulary(net.assets["vocab"], net.config.vocab_size))
+        clf.net, clf.labels = net, _labels(net.assets["labels"], net.config.n_classes, directory)
         clf.info = dict(net.assets.get("training", {}))
         clf.source = str(directory)
         return clf
+
+
+def _asset(directory: str | Path, name: str, read: Any) -> Any:
+    """``read()``, its error (an edited asset file) a ModelFileError naming ``<directory>/<name>.json``."""
+    try:
+        return read()
+    except (ConfigError, ModelFileError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            f"{Path(directory) / f'{name}.json'}: {exc}; was the file edited? save the model again"
+        ) from exc
+
+
+def _vocabulary(tokens: Any, size: int) -> Vocabulary:
+    vocab = Vocabulary.from_json(tokens)
+    if len(vocab) > size:  # more words than embeddings would be an IndexError at the first rare word
+        raise ValueError(f"{len(vocab)} tokens for the network's {size} embeddings")
+    return vocab
+
+
+def _labels(labels: Any, n_classes: int, directory: str | Path) -> list[str]:
+    """labels.json's class names: as many distinct strings as the network has outputs, else a ModelFileError
+    (a name repeated or missing would put probabilities under the wrong class, or drop one)."""
+    named = isinstance(labels, list) and all(isinstance(y, str | int) and not isinstance(y, bool) for y in labels)
+    names = [str(y) for y in labels] if named else []  # a label read from a Python list may be a number
+    if not named or len(set(names)) != len(names) or len(names) != n_classes:
+        raise ModelFileError(f"{Path(directory) / 'labels.json'} must list {n_classes} distinct class names "
+                             f"(strings), one per output of the network; received {str(labels)[:200]}; was the "
+                             "file edited? save the model again")  # fmt: skip
+    return names
 
 
 def _objective(weights: torch.Tensor | None, *, adversarial: float = 0.0) -> Objective:

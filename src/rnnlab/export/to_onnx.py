@@ -39,7 +39,7 @@ class ExportError(RnnlabError):
 
 def example_texts(path: str | Path) -> list[str]:
     """Texts for the parity check: the ``text`` of each line of a .jsonl file, else one text per non-empty line."""
-    from rnnlab.data.text import iter_jsonl
+    from rnnlab.data.text import iter_jsonl, read_lines
 
     path = Path(path)
     if not path.is_file():
@@ -47,7 +47,7 @@ def example_texts(path: str | Path) -> list[str]:
     if path.suffix == ".jsonl":
         texts = [str(row.get("text", "")) for _, row in iter_jsonl(path)]
     else:
-        texts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        texts = [line.strip() for line in read_lines(path)]  # UTF-8 or a DataError naming the line and column
     texts = [t for t in texts if t.strip()][:MAX_EXAMPLES]
     if len(texts) < 2:
         raise DataError(f"{len(texts)} text(s) found; the parity check needs at least 2", path=path)
@@ -87,6 +87,10 @@ def build_graph(model_dir: str | Path, data: str | Path | None = None) -> TaskGr
     from rnnlab.data.series import read_like
 
     series = read_like(data, forecaster.data_settings)
+    needed = forecaster.config.input_width + forecaster.config.horizon
+    if min(len(one.values) for one in series.series) < needed:  # else _windows' hint speaks of fit's options
+        raise DataError(f"a series has {min(len(one.values) for one in series.series)} row(s); the parity check "
+                        f"needs {needed} (input_width + horizon)", path=data, hint="give a longer history")  # fmt: skip
     x, _ = forecaster._windows([one.values for one in series.series])
     if len(x) < 2:
         raise DataError("the CSV is too short for two windows", path=data, hint="give a longer history")

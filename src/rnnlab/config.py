@@ -68,6 +68,8 @@ class Config:
             raise ConfigError(f"{cls.__name__} got unknown key(s) {unknown}; valid keys are {sorted(names)}")
         hints = typing.get_type_hints(cls)
         kwargs = {k: _coerce(hints.get(k), v) for k, v in data.items()}
+        for key, value in kwargs.items():
+            _check_type(cls.__name__, key, hints.get(key), value)
         try:
             return cls(**kwargs)
         except TypeError as exc:  # a required key is missing
@@ -80,6 +82,25 @@ class Config:
     def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+_SIMPLE: dict[Any, tuple[type, ...]] = {int: (int,), float: (int, float), bool: (bool,), str: (str,)}
+
+
+def _check_type(owner: str, key: str, hint: Any, value: Any) -> None:
+    """A JSON value of the wrong type for a plain field ("dropout": "0.4") is a ConfigError naming the field, not a
+    TypeError from deep inside a comparison; fields of other types are left to the config's own checks."""
+    options = get_args(hint) if get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    if value is None and type(None) in options:
+        return
+    simple = [o for o in options if o is not type(None)]
+    if not simple or any(o not in _SIMPLE for o in simple):
+        return
+    for o in simple:
+        if isinstance(value, _SIMPLE[o]) and not (o is not bool and isinstance(value, bool)):
+            return
+    expected = " or ".join(o.__name__ for o in simple) + (" or null" if type(None) in options else "")
+    raise ConfigError(f"{owner}.{key} must be {expected}, received {value!r} ({type(value).__name__})")
 
 
 def _coerce(hint: Any, value: Any) -> Any:

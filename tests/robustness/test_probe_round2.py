@@ -131,3 +131,51 @@ def test_export_data_too_short_for_a_forecaster_names_the_file_and_rows(tmp_path
     frame.tail(5).to_csv(data, index=False)
     err = refused(monkeypatch, capsys, "export", "--model", model, "--out", tmp_path / "f.onnx", "--data", data)
     assert f"{data}: a series has 5 row(s); the parity check needs 15" in err
+
+
+# --- what the second round left open, fixed after it -------------------------------------------------------------
+def _hourly(tmp_path, n=60):
+    path = tmp_path / "h.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="h"), "y": np.sin(np.arange(n) / 3)}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+FIT = ["forecast", "fit", "--time-col", "date", "--target", "y", "--input-width", "12", "--max-epochs", "1"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--horizon", "-3"], "horizon must be a positive integer, received -3"),  # was a PyTorch traceback
+     (["--fill", "backfill"], "fill (--fill) takes one of ['ffill', 'interpolate', 'zero'], received 'backfill'")],
+)  # fmt: skip
+def test_fit_refuses_a_bad_setting_before_any_work(tmp_path, monkeypatch, capsys, extra, message):
+    err = refused(monkeypatch, capsys, *FIT, _hourly(tmp_path), *extra, "--out", tmp_path / "m")
+    assert message in err and not (tmp_path / "m").exists()
+
+
+def test_cv_splits_and_evaluate_start_name_their_option(tmp_path, monkeypatch, capsys):
+    data = _hourly(tmp_path)
+    err = refused(monkeypatch, capsys, "forecast", "cv", data, "--time-col", "date", "--target", "y", "--splits", "0")
+    assert "--splits takes the number of folds, at least 1, received 0" in err
+    code, _, err = cli(monkeypatch, capsys, *FIT, data, "--horizon", "2", "--out", tmp_path / "m", "--no-progress")
+    assert code == 0, err
+    err = refused(monkeypatch, capsys, "forecast", "evaluate", data, "--model", tmp_path / "m", "--start", "yesterday")
+    assert "--start takes a time stamp like 2018-02-20" in err
+
+
+def test_predictions_are_not_written_into_a_file_of_another_kind(classifier, tmp_path, monkeypatch, capsys):
+    err = refused(monkeypatch, capsys, "classify", "predict", "a fine film", "--model", classifier, "--output",
+                  tmp_path / "p.xlsx")  # fmt: skip
+    assert "written as .csv or .jsonl" in err and not (tmp_path / "p.xlsx").exists()
+    err = refused(monkeypatch, capsys, "extract", "predict", "Maison à Vence", "--model", "rules", "--batch-size", "0")
+    assert "--batch-size takes a number of ads >= 1, received 0" in err
+
+
+def test_a_config_value_of_the_wrong_type_names_the_field_and_the_file(classifier, tmp_path, monkeypatch, capsys):
+    header = json.loads((classifier / "config.json").read_text(encoding="utf-8"))
+    header["config"]["dropout"] = "0.4"  # was "'<=' not supported between instances of 'int' and 'str'"
+    folder = edited(classifier, tmp_path, "config.json", header)
+    err = refused(monkeypatch, capsys, "classify", "predict", "a fine film", "--model", folder)
+    assert str(folder / "config.json") in err and "ClassifierConfig.dropout must be float, received '0.4'" in err

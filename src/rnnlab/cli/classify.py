@@ -184,6 +184,9 @@ def predict(
     """Label and class probabilities of each text (JSON lines on stdout, or --output)."""
     from rnnlab.classify.classifier import TextClassifier
 
+    if output and Path(output).suffix.lower() not in (".csv", ".jsonl", ".json"):
+        raise ValueError(f"--output {output}: predictions are written as .csv or .jsonl (JSON lines); "
+                         "give a file name ending so")  # fmt: skip
     if output and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite or choose another path")
     data = _read_inputs(list(texts or []), input_file, text_col)  # a bad input is named before the model loads

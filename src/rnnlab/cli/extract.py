@@ -54,6 +54,8 @@ def predict(
     check_length([ad["text"] for ad in ads], path=input_file, lines=[ad.get("line", 0) for ad in ads])
     if output and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite or choose another --output")
+    if batch_size < 1:
+        raise ValueError(f"--batch-size takes a number of ads >= 1, received {batch_size}")
     templates = _load(model).extract([ad["text"] for ad in ads], batch_size=batch_size)
     lines = [json.dumps({**({"id": ad["id"]} if "id" in ad else {}), "template": t}, ensure_ascii=False)
              for ad, t in zip(ads, templates, strict=True)]  # fmt: skip

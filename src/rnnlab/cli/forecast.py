@@ -199,7 +199,12 @@ def evaluate(
     first = start_row or 0
     if start is not None:
         times = pd.DatetimeIndex(series.series[0].times)
-        first = int(np.searchsorted(times, pd.Timestamp(start)))
+        try:
+            stamp = pd.Timestamp(start)
+        except ValueError:
+            raise ValueError(f"--start takes a time stamp like 2018-02-20 or '2018-02-20 13:00', received {start!r} "
+                             "(or give --start-row N)") from None  # fmt: skip
+        first = int(np.searchsorted(times, stamp))
     _check_long_enough(series, forecaster.spec.total_size, "one window needs {} (input_width + horizon)")
     metrics = _named(model, data, lambda: forecaster.evaluate_arrays([s.values for s in series.series], start=first))
     _emit(metrics, as_json, f"rolling windows from step {first}")
@@ -238,6 +243,8 @@ def cv(
     config = ForecastConfig(model=model, input_width=input_width, horizon=horizon, n_inputs=len(series.columns),
                             targets=tuple(range(len(series.targets))), hidden_size=hidden, revin=revin)  # fmt: skip
     forecaster = Forecaster(config, TrainConfig(max_epochs=epochs, lr=lr, batch_size=32, patience=5, seed=seed))
+    if splits < 1:
+        raise ValueError(f"--splits takes the number of folds, at least 1, received {splits}")
     report = forecaster.cross_validate(series.series[0].values, WindowSplit(splits, test_size, gap))
     if as_json:
         typer.echo(json.dumps(report, sort_keys=True))

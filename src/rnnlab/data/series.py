@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.data.readers import read_csv_checked
-from rnnlab.errors import DataError
+from rnnlab.errors import ConfigError, DataError
 
 Fill = Literal["ffill", "interpolate", "zero"]
 FILLS: tuple[str, ...] = ("ffill", "interpolate", "zero")
@@ -74,6 +74,8 @@ def read_series(
 
     ``freq`` imposes the frequency; ``expected_freq`` (a model's) refuses data of another frequency.
     """
+    if fill is not None and fill not in FILLS:
+        raise ConfigError(f"fill (--fill) takes one of {list(FILLS)}, received {fill!r}")
     name = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     df = source.copy() if isinstance(source, pd.DataFrame) else read_csv_checked(Path(source))
     if len(df) == 0:

@@ -43,8 +43,12 @@ class ForecastConfig(Config):
     )
 
     def __post_init__(self) -> None:
-        if not isinstance(self.members, int) or self.members < 1:
-            raise ConfigError(f"members must be a positive integer, received {self.members!r}")
+        for name in ("members", "input_width", "horizon", "n_inputs", "hidden_size", "num_layers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, received {value!r}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), received {self.dropout!r}")
         if self.model not in MODELS:
             raise ConfigError(f"model must be one of {list(MODELS)}, received {self.model!r}")
         if self.strategy not in STRATEGIES:

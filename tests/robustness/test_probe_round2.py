@@ -179,3 +179,18 @@ def test_a_config_value_of_the_wrong_type_names_the_field_and_the_file(classifie
     folder = edited(classifier, tmp_path, "config.json", header)
     err = refused(monkeypatch, capsys, "classify", "predict", "a fine film", "--model", folder)
     assert str(folder / "config.json") in err and "ClassifierConfig.dropout must be float, received '0.4'" in err
+
+
+def test_export_of_nan_weights_blames_the_weights_not_the_graph(classifier, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("onnxruntime")
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "nan"
+    shutil.copytree(classifier, folder)
+    tensors = load_file(folder / "model.safetensors")
+    tensors["head.weight"][0, 0] = float("nan")
+    save_file(tensors, folder / "model.safetensors")
+    err = refused(monkeypatch, capsys, "export", "--model", folder, "--out", tmp_path / "m.onnx")
+    assert "non-finite weights (NaN or inf) in ['net.head.weight']" in err and not (tmp_path / "m.onnx").exists()

@@ -38,6 +38,7 @@ except ImportError:  # Windows: staging directories are not locked, so stale one
 
 from rnnlab.config import Config
 from rnnlab.errors import ConfigError, ModelFileError
+from rnnlab.nn.ensemble import Ensemble
 from rnnlab.nn.layers import LAYERS
 from rnnlab.nn.stack import Stack, StackConfig
 
@@ -99,7 +100,8 @@ def save(
     """
     target = Path(directory)
     config = StackConfig.describe(model) if type(model) is nn.Sequential else getattr(model, "config", None)
-    if not isinstance(config, Config) or (type(model) not in _REGISTRY.values() and type(model) is not nn.Sequential):
+    known = type(model) in _REGISTRY.values() or type(model) is nn.Sequential or isinstance(model, Ensemble)
+    if not isinstance(config, Config) or not known:
         raise TypeError(
             f"cannot save a {type(model).__name__}: rnnlab saves registered models with a Config "
             f"(known kinds: {sorted(_REGISTRY)}) and torch.nn.Sequential stacks of rnnlab's and torch's layers"
@@ -224,7 +226,7 @@ def _inside(directory: Path, path: Path) -> Path:
 def load_task(directory: str | Path, cls: type[nn.Module], required: set[str], owner: str) -> Any:
     """:func:`load`, checking that ``directory`` holds a ``cls`` with the ``required`` assets saved by ``owner``."""
     net = load(directory)
-    if not isinstance(net, cls):
+    if not all(isinstance(m, cls) for m in (net.members if isinstance(net, Ensemble) else [net])):
         raise ModelFileError(f"{directory} holds a {type(net).__name__}, not a {cls.__name__}")
     missing = required - set(getattr(net, "assets", {}))
     if missing:

@@ -15,6 +15,7 @@ from rnnlab.data.batching import TokenDataset
 from rnnlab.data.text import TextDataset
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.metrics.classification import classification_report
+from rnnlab.nn.ensemble import Ensemble
 from rnnlab.testing import check_model
 from rnnlab.training import TrainConfig
 
@@ -386,8 +387,10 @@ def test_ensemble_members_are_the_single_model_and_other_seeds(tmp_path):
 def test_ensemble_shares_the_time_budget_and_is_validated():
     with pytest.raises(ConfigError, match="members must be a positive integer"):
         ClassifierConfig(members=0)
-    with pytest.raises(TypeError, match="ensemble has no embedding"):
-        TextClassifierNet(ClassifierConfig(vocab_size=10, members=2)).embed(tokens)
+    ensemble = TextClassifierNet.from_config(ClassifierConfig(vocab_size=10, members=2))
+    assert isinstance(ensemble, Ensemble) and ensemble.combine == "log_mean_softmax" and not hasattr(ensemble, "embed")
+    with pytest.raises(ConfigError, match="from_config builds it"):  # the network itself knows no ensembles
+        TextClassifierNet(ClassifierConfig(vocab_size=10, members=2))
     data = demo_dataset(32, seed=3)
     info = _small(2, max_time=3.0, max_epochs=1000).fit(data, embeddings="none")
     assert sum(m["seconds"] for m in info["members"]) < 3.0 + 2.0

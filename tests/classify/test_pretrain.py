@@ -25,7 +25,7 @@ lengths = torch.tensor([5, 3, 1])
 def _net(**kw):
     torch.manual_seed(0)
     config = dict(vocab_size=12, n_classes=2, embedding_dim=6, hidden_size=5, dropout=0.0, embedding_dropout=0.0)
-    return TextClassifierNet(ClassifierConfig(**{**config, **kw}))
+    return TextClassifierNet.from_config(ClassifierConfig(**{**config, **kw}))  # members > 1: an Ensemble
 
 
 def _by_hand(lm, pairs):

@@ -182,8 +182,8 @@ class TextClassifier:
             self.config, vocab_size=len(self.vocab), n_classes=len(self.labels), embedding_dim=dim
         )
         self.net = seeded_network(TextClassifierNet, self.config, seed)
-        if matrices:
-            self.net.set_embeddings(torch.from_numpy(np.concatenate(matrices, axis=1)))
+        for member in members_of(self.net) if matrices else ():
+            member.set_embeddings(torch.from_numpy(np.concatenate(matrices, axis=1)))
         return {"embeddings": str(embeddings), "coverage": coverage, "domain_vectors": domain_vectors,
                 "domain_coverage": domain_coverage, "domain_vectors_seconds": domain_seconds,
                 "vocab_size": len(self.vocab)}  # fmt: skip

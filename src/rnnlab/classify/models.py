@@ -17,7 +17,6 @@ torch.Size([2, 3])
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import torch
@@ -27,6 +26,7 @@ from rnnlab.classify.config import ARCHS, CELLS, POOLINGS, ClassifierConfig  # n
 from rnnlab.errors import ConfigError
 from rnnlab.io import AssetsMixin, register_model
 from rnnlab.nn import GRU, LSTM, Dense
+from rnnlab.nn.ensemble import build
 from rnnlab.nn.masking import valid_mask
 
 
@@ -48,20 +48,19 @@ class WordDropout(nn.Module):
 class TextClassifierNet(AssetsMixin, nn.Module):
     """(B, T) token ids + (B,) lengths -> (B, K) class logits.
 
-    With ``config.members > 1`` it holds that many single networks in ``members`` and returns
-    the log of their mean class probabilities (a softmax of it gives the mean back).
+    ``from_config`` with ``config.members > 1`` builds an :class:`~rnnlab.nn.ensemble.Ensemble` of single
+    networks returning the log of their mean class probabilities (a softmax of it gives the mean back).
     """
 
     config_class = ClassifierConfig
+    ensemble_combine = "log_mean_softmax"  # an ensemble's logits: the log of its members' mean probabilities
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
         self.config = c = config
         self.assets: dict[str, Any] = {}
         if c.members > 1:
-            single = dataclasses.replace(c, members=1)
-            self.members = nn.ModuleList(TextClassifierNet(single) for _ in range(c.members))
-            return
+            raise ConfigError("an ensemble is an Ensemble of single networks: TextClassifierNet.from_config builds it")
         self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim, padding_idx=0)
         self.embedding.weight.requires_grad_(not c.freeze_embeddings)
         if c.finetune_top is not None and not c.freeze_embeddings:  # rarer words' vectors get no gradient
@@ -87,15 +86,12 @@ class TextClassifierNet(AssetsMixin, nn.Module):
         self.head = Dense(width, c.n_classes)
 
     @classmethod
-    def from_config(cls, config: ClassifierConfig) -> TextClassifierNet:
-        return cls(config)
+    def from_config(cls, config: ClassifierConfig) -> nn.Module:
+        """The network, or for ``members > 1`` the :class:`~rnnlab.nn.ensemble.Ensemble` of them."""
+        return build(cls, config, cls.ensemble_combine)
 
     def set_embeddings(self, matrix: Tensor) -> None:
         """Initialise the embedding table from pretrained vectors, (vocab_size, embedding_dim)."""
-        if self.config.members > 1:
-            for member in self.members:
-                member.set_embeddings(matrix)
-            return
         if tuple(matrix.shape) != tuple(self.embedding.weight.shape):
             raise ConfigError(
                 f"embeddings of shape {tuple(matrix.shape)} do not fit the table {tuple(self.embedding.weight.shape)}"
@@ -104,16 +100,11 @@ class TextClassifierNet(AssetsMixin, nn.Module):
             self.embedding.weight.copy_(matrix)
 
     def forward(self, tokens: Tensor, lengths: Tensor | None = None) -> Tensor:
-        if self.config.members > 1:
-            probabilities = torch.stack([m(tokens, lengths).softmax(-1) for m in self.members]).mean(0)
-            return probabilities.clamp_min(1e-30).log()  # (B, K)
         return self.classify(self.embed(tokens), lengths)
 
     def embed(self, tokens: Tensor) -> Tensor:
         """(B, T) token ids -> (B, T, D) word vectors (after type dropout, before word dropout)."""
         c = self.config
-        if c.members > 1:
-            raise TypeError("an ensemble has no embedding of its own: embed with one of its members")
         x = self.embedding(tokens)
         if self.training and c.type_dropout > 0:  # one keep/drop draw per vocabulary word for the whole batch
             keep = torch.empty(c.vocab_size, device=x.device, dtype=x.dtype).bernoulli_(1 - c.type_dropout)

@@ -19,15 +19,16 @@ torch.Size([2, 6, 1])
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
+from rnnlab.errors import ConfigError
 from rnnlab.forecast.config import MODELS, STRATEGIES, ForecastConfig
 from rnnlab.io import register_model
 from rnnlab.nn import GRU, LSTM, Dense, SimpleRNN
+from rnnlab.nn.ensemble import build
 
 __all__ = ["MODELS", "STRATEGIES", "ForecastConfig", "ForecastNet", "per_step_labels"]
 
@@ -45,19 +46,18 @@ class ForecastOutputs(NamedTuple):
 class ForecastNet(nn.Module):
     """(B, input_width, n_inputs) -> (B, horizon, len(targets)).
 
-    With ``config.members > 1`` it holds that many single networks in ``members`` (each trained
-    on its own by the :class:`~rnnlab.forecast.forecaster.Forecaster`) and returns their mean forecast.
+    ``from_config`` with ``config.members > 1`` builds an :class:`~rnnlab.nn.ensemble.Ensemble` of single
+    networks (each trained on its own by the :class:`~rnnlab.forecast.forecaster.Forecaster`), their mean forecast.
     """
 
     config_class = ForecastConfig
+    ensemble_combine = "mean"  # an ensemble's forecast: the mean of its members'
 
     def __init__(self, config: ForecastConfig) -> None:
         super().__init__()
         self.config = c = config
         if c.members > 1:
-            single = dataclasses.replace(c, members=1)
-            self.members = nn.ModuleList(ForecastNet(single) for _ in range(c.members))
-            return
+            raise ConfigError("an ensemble is an Ensemble of single networks: ForecastNet.from_config builds it")
         K, H = len(c.targets), c.hidden_size
         out_per_step = K if c.strategy == "autoregressive" else c.horizon * K
         if c.model == "dense":
@@ -76,8 +76,9 @@ class ForecastNet(nn.Module):
         self.highway = nn.Linear(c.highway, c.horizon) if c.highway else None
 
     @classmethod
-    def from_config(cls, config: ForecastConfig) -> ForecastNet:
-        return cls(config)
+    def from_config(cls, config: ForecastConfig) -> nn.Module:
+        """The network, or for ``members > 1`` the :class:`~rnnlab.nn.ensemble.Ensemble` of them."""
+        return build(cls, config, cls.ensemble_combine)
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, input_width, n_inputs) -> the forecast (B, horizon, K)."""
@@ -86,8 +87,6 @@ class ForecastNet(nn.Module):
     def outputs(self, x: Tensor) -> ForecastOutputs:
         """The forecast and what a loss may need besides (returned, never left on the module)."""
         c = self.config
-        if c.members > 1:
-            return ForecastOutputs(torch.stack([m(x) for m in self.members]).mean(0))
         scale = None
         if c.revin:
             mean = x.mean(1, keepdim=True).detach()

@@ -152,16 +152,21 @@ def fit(
 
 
 def seeded_network(make: Callable[[Any], nn.Module], config: Any, seed: int) -> nn.Module:
-    """``make(config)`` built after ``torch.manual_seed(seed)``; for an ensemble (``config.members > 1``,
-    its networks in ``.members``), member k is the network ``make`` builds alone with seed + k."""
-    torch.manual_seed(seed)
-    net = make(config)
-    if getattr(config, "members", 1) > 1:
-        single = dataclasses.replace(config, members=1)
-        for k in range(config.members):
-            torch.manual_seed(seed + k)
-            net.members[k] = make(single)
-    return net
+    """``make(config)`` built after ``torch.manual_seed(seed)``; for an ensemble (``config.members > 1``) an
+    :class:`~rnnlab.nn.ensemble.Ensemble` whose member k is the network ``make`` builds alone with seed + k
+    (combined as ``make.ensemble_combine`` says, the mean by default)."""
+    from rnnlab.nn.ensemble import Ensemble
+
+    members = getattr(config, "members", 1)
+    if members <= 1:
+        torch.manual_seed(seed)
+        return make(config)
+    single = dataclasses.replace(config, members=1)
+    nets = []
+    for k in range(members):
+        torch.manual_seed(seed + k)
+        nets.append(make(single))
+    return Ensemble(nets, getattr(make, "ensemble_combine", "mean"), config)
 
 
 def member_dir(out_dir: str | Path | None, k: int, members: int) -> Path | None:

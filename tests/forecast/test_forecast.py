@@ -236,7 +236,7 @@ def test_cli_fit_predict_evaluate_cv(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["epochs"] == 2
     out = tmp_path / "forecast.csv"
-    result = runner.invoke(app, ["forecast", "predict", str(csv), "--model", str(run), "--out", str(out),
+    result = runner.invoke(app, ["forecast", "predict", str(csv), "--model", str(run), "--output", str(out),
                                  "--plot", str(tmp_path / "f.png")])  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = out.read_text().splitlines()

@@ -33,7 +33,7 @@ Examples:
   rnnlab forecast fit hourly.csv --series-col unique_id --time-col ds --target y --input-width 336 --horizon 48 \\
       --model gru --hidden-size 256 --patch 24 --loss scaled_mae --batch-size 256 --out runs/hourly
 
-  rnnlab forecast predict --model runs/ett ETTh1.csv --out forecast.csv --plot forecast.png
+  rnnlab forecast predict --model runs/ett ETTh1.csv --output forecast.csv --plot forecast.png
 
   rnnlab forecast evaluate --model runs/ett ETTh1.csv --start 2018-02-20 --json
 """
@@ -153,9 +153,11 @@ def fit(
 def predict(
     data: str = typer.Argument(..., help="CSV with the history (same columns as for fit)."),
     model: str = typer.Option(..., "--model", help="Directory written by `forecast fit`."),
-    out: str = typer.Option(..., "--out", help="CSV of forecasts to write."),
+    out: str = typer.Option(
+        ..., "--output", "--out", help="CSV of forecasts to write (--output, as for every file; --out also works)."
+    ),
     plot: str | None = typer.Option(None, help="PNG of history + forecast."),
-    overwrite: bool = typer.Option(False, help="Replace --out / --plot if they exist."),
+    overwrite: bool = typer.Option(False, help="Replace --output / --plot if they exist."),
 ) -> None:
     """Forecast the `horizon` steps after the end of each series."""
     from rnnlab.forecast.forecaster import Forecaster

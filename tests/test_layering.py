@@ -38,3 +38,14 @@ def test_the_check_sees_a_lazy_import(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from rnnlab.cli.main import app\n    import rnnlab.serving\n", encoding="utf-8")
     assert imported(module) == {"cli", "serving"}
+
+
+@pytest.mark.parametrize("package", ["classify", "forecast", "tag", "cli"])
+def test_no_function_of_the_task_layer_is_over_60_lines(package):
+    """Issue 23: the task packages and the CLI stay readable in one screen per function."""
+    long = []
+    for path in (SRC / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60:
+                long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1})")
+    assert not long, long

@@ -43,6 +43,12 @@ FIT_OPTIONS = ConfigOptions(
 )
 
 
+DOMAIN_HELP = ("Learn word2vec vectors of this size on the --train texts first (labels unused) and append them to "
+               "the pretrained ones, e.g. 100; 0: none.")  # fmt: skip
+UNLABELLED_HELP = ("More texts for --pretrain-epochs: an aclImdb folder or .tar.gz (its train/unsup reviews) or a "
+                   "CSV/TSV/JSONL file (its --text-col).")  # fmt: skip
+
+
 @app.command(epilog=EXAMPLES)
 @FIT_OPTIONS
 def fit(
@@ -52,11 +58,7 @@ def fit(
     text_col: str | None = typer.Option(None, help="Text column (default: text, sentence, review, ...)."),
     label_col: str | None = typer.Option(None, help="Label column (default: label, sentiment, class, ...)."),
     embeddings: str = typer.Option("glove-6b-50d", help="glove-6b-50d, a GloVe/word2vec/fastText file, or none."),
-    domain_vectors: int = typer.Option(
-        0,
-        help="Learn word2vec vectors of this size on the --train texts first (labels unused) and append them "
-        "to the pretrained ones, e.g. 100; 0: none.",
-    ),
+    domain_vectors: int = typer.Option(0, help=DOMAIN_HELP),
     pretrain_epochs: int = typer.Option(
         0,
         "--pretrain-epochs",
@@ -68,11 +70,7 @@ def fit(
     pretrain_sample: float = typer.Option(
         0.25, help="Share of the positions whose next word is predicted in each pretraining batch (cost)."
     ),
-    unlabelled: str | None = typer.Option(
-        None,
-        help="More texts for --pretrain-epochs: an aclImdb folder or .tar.gz (its train/unsup reviews) or a "
-        "CSV/TSV/JSONL file (its --text-col).",
-    ),
+    unlabelled: str | None = typer.Option(None, help=UNLABELLED_HELP),
     class_weights: bool = typer.Option(False, help="Weight the loss by inverse class frequency."),
     out: str = typer.Option(..., "--out", help="Model directory to write."),
     overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
@@ -98,30 +96,26 @@ def fit(
     from rnnlab.cli.resume import fit_checkpoints
 
     extra = [] if unlabelled is None else read_unlabelled(unlabelled, text_col=text_col)
-    train_data = read_labelled(train_file, text_col=text_col, label_col=label_col)
-    if dev is not None:
-        dev_data = read_labelled(dev, text_col=text_col, label_col=label_col, split="test")
-    else:
-        train_data, dev_data = train_data.split(dev_fraction, seed=train.seed)
+    train_data, dev_data = _fit_data(train_file, dev, dev_fraction, text_col, label_col, train.seed)
     clf = TextClassifier(model, train, text=text)
     with fit_checkpoints(out, resume=resume, command="classify fit", options=options) as run:
-        info = clf.fit(
-            train_data,
-            dev_data,
-            embeddings=embeddings,
-            domain_vectors=domain_vectors,
-            pretrain_epochs=pretrain_epochs,
-            pretrain_sample=pretrain_sample,
-            unlabelled=extra,
-            class_weights=class_weights,
-            out_dir=run,
-            resume=resume,
-            progress=progress and not as_json,
-        )
+        info = clf.fit(train_data, dev_data, embeddings=embeddings, domain_vectors=domain_vectors,
+                       pretrain_epochs=pretrain_epochs, pretrain_sample=pretrain_sample, unlabelled=extra,
+                       class_weights=class_weights, out_dir=run, resume=resume,
+                       progress=progress and not as_json)  # fmt: skip
         clf.save(out, overwrite=overwrite)
     summary = {k: v for k, v in info.items() if k != "history"}
     summary.update({"train_texts": len(train_data), "dev_texts": len(dev_data), "labels": clf.labels})
     emit(summary, as_json, f"saved {out}")
+
+
+def _fit_data(train_file: str, dev: str | None, dev_fraction: float, text_col: str | None, label_col: str | None,
+              seed: int) -> tuple[TextDataset, TextDataset]:  # fmt: skip
+    """The training and dev texts: --dev's file, else a --dev-fraction of --train held out."""
+    train_data = read_labelled(train_file, text_col=text_col, label_col=label_col)
+    if dev is not None:
+        return train_data, read_labelled(dev, text_col=text_col, label_col=label_col, split="test")
+    return train_data.split(dev_fraction, seed=seed)
 
 
 @app.command(epilog=EXAMPLES)

@@ -99,8 +99,9 @@ def test_check_task_export_parity(saved, tmp_path):
     from rnnlab.export import export_onnx
 
     name, _, _, directory = saved
-    report = export_onnx(directory, tmp_path / "m.onnx")
+    report = export_onnx(directory, tmp_path / "m.onnx")  # the graph function the task registers
     assert report["parity"] == "passed" and report["task"] == name
+    assert registry()[name].exporter().__name__ == f"{name}_task_graph"
 
 
 def test_check_task_service_adapter(saved):

@@ -28,8 +28,9 @@ _PACKAGES = ("rnnlab.tag.task", "rnnlab.classify.task", "rnnlab.forecast.task", 
 @dataclasses.dataclass(frozen=True)
 class Task:
     """One task: ``kind`` (the network's kind in config.json), ``loader`` ("module:callable" taking the directory),
-    ``command`` (its CLI family), ``served`` ("module:Class", the service's adapter); ``claims``
-    ("module:function(directory, header) -> bool") tells two tasks apart that share a network kind."""
+    ``command`` (its CLI family), ``served`` ("module:Class", the service's adapter), ``export``
+    ("module:function", its ONNX graph with example inputs); ``claims`` ("module:function(directory, header) ->
+    bool") tells two tasks apart that share a network kind."""
 
     name: str
     kind: str
@@ -37,6 +38,10 @@ class Task:
     command: str
     served: str
     claims: str | None = None
+    export: str | None = None  # "module:function(model_dir, data, source) -> TaskGraph": its ONNX graph
+
+    def exporter(self) -> Any:
+        return _resolve(self.export) if self.export else None
 
     def served_class(self) -> Any:
         return _resolve(self.served)

@@ -28,7 +28,7 @@ from rnnlab.export.graphs import (
     tagger_graph,
 )
 from rnnlab.export.runtime import run, session, viterbi
-from rnnlab.tasks import detect_task
+from rnnlab.tasks import detect_task, registry
 
 MAX_EXAMPLES = 64
 
@@ -55,30 +55,41 @@ def example_texts(path: str | Path) -> list[str]:
 
 
 def build_graph(model_dir: str | Path, data: str | Path | None = None) -> TaskGraph:
-    """The task graph of a saved model with real example inputs (``data``: texts, ads, or the forecaster's CSV)."""
-    task = detect_task(model_dir)
-    source = f"{Path(data).name}" if data is not None else None
-    if task == "tagger":
-        from rnnlab.tag.tagger import Tagger
+    """The task graph of a saved model with real example inputs (``data``: texts, ads, or the forecaster's CSV),
+    built by the graph function its task registers (:mod:`rnnlab.tasks`)."""
+    task = registry()[detect_task(model_dir)]
+    if task.export is None:
+        raise ExportError(f"a {task.name} has no ONNX export")
+    return task.exporter()(model_dir, data, None if data is None else Path(data).name)
 
-        tagger = Tagger.load(model_dir)
-        return tagger_graph(tagger, example_texts(data), source=source) if data else tagger_graph(tagger)
-    if task == "extractor":
-        from rnnlab.ie.extractor import resolve
-        from rnnlab.ie.text import tokenize
 
-        extractor = resolve(model_dir)
-        if extractor.tagger is None:
-            raise ExportError("the rule extractor has no network to export")
-        texts = example_texts(data) if data else list(EXAMPLE_ADS)
-        featurizer = extractor.featurizer()
-        return tagger_graph(extractor.tagger, texts, tokenizer=tokenize, featurizer=featurizer, task="extractor",
-                            source=source or "built-in ads")  # fmt: skip
-    if task == "classifier":
-        from rnnlab.classify.classifier import TextClassifier
+def tagger_task_graph(model_dir: str | Path, data: str | Path | None, source: str | None) -> TaskGraph:
+    from rnnlab.tag.tagger import Tagger
 
-        clf = TextClassifier.load(model_dir)
-        return classifier_graph(clf, example_texts(data), source=source) if data else classifier_graph(clf)
+    tagger = Tagger.load(model_dir)
+    return tagger_graph(tagger, example_texts(data), source=source) if data else tagger_graph(tagger)
+
+
+def extractor_task_graph(model_dir: str | Path, data: str | Path | None, source: str | None) -> TaskGraph:
+    from rnnlab.ie.extractor import resolve
+    from rnnlab.ie.text import tokenize
+
+    extractor = resolve(model_dir)
+    if extractor.tagger is None:
+        raise ExportError("the rule extractor has no network to export")
+    texts = example_texts(data) if data else list(EXAMPLE_ADS)
+    return tagger_graph(extractor.tagger, texts, tokenizer=tokenize, featurizer=extractor.featurizer(),
+                        task="extractor", source=source or "built-in ads")  # fmt: skip
+
+
+def classifier_task_graph(model_dir: str | Path, data: str | Path | None, source: str | None) -> TaskGraph:
+    from rnnlab.classify.classifier import TextClassifier
+
+    clf = TextClassifier.load(model_dir)
+    return classifier_graph(clf, example_texts(data), source=source) if data else classifier_graph(clf)
+
+
+def forecaster_task_graph(model_dir: str | Path, data: str | Path | None, source: str | None) -> TaskGraph:
     from rnnlab.forecast.forecaster import Forecaster
 
     forecaster = Forecaster.load(model_dir)

@@ -34,4 +34,5 @@ def not_an_extractor(directory: Path, header: dict[str, Any]) -> bool:
 TASK = register_task(Task(
     name="extractor", kind="TaggerNet", loader="rnnlab.ie.extractor:resolve", command="rnnlab extract",
     served="rnnlab.serving.tasks:ServedExtractor", claims="rnnlab.ie.task:is_extractor",
+    export="rnnlab.export.to_onnx:extractor_task_graph",
 ))  # fmt: skip

@@ -39,40 +39,7 @@ import typer
 
 from rnnlab.config import Config
 from rnnlab.errors import ConfigError, DataError
-from rnnlab.training.config import OPTIMIZERS, PRECISIONS, TrainConfig
 
-# TrainConfig's field documentation (its module is being reworked elsewhere; these move into its fields, as
-# doc(default, help), when it is free to edit). Every other config documents its fields itself.
-TRAIN_DOCS: dict[str, tuple[str, tuple[str, ...] | None]] = {
-    "max_epochs": ("Epochs at most.", None),
-    "batch_size": ("Examples per batch (texts and sentences are bucketed by length).", None),
-    "lr": ("Learning rate.", None),
-    "optimizer": ("The optimiser.", OPTIMIZERS),
-    "weight_decay": ("L2 weight decay (decoupled with adamw).", None),
-    "lr_decay": ("Learning rate lr / (1 + lr_decay · epoch); 0 keeps it constant.", None),
-    "average_from": (
-        "Stochastic weight averaging: from this epoch on (1-based), the mean of the weights after every step is "
-        "what is validated and kept (e.g. 3); none: off.",
-        None,
-    ),
-    "gradient_clip": ("Clip the global gradient norm to this value; none (or 0): no clipping.", None),
-    "patience": ("Epochs without dev improvement before stopping; none: never stop early.", None),
-    "monitor": ("The dev metric that selects the epoch kept; none: the task's own.", None),
-    "mode": ("Whether the monitored metric is better smaller (min) or larger (max); none: the task's.", ("min", "max")),
-    "max_time": ("Training seconds at most; none: no limit.", None),
-    "seed": ("Seed of the weights, the batches and the dropout.", None),
-    "deterministic": ("Deterministic kernels (same seed, same model).", None),
-    "accelerator": ("cpu, gpu or auto.", None),
-    "devices": ("Devices to train on: a number, or auto.", None),
-    "num_nodes": ("Machines to train on (with a ddp strategy).", None),
-    "strategy": ("Lightning's distribution strategy: auto, ddp, ...", None),
-    "precision": (
-        "Floating-point precision: bf16-mixed is bfloat16 autocast (faster on CPUs with AVX-512 BF16 or AMX; "
-        "benchmarks/speed.py).",
-        PRECISIONS,
-    ),
-}
-EXTERNAL_DOCS: dict[type[Config], dict[str, tuple[str, tuple[str, ...] | None]]] = {TrainConfig: TRAIN_DOCS}
 TITLES = {"model": "Model", "text": "Text", "train": "Training"}
 CONFIG_PARAM, CONTEXT_PARAM = "config_file", "_rnnlab_context"
 
@@ -263,8 +230,6 @@ class ConfigOptions:
 def _documentation(cls: type[Config], field: dataclasses.Field) -> tuple[str, tuple[str, ...] | None]:
     if "help" in field.metadata:
         return field.metadata["help"], field.metadata.get("choices")
-    if field.name in EXTERNAL_DOCS.get(cls, {}):
-        return EXTERNAL_DOCS[cls][field.name]
     raise ValueError(f"{cls.__name__}.{field.name} has no documentation: declare it with doc(default, help)")
 
 

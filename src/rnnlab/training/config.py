@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from rnnlab.config import Config
+from rnnlab.config import Config, doc
 from rnnlab.errors import ConfigError
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd", "rmsprop")
@@ -24,25 +24,37 @@ class TrainConfig(Config):
     """
 
     kind = "train"
-    max_epochs: int = 20
-    batch_size: int = 32
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    lr_decay: float = 0.0  # lr / (1 + lr_decay · epoch); 0: constant learning rate
-    average_from: int | None = None  # stochastic weight averaging from this epoch (1-based) on; None: off
-    gradient_clip: float | None = 1.0  # max global gradient norm; None: no clipping
-    patience: int | None = 5  # epochs without improvement before stopping; None: never stop early
-    monitor: str | None = None  # None: the task's own dev metric
-    mode: str | None = None  # "min" or "max"; None: the task's
-    max_time: float | None = None  # seconds of training at most; None: no limit
-    seed: int = 0
-    deterministic: bool = True
-    accelerator: str = "auto"  # "cpu", "gpu", "auto", ...
-    devices: int | str = "auto"
-    num_nodes: int = 1
-    strategy: str = "auto"  # "ddp" across processes/machines
-    precision: str = "32-true"
+    max_epochs: int = doc(20, "Epochs at most.")
+    batch_size: int = doc(32, "Examples per batch (texts and sentences are bucketed by length).")
+    lr: float = doc(1e-3, "Learning rate.")
+    optimizer: str = doc("adam", "The optimiser.", choices=OPTIMIZERS)
+    weight_decay: float = doc(0.0, "L2 weight decay (decoupled with adamw).")
+    lr_decay: float = doc(0.0, "Learning rate lr / (1 + lr_decay · epoch); 0 keeps it constant.")
+    average_from: int | None = doc(
+        None,
+        "Stochastic weight averaging: from this epoch on (1-based), the mean of the weights after every step is "
+        "what is validated and kept (e.g. 3); none: off.",
+    )
+    gradient_clip: float | None = doc(1.0, "Clip the global gradient norm to this value; none (or 0): no clipping.")
+    patience: int | None = doc(5, "Epochs without dev improvement before stopping; none: never stop early.")
+    monitor: str | None = doc(None, "The dev metric that selects the epoch kept; none: the task's own.")
+    mode: str | None = doc(
+        None, "Whether the monitored metric is better smaller (min) or larger (max); none: the task's.",
+        choices=("min", "max"),
+    )  # fmt: skip
+    max_time: float | None = doc(None, "Training seconds at most; none: no limit.")
+    seed: int = doc(0, "Seed of the weights, the batches and the dropout.")
+    deterministic: bool = doc(True, "Deterministic kernels (same seed, same model).")
+    accelerator: str = doc("auto", "cpu, gpu or auto.")
+    devices: int | str = doc("auto", "Devices to train on: a number, or auto.")
+    num_nodes: int = doc(1, "Machines to train on (with a ddp strategy).")
+    strategy: str = doc("auto", "Lightning's distribution strategy: auto, ddp, ...")
+    precision: str = doc(
+        "32-true",
+        "Floating-point precision: bf16-mixed is bfloat16 autocast (faster on CPUs with AVX-512 BF16 or AMX; "
+        "benchmarks/speed.py).",
+        choices=PRECISIONS,
+    )
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:

@@ -380,3 +380,27 @@ def test_the_dataframe_api_takes_neuralforecast_columns_and_keeps_them(tmp_path)
     pd.testing.assert_frame_equal(again.predict(df), out)
     with pytest.raises(ValueError, match="name the column"):
         Forecaster(ForecastConfig(input_width=24, horizon=4)).fit(df.rename(columns={"y": "load"}))
+
+
+def test_forecast_predict_json_is_the_service_answer(tmp_path):
+    """One schema per task through every door: `forecast predict --output f.json` writes what the service answers."""
+    import pandas as pd
+    from fastapi.testclient import TestClient
+
+    from rnnlab.serving import create_app
+
+    csv = tmp_path / "data.csv"
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=120, freq="h"), "load": seasonal(120, 24)[:, 0]}).to_csv(
+        csv, index=False
+    )
+    runner = CliRunner()
+    args = ["forecast", "fit", str(csv), "--time-col", "date", "--target", "load", "--input-width", "24",
+            "--horizon", "4", "--hidden-size", "4", "--max-epochs", "1", "--out", str(tmp_path / "m")]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    out = tmp_path / "f.json"
+    result = runner.invoke(app, ["forecast", "predict", str(csv), "--model", str(tmp_path / "m"), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    with TestClient(create_app({"m": str(tmp_path / "m")})) as client:
+        served = client.post("/v1/models/m/predict", json={"csv": csv.read_text()}).json()["results"][0]
+    assert json.loads(out.read_text()) == served
+    assert served["series"][0]["forecast"]["time"][0] == "2020-01-06 00:00:00" and served["targets"] == ["load"]

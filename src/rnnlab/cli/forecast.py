@@ -154,14 +154,14 @@ def predict(
     data: str = typer.Argument(..., help="CSV with the history (same columns as for fit)."),
     model: str = typer.Option(..., "--model", help="Directory written by `forecast fit`."),
     out: str = typer.Option(
-        ..., "--output", "--out", help="CSV of forecasts to write (--output, as for every file; --out also works)."
+        ..., "--output", "--out", help="Forecasts to write: .csv (one row per step), or .json (the service's answer)."
     ),
     plot: str | None = typer.Option(None, help="PNG of history + forecast."),
     overwrite: bool = typer.Option(False, help="Replace --output / --plot if they exist."),
 ) -> None:
     """Forecast the `horizon` steps after the end of each series."""
     from rnnlab.forecast.forecaster import Forecaster
-    from rnnlab.forecast.frames import forecast_frame
+    from rnnlab.forecast.frames import forecast_frame, forecast_record
 
     forecaster = Forecaster.load(model)
     settings = forecaster.data_settings
@@ -171,7 +171,10 @@ def predict(
     series = _read(data, settings)
     _check_long_enough(series, forecaster.config.input_width)
     pred = _named(model, data, lambda: forecaster.predict_arrays([s.values for s in series.series]))  # (S, H, K)
-    forecast_frame(series, pred, settings).to_csv(out, index=False)  # the input's column names and time stamps
+    if Path(out).suffix.lower() == ".json":  # the service's answer, as JSON
+        Path(out).write_text(json.dumps(forecast_record(series, pred, settings)) + "\n", encoding="utf-8")
+    else:
+        forecast_frame(series, pred, settings).to_csv(out, index=False)  # the input's column names and time stamps
     if plot:
         from rnnlab.forecast.plots import plot_forecast
 

@@ -68,3 +68,29 @@ def forecast_frame(data: SeriesData, forecasts: np.ndarray, settings: dict) -> p
             row = {series_col: s.id} if series_col else {}
             rows.append({**row, time_col: t, **dict(zip(data.targets, values.tolist(), strict=True))})
     return pd.DataFrame(rows, columns=[*([series_col] if series_col else []), time_col, *data.targets])
+
+
+def forecast_record(data: SeriesData, forecasts: np.ndarray, settings: dict, *, keep: int | None = None) -> dict:
+    """The JSON answer every door gives (``forecast predict --output f.json`` and the service): the targets, the
+    horizon, and per series its id, the last ``keep`` steps of history (default: 4 horizons) and the forecast,
+    each as ``{"time": [...], <target>: [...]}`` (time stamps as text, values as floats)."""
+    horizon = forecasts.shape[1]
+    keep = keep or 4 * max(horizon, 1)
+    series = []
+    for s, f in zip(data.series, forecasts, strict=True):
+        future = future_stamps(s.times, horizon, settings.get("freq"))
+        series.append({
+            "id": str(s.id),
+            "history": {"time": _plain(s.times[-keep:]),
+                        **{t: _plain(s.values[-keep:, k]) for k, t in enumerate(data.targets)}},
+            "forecast": {"time": _plain(future), **{t: _plain(f[:, k]) for k, t in enumerate(data.targets)}},
+        })  # fmt: skip
+    return {"targets": list(data.targets), "horizon": horizon, "series": series}
+
+
+def _plain(values: Any) -> list:
+    """JSON-ready values: numbers as floats, time stamps as text."""
+    array = np.asarray(values)
+    if np.issubdtype(array.dtype, np.number):
+        return [float(v) for v in array]
+    return [str(v) for v in array]

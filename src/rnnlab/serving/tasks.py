@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from rnnlab.errors import DataError
 from rnnlab.tasks import detect_task, registry
 
@@ -149,9 +147,10 @@ class ServedForecaster(Served):
     def _one(self, text: str) -> dict[str, Any]:
         import pandas as pd
 
-        from rnnlab.data.series import future_times, read_like
+        from rnnlab.data.series import read_like
+        from rnnlab.forecast.frames import forecast_record
 
-        settings, horizon = self.forecaster.data_settings, self.forecaster.config.horizon
+        settings = self.forecaster.data_settings
         try:
             frame = pd.read_csv(_io.StringIO(text))
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -162,32 +161,13 @@ class ServedForecaster(Served):
             raise DataError(f"series {short[:3]} have fewer rows than the {self.forecaster.config.input_width} "
                             "the model reads", path="<csv>", hint="send a longer history")  # fmt: skip
         pred = self.forecaster.predict_arrays([s.values for s in data.series])
-        series = []
-        keep = 4 * max(horizon, 1)
-        for s, p in zip(data.series, pred, strict=True):
-            times = s.times[-keep:]
-            series.append({
-                "id": str(s.id),
-                "history": {"time": _plain(times), **{t: _plain(s.values[-keep:, k])
-                                                      for k, t in enumerate(data.targets)}},
-                "forecast": {"time": _plain(future_times(s.times, horizon, settings.get("freq"))),
-                             **{t: _plain(p[:, k]) for k, t in enumerate(data.targets)}},
-            })  # fmt: skip
-        return {"targets": list(data.targets), "horizon": horizon, "series": series}
+        return forecast_record(data, pred, settings)  # the same answer as `forecast predict --output f.json`
 
     def config(self) -> dict[str, Any]:
         return {**self.forecaster.config.to_dict(), "data": self.forecaster.data_settings}
 
     def metrics(self) -> dict[str, Any]:
         return self.forecaster.info
-
-
-def _plain(values: Any) -> list:
-    """JSON-ready values: numbers as floats, time stamps as ISO text."""
-    array = np.asarray(values)
-    if np.issubdtype(array.dtype, np.number):
-        return [float(v) for v in array]
-    return [str(v) for v in array]
 
 
 def load_served(name: str, directory: str | Path, limits: Limits | None = None) -> Served:

@@ -2,14 +2,12 @@
 gaps, empty and non-UTF-8 files, models with NaN weights: each a one-line error naming the file, row and column
 (or the model directory) and the fix, exit 1 through the CLI; never a NaN forecast or a traceback."""
 
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from cli_runner import cli, refused
 
-from rnnlab.cli.main import main
 from rnnlab.data.scaling import Standardizer
 from rnnlab.data.series import read_series
 from rnnlab.errors import DataError, ModelFileError
@@ -48,26 +46,6 @@ def model(tmp_path):
         "columns": ["y"],
     }
     return f.save(tmp_path / "model", extra=settings)
-
-
-def cli(monkeypatch, capsys, *args):
-    """Run the `rnnlab` console entry point in-process: (exit status, stdout, stderr)."""
-    monkeypatch.setenv("RNNLAB_TUNE_MALLOC", "0")
-    monkeypatch.setattr(sys, "argv", ["rnnlab", *map(str, args)])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def refused(monkeypatch, capsys, *args):
-    code, out, err = cli(monkeypatch, capsys, *args)
-    assert code == 1, (out, err)
-    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
-    return err.strip()
 
 
 # --- row 7: non-finite numbers ------------------------------------------------------------------

@@ -3,34 +3,13 @@ the fix, exit 1 through the CLI (a classifier's edited labels.json / vocab.json 
 is not UTF-8, or a forecaster's history too short for the parity check)."""
 
 import json
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runner import cli, refused
 
-from rnnlab.cli.main import main
 from rnnlab.errors import DataError, ModelFileError
-
-
-def cli(monkeypatch, capsys, *args):
-    """Run the `rnnlab` console entry point in-process: (exit status, stdout, stderr)."""
-    monkeypatch.setenv("RNNLAB_TUNE_MALLOC", "0")
-    monkeypatch.setattr(sys, "argv", ["rnnlab", *map(str, args)])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def refused(monkeypatch, capsys, *args):
-    code, out, err = cli(monkeypatch, capsys, *args)
-    assert code == 1, (out, err)
-    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
-    return err.strip()
 
 
 @pytest.fixture(scope="module")

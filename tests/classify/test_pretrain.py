@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from rnnlab.classify.classifier import TextClassifier, TextConfig
 from rnnlab.classify.demo import demo_dataset
 from rnnlab.classify.models import ClassifierConfig, TextClassifierNet
-from rnnlab.classify.pretrain import LanguageModel
+from rnnlab.classify.pretrain import LanguageModel, adaptive_nll
 from rnnlab.cli.main import app
 from rnnlab.data.text import read_unlabelled
 from rnnlab.errors import ConfigError, DataError
@@ -31,6 +31,28 @@ def _net(**kw):
 def _by_hand(lm, pairs):
     """Mean -log p(target | state) over (state, target) pairs, from the adaptive softmax's full log-probabilities."""
     return -torch.stack([lm.softmax.log_prob(h[None])[0, t] for h, t in pairs]).mean()
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("targets", [[1, 2, 15, 3], [25, 1, 2, 3], [1, 12, 15, 27, 29, 0]])
+def test_adaptive_nll_is_the_modules_loss_with_one_target_in_a_cluster(device, targets):
+    """One target alone in a cluster: torch's forward squeezes its row index to 0-d, which CUDA refuses."""
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    torch.manual_seed(0)
+    softmax = torch.nn.AdaptiveLogSoftmaxWithLoss(6, 30, [10, 20], div_value=2.0).to(device)
+    h, target = torch.randn(len(targets), 6, device=device), torch.tensor(targets, device=device)
+    ours = adaptive_nll(softmax, h, target)
+    ours.backward()
+    grads = [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in softmax.parameters()]  # unused tail
+    softmax.zero_grad()
+    reference = -softmax.log_prob(h).gather(1, target.unsqueeze(1)).mean()  # the full distribution
+    reference.backward()
+    assert ours.item() == pytest.approx(reference.item(), rel=1e-5)
+    for mine, theirs in zip(grads, [p.grad for p in softmax.parameters()], strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
+    if device == "cpu":
+        assert ours.item() == pytest.approx(softmax(h, target).loss.item(), rel=1e-5)
 
 
 @pytest.mark.parametrize("arch", ["bilstm-pool", "lstm-last"])

@@ -26,6 +26,7 @@ directions of the first) and is refused.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
@@ -93,7 +94,28 @@ class LanguageModel(nn.Module):
         h, target = torch.cat(states), torch.cat(targets)
         if h.shape[0] == 0:  # every text one token long: nothing to predict
             return y.sum() * 0.0
-        return self.softmax(h, target).loss
+        return adaptive_nll(self.softmax, h, target)
+
+
+def adaptive_nll(softmax: nn.AdaptiveLogSoftmaxWithLoss, h: Tensor, target: Tensor) -> Tensor:
+    """The mean negative log-likelihood of ``target`` under ``softmax`` (its ``.loss``, the same sums).
+
+    ``AdaptiveLogSoftmaxWithLoss.forward`` squeezes the row indices of each cluster, so a cluster that
+    holds exactly one target gets a 0-d index, which ``index_copy_`` refuses on CUDA ("value tensor of
+    shape [1] cannot be broadcast to indexing result of shape []"; found on an H200). This keeps the
+    indices one-dimensional and uses the module's own head and tails (the same parameters).
+    """
+    logprob = torch.log_softmax(softmax.head(h), dim=1)  # (N, shortlist + clusters)
+    picked = target.clone()
+    rest = torch.zeros(target.shape[0], dtype=h.dtype, device=h.device)
+    for i, (low, high) in enumerate(itertools.pairwise(softmax.cutoffs)):  # cluster i: [low, high)
+        rows = ((target >= low) & (target < high)).nonzero(as_tuple=True)[0]  # always 1-d
+        if rows.numel() == 0:
+            continue
+        picked[rows] = softmax.shortlist_size + i  # the head's entry for cluster i
+        cluster = torch.log_softmax(softmax.tail[i](h.index_select(0, rows)), dim=1)
+        rest = rest.index_add(0, rows, cluster.gather(1, (target[rows] - low).unsqueeze(1)).squeeze(1))
+    return -(logprob.gather(1, picked.unsqueeze(1)).squeeze(1) + rest).mean()
 
 
 def language_model_objective() -> Objective:

@@ -5,8 +5,8 @@
 Gold sets (hand-annotated with gold_dev's conventions, text only; see benchmarks/data/annotate/BRIEF.md):
 - ``gold_dev``: 61 bienici ads, shared/data — **the set the rules and the template's tie-breakers were tuned on**
   (its errors were read): a training set for the rules, shown for reference, not a generalisation figure;
-- ``bienici_tune`` / ``notaires_tune``: 40 + 40 ads (seeds 24 / 23) annotated to tune the rules on the second site's
-  style: their errors were read, so they too are training sets for the rules;
+- ``bienici_tune`` / ``notaires_tune`` / ``notaires_tune2``: 40 + 40 + 40 ads (seeds 24 / 23 / 25) annotated to tune the
+  rules on the second site's style: their errors were read, so they too are training sets for the rules;
 - ``bienici_gold_c``: 40 other bienici ads (seed 22), never read for tuning;
 - ``notaires_gold``: 50 notaires ads (seed 21; 25 + 25 annotated by two annotators), never read for tuning.
 Every annotated ad is excluded from every training file. Rows:
@@ -51,6 +51,8 @@ def gold_sets() -> dict[str, list[dict]]:
         + read_ads(GOLD / "bienici_tune_g.jsonl"),
         "notaires_tune (rules tuned on it)": read_ads(GOLD / "notaires_tune_d.jsonl")
         + read_ads(GOLD / "notaires_tune_e.jsonl"),
+        "notaires_tune2 (rules tuned on it)": read_ads(GOLD / "notaires_tune_h.jsonl")
+        + read_ads(GOLD / "notaires_tune_i.jsonl"),
         "bienici_gold_c": read_ads(GOLD / "bienici_gold_c.jsonl"),
         "notaires_gold": read_ads(GOLD / "notaires_gold_a.jsonl") + read_ads(GOLD / "notaires_gold_b.jsonl"),
     }

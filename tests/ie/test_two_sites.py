@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rnnlab.cli.main import app
@@ -124,3 +125,62 @@ def test_backoff_fills_only_the_fields_the_tagger_left_empty():
     ruled = [Mention("ROOMS", 0, 2), Mention("PRICE", 60, 67), Mention("PHONE", 80, 94), Mention("CITY", 20, 26)]
     merged = with_backoff(tagged, ruled)
     assert merged == [tagged[1], ruled[3], tagged[0], ruled[2]]
+
+
+# the rules' mistakes read on the second notaires tuning set (benchmarks/data/notaires_tune_h/i), in short
+COUNTS = [
+    ("Maison 6 pièces. Elle se compose de 6 pièces, dont 5 chambres, offrant de l'espace.", "bedrooms", 5),
+    ("Maison.\nSurface habitable : 121 m²\nTerrain clos et ensoleillé de 848 m²", "surface_m2", 121),
+    ("Maison.\nSurface habitable : 121 m²\nTerrain clos et ensoleillé de 848 m²", "land_m2", 848),
+    ("Maison.\nGarage et Dépendances de 65 m²\nTerrain Clos de 751 m²", "land_m2", 751),
+    (
+        "Achat :Appartement T3- Vetraz Monthoux - Haute-Savoie (74)\nAPPARTEMENT T3 DUPLEX AVEC 2 CH + 1 MEZZANINE",
+        "bedrooms",
+        2,
+    ),
+    (
+        "Maison.\nCuisine, salle d'eau, deux chambres.\nA l'étage : palier pouvant servir de chambre passante, "
+        "autre chambre.",
+        "bedrooms",
+        3,
+    ),
+    (
+        "Maison.\nau rdc : cuisine, chambre avec douche, séjour, chambre, salle de bains\nau 1er étage 2 chambres",
+        "bedrooms",
+        4,
+    ),
+    (
+        "Appartement.\nDeux chambres, une salle d'eau et une cuisine. La cuisine et la salle d'eau sont à rafraîchir.",
+        "bathrooms",
+        1,
+    ),
+    (
+        "Maison.\nAu premier niveau, un palier desservant 2 chambres et une salle d'eau. Au second et dernier niveau, "
+        "une suite parentale avec salle d'eau privative.",
+        "bedrooms",
+        3,
+    ),
+    (
+        "Maison.\nAu premier niveau, un palier desservant 2 chambres et une salle d'eau. Au second et dernier niveau, "
+        "une suite parentale avec salle d'eau privative.",
+        "bathrooms",
+        2,
+    ),
+    (
+        "Maison élevée d'un rez-de-chaussée divisé en cuisine, une chambre, salle d'eau; d'un étage divisé en couloir "
+        "desservant quatre chambres mansardées.",
+        "bedrooms",
+        5,
+    ),
+    ("Maison.\n1er ETAGE, palier, 2 chambres, sdb, W.C., 2nd ETAGE, W.C., sde, 2 chambres.", "bathrooms", 2),
+    ("Appartement T3.\nSéjour, 2 chambres (14 et 13 M2), cuisine, S.D.B, W.C.", "bathrooms", 1),
+    ("Appartement.\nDans une résidence de standing avec gardien et espaces verts de 1980.", "year_built", 1980),
+    ("Appartement.\nDans une petite copropriété de 3 étages de 1995 bien entretenue.", "year_built", 1995),
+    ("Appartement.\nUn garage double de 27,33 m² en supplément au prix de 26.000 €.", "price_eur", None),
+    ("Maison.\nUne salle de bain et un WC. Travaux à prévoir (isolation, cuisine, salle d'eau etc.).", "bathrooms", 1),
+]
+
+
+@pytest.mark.parametrize(("text", "field", "expected"), COUNTS)
+def test_the_rules_count_rooms_floors_and_restatements(text, field, expected):
+    assert (Extractor.rules().extract(text)[0][field] or {}).get("value") == expected

@@ -30,6 +30,10 @@ def drawn() -> dict[str, list[tuple[int, str]]]:
     rest = [i for i, line in enumerate(notaires) if json.loads(line)["id"] not in seen]
     tune = random.Random(23).sample(rest, 40)
     out |= {"notaires_tune_d": tune[:20], "notaires_tune_e": tune[20:]}
+    seen |= {json.loads(notaires[i])["id"] for i in tune}
+    rest = [i for i, line in enumerate(notaires) if json.loads(line)["id"] not in seen]
+    tune = random.Random(25).sample(rest, 40)  # a second notaires tuning set (2026-12-04)
+    out |= {"notaires_tune_h": tune[:20], "notaires_tune_i": tune[20:]}
     rest = [i for i, line in enumerate(bienici) if json.loads(line)["id"] not in gold_dev]
     out["bienici_c"] = random.Random(22).sample(rest, 40)
     seen = gold_dev | {json.loads(bienici[i])["id"] for i in out["bienici_c"]}

@@ -38,11 +38,11 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
     ("PRICE", re.compile(rf"({_NUM}\s*(?:[kK]|[mM](?=\s*€))?)\s*(?:€|euros?\b|EUR\b)"), 1),
     ("PRICE", re.compile(rf"\b[Pp]rix\s*(?:de\s+vente\s*)?(?:global\s*)?:?\s*({_NUM})"), 1),
     ("LAND", re.compile(rf"\b(?:terrain|jardin|parcelle|foncier)\b[^.\n\d]{{0,40}}?({_NUM}){_M2}", re.I), 1),
-    ("LAND", re.compile(rf"({_NUM}){_M2}\s+(?:de\s+)?(?:terrain|jardin|parcelle)", re.I), 1),
+    ("LAND", re.compile(rf"({_NUM}){_M2}[ \t\u00a0]+(?:de\s+)?(?:terrain|jardin|parcelle)", re.I), 1),
     ("LAND", re.compile(rf"(?<![\w,.])(\d+(?:[.,]\d+)?\s*{LAND_REGISTER_UNIT})", re.I), 1),
     ("LAND", re.compile(rf"\b(?:b[âa]tie?|construite?|édifiée?|implantée?)\s+sur\s+(?:plus\s+de\s+|environ\s+)?"
                         rf"({_NUM}){_M2}", re.I), 1),
-    ("SURFACE", re.compile(rf"(?<![\w.,])({_NUM}){_M2}(?!\s+(?:de\s+)?(?:terrain|jardin|parcelle))", re.I), 1),
+    ("SURFACE", re.compile(rf"(?<![\w.,])({_NUM}){_M2}(?![ \t\u00a0]+(?:de\s+)?(?:terrain|jardin|parcelle))", re.I), 1),
     # a count of rooms: "4 pièces", "trois belles pièces" ("une pièce", "2 autres pièces": one room, a part)
     ("ROOMS", re.compile(rf"\b((?!une?\s)(?![^\n]{{0,4}}\s+autres)"
                          rf"(?:\d{{1,2}}\s+pi[eè]ces?|{_COUNT_WORD}\s+{_ADJ}pi[eè]ces))\b"
@@ -55,8 +55,12 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
     ("BEDROOMS", re.compile(r"\b(\d{1,2}\s*(?:e|è|ème|eme)\s+chambre|(?:deuxième|troisième|quatrième|seconde)"
                             r"\s+chambre)\b", re.I), 1),
     ("BEDROOMS", re.compile(rf"\b((?:{_COUNT_WORD}\s+)?suites?\s+parentales?)\b", re.I), 1),
+    ("BEDROOMS", re.compile(r"\b(\d{1,2}\s*(?:CH|[Cc]h)\b\.?)(?!\s*[a-zà-ÿ])"), 1),  # "2 CH + 1 MEZZANINE", "3 ch."
+    # "..., autre chambre": one more than those named before (template: added to them)
+    ("BEDROOMS", re.compile(rf"(?:[,:;\n•–-]|\bet)\s*((?:{_COUNT_WORD}\s+)?autres?\s+chambres?)\b", re.I), 1),
     ("BATHROOMS", re.compile(rf"\b((?:{_COUNT_WORD}\s+)?{_ADJ}salles?[\s-]+"
                              rf"(?:de[\s-]+bains?|d'eau|d’eau|de[\s-]+douches?))", re.I), 1),
+    ("BATHROOMS", re.compile(rf"\b((?:{_COUNT_WORD}\s+)?(?:sdb|sde|SDB|SDE|S\.D\.[BE]\.?|s\.d\.[be]\.?))(?![\w.])"), 1),
     # a bedroom in a list of rooms ("séjour, cuisine, chambre et salle d'eau", "chambre n° 2"): one, or an ordinal
     ("BEDROOMS", re.compile(r"(?:[,:;\n•–-]|\bet)\s*"
                             r"([Cc]hambre(?:\s*n°\s*\d{1,2}|\s+\d{1,2}\b(?!\s*(?:m|,\d|\.\d)))?)\b"
@@ -66,6 +70,8 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
                         r"(?:l'année\s+)?(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
     ("YEAR", re.compile(r"(?:résidence|immeuble|copropriété|bâtiment|construction|maison|villa)\s+(?:récente?\s+)?"
                         r"(?:\(?de\s+|\(|datant\s+de\s+)(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
+    ("YEAR", re.compile(r"(?:résidence|immeuble|copropriété)\b[^.\n\d]{0,50}?\bde\s+(?:\d\s+étages?\s+de\s+)?"
+                        r"(1[89]\d\d|20[0-2]\d)\b(?!\s*(?:€|m\b|m²|m2|euros?|lots?))", re.I), 1),
     ("YEAR", re.compile(r"année\s+de\s+construction\s*:?\s*(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
     ("PHONE", re.compile(r"(?<![\d\w])((?:\+33\s?|0033\s?|[0O])[1-9](?:[ .\-]{0,2}[0-9O]{2}){4})(?![\d])"), 1),
     ("OWNER", re.compile(rf"(?:iad France|SAFTI|Safti|Capifrance|Optimhome|Propriétés Privées)\s*-\s*({_NAME})"), 1),

@@ -180,7 +180,9 @@ def price_rank(text: str, m: Mention) -> int:
     ) or re.match(unit + r"(?:honoraires? inclus|fai\b|hai\b|ttc|frais d.agence inclus)", right):
         return 2
     if re.search(
-        r"terrain|charges?|taxe|loyer|rente|honoraires de|mensuel|tranche|bareme|de 0 a|jusqu.a|au-dela", near
+        r"terrain|charges?|taxe|loyer|rente|honoraires de|mensuel|tranche|bareme|de 0 a|jusqu.a|au-dela|"
+        r"en supplement|en option",
+        near,
     ) or re.match(
         unit + r"(?:/|par|mensuel|annuel|hc\b|cc\b|en supplement|supplementaire|\)?\s*:\s*\d+(?:[.,]\d+)?\s*%)", right
     ):
@@ -196,9 +198,10 @@ def sentence_starts(text: str) -> list[int]:
 # a floor's description starts: "au rez-de-chaussée", "à l'étage", "au 1er étage", "au niveau inférieur",
 # "Rez-de-jardin :" (folded text); "maison à étage" is not one
 _FLOOR = re.compile(
-    r"(?:\b(?:au|en|a l['’]|le)\s*|(?:^|\n)\s*)"
+    r"(?:\b(?:au|en|a l['’]|le|d['’]un)\s*|(?:^|\n)\s*)"
     r"(?:rez[- ]?de[- ]?(?:chaussee|jardin)|rdc|r\+1|sous[- ]?sol|(?:\d+\s*(?:er|e|eme|ieme|nd)|premier|second|"
-    r"deuxieme|dernier)\s+etage|etage(?:\s+superieur|\s+inferieur)?|niveau\s+(?:inferieur|superieur|bas|haut)|"
+    r"deuxieme|troisieme|dernier)\s+(?:et\s+dernier\s+)?(?:etage|niveau)|etage(?:\s+superieur|\s+inferieur)?|"
+    r"niveau\s+(?:inferieur|superieur|bas|haut)|"
     r"(?:rez|demi|bas|dernier)[- ]niveau)\b(?!\s*(?:de l['’]immeuble|avec ascenseur|sans ascenseur|d['’]une))"
 )  # fmt: skip
 _SUMMARY = re.compile(r"\b(?:au total|en tout|soit un total|soit au total|soit)\b")
@@ -231,24 +234,30 @@ def _counted(text: str, m: Mention) -> bool:
     """A count introduced by "dont" (a subset) or by a possibility ("possibilité de", "ou", "transformable en"),
     or followed by an alternative ("3 ou 4 chambres"), is not added."""
     left = T.fold(text[max(0, m.start - 45) : m.start])
-    if re.search(r"pieces?\s+dont\s*$", left):
+    if re.search(r"pieces?,?\s+dont\s*$", left):
         return True  # "6 pièces dont 4 chambres": a subset of the rooms, all the bedrooms
     if _NOT_COUNTED.search(left[-30:]) or re.search(r"(possibilit|possible|pouvant|transformable)[^.;,]*$", left):
         return False
     wide = T.fold(text[max(0, m.start - 90) : m.start])
-    if re.search(r"(possibilit|possible|pouvant|transformable|a amenager|amenageable)[^.;()]*\([^)]*$", wide):
-        return False  # "... à aménager selon vos besoins (salle de jeux, bureau, suite parentale)"
+    if re.search(
+        r"(possibilit|possible|pouvant|transformable|a amenager|amenageable|travaux|renovation|a refaire)"
+        r"[^.;()]*\([^)]*$",
+        wide,
+    ):
+        return False  # "à aménager selon vos besoins (salle de jeux, bureau, suite)", "travaux (..., salle d'eau)"
     return not re.match(r"\s*ou\s+(?:\d|une?|deux|trois|quatre|cinq|six|sept|huit)\b", T.fold(text[m.end : m.end + 12]))
 
 
 def _tally(text: str, mentions: Sequence[tuple[Mention, int]], unit: Callable[[Mention], Any]) -> dict[Any, list]:
     """Counts added up within each unit (``unit(mention)``): per unit [total, its first mention].
 
-    The same phrase twice in a unit ("chambre ... chambre") is not two rooms; an ordinal ("cette 3e chambre") sets a
-    floor.
+    The same phrase twice in a unit is two rooms when both read as rooms of a list ("chambre avec douche, séjour,
+    chambre", "une suite avec salle d'eau ... une salle d'eau"), one room restated when either is definite or about
+    works ("une salle d'eau ... la cuisine et la salle d'eau sont à rafraîchir"); an ordinal ("cette 3e chambre")
+    sets a floor.
     """
     totals: dict[Any, list] = {}
-    seen: dict[Any, set[str]] = {}
+    seen: dict[Any, dict[str, bool]] = {}
     for m, value in mentions:
         if not _counted(text, m):
             continue
@@ -259,11 +268,26 @@ def _tally(text: str, mentions: Sequence[tuple[Mention, int]], unit: Callable[[M
             entry[0] = max(value, entry[0])
             continue
         kind = re.sub(r"[\d\s]+|^(?:un|une|deux|trois|quatre|cinq|six)\b", "", span)
-        if kind in seen.setdefault(key, set()) and value == 1:
+        restated = _restated(text, m)
+        if kind in seen.setdefault(key, {}) and value == 1 and (restated or seen[key][kind]):
             continue
-        seen[key].add(kind)
+        seen[key].setdefault(kind, restated)
         entry[0] += value
     return totals
+
+
+_WORKS = re.compile(r"renov|refai|rafraichir|travaux|a prevoir|necessite|remise au gout|a reprendre|moderniser|"
+                    r"rehabilit|a rafraichir|a refaire")  # fmt: skip
+
+
+def _restated(text: str, m: Mention) -> bool:
+    """A mention that may name a room already counted: definite ("la salle d'eau") or in a sentence about works."""
+    before = T.fold(text[max(0, m.start - 12) : m.start])
+    if re.search(r"\b(?:la|le|les|l['’]|sa|son|ses|cette|votre|notre)\s*$", before):
+        return True
+    starts = sentence_starts(text)
+    i = _segment(starts, m.start)
+    return bool(_WORKS.search(T.fold(text[starts[i] : starts[i + 1] if i + 1 < len(starts) else len(text)])))
 
 
 def _segment(bounds: Sequence[int], position: int) -> int:
@@ -277,6 +301,11 @@ def _bedrooms(text: str, mentions: Sequence[tuple[Mention, int]]) -> tuple[int, 
     sentences = sentence_starts(text)
     best = max(_tally(text, mentions, lambda m: _segment(sentences, m.start)).values(), key=lambda e: e[0],
                default=None)  # fmt: skip
+    if best is not None:  # "deux chambres. À l'étage : ..., autre chambre": one more than those named before
+        unit = _segment(sentences, best[1].start)
+        more = sum(v for m, v in mentions if m.start > best[1].start and _segment(sentences, m.start) != unit
+                   and re.search(r"\bautres?\b", T.fold(text[m.start : m.end])) and _counted(text, m))  # fmt: skip
+        best = [best[0] + more, best[1]]
     floors = floor_starts(text)
     if floors:
         # floor → its largest sentence total; summaries ("soit 5 chambres au total") left out. An ordinal after a
@@ -344,7 +373,10 @@ def _with_ordinal(text: str, m: Mention) -> Mention:
     return m
 
 
-_ROOM_WORDS = {"bedrooms": re.compile(r"chambre|suite|dortoir"), "bathrooms": re.compile(r"salle|douche|bain|sdb|sde")}
+_ROOM_WORDS = {
+    "bedrooms": re.compile(r"chambre|suite|dortoir|\d\s*ch\b"),
+    "bathrooms": re.compile(r"salle|douche|bain|sdb|sde|s\.d\.[be]"),
+}
 _LAND_UNIT = re.compile(r"\s*" + T.LAND_REGISTER_UNIT, re.I)
 
 

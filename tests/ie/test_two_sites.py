@@ -178,6 +178,26 @@ COUNTS = [
     ("Appartement.\nDans une petite copropriété de 3 étages de 1995 bien entretenue.", "year_built", 1995),
     ("Appartement.\nUn garage double de 27,33 m² en supplément au prix de 26.000 €.", "price_eur", None),
     ("Maison.\nUne salle de bain et un WC. Travaux à prévoir (isolation, cuisine, salle d'eau etc.).", "bathrooms", 1),
+    # and on the other tuning sets (bienici_tune, notaires_tune)
+    (
+        "Appartement.\nUn souplex avec trois Chambres sur deux niveaux comprenant au premier niveau un séjour, deux "
+        "chambres et deux salles d'eau. Au niveau inférieur une chambre et sa terrasse.",
+        "bedrooms",
+        3,
+    ),
+    (
+        "Maison.\nBelle maison au calme. Elle offre un séjour, une chambre, une salle de bains, un wc et une seconde "
+        "chambre. A l'étage: palier, trois chambres, un bureau.",
+        "bedrooms",
+        5,
+    ),
+    (
+        "Villa.\nA l'étage, trois grandes chambres, dont une superbe suite parentale ( 26 m² ). Possibilité de "
+        "réagencer l'espace pour obtenir une quatrième chambre.",
+        "bedrooms",
+        3,
+    ),
+    ("Villa.\nA l'étage, trois grandes chambres, dont une superbe suite parentale ( 26 m² ).", "surface_m2", None),
 ]
 
 

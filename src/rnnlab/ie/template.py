@@ -143,7 +143,8 @@ def _context(text: str, start: int, end: int, before: int = 40, after: int = 40)
     return left, right
 
 
-_ROOM = re.compile(r"(chambre|sejour|salon|cuisine|piece de vie|salle|terrasse|balcon|garage|cave|loggia|bureau|"
+_ROOM = re.compile(r"(chambre|suite(?: parentale)?|piece supplementaire|espace jour|espace nuit|sejour|salon|"
+                   r"cuisine|piece de vie|salle|terrasse|balcon|garage|cave|loggia|bureau|"
                    r"dressing|mezzanine|box|parking|veranda|grenier|combles|entree|buanderie|atelier|jardin|"
                    r"solarium|local|patio|cour|dependance|piece a vivre|living|hangar|grange|remise|abri|"
                    r"appentis|chalet|gite|studio independant|annexe)s?\b[^,;.()]{0,36}\(?\s*$")  # fmt: skip
@@ -226,7 +227,8 @@ def _fold_char(ch: str) -> str:
     return (T.fold(ch)[:1] or ch) if ch.strip() else ch
 
 
-_NOT_COUNTED = re.compile(r"(dont|possibilite d['’]?|possibilite d[ue]|possible|ou|ou en|voire|transformable en|"
+_NOT_COUNTED = re.compile(r"(dont une?\s+\w+|dont|possibilite d['’]?|possibilite d[ue]|possible|ou|ou en|voire|"
+                          r"transformable en|"
                           r"pouvant servir de|faire une?|creer une?|amenageable en)\s*(une?\s+)?$")  # fmt: skip
 
 
@@ -239,6 +241,8 @@ def _counted(text: str, m: Mention) -> bool:
     if _NOT_COUNTED.search(left[-30:]) or re.search(r"(possibilit|possible|pouvant|transformable)[^.;,]*$", left):
         return False
     wide = T.fold(text[max(0, m.start - 90) : m.start])
+    if re.search(r"(possibilit|possible|pouvant|transformable)[^.;,]*$", wide):
+        return False  # "Possibilité de réagencer l'espace pour obtenir une quatrième chambre"
     if re.search(
         r"(possibilit|possible|pouvant|transformable|a amenager|amenageable|travaux|renovation|a refaire)"
         r"[^.;()]*\([^)]*$",
@@ -299,14 +303,16 @@ def _bedrooms(text: str, mentions: Sequence[tuple[Mention, int]]) -> tuple[int, 
     room); where the description goes floor by floor ("au rez-de-chaussée ... 2 chambres. À l'étage ...
     3 chambres"), the floors' totals add up, if that is larger."""
     sentences = sentence_starts(text)
-    best = max(_tally(text, mentions, lambda m: _segment(sentences, m.start)).values(), key=lambda e: e[0],
-               default=None)  # fmt: skip
+    floors = floor_starts(text) or _ground_floor_before(text, sentences)
+    # a count said to span the floors ("trois chambres sur deux niveaux comprenant au premier niveau ... deux
+    # chambres") is a summary: not added to the counts of its sentence
+    best = max(_tally(text, mentions, lambda m: (_segment(sentences, m.start), _spans_floors(text, m))).values(),
+               key=lambda e: e[0], default=None)  # fmt: skip
     if best is not None:  # "deux chambres. À l'étage : ..., autre chambre": one more than those named before
         unit = _segment(sentences, best[1].start)
         more = sum(v for m, v in mentions if m.start > best[1].start and _segment(sentences, m.start) != unit
                    and re.search(r"\bautres?\b", T.fold(text[m.start : m.end])) and _counted(text, m))  # fmt: skip
         best = [best[0] + more, best[1]]
-    floors = floor_starts(text)
     if floors:
         # floor → its largest sentence total; summaries ("soit 5 chambres au total") left out. An ordinal after a
         # count on its floor counts that floor ("une chambre, une deuxième chambre"); the first mention of its
@@ -329,6 +335,30 @@ def _bedrooms(text: str, mentions: Sequence[tuple[Mention, int]]) -> tuple[int, 
             if best is None or total > best[0]:
                 best = [total, min((e[1] for e in per_floor.values()), key=lambda m: m.start)]
     return None if best is None else (best[0], best[1])
+
+
+_UPPER = re.compile(r"(?:a l['’]|au\s+(?:1er|premier)\s+)etage\b")
+
+
+def _ground_floor_before(text: str, sentences: Sequence[int]) -> tuple[int, ...]:
+    """One floor named, an upper one opening its sentence ("..., une seconde chambre. A l'étage : trois chambres"):
+    the sentence before it describes the ground floor, unless it is the description's first (often a summary)."""
+    title_end = text.find("\n") + 1
+    folded = _fold_same_length(text)
+    found = [m.start() for m in _FLOOR.finditer(folded, title_end)]
+    if len(found) != 1 or not _UPPER.match(folded, found[0]):
+        return ()
+    i = _segment(sentences, found[0])
+    if i < 1 or folded[sentences[i] : found[0]].strip(" \n:-") or sentences[i - 1] <= title_end:
+        return ()
+    if _segment(sentences, title_end) >= i - 1 or folded[title_end : sentences[i - 1]].strip() == "":
+        return ()  # the sentence before is the description's first
+    return (sentences[i - 1], found[0])
+
+
+def _spans_floors(text: str, m: Mention) -> bool:
+    return bool(re.match(r"\s*(?:(?:au\s+total|en\s+tout)\b|(?:r[ée]parties?\s+)?sur\s+(?:deux|trois|2|3|plusieurs)\s+"
+                         r"(?:niveaux|[ée]tages))", text[m.end : m.end + 40], re.I))  # fmt: skip
 
 
 def _bathrooms(text: str, mentions: Sequence[tuple[Mention, int]]) -> tuple[int, Mention] | None:

@@ -11,7 +11,7 @@ import typer
 
 from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
 from rnnlab.cli.common import emit, markdown_table, output_dir, print_table, wants_json, write_csv
-from rnnlab.cli.options import ConfigOptions, Section
+from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.data.text import TextDataset, decode_text, read_labelled, read_lines, read_unlabelled
 from rnnlab.training.config import TrainConfig
 
@@ -72,12 +72,10 @@ def fit(
     ),
     unlabelled: str | None = typer.Option(None, help=UNLABELLED_HELP),
     class_weights: bool = typer.Option(False, help="Weight the loss by inverse class frequency."),
-    out: str = typer.Option(..., "--out", help="Model directory to write."),
-    overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
-    resume: bool = typer.Option(
-        False, help="Continue an interrupted fit into --out from its checkpoints (kept in <out>.partial until saved)."
-    ),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    out: str = OUT,
+    overwrite: bool = OVERWRITE,
+    resume: bool = RESUME,
+    progress: bool = PROGRESS,
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
     *,
     model: ClassifierConfig,  # built by FIT_OPTIONS from its options

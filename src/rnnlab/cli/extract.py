@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rnnlab.cli.common import emit, print_table, to_terminal, wants_json
-from rnnlab.cli.options import ConfigOptions, Section
+from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.ie.config import default_tagger_config, default_train_config
 from rnnlab.tag.config import TaggerConfig
 from rnnlab.training.config import TrainConfig
@@ -97,14 +97,12 @@ def fit(
         "--train a.jsonl b.jsonl, or --train a.jsonl --train b.jsonl) are trained on together.",
     ),
     more: list[str] | None = typer.Argument(None, hidden=True),  # noqa: B008  (the files after the first --train)
-    out: str = typer.Option(..., "--out", help="Model directory to write."),
+    out: str = OUT,
     exclude: list[str] = typer.Option([], help="Drop ads whose id is in this file (e.g. evaluation ads)."),  # noqa: B008
     backoff: bool = typer.Option(False, help="At prediction, the rules fill the fields the tagger finds nothing of."),
-    overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
-    resume: bool = typer.Option(
-        False, help="Continue an interrupted fit into --out from its checkpoints (kept in <out>.partial until saved)."
-    ),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    overwrite: bool = OVERWRITE,
+    resume: bool = RESUME,
+    progress: bool = PROGRESS,
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
     *,
     model: TaggerConfig,  # built by FIT_OPTIONS from its options

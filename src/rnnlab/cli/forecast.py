@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
-from rnnlab.cli.options import ConfigOptions, Section
+from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.errors import DataError, ModelFileError
 from rnnlab.forecast.config import DEFAULT_TRAIN, MODELS, ForecastConfig
 from rnnlab.training.config import TrainConfig
@@ -107,12 +107,10 @@ def fit(
         "mse", help="mse, mae, or scaled_mae (each window's MAE over its own std; needs --revin)."
     ),
     val_steps: int | None = typer.Option(None, help="Last steps of each series held out as dev (default 10 %)."),
-    out: str = typer.Option(..., "--out", help="Model directory to write."),
-    overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
-    resume: bool = typer.Option(
-        False, help="Continue an interrupted fit into --out from its checkpoints (kept in <out>.partial until saved)."
-    ),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    out: str = OUT,
+    overwrite: bool = OVERWRITE,
+    resume: bool = RESUME,
+    progress: bool = PROGRESS,
     as_json: bool = typer.Option(False, "--json", help="Print the dev metrics as JSON."),
     *,
     model: ForecastConfig,  # built by FIT_OPTIONS from its options

@@ -41,6 +41,14 @@ from rnnlab.config import Config
 from rnnlab.errors import ConfigError, DataError
 
 TITLES = {"model": "Model", "text": "Text", "train": "Training"}
+
+# the options every fit command shares, written once (typer reads an OptionInfo without changing it)
+OUT = typer.Option(..., "--out", help="Model directory to write.")
+OVERWRITE = typer.Option(False, help="Replace a model already in --out.")
+RESUME = typer.Option(
+    False, help="Continue an interrupted fit into --out from its checkpoints (kept in <out>.partial until saved)."
+)
+PROGRESS = typer.Option(True, help="Show a progress bar.")
 CONFIG_PARAM, CONTEXT_PARAM = "config_file", "_rnnlab_context"
 
 

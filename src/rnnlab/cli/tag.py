@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from rnnlab.cli.common import emit, output_dir, print_table, wants_json
-from rnnlab.cli.options import ConfigOptions, Section
+from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.data.conll import FORMATS, SCHEMES, read_tagged, write_tagged
 from rnnlab.tag.config import DEFAULT_TRAIN, TaggerConfig
 from rnnlab.training.config import TrainConfig
@@ -63,12 +63,10 @@ def fit(
     tag_column: str = typer.Option("ner", help="ner|pos|chunk (conll2003), upos|xpos (conllu) or a column number."),
     embeddings: str = typer.Option("glove-6b-50d", help="glove-6b-50d, a GloVe/word2vec/fastText file, or none."),
     scheme: str = typer.Option("BIOES", help=f"Training scheme for entity tags: {', '.join(SCHEMES)}."),
-    out: str = typer.Option(..., "--out", help="Model directory to write."),
-    overwrite: bool = typer.Option(False, help="Replace a model already in --out."),
-    resume: bool = typer.Option(
-        False, help="Continue an interrupted fit into --out from its checkpoints (kept in <out>.partial until saved)."
-    ),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    out: str = OUT,
+    overwrite: bool = OVERWRITE,
+    resume: bool = RESUME,
+    progress: bool = PROGRESS,
     as_json: bool = typer.Option(False, "--json", help="Print the training summary as JSON."),
     *,
     model: TaggerConfig,  # built by FIT_OPTIONS from its options

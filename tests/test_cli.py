@@ -81,7 +81,7 @@ def test_serving_beyond_loopback_warns():
 
     assert exposure_warning("127.0.0.1") is None and exposure_warning("::1") is None
     assert exposure_warning("localhost") is None and exposure_warning("127.0.0.2") is None
-    for host in ("0.0.0.0", "::", "192.168.1.4", "myhost.example"):
+    for host in ("0.0.0.0", "::", "192.168.1.4", "myhost.example", "", " "):  # "": uvicorn binds every interface
         assert "serves every machine" in exposure_warning(host)
 
 

@@ -81,7 +81,8 @@ def serve(
     if warning:
         typer.echo(warning, err=True)
     keyed = " (API key required)" if api_key is not None else ""
-    typer.echo(f"rnnlab serving {len(app.state.served)} model(s) on http://{host}:{port}/{keyed}")
+    shown = host if host.strip() else "[every interface]"
+    typer.echo(f"rnnlab serving {len(app.state.served)} model(s) on http://{shown}:{port}/{keyed}")
     uvicorn.run(app, **options)
 
 
@@ -90,8 +91,10 @@ def exposure_warning(host: str, *, keyed: bool = False) -> str | None:
     key, when ``keyed``; the key then crosses the network in clear text unless a TLS proxy is in front)."""
     import ipaddress
 
-    if host in ("localhost", ""):
+    if host == "localhost":
         return None
+    if not host.strip():  # uvicorn binds every interface, IPv4 and IPv6, for an empty host
+        host = '"" (every interface)'
     try:
         if ipaddress.ip_address(host).is_loopback:
             return None

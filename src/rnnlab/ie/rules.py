@@ -22,7 +22,9 @@ from rnnlab.ie.template import PARSERS, Mention
 from rnnlab.ie.text import GENERATED_TITLE, LAND_REGISTER_UNIT
 
 _W = r"[^\W\d_]"  # a letter
-_NUM = r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+# a number starts where a run of digits starts, and has at most 12 digits: tried at every digit of a long run, the
+# pattern took time growing with the square of the run (a 20,000-digit "ad": a minute)
+_NUM = r"(?<!\d)\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?|(?<!\d)\d{1,12}(?:[.,]\d{1,2})?"  # no group: as before
 _COUNT_WORD = r"(?:\d{1,2}|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)"
 _ADJ = r"(?:(?:belles?|grandes?|petites?|vraies?|jolies?|spacieuses?|véritables?|autres?|vastes?|confortables?)\s+)?"
 _NAME_PART = r"(?:[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})?)"

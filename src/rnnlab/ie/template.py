@@ -32,6 +32,7 @@ tie-breakers:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -191,9 +192,10 @@ def price_rank(text: str, m: Mention) -> int:
     return 1
 
 
-def sentence_starts(text: str) -> list[int]:
+@lru_cache(maxsize=64)
+def sentence_starts(text: str) -> tuple[int, ...]:
     """Start offsets of the text's sentences (line ends and '.', '!', '?' followed by a space)."""
-    return [0] + [m.end() for m in re.finditer(r"\n|[.!?;](?=\s)", text)]
+    return (0, *(m.end() for m in re.finditer(r"\n|[.!?;](?=\s)", text)))
 
 
 # a floor's description starts: "au rez-de-chaussée", "à l'étage", "au 1er étage", "au niveau inférieur",
@@ -285,17 +287,20 @@ _WORKS = re.compile(r"renov|refai|rafraichir|travaux|a prevoir|necessite|remise 
 
 
 def _restated(text: str, m: Mention) -> bool:
-    """A mention that may name a room already counted: definite ("la salle d'eau") or in a sentence about works."""
+    """A mention that may name a room already counted: definite ("la salle d'eau") or about works within its
+    sentence (at most 150 characters either side: a text with no full stop is one long sentence)."""
     before = T.fold(text[max(0, m.start - 12) : m.start])
     if re.search(r"\b(?:la|le|les|l['’]|sa|son|ses|cette|votre|notre)\s*$", before):
         return True
     starts = sentence_starts(text)
     i = _segment(starts, m.start)
-    return bool(_WORKS.search(T.fold(text[starts[i] : starts[i + 1] if i + 1 < len(starts) else len(text)])))
+    end = starts[i + 1] if i + 1 < len(starts) else len(text)
+    return bool(_WORKS.search(T.fold(text[max(starts[i], m.start - 150) : min(end, m.end + 150)])))
 
 
 def _segment(bounds: Sequence[int], position: int) -> int:
-    return max((i for i, b in enumerate(bounds) if b <= position), default=-1)
+    """The index of the last bound at or before ``position`` (-1: before the first); ``bounds`` ascending."""
+    return bisect.bisect_right(bounds, position) - 1
 
 
 def _bedrooms(text: str, mentions: Sequence[tuple[Mention, int]]) -> tuple[int, Mention] | None:

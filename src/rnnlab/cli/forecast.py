@@ -135,7 +135,7 @@ def fit(
 
     with fit_checkpoints(out, resume=resume, command="forecast fit", options=options) as run:
         forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json, out_dir=run,
-                              resume=resume)  # fmt: skip
+                              resume=resume, ids=[s.id for s in series.series])  # fmt: skip
         forecaster.save(out, overwrite=overwrite, extra={**settings, "freq": series.freq, "columns": series.columns})
     info = forecaster.info  # the epoch kept (or the ensemble's mean forecast): its dev MSE whatever the loss
     metrics = {"dev_mse": info["best_dev_mse"], "best_epoch": info["best_epoch"], "epochs": info["epochs"],
@@ -168,7 +168,9 @@ def predict(
             raise FileExistsError(f"{path} exists; pass --overwrite or choose another path")
     series = _read(data, settings)
     _check_long_enough(series, forecaster.config.input_width)
-    pred = _named(model, data, lambda: forecaster.predict_arrays([s.values for s in series.series]))  # (S, H, K)
+    ids = [s.id for s in series.series]
+    values = [s.values for s in series.series]
+    pred = _named(model, data, lambda: forecaster.predict_arrays(values, ids=ids))  # (S, H, K)
     if Path(out).suffix.lower() == ".json":  # the service's answer, as JSON
         Path(out).write_text(json.dumps(forecast_record(series, pred, settings)) + "\n", encoding="utf-8")
     else:
@@ -209,7 +211,9 @@ def evaluate(
                              "(or give --start-row N)") from None  # fmt: skip
         first = int(np.searchsorted(times, stamp))
     _check_long_enough(series, forecaster.spec.total_size, "one window needs {} (input_width + horizon)")
-    metrics = _named(model, data, lambda: forecaster.evaluate_arrays([s.values for s in series.series], start=first))
+    ids = [s.id for s in series.series]
+    metrics = _named(model, data, lambda: forecaster.evaluate_arrays([s.values for s in series.series], start=first,
+                                                                     ids=ids))  # fmt: skip
     _emit(metrics, as_json, f"rolling windows from step {first}")
 
 

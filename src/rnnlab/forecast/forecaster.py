@@ -114,6 +114,7 @@ class Forecaster:
         self.spec = WindowSpec.forecast(config.input_width, config.horizon)
         self.info: dict = {}  # what the last fit measured; saved with the model
         self.data_settings: dict = {}  # how fit(df) read its data (columns, fill, calendar, freq); saved too
+        self.series_ids: list[str] | None = None  # the fitted series' ids, one per scaler row (None: by position)
 
     # --- windows ---------------------------------------------------------------------------
     def fit_windows(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None,
@@ -177,22 +178,53 @@ class Forecaster:
         return {"mse": mse(y, pred), "mae": mae(y, pred), "rmse": rmse(y, pred), "windows": len(x)}
 
     # --- whole series ------------------------------------------------------------------------
-    def _window_parts(self, series: Sequence[np.ndarray], start: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each series' standardised windows (x, y), with its own scaler."""
+    def scaler_rows(self, n: int, ids: Sequence[str] | None = None) -> list[int]:
+        """The fitted series whose scaling each of ``n`` series takes: the one of the same id when the data names its
+        series and the model saved its ids (Darts' and NeuralForecast's per-series scalers), else by position.
+        A series id the model was not fitted on is an error: its mean and std are unknown."""
+        count = len(self.scaler.mean)
+        if ids is not None and self.series_ids is not None:
+            index = {sid: k for k, sid in enumerate(self.series_ids)}
+            unknown = [str(sid) for sid in ids if str(sid) not in index]
+            if unknown:
+                known = ", ".join(map(repr, self.series_ids[:5])) + (", ..." if count > 5 else "")
+                raise DataError(
+                    f"series {', '.join(map(repr, unknown[:3]))}{' ...' if len(unknown) > 3 else ''} not among the "
+                    f"{count} the model was fitted on ({known}): its scaling (mean and std) is unknown",
+                    hint="forecast only the series the model was fitted on, or fit it on data that holds these",
+                )  # fmt: skip
+            return [index[str(sid)] for sid in ids]
+        if ids is not None and n != count:  # a model saved before its ids were: only the fit's order is known
+            raise DataError(f"the data holds {n} series and the model the scaling of {count}, saved without their "
+                            "ids", hint="give the series the model was fitted on, in the same order, or refit "
+                            "it")  # fmt: skip
+        if n > count:
+            raise DataError(f"{n} series given; the model holds the scaling of {count} (one per fitted series)",
+                            hint=f"give at most {count} series, in the order of the fit")  # fmt: skip
+        return list(range(n))
+
+    def _window_parts(self, series: Sequence[np.ndarray], start: int = 0,
+                      rows: Sequence[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+        """Each series' standardised windows (x, y), with its own scaler (row ``rows[i]``, default ``i``)."""
         c = self.config
-        return [make_windows(self.scaler.transform(i, values), self.spec, inputs=range(c.n_inputs), labels=c.targets,
-                             start=start) for i, values in enumerate(series)]  # fmt: skip
+        rows = range(len(series)) if rows is None else rows
+        return [make_windows(self.scaler.transform(k, values), self.spec, inputs=range(c.n_inputs), labels=c.targets,
+                             start=start) for k, values in zip(rows, series, strict=True)]  # fmt: skip
 
     def _windows(self, series: Sequence[np.ndarray], start: int = 0) -> tuple[np.ndarray, np.ndarray]:
         parts = self._window_parts(series, start)
         return np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts])
 
     def fit_arrays(self, series: Sequence[np.ndarray], *, val_steps: int | None = None, stride: int = 1,
-                   progress: bool = False, out_dir: str | Path | None = None,
-                   resume: bool = False) -> FitResult:  # fmt: skip
+                   progress: bool = False, out_dir: str | Path | None = None, resume: bool = False,
+                   ids: Sequence[str] | None = None) -> FitResult:  # fmt: skip
         """One global model over all ``series`` (T_i, n_inputs); the last ``val_steps`` of each series
         (default: 10 %) are the dev part, whose windows may read earlier steps as context.
-        ``stride`` keeps every stride-th training window (overlapping windows repeat each other)."""
+        ``stride`` keeps every stride-th training window (overlapping windows repeat each other).
+        ``ids``: the series' names, saved so that predict scales each series with its own statistics."""
+        if ids is not None and len(set(map(str, ids))) != len(series):
+            raise ValueError(f"ids must name each of the {len(series)} series once, received {list(ids)[:5]}")
+        self.series_ids = None if ids is None else [str(sid) for sid in ids]
         lengths = [len(s) for s in series]
         val_steps = val_steps if val_steps is not None else max(self.config.horizon, min(lengths) // 10)
         train_parts = [s[: len(s) - val_steps] for s in series]
@@ -203,8 +235,11 @@ class Forecaster:
         xv, yv = self._windows([s[len(s) - val_steps - self.spec.input_width :] for s in series])
         return self.fit_windows(x, y, xv, yv, progress=progress, out_dir=out_dir, resume=resume)
 
-    def predict_arrays(self, series: Sequence[np.ndarray]) -> np.ndarray:
+    def predict_arrays(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None) -> np.ndarray:
         """The ``horizon`` steps after the end of each series, in the original units: (S, H, K).
+
+        ``ids``: the series' names, each scaled as the fitted series of that id (see :meth:`scaler_rows`);
+        without them the i-th series takes the i-th fitted series' scaling.
 
         Each series needs at least ``input_width`` finite steps; a forecast that is not finite (a
         history far outside the training range, or a damaged model) is an error, never NaN.
@@ -216,12 +251,13 @@ class Forecaster:
                     f"series {i} has {len(s)} step(s); the model reads the last input_width={c.input_width}",
                     hint=f"give at least {c.input_width} rows of history",
                 )
+        rows = self.scaler_rows(len(series), ids)
         with np.errstate(over="ignore", invalid="ignore"):
-            x = np.stack([self.scaler.transform(i, s[-c.input_width :]) for i, s in enumerate(series)])
+            x = np.stack([self.scaler.transform(k, s[-c.input_width :]) for k, s in zip(rows, series, strict=True)])
         _check_history(x, series, c.input_width)
         pred = self.predict_windows(x)
         with np.errstate(over="ignore", invalid="ignore"):
-            out = np.stack([self.scaler.inverse(i, p, c.targets) for i, p in enumerate(pred)])
+            out = np.stack([self.scaler.inverse(k, p, c.targets) for k, p in zip(rows, pred, strict=True)])
         if not np.isfinite(out).all():
             raise self._not_finite(out, series)
         return out
@@ -242,11 +278,13 @@ class Forecaster:
             hint="check the history's units and values",
         )
 
-    def evaluate_arrays(self, series: Sequence[np.ndarray], *, start: int = 0) -> dict[str, float]:
+    def evaluate_arrays(self, series: Sequence[np.ndarray], *, start: int = 0,
+                        ids: Sequence[str] | None = None) -> dict[str, float]:  # fmt: skip
         """All rolling windows whose first label is at or after step ``start``: ``mse``, ``mae``, ``rmse`` on the
         standardised scale (each series over its training mean and std: the ETT papers' convention) and
-        ``data_mse``, ``data_mae``, ``data_rmse`` in the data's own units."""
-        parts = self._window_parts(series, start=start)
+        ``data_mse``, ``data_mae``, ``data_rmse`` in the data's own units; ``ids`` as for :meth:`predict_arrays`."""
+        rows = self.scaler_rows(len(series), ids)
+        parts = self._window_parts(series, start=start, rows=rows)
         if not any(len(p[0]) for p in parts):
             last = max(len(s) for s in series) - self.config.horizon
             raise DataError(f"no window has its first label at or after step {start}: the last window's first label "
@@ -255,8 +293,8 @@ class Forecaster:
         scores = self.evaluate_windows(x, y)
         pred = np.split(self.predict_windows(x), np.cumsum([len(p[0]) for p in parts])[:-1])
         targets = self.config.targets
-        truth = np.concatenate([self.scaler.inverse(i, p[1], targets) for i, p in enumerate(parts)])
-        guess = np.concatenate([self.scaler.inverse(i, q, targets) for i, q in enumerate(pred)])
+        truth = np.concatenate([self.scaler.inverse(k, p[1], targets) for k, p in zip(rows, parts, strict=True)])
+        guess = np.concatenate([self.scaler.inverse(k, q, targets) for k, q in zip(rows, pred, strict=True)])
         return {**scores, "data_mse": mse(truth, guess), "data_mae": mae(truth, guess), "data_rmse": rmse(truth, guess)}
 
     def cross_validate(self, series: np.ndarray, splitter: WindowSplit) -> dict:
@@ -299,7 +337,7 @@ class Forecaster:
             self.config = dataclasses.replace(self.config, **shape)
             self.net = seeded_network(ForecastNet, self.config, self.train_config.seed)
         result = self.fit_arrays([s.values for s in series.series], val_steps=val_steps, progress=progress,
-                                 out_dir=out_dir, resume=resume)  # fmt: skip
+                                 out_dir=out_dir, resume=resume, ids=[s.id for s in series.series])  # fmt: skip
         self.data_settings = {**settings, "freq": series.freq, "columns": series.columns}
         return result
 
@@ -312,7 +350,8 @@ class Forecaster:
     def predict(self, data: Source) -> pd.DataFrame:
         """The ``horizon`` steps after each series of ``data``, under the data's own column names and time stamps."""
         series = self.read(data)
-        return forecast_frame(series, self.predict_arrays([s.values for s in series.series]), self.data_settings)
+        pred = self.predict_arrays([s.values for s in series.series], ids=[s.id for s in series.series])
+        return forecast_frame(series, pred, self.data_settings)
 
     def evaluate(self, data: Source, *, start: int | str | None = None) -> dict[str, float]:
         """:meth:`evaluate_arrays` on ``data``; ``start``: the first label's row (int) or time stamp (text)."""
@@ -320,7 +359,7 @@ class Forecaster:
         first = start if isinstance(start, int) else 0
         if isinstance(start, str):
             first = int(np.searchsorted(pd.DatetimeIndex(series.series[0].times), pd.Timestamp(start)))
-        return self.evaluate_arrays([s.values for s in series.series], start=first)
+        return self.evaluate_arrays([s.values for s in series.series], start=first, ids=[s.id for s in series.series])
 
     # --- files ---------------------------------------------------------------------------------
     def save(self, directory: str | Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
@@ -328,7 +367,7 @@ class Forecaster:
         written together: weights and scaler are always those of one save."""
         settings = {"loss": self.loss, "train": self.train_config.to_dict(),
                     "scaler": None if self.scaler is None else self.scaler.to_dict(),
-                    "data": extra if extra is not None else self.data_settings,
+                    "series_ids": self.series_ids, "data": extra if extra is not None else self.data_settings,
                     "training": self.info}  # fmt: skip
         return io.save(self.net, directory, overwrite=overwrite, files={SETTINGS_FILE: settings})
 
@@ -344,5 +383,17 @@ class Forecaster:
         f.net = net
         f.scaler = None if settings["scaler"] is None else Standardizer.from_dict(settings["scaler"])
         f.data_settings = settings["data"]
+        f.series_ids = _series_ids(settings.get("series_ids"), f.scaler, settings_path)  # absent before issue 22
         f.info = settings.get("training", {})
         return f
+
+
+def _series_ids(ids, scaler: Standardizer | None, path: Path) -> list[str] | None:
+    """The saved series ids: one distinct text per scaler row; None in a model saved before they were."""
+    if ids is None:
+        return None
+    count = None if scaler is None else len(scaler.mean)
+    if not (isinstance(ids, list) and all(isinstance(i, str) for i in ids) and len(set(ids)) == len(ids) == count):
+        raise ModelFileError(f"{path}: series_ids must list {count} distinct series names, one per scaler row; "
+                             "save the model again")  # fmt: skip
+    return ids

@@ -160,7 +160,7 @@ class ServedForecaster(Served):
         if short:
             raise DataError(f"series {short[:3]} have fewer rows than the {self.forecaster.config.input_width} "
                             "the model reads", path="<csv>", hint="send a longer history")  # fmt: skip
-        pred = self.forecaster.predict_arrays([s.values for s in data.series])
+        pred = self.forecaster.predict_arrays([s.values for s in data.series], ids=[s.id for s in data.series])
         return forecast_record(data, pred, settings)  # the same answer as `forecast predict --output f.json`
 
     def config(self) -> dict[str, Any]:

@@ -1,0 +1,112 @@
+"""Issue 22, the third round of probing, on the forecaster: each series scaled with the statistics of the fitted
+series of its id (not of its row's position), a series the model never saw refused in one line."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_runner import cli, refused
+
+from rnnlab.errors import DataError
+
+
+def long_csv(path, series: list[tuple[str, float]]):
+    """60 hourly rows per series: a sine around each series' own level."""
+    rows = [(f"2024-01-{1 + i // 24:02d} {i % 24:02d}:00:00", sid, round(level + math.sin(i / 5), 3))
+            for sid, level in series for i in range(60)]  # fmt: skip
+    pd.DataFrame(rows, columns=["date", "sid", "y"]).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_series(tmp_path_factory):
+    """A model fitted (without RevIN, so that the scaling shows) on series a (level 0) and b (level 100)."""
+    root = tmp_path_factory.mktemp("p3")
+    ab = long_csv(root / "ab.csv", [("a", 0), ("b", 100)])
+    from typer.testing import CliRunner
+
+    from rnnlab.cli.main import app
+
+    result = CliRunner().invoke(app, ["forecast", "fit", str(ab), "--time-col", "date", "--series-col", "sid",
+                                      "--target", "y", "--input-width", "8", "--horizon", "2", "--hidden-size", "4",
+                                      "--max-epochs", "1", "--no-revin", "--out", str(root / "m"),
+                                      "--no-progress", "--seed", "0"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_a_subset_of_the_series_is_scaled_by_id_not_by_position(two_series, tmp_path, monkeypatch, capsys):
+    # before: b alone took a's scaling (row 0) and was forecast near 0.25 instead of near 100
+    b_only = long_csv(tmp_path / "b.csv", [("b", 100)])
+    ba = long_csv(tmp_path / "ba.csv", [("b", 100), ("a", 0)])  # the fit's order reversed
+    outs = {}
+    for name, data in (("ab", two_series / "ab.csv"), ("b", b_only), ("ba", ba)):
+        code, _, err = cli(monkeypatch, capsys, "forecast", "predict", data, "--model", two_series / "m",
+                           "--output", tmp_path / f"p_{name}.csv")  # fmt: skip
+        assert code == 0, err
+        frame = pd.read_csv(tmp_path / f"p_{name}.csv")
+        outs[name] = {sid: part["y"].to_numpy() for sid, part in frame.groupby("sid")}
+    assert outs["ab"]["b"].mean() > 90
+    np.testing.assert_allclose(outs["b"]["b"], outs["ab"]["b"], rtol=1e-6)
+    np.testing.assert_allclose(outs["ba"]["b"], outs["ab"]["b"], rtol=1e-6)
+    np.testing.assert_allclose(outs["ba"]["a"], outs["ab"]["a"], rtol=1e-6)
+
+
+def test_evaluate_scales_by_id_too(two_series, tmp_path):
+    from rnnlab.forecast.forecaster import Forecaster
+
+    f = Forecaster.load(two_series / "m")
+    assert f.series_ids == ["a", "b"]
+    both = f.evaluate(two_series / "ab.csv")
+    alone = f.evaluate(long_csv(tmp_path / "b.csv", [("b", 100)]))
+    assert alone["data_mae"] < 10 * both["data_mae"] + 1  # before: b measured against a's scale, errors near 100
+
+
+def test_an_unknown_series_is_a_one_line_error(two_series, tmp_path, monkeypatch, capsys):
+    # before: IndexError: list index out of range (a traceback; over HTTP a 500)
+    abc = long_csv(tmp_path / "abc.csv", [("a", 0), ("b", 100), ("c", 50)])
+    err = refused(monkeypatch, capsys, "forecast", "predict", abc, "--model", two_series / "m",
+                  "--output", tmp_path / "p.csv")  # fmt: skip
+    assert "'c'" in err and "not among the 2" in err and "abc.csv" in err
+    assert not (tmp_path / "p.csv").exists()
+    err = refused(monkeypatch, capsys, "forecast", "evaluate", abc, "--model", two_series / "m")
+    assert "'c'" in err
+
+
+def test_over_http_an_unknown_series_is_422(two_series, tmp_path):
+    pytest.importorskip("fastapi", reason="rnnlab serve needs fastapi")
+    from fastapi.testclient import TestClient
+
+    from rnnlab.serving import create_app
+
+    abc = long_csv(tmp_path / "abc.csv", [("a", 0), ("b", 100), ("c", 50)]).read_text()
+    b_only = long_csv(tmp_path / "b.csv", [("b", 100)]).read_text()
+    with TestClient(create_app({"m": two_series / "m"}), raise_server_exceptions=False) as client:
+        bad = client.post("/v1/models/m/predict", json={"csv": abc})
+        assert bad.status_code == 422, bad.text
+        assert "'c'" in bad.text
+        good = client.post("/v1/models/m/predict", json={"csv": b_only})
+        assert good.status_code == 200, good.text
+        assert np.mean(good.json()["results"][0]["series"][0]["forecast"]["y"]) > 90
+
+
+def test_a_model_saved_without_its_series_ids_still_loads(two_series, tmp_path):
+    import shutil
+
+    from rnnlab.forecast.forecaster import SETTINGS_FILE, Forecaster
+
+    old = tmp_path / "old"
+    shutil.copytree(two_series / "m", old)
+    settings = json.loads((old / SETTINGS_FILE).read_text())
+    del settings["series_ids"]
+    (old / SETTINGS_FILE).write_text(json.dumps(settings))
+    f = Forecaster.load(old)
+    assert f.series_ids is None
+    new = Forecaster.load(two_series / "m").predict(two_series / "ab.csv")
+    pd.testing.assert_frame_equal(f.predict(two_series / "ab.csv"), new)  # the fit's series, in its order
+    with pytest.raises(DataError, match="saved without their ids"):  # a subset cannot be matched by position
+        f.predict(long_csv(tmp_path / "b.csv", [("b", 100)]))

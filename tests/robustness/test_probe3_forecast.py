@@ -110,3 +110,47 @@ def test_a_model_saved_without_its_series_ids_still_loads(two_series, tmp_path):
     pd.testing.assert_frame_equal(f.predict(two_series / "ab.csv"), new)  # the fit's series, in its order
     with pytest.raises(DataError, match="saved without their ids"):  # a subset cannot be matched by position
         f.predict(long_csv(tmp_path / "b.csv", [("b", 100)]))
+
+
+def years_csv(path, first: int = 1980, n: int = 40):
+    pd.DataFrame({"year": range(first, first + n), "sales": [100 + 10 * math.sin(i) + i for i in range(n)]}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+def test_a_column_of_years_is_read_as_yearly_dates_and_written_back_as_years(tmp_path, monkeypatch, capsys):
+    # before: 1980 was read as 1980 ns after 1970-01-01, the saved freq was "ns", the forecasts were dated
+    # 1970-01-01 00:00:00.000002020
+    from rnnlab.data.series import read_series
+
+    data = years_csv(tmp_path / "years.csv")
+    series = read_series(data, time_col="year", targets=["sales"])
+    assert series.freq == "YS-JAN" and series.years
+    assert pd.Timestamp(series.series[0].times[0]) == pd.Timestamp("1980-01-01")
+    code, _, err = cli(monkeypatch, capsys, "forecast", "fit", data, "--time-col", "year", "--target", "sales",
+                       "--input-width", "6", "--horizon", "2", "--hidden-size", "4", "--max-epochs", "1",
+                       "--out", tmp_path / "m", "--no-progress")  # fmt: skip
+    assert code == 0, err
+    assert json.loads((tmp_path / "m" / "forecaster.json").read_text())["data"]["freq"] == "YS-JAN"
+    code, _, err = cli(monkeypatch, capsys, "forecast", "predict", data, "--model", tmp_path / "m",
+                       "--output", tmp_path / "p.csv")  # fmt: skip
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "p.csv")["year"].tolist() == [2020, 2021]
+    code, _, err = cli(monkeypatch, capsys, "forecast", "predict", data, "--model", tmp_path / "m",
+                       "--output", tmp_path / "p.json")  # fmt: skip
+    answer = json.loads((tmp_path / "p.json").read_text())["series"][0]
+    assert answer["forecast"]["time"] == [2020, 2021] and answer["history"]["time"][-1] == 2019
+
+
+@pytest.mark.parametrize("values", [[20240101, 20240102, 20240103], [0, 1, 2], [1980.5, 1981.5, 1982.5]],
+                         ids=["yyyymmdd", "step-numbers", "fractions"])  # fmt: skip
+def test_numbers_that_are_not_years_are_refused_in_a_line(tmp_path, values):
+    # before: read as nanoseconds since 1970
+    from rnnlab.data.series import read_series
+
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"t": values, "y": [1.0, 2.0, 3.0]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"t\.csv:2:t: numeric time value .* is not a year") as exc:
+        read_series(path, time_col="t", targets=["y"])
+    assert "omit --time-col to use the row order" in str(exc.value) and "\n" not in str(exc.value)

@@ -50,6 +50,7 @@ class SeriesData:
     features: list[str]
     freq: str | None
     source: str = "<data>"
+    years: bool = False  # the time column held whole years (1980): forecasts are written back as years
 
     @property
     def columns(self) -> list[str]:
@@ -100,7 +101,8 @@ def read_series(
         _check_freq(f, expected_freq, name, time_col)
         freqs.add(f)
         out.append(Series(str(sid), times, values))
-    return SeriesData(out, list(targets), list(features), freqs.pop() if len(freqs) == 1 else None, name)
+    years = time_col is not None and _numeric(df[time_col])
+    return SeriesData(out, list(targets), list(features), freqs.pop() if len(freqs) == 1 else None, name, years)
 
 
 def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
@@ -124,7 +126,7 @@ def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
                   for s in data.series]  # fmt: skip
     except ValueError as exc:
         raise DataError(str(exc), path=data.source, hint="--calendar takes hour, dayofweek, month") from None
-    return SeriesData(series, data.targets, [*data.features, *names], data.freq, data.source)
+    return SeriesData(series, data.targets, [*data.features, *names], data.freq, data.source, data.years)
 
 
 def read_like(source: str | Path | pd.DataFrame, settings: dict) -> SeriesData:
@@ -196,7 +198,10 @@ def _one_series(part: pd.DataFrame, time_col: str | None, cols: list[str], name:
 
 
 def _parse_times(part: pd.DataFrame, time_col: str, name: str) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
-    stamps = pd.to_datetime(part[time_col], errors="coerce")
+    if _numeric(part[time_col]):
+        stamps = _years(part, time_col, name)
+    else:
+        stamps = pd.to_datetime(part[time_col], errors="coerce")
     for bad, what, hint in (
         (stamps.isna(), "unparseable timestamp", "use ISO dates such as 2024-01-31 13:00"),
         (stamps.duplicated(), "duplicated timestamp", "one row per time step (and per series with --series-col)"),
@@ -207,6 +212,31 @@ def _parse_times(part: pd.DataFrame, time_col: str, name: str) -> tuple[pd.DataF
                             column=time_col, hint=hint)  # fmt: skip
     order = np.argsort(stamps.to_numpy(), kind="stable")
     return part.iloc[order], pd.DatetimeIndex(stamps.iloc[order])
+
+
+def _numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _years(part: pd.DataFrame, time_col: str, name: str) -> pd.Series:
+    """A numeric time column: whole years 1000-2999 are yearly dates (1980 -> 1980-01-01, frequency YS); any
+    other number is refused (pandas would read it as nanoseconds since 1970).
+
+    >>> _years(pd.DataFrame({"year": [1980, 1981]}), "year", "<data>").dt.year.tolist()
+    [1980, 1981]
+    """
+    values = pd.to_numeric(part[time_col], errors="coerce").astype("float64")
+    year = values.notna() & (values % 1 == 0) & (values >= 1000) & (values <= 2999)
+    bad = ~year & values.notna()
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        raise DataError(
+            f"numeric time value {part[time_col].iloc[i]} is not a year (1000-2999)", path=name,
+            line=int(part["__row__"].iloc[i]), column=time_col,
+            hint="write dates like 1980-01-01, or omit --time-col to use the row order",
+        )  # fmt: skip
+    text = values.map(lambda v: "" if np.isnan(v) else f"{int(v):04d}")
+    return pd.to_datetime(text, format="%Y", errors="coerce")
 
 
 def _regular(part: pd.DataFrame, stamps: pd.DatetimeIndex, time_col: str, name: str, fill: str | None,

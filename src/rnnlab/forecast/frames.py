@@ -57,14 +57,19 @@ def future_stamps(times: np.ndarray, horizon: int, freq: str | None) -> list:
     return list(pd.date_range(pd.Timestamp(times[-1]), periods=horizon + 1, freq=freq)[1:])
 
 
+def as_years(stamps: list, data: SeriesData) -> list:
+    """Time stamps as the data wrote them: whole years (2020) when its time column held years."""
+    return [pd.Timestamp(t).year for t in stamps] if data.years else stamps
+
+
 def forecast_frame(data: SeriesData, forecasts: np.ndarray, settings: dict) -> pd.DataFrame:
     """One row per series and future step, in the input's own column names: ``[series_col], time_col (or
-    'step'), targets...``; ``forecasts`` (S, H, K) in the data's units."""
+    'step'), targets...``; ``forecasts`` (S, H, K) in the data's units (a column of years written as years)."""
     time_col = settings.get("time_col") or "step"
     series_col = settings.get("series_col")
     rows = []
     for s, f in zip(data.series, forecasts, strict=True):
-        for t, values in zip(future_stamps(s.times, len(f), settings.get("freq")), f, strict=True):
+        for t, values in zip(as_years(future_stamps(s.times, len(f), settings.get("freq")), data), f, strict=True):
             row = {series_col: s.id} if series_col else {}
             rows.append({**row, time_col: t, **dict(zip(data.targets, values.tolist(), strict=True))})
     return pd.DataFrame(rows, columns=[*([series_col] if series_col else []), time_col, *data.targets])
@@ -81,11 +86,16 @@ def forecast_record(data: SeriesData, forecasts: np.ndarray, settings: dict, *, 
         future = future_stamps(s.times, horizon, settings.get("freq"))
         series.append({
             "id": str(s.id),
-            "history": {"time": _plain(s.times[-keep:]),
+            "history": {"time": _times(list(s.times[-keep:]), data),
                         **{t: _plain(s.values[-keep:, k]) for k, t in enumerate(data.targets)}},
-            "forecast": {"time": _plain(future), **{t: _plain(f[:, k]) for k, t in enumerate(data.targets)}},
+            "forecast": {"time": _times(future, data), **{t: _plain(f[:, k]) for k, t in enumerate(data.targets)}},
         })  # fmt: skip
     return {"targets": list(data.targets), "horizon": horizon, "series": series}
+
+
+def _times(values: list, data: SeriesData) -> list:
+    """Time stamps as text, or as whole years (integers) when the data's time column held years."""
+    return as_years(values, data) if data.years else _plain(values)
 
 
 def _plain(values: Any) -> list:

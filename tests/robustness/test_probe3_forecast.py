@@ -154,3 +154,15 @@ def test_numbers_that_are_not_years_are_refused_in_a_line(tmp_path, values):
     with pytest.raises(DataError, match=r"t\.csv:2:t: numeric time value .* is not a year") as exc:
         read_series(path, time_col="t", targets=["y"])
     assert "omit --time-col to use the row order" in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("plot", ["same.png", "./sub/../same.png", "link.png"], ids=["same", "spelled", "hard-link"])
+def test_output_and_plot_naming_one_file_are_refused_before_writing(two_series, tmp_path, monkeypatch, capsys, plot):
+    # before: "wrote same.png and same.png", exit 0, and the forecasts replaced by the plot
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "same.png").write_text("kept")
+    (tmp_path / "link.png").hardlink_to(tmp_path / "same.png")
+    err = refused(monkeypatch, capsys, "forecast", "predict", two_series / "ab.csv", "--model", two_series / "m",
+                  "--output", "same.png", "--plot", plot, "--overwrite")  # fmt: skip
+    assert "are the same file" in err
+    assert (tmp_path / "same.png").read_text() == "kept"

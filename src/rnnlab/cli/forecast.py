@@ -11,7 +11,7 @@ import typer
 
 from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
-from rnnlab.errors import DataError, ModelFileError
+from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.forecast.config import DEFAULT_TRAIN, MODELS, ForecastConfig
 from rnnlab.training.config import TrainConfig
 
@@ -161,6 +161,9 @@ def predict(
     from rnnlab.forecast.forecaster import Forecaster
     from rnnlab.forecast.frames import forecast_frame, forecast_record
 
+    if plot and _same_file(out, plot):
+        raise ConfigError(f"--output {out} and --plot {plot} are the same file; the plot would replace the "
+                          "forecasts: give them different paths")  # fmt: skip
     forecaster = Forecaster.load(model)
     settings = forecaster.data_settings
     for path in [out] + ([plot] if plot else []):
@@ -180,6 +183,17 @@ def predict(
 
         plot_forecast(series, pred, forecaster.config.horizon, plot, freq=settings.get("freq"))
     typer.echo(f"wrote {out}" + (f" and {plot}" if plot else ""))
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file: resolved (., .., links), the same file if both exist (hard links, a
+    case-blind disk), else compared as Windows compares names."""
+    import os
+
+    pa, pb = Path(a).resolve(), Path(b).resolve()
+    if pa.exists() and pb.exists():
+        return os.path.samefile(pa, pb)
+    return os.path.normcase(pa) == os.path.normcase(pb)
 
 
 @app.command(epilog=EXAMPLES)

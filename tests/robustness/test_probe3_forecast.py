@@ -166,3 +166,20 @@ def test_output_and_plot_naming_one_file_are_refused_before_writing(two_series, 
                   "--output", "same.png", "--plot", plot, "--overwrite")  # fmt: skip
     assert "are the same file" in err
     assert (tmp_path / "same.png").read_text() == "kept"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r", "\r\n"], ids=["lf", "cr", "crlf"])
+def test_the_row_limit_counts_rows_as_the_csv_reader_does(two_series, newline):
+    # before: rows counted by "\n" only, so rows separated by a lone "\r" passed --max-rows whatever their number
+    pytest.importorskip("fastapi", reason="rnnlab serve needs fastapi")
+    from fastapi.testclient import TestClient
+
+    from rnnlab.serving import Limits, create_app
+
+    lines = (two_series / "ab.csv").read_text().splitlines()  # a header and 120 rows
+    app = create_app({"m": two_series / "m"}, limits=Limits(max_csv_rows=100))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        over = client.post("/v1/models/m/predict", json={"csv": newline.join(lines) + newline})
+        assert over.status_code == 413 and "limit is 100" in over.text, over.text
+        under = client.post("/v1/models/m/predict", json={"csv": newline.join(lines[:61]) + newline})  # a only
+        assert under.status_code == 200, under.text

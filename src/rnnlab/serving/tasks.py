@@ -7,6 +7,7 @@ results, and describes itself (task, config, metrics recorded at training) for `
 from __future__ import annotations
 
 import io as _io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,9 @@ class ServedExtractor(Served):
         return {} if self.extractor.tagger is None else self.extractor.tagger.info
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
 class ServedForecaster(Served):
     """Items are CSV texts with the columns the forecaster was fitted on; results are history + forecast."""
 
@@ -136,7 +140,7 @@ class ServedForecaster(Served):
 
     def check(self, items: list[str]) -> None:
         for i, text in enumerate(items):
-            rows = text.count("\n")
+            rows = len(_LINE_BREAK.findall(text))  # as pandas' reader splits rows: \n, \r\n or a lone \r
             if rows > self.limits.max_csv_rows:
                 raise LimitError(f"CSV {i + 1} has about {rows} rows; the limit is {self.limits.max_csv_rows}",
                                  hint="send the last rows, or start the service with a larger --max-rows")  # fmt: skip

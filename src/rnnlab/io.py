@@ -274,6 +274,12 @@ def _load_weights(model: nn.Module, path: Path) -> None:
         raise ModelFileError(f"{path} is not a readable safetensors file: {exc}") from None
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     _check_shapes(path, expected, {k: tuple(v.shape) for k, v in tensors.items()})
+    broken = sorted(k for k, t in tensors.items() if t.is_floating_point() and not bool(t.isfinite().all()))
+    if broken:  # every prediction would be NaN, or one tag everywhere with a NaN score: refuse, whatever the task
+        count = sum(int((~tensors[k].isfinite()).sum()) for k in broken)
+        raise ModelFileError(f"{path.parent}: the network holds {count} non-finite weight(s) (NaN or inf) in "
+                             f"{broken[:3]}{' ...' if len(broken) > 3 else ''} ({path.name}); the model file is "
+                             "damaged or its training diverged: retrain it or restore a good copy")  # fmt: skip
     model.load_state_dict(tensors, strict=True)
 
 

@@ -154,8 +154,10 @@ def test_a_classifier_with_nan_weights_is_a_model_error(tmp_path, monkeypatch, c
     with torch.no_grad():
         next(clf.net.parameters()).fill_(float("nan"))
     clf.save(tmp_path / "clf")
-    with pytest.raises(ModelFileError, match=r"clf: the classifier's probabilities are not finite"):
-        TextClassifier.load(tmp_path / "clf").predict_proba(["a fine film"])
+    with pytest.raises(ModelFileError, match=r"the classifier's probabilities are not finite"):
+        clf.predict_proba(["a fine film"])  # weights gone bad in memory: refused when predicting
+    with pytest.raises(ModelFileError, match=r"clf: the network holds 24 non-finite weight"):
+        TextClassifier.load(tmp_path / "clf")  # in the file: refused at load (issue 22, third round)
     err = refused(monkeypatch, capsys, "classify", "predict", "a fine film", "--model", tmp_path / "clf")
     assert f"{tmp_path / 'clf'}: " in err and "non-finite weight" in err and "NaN" in err
 

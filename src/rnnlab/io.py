@@ -165,7 +165,7 @@ def load(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Mod
     except ConfigError as exc:  # e.g. a stack's layer that is not one
         raise ModelFileError(f"{directory / CONFIG_FILE}: {exc}") from None
     assets = {}
-    for name in header.get("assets", []):
+    for name in json_field(directory / CONFIG_FILE, "assets", header.get("assets", []), list):
         path = _inside(directory, directory / f"{_asset_name(name, directory)}.json")
         if not path.is_file():
             raise ModelFileError(f"{path} is missing; config.json lists it as an asset of this model")
@@ -244,6 +244,9 @@ def _read_header(directory: Path) -> dict[str, Any]:
         header = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path} holds {_JSON_TYPES.get(type(header), 'something else')} in JSON, not the "
+                             "object rnnlab.save writes; was the file edited? save the model again")  # fmt: skip
     missing = [k for k in ("format_version", "kind", "config") if k not in header]
     if missing:
         raise ModelFileError(f"{path} lacks the key(s) {missing}; it was not written by rnnlab.save")
@@ -257,6 +260,7 @@ def _read_header(directory: Path) -> dict[str, Any]:
             f"{header.get('rnnlab_version', '?')}); this rnnlab {_version()} reads format "
             f"<= {FORMAT_VERSION}: upgrade rnnlab to load it"
         )
+    json_field(path, "kind", header["kind"], str)
     if header["kind"] not in _REGISTRY:
         raise ModelFileError(
             f"{path}: unknown model kind {header['kind']!r}; known kinds: {sorted(_REGISTRY)} "
@@ -281,6 +285,34 @@ def _load_weights(model: nn.Module, path: Path) -> None:
                              f"{broken[:3]}{' ...' if len(broken) > 3 else ''} ({path.name}); the model file is "
                              "damaged or its training diverged: retrain it or restore a good copy")  # fmt: skip
     model.load_state_dict(tensors, strict=True)
+
+
+_JSON_TYPES: dict[type, str] = {dict: "an object", list: "a list", str: "a string", int: "a whole number",
+                                float: "a number", bool: "true or false", type(None): "null"}  # fmt: skip
+
+
+def json_field(path: str | Path, key: str, value: Any, *expected: type) -> Any:
+    """``value``, the field ``key`` of the model file ``path``, if it is of an ``expected`` JSON type (``int``
+    excludes ``true``/``false``; ``float`` takes whole numbers too); else a one-line :class:`ModelFileError` naming
+    the file, the field, what it should hold and what it holds.
+
+    >>> json_field("m/config.json", "assets", "words", list)
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.ModelFileError: m/config.json: "assets" must be a list, received "words"; was the file edited? \
+save the model again
+    """
+    ok = any(
+        isinstance(value, (int, float) if t is float else t) and (t is bool or not isinstance(value, bool))
+        for t in expected
+    )
+    if not ok:
+        wanted = " or ".join(_JSON_TYPES[t] for t in expected)
+        received = json.dumps(value, ensure_ascii=False, default=repr)
+        received = received if len(received) <= 80 else received[:77] + "..."
+        raise ModelFileError(f"{path}: {json.dumps(key)} must be {wanted}, received {received}; was the file "
+                             "edited? save the model again")  # fmt: skip
+    return value
 
 
 def _check_shapes(path: Path, expected: Mapping[str, tuple[int, ...]], found: Mapping[str, tuple[int, ...]]) -> None:

@@ -62,3 +62,71 @@ def test_an_inf_weight_is_refused_by_every_loader(tagger_dir, tmp_path):
     for load in (io.load, Extractor.load):  # the one check in io.load: every task, the extractor's tagger too
         with pytest.raises(ModelFileError, match=r"non-finite weight\(s\) \(NaN or inf\) in \['words.weight'\]"):
             load(folder)
+
+
+# --- P6: edited values in the model's files --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("assets", 123, '"assets" must be a list, received 123'),
+        ("assets", None, '"assets" must be a list, received null'),
+        ("assets", "words", '"assets" must be a list, received "words"'),  # was read letter by letter
+        ("kind", ["TaggerNet"], '"kind" must be a string, received ["TaggerNet"]'),
+    ],
+)
+def test_an_edited_config_header_names_the_file_and_the_field(
+    tagger_dir, tmp_path, monkeypatch, capsys, key, value, message
+):
+    # before: TypeError 'int' object is not iterable / unhashable type: 'list' (a traceback)
+    folder = copy(tagger_dir, tmp_path)
+    edit_header(folder, lambda h: h.__setitem__(key, value))
+    err = refused(monkeypatch, capsys, "tag", "predict", "--model", folder, "Mary")
+    assert f"{folder / 'config.json'}: {message}" in err and "save the model again" in err
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["O", 1, None, "S-PER"], "received 1 among them"),
+        (["O", "O", "B-PER", "B-LOC"], "one is listed twice"),
+        ("OBB", "tag_names must be a list of tag names, received 'OBB'"),
+    ],
+    ids=["not-strings", "repeated", "a-string"],
+)
+def test_edited_tag_names_name_the_file_and_the_field(tagger_dir, tmp_path, monkeypatch, capsys, names, message):
+    # before: TypeError from deep inside decoding; a string was taken as one tag per letter
+    folder = copy(tagger_dir, tmp_path)
+    edit_header(folder, lambda h: h["config"].__setitem__("tag_names", names))
+    err = refused(monkeypatch, capsys, "tag", "predict", "--model", folder, "Mary")
+    assert str(folder / "config.json") in err and "tag_names must" in err and message in err
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({}, 'tagging.json lacks "scheme"'),
+        ({"lowercase": True, "scheme": "BIOES"}, 'tagging.json lacks "input_scheme"'),
+        ([], "tagging.json must hold a JSON object"),
+        ({"lowercase": 1, "scheme": "BIOES", "input_scheme": None}, '"lowercase" must be true or false, received 1'),
+        ({"lowercase": True, "scheme": "BILOU", "input_scheme": None}, "\"scheme\" must be one of ['IOB1', 'IOB2'"),
+        ({"lowercase": True, "scheme": "IOB2", "input_scheme": 2}, '"input_scheme" must be a string or null'),
+        ({"lowercase": True, "scheme": "IOB2", "input_scheme": "IOB2", "training": []}, '"training" must be an obj'),
+    ],
+)
+def test_an_edited_tagging_file_names_the_file_and_the_field(
+    tagger_dir, tmp_path, monkeypatch, capsys, settings, message
+):
+    # before: KeyError 'scheme' / KeyError 'input_scheme' / TypeError list indices must be integers
+    folder = copy(tagger_dir, tmp_path)
+    (folder / "tagging.json").write_text(json.dumps(settings), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="save the model again"):
+        Tagger.load(folder)
+    err = refused(monkeypatch, capsys, "tag", "predict", "--model", folder, "Mary")
+    assert str(folder / "tagging.json") in err and message in err
+
+
+def test_an_edited_vocabulary_names_its_file(tagger_dir, tmp_path, monkeypatch, capsys):
+    folder = copy(tagger_dir, tmp_path)
+    (folder / "words.json").write_text('["mary", "paris"]', encoding="utf-8")  # was: no file named
+    err = refused(monkeypatch, capsys, "tag", "predict", "--model", folder, "Mary")
+    assert f"{folder / 'words.json'}: a vocabulary starts with" in err

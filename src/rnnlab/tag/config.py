@@ -62,8 +62,14 @@ class TaggerConfig(Config):
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
+        if not isinstance(self.tag_names, tuple | list):  # a string would be read letter by letter
+            raise ConfigError(f"tag_names must be a list of tag names, received {self.tag_names!r}")
         if not self.tag_names:
             raise ConfigError("tag_names must list the tags")
+        odd = [t for t in self.tag_names if not isinstance(t, str) or not t]
+        if odd or len(set(self.tag_names)) < len(self.tag_names):
+            what = f"received {odd[0]!r} among them" if odd else "one is listed twice"
+            raise ConfigError(f"tag_names must list distinct, non-empty tag names (strings), {what}")
         for name in ("dropout", "word_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1), received {getattr(self, name)!r}")

@@ -30,10 +30,10 @@ from torch.utils.data import DataLoader
 
 from rnnlab import io, tasks
 from rnnlab.data.batching import bucket_loader
-from rnnlab.data.conll import Sentence, check_gold, check_training_tags, chunks, convert, detect_scheme
+from rnnlab.data.conll import SCHEMES, Sentence, check_gold, check_training_tags, chunks, convert, detect_scheme
 from rnnlab.data.vectors import Vectors, embedding_matrix, resolve_vectors
 from rnnlab.data.vocab import Vocabulary
-from rnnlab.errors import DataError
+from rnnlab.errors import DataError, ModelFileError, RnnlabError
 from rnnlab.metrics.sequence import span_report, token_accuracy
 from rnnlab.tag.config import DEFAULT_TRAIN
 from rnnlab.tag.features import Piece, TagDataset, text_pieces, tokenize_with_offsets
@@ -344,14 +344,34 @@ class Tagger:
     def load(cls, directory: str | Path) -> Tagger:
         tasks.expect(directory, "tagger", "extractor")  # an extractor is a tagger of ads
         net = io.load_task(directory, TaggerNet, {"words", "chars", "tagging"}, "Tagger")
-        settings = net.assets["tagging"]
+        settings = _settings(Path(directory) / "tagging.json", net.assets["tagging"])
         tagger = cls(net.config, scheme=settings["scheme"], lowercase=settings["lowercase"])
         tagger.input_scheme = settings["input_scheme"]
         tagger.net = net
-        tagger.words = Vocabulary.from_json(net.assets["words"])
-        tagger.chars = Vocabulary.from_json(net.assets["chars"])
+        for name in ("words", "chars"):
+            try:
+                setattr(tagger, name, Vocabulary.from_json(net.assets[name]))
+            except RnnlabError as exc:  # "a vocabulary starts with ...": name the file
+                raise ModelFileError(f"{Path(directory) / name}.json: {exc}; save the model again") from None
         tagger.info = dict(settings.get("training", {}))
         return tagger
+
+
+def _settings(path: Path, settings: Any) -> dict[str, Any]:
+    """tagging.json, checked: an edited file is a one-line error naming it and the field, not a KeyError."""
+    if not isinstance(settings, dict):
+        raise ModelFileError(f"{path} must hold a JSON object (scheme, input_scheme, lowercase, training), received "
+                             f"{type(settings).__name__} {str(settings)[:40]}; was the file edited? save the model "
+                             "again")  # fmt: skip
+    for key, types in (("scheme", (str,)), ("input_scheme", (str, type(None))), ("lowercase", (bool,))):
+        if key not in settings:
+            raise ModelFileError(f'{path} lacks "{key}"; was the file edited? save the model again')
+        io.json_field(path, key, settings[key], *types)
+        if isinstance(settings[key], str) and settings[key] not in SCHEMES:
+            raise ModelFileError(f"{path}: \"{key}\" must be one of {list(SCHEMES)}, received {settings[key]!r}; "
+                                 "was the file edited? save the model again")  # fmt: skip
+    io.json_field(path, "training", settings.get("training", {}), dict)
+    return settings
 
 
 def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> Iterator[list[int]]:

@@ -130,3 +130,40 @@ def test_an_edited_vocabulary_names_its_file(tagger_dir, tmp_path, monkeypatch, 
     (folder / "words.json").write_text('["mary", "paris"]', encoding="utf-8")  # was: no file named
     err = refused(monkeypatch, capsys, "tag", "predict", "--model", folder, "Mary")
     assert f"{folder / 'words.json'}: a vocabulary starts with" in err
+
+
+# --- P7: export's opset -----------------------------------------------------------------------------
+@pytest.mark.parametrize("opset", [5, 7, 11, 0, -1, 99])
+def test_an_unsupported_opset_is_refused_before_any_work(tagger_dir, tmp_path, monkeypatch, capsys, opset):
+    # before: 5 was onnx's ValidationError traceback, 7 onnxruntime's Fail traceback
+    pytest.importorskip("onnxruntime")
+    err = refused(monkeypatch, capsys, "export", "--model", tagger_dir, "--out", tmp_path / "y.onnx", "--opset", opset)
+    assert f"--opset {opset} is not supported: rnnlab exports at opsets 12 to " in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_graph_onnxruntime_refuses_is_one_line_naming_the_opset(tagger_dir, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("onnxruntime")
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail
+
+    from rnnlab.export import to_onnx
+
+    def refuse(path):  # what opset 7 gives a forecaster (a ConstantFill node)
+        raise Fail(f"[ONNXRuntimeError] : 1 : FAIL : Load model from {path} failed:Fatal error: ai.onnx:ConstantFill")
+
+    monkeypatch.setattr(to_onnx, "session", refuse)
+    err = refused(monkeypatch, capsys, "export", "--model", tagger_dir, "--out", tmp_path / "y.onnx", "--opset", 13)
+    assert "the ONNX graph of the tagger written at opset 13 is refused by onnxruntime (Fail: " in err
+    assert "Load model from the graph failed" in err and not list(tmp_path.iterdir())
+
+
+def test_a_graph_the_onnx_checker_refuses_is_one_line_naming_the_opset(tagger_dir, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("onnxruntime")
+    import onnx
+
+    def invalid(model):  # what opset 5 gives a forecaster: "Mismatched attribute type in '/net/Cast : to'"
+        raise onnx.checker.ValidationError("Mismatched attribute type in '/net/Cast : to'")
+
+    monkeypatch.setattr(onnx.checker, "check_model", invalid)
+    err = refused(monkeypatch, capsys, "export", "--model", tagger_dir, "--out", tmp_path / "y.onnx")
+    assert "written at opset 17 is refused by onnx (ValidationError: Mismatched attribute type" in err

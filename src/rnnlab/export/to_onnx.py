@@ -31,6 +31,17 @@ from rnnlab.export.runtime import run, session, viterbi
 from rnnlab.tasks import detect_task, registry
 
 MAX_EXAMPLES = 64
+MIN_OPSET = 12  # below it torch.onnx cannot write arange / dynamic slices, or onnxruntime refuses the graph
+
+
+def max_opset() -> int:
+    """The newest opset the installed torch.onnx (TorchScript exporter) writes."""
+    try:
+        from torch.onnx import _constants
+
+        return int(_constants.ONNX_MAX_OPSET)
+    except (ImportError, AttributeError):  # a torch that moved it: the one checked
+        return 23
 
 
 class ExportError(RnnlabError):
@@ -116,6 +127,10 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
     if not (atol >= 0 and math.isfinite(atol)):
         raise ExportError(f"atol must be a finite number >= 0, received {atol} (the largest |onnxruntime - PyTorch| "
                           "accepted, e.g. 1e-4)")  # fmt: skip
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= max_opset():
+        raise ExportError(f"--opset {opset!r} is not supported: rnnlab exports at opsets {MIN_OPSET} to "
+                          f"{max_opset()} (the ones this torch.onnx writes and onnxruntime runs for its networks; "
+                          "default 17)")  # fmt: skip
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite or choose another --out")
     graph = build_graph(model_dir, data)
@@ -127,8 +142,16 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=out.parent if out.parent.exists() else None)
     os.close(fd)
     try:
-        _write(graph, tmp, opset, model_dir)
-        parity = check_parity(graph, tmp, atol)
+        try:
+            _write(graph, tmp, opset, model_dir)
+            parity = check_parity(graph, tmp, atol)
+        except (RnnlabError, OSError):
+            raise
+        except Exception as exc:  # onnx's checker or onnxruntime refusing the graph written at this opset
+            reason = (str(exc).strip().splitlines() or [""])[0].replace(tmp, "the graph")[:300]
+            raise ExportError(f"the ONNX graph of the {graph.task} written at opset {opset} is refused by "
+                              f"{type(exc).__module__.split('.')[0]} ({type(exc).__name__}: {reason}); export at "
+                              "another --opset (17, the default, is checked)") from None  # fmt: skip
         out.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, out)
     finally:

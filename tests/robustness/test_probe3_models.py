@@ -4,6 +4,7 @@ TypeError or KeyError; export's --opset outside the supported range is refused u
 onnxruntime refuses is one line naming the opset; the .onnx file follows the umask. Each fails without its fix."""
 
 import json
+import os
 import shutil
 
 import pytest
@@ -132,7 +133,7 @@ def test_an_edited_vocabulary_names_its_file(tagger_dir, tmp_path, monkeypatch, 
     assert f"{folder / 'words.json'}: a vocabulary starts with" in err
 
 
-# --- P7: export's opset -----------------------------------------------------------------------------
+# --- P7 and P8: export -----------------------------------------------------------------------------
 @pytest.mark.parametrize("opset", [5, 7, 11, 0, -1, 99])
 def test_an_unsupported_opset_is_refused_before_any_work(tagger_dir, tmp_path, monkeypatch, capsys, opset):
     # before: 5 was onnx's ValidationError traceback, 7 onnxruntime's Fail traceback
@@ -167,3 +168,17 @@ def test_a_graph_the_onnx_checker_refuses_is_one_line_naming_the_opset(tagger_di
     monkeypatch.setattr(onnx.checker, "check_model", invalid)
     err = refused(monkeypatch, capsys, "export", "--model", tagger_dir, "--out", tmp_path / "y.onnx")
     assert "written at opset 17 is refused by onnx (ValidationError: Mismatched attribute type" in err
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027], ids=["022", "027"])
+def test_the_onnx_file_follows_the_umask(tagger_dir, tmp_path, umask):
+    # before: always -rw------- (tempfile.mkstemp's mode, kept by os.replace)
+    pytest.importorskip("onnxruntime")
+    from rnnlab.export import export_onnx
+
+    old = os.umask(umask)
+    try:
+        export_onnx(tagger_dir, tmp_path / "e.onnx")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "e.onnx").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnlab import io
 from rnnlab.errors import DataError, RnnlabError
 from rnnlab.export.graphs import (
     EXAMPLE_ADS,
@@ -152,6 +153,7 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
             raise ExportError(f"the ONNX graph of the {graph.task} written at opset {opset} is refused by "
                               f"{type(exc).__module__.split('.')[0]} ({type(exc).__name__}: {reason}); export at "
                               "another --opset (17, the default, is checked)") from None  # fmt: skip
+        os.chmod(tmp, 0o666 & ~io._umask())  # mkstemp's 0600, else: the file follows the umask like rnnlab's others
         out.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, out)
     finally:

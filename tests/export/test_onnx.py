@@ -203,3 +203,17 @@ def test_a_negative_or_non_finite_atol_is_refused_before_any_work(tmp_path, atol
     with pytest.raises(ExportError, match="atol must be a finite number"):
         export_onnx("default", tmp_path / "x.onnx", atol=atol)
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_the_onnx_forecaster_scales_each_series_by_its_id(tmp_path):
+    """The exported forecaster scales as the PyTorch one: series by id, not by row position (probing round 3)."""
+    f = Forecaster(ForecastConfig(model="gru", input_width=24, horizon=3, hidden_size=4, revin=False),
+                   TrainConfig(max_epochs=1, seed=0))  # fmt: skip
+    low, high = _series()[:, None], _series()[:, None] + 100.0
+    f.fit_arrays([low, high], ids=["low", "high"])
+    f.save(tmp_path / "f", extra={"time_col": None, "targets": ["y"], "features": [], "series_col": "sid",
+                                  "fill": None, "freq": None})  # fmt: skip
+    export_onnx(tmp_path / "f", tmp_path / "f.onnx")
+    onnx = OnnxForecaster(tmp_path / "f.onnx", tmp_path / "f").predict_arrays([high], ids=["high"])
+    np.testing.assert_allclose(onnx, f.predict_arrays([high], ids=["high"]), rtol=1e-4, atol=1e-3)
+    assert onnx.mean() > 50  # the high series' scale, not the low one's (row 0)

@@ -119,8 +119,10 @@ class OnnxForecaster:
         self.forecaster = Forecaster.load(model_dir)  # its scaler and window settings
         self.session = session(onnx_path)
 
-    def predict_arrays(self, series: Sequence[np.ndarray]) -> np.ndarray:
+    def predict_arrays(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None) -> np.ndarray:
         f, c = self.forecaster, self.forecaster.config
-        x = np.stack([f.scaler.transform(i, s[-c.input_width :]) for i, s in enumerate(series)]).astype(np.float32)
+        rows = f.scaler_rows(len(series), ids)  # each series scaled as the fitted series of its id
+        x = np.stack([f.scaler.transform(k, s[-c.input_width :]) for k, s in zip(rows, series, strict=True)])
+        x = x.astype(np.float32)
         pred = run(self.session, {"x": x})["forecast"]
-        return np.stack([f.scaler.inverse(i, p, c.targets) for i, p in enumerate(pred)])
+        return np.stack([f.scaler.inverse(k, p, c.targets) for k, p in zip(rows, pred, strict=True)])

@@ -192,6 +192,14 @@ def test_asset_names_are_plain_names(tmp_path, name):
         load(tmp_path / "m")
 
 
+def test_a_config_symlinked_out_of_the_directory_is_refused(tmp_path):
+    save(GRU(3, 4), tmp_path / "m")
+    (tmp_path / "m" / "config.json").rename(tmp_path / "elsewhere.json")
+    (tmp_path / "m" / "config.json").symlink_to(tmp_path / "elsewhere.json")
+    with pytest.raises(ModelFileError, match="leads outside"):
+        load(tmp_path / "m")
+
+
 def test_asset_symlinks_out_of_the_directory_are_refused(tmp_path):
     save(GRU(3, 4), tmp_path / "m")
     (tmp_path / "secret.json").write_text("{}")

@@ -240,6 +240,7 @@ def _read_header(directory: Path) -> dict[str, Any]:
         raise ModelFileError(f"{directory} is not a directory; a saved rnnlab model is a directory")
     if not path.is_file():
         raise ModelFileError(f"{path} is missing; is {directory} a model saved by rnnlab.save?")
+    _inside(directory, path)  # config.json symlinked out of the directory is refused like every asset
     try:
         header = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:

@@ -183,3 +183,13 @@ def test_the_row_limit_counts_rows_as_the_csv_reader_does(two_series, newline):
         assert over.status_code == 413 and "limit is 100" in over.text, over.text
         under = client.post("/v1/models/m/predict", json={"csv": newline.join(lines[:61]) + newline})  # a only
         assert under.status_code == 200, under.text
+
+
+def test_a_negative_start_row_is_a_usage_error():
+    """`forecast evaluate --start-row -5` was taken as 0 (the first window), silently."""
+    from typer.testing import CliRunner
+
+    from rnnlab.cli.main import app
+
+    result = CliRunner().invoke(app, ["forecast", "evaluate", "data.csv", "--model", "m", "--start-row", "-5"])
+    assert result.exit_code == 2 and "--start-row" in result.output

@@ -201,7 +201,7 @@ def evaluate(
     data: str = typer.Argument(..., help="CSV to evaluate on."),
     model: str = typer.Option(..., "--model", help="Directory written by `forecast fit`."),
     start: str | None = typer.Option(None, help="First label timestamp of the windows scored."),
-    start_row: int | None = typer.Option(None, help="First label row (0-based data row) of the windows scored."),
+    start_row: int | None = typer.Option(None, min=0, help="First label row (0-based data row) of the windows scored."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Score every rolling window whose first label is at or after --start: mse/mae/rmse on the standardised

@@ -182,3 +182,12 @@ def test_the_onnx_file_follows_the_umask(tagger_dir, tmp_path, umask):
     finally:
         os.umask(old)
     assert (tmp_path / "e.onnx").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_an_out_that_is_a_directory_is_named_before_any_work(tagger_dir, tmp_path, monkeypatch, capsys):
+    # before: "tmpXXXX.onnx: Is a directory" after the export, naming the temporary file
+    pytest.importorskip("onnxruntime")
+    (tmp_path / "folder").mkdir()
+    err = refused(monkeypatch, capsys, "export", "--model", tagger_dir, "--out", tmp_path / "folder", "--overwrite")
+    assert "is a directory; name the .onnx file" in err and "folder/model.onnx" in err
+    assert not list((tmp_path / "folder").iterdir())

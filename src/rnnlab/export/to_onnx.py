@@ -132,6 +132,8 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
         raise ExportError(f"--opset {opset!r} is not supported: rnnlab exports at opsets {MIN_OPSET} to "
                           f"{max_opset()} (the ones this torch.onnx writes and onnxruntime runs for its networks; "
                           "default 17)")  # fmt: skip
+    if out.is_dir():  # checked before exporting: os.replace onto a folder fails naming the temporary file
+        raise ExportError(f"--out {out} is a directory; name the .onnx file to write (e.g. {out / 'model.onnx'})")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite or choose another --out")
     graph = build_graph(model_dir, data)

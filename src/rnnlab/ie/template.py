@@ -211,11 +211,14 @@ _SUMMARY = re.compile(r"\b(?:au total|en tout|soit un total|soit au total|soit)\
 
 
 @lru_cache(maxsize=64)
+def _floor_marks(text: str) -> tuple[int, ...]:
+    """Where the description (not the title) names a floor, however many."""
+    return tuple(m.start() for m in _FLOOR.finditer(_fold_same_length(text), text.find("\n") + 1))
+
+
 def floor_starts(text: str) -> tuple[int, ...]:
     """Where the description of a floor begins (the description only; empty when the text has fewer than two)."""
-    title_end = text.find("\n") + 1
-    folded = _fold_same_length(text)
-    starts = tuple(m.start() for m in _FLOOR.finditer(folded, title_end))
+    starts = _floor_marks(text)
     return starts if len(starts) >= 2 else ()
 
 
@@ -240,11 +243,11 @@ def _counted(text: str, m: Mention) -> bool:
     left = T.fold(text[max(0, m.start - 45) : m.start])
     if re.search(r"pieces?,?\s+dont\s*$", left):
         return True  # "6 pièces dont 4 chambres": a subset of the rooms, all the bedrooms
-    if _NOT_COUNTED.search(left[-30:]) or re.search(r"(possibilit|possible|pouvant|transformable)[^.;,]*$", left):
+    if _NOT_COUNTED.search(left[-30:]):
         return False
     wide = T.fold(text[max(0, m.start - 90) : m.start])
     if re.search(r"(possibilit|possible|pouvant|transformable)[^.;,]*$", wide):
-        return False  # "Possibilité de réagencer l'espace pour obtenir une quatrième chambre"
+        return False  # "Possibilité de réagencer l'espace pour obtenir une quatrième chambre" (90 characters back)
     if re.search(
         r"(possibilit|possible|pouvant|transformable|a amenager|amenageable|travaux|renovation|a refaire)"
         r"[^.;()]*\([^)]*$",
@@ -283,7 +286,7 @@ def _tally(text: str, mentions: Sequence[tuple[Mention, int]], unit: Callable[[M
 
 
 _WORKS = re.compile(r"renov|refai|rafraichir|travaux|a prevoir|necessite|remise au gout|a reprendre|moderniser|"
-                    r"rehabilit|a rafraichir|a refaire")  # fmt: skip
+                    r"rehabilit")  # fmt: skip
 
 
 def _restated(text: str, m: Mention) -> bool:
@@ -348,13 +351,14 @@ _UPPER = re.compile(r"(?:a l['’]|au\s+(?:1er|premier)\s+)etage\b")
 def _ground_floor_before(text: str, sentences: Sequence[int]) -> tuple[int, ...]:
     """One floor named, an upper one opening its sentence ("..., une seconde chambre. A l'étage : trois chambres"):
     the sentence before it describes the ground floor, unless it is the description's first (often a summary)."""
-    title_end = text.find("\n") + 1
-    folded = _fold_same_length(text)
-    found = [m.start() for m in _FLOOR.finditer(folded, title_end)]
-    if len(found) != 1 or not _UPPER.match(folded, found[0]):
+    found = _floor_marks(text)
+    if len(found) != 1:
+        return ()
+    title_end, folded = text.find("\n") + 1, _fold_same_length(text)
+    if not _UPPER.match(folded, found[0]):
         return ()
     i = _segment(sentences, found[0])
-    if i < 1 or folded[sentences[i] : found[0]].strip(" \n:-") or sentences[i - 1] <= title_end:
+    if i < 1 or folded[sentences[i] : found[0]].strip(" \n:-"):
         return ()
     if _segment(sentences, title_end) >= i - 1 or folded[title_end : sentences[i - 1]].strip() == "":
         return ()  # the sentence before is the description's first

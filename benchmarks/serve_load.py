@@ -101,6 +101,12 @@ def memory_mb(pid: int) -> dict[str, float | None]:
         return {"rss_mb": None, "peak_rss_mb": None}
 
 
+def _shown(path: Path) -> str:
+    """A path as the results file records it: relative to the checkout when inside it (no machine paths)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else resolved.name
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -381,7 +387,7 @@ def main() -> None:
             f"{abused['slow_clients']} slow clients: {abused['slow_ends']}; /health {abused['health']}; "
             f"server RSS {ms(abused['rss_mb'])} MB, peak {ms(abused['peak_rss_mb'])} MB"
         )
-    env = {**environment(), "cores": os.cpu_count(), "service_args": extra, "tagger": str(tagger)}
+    env = {**environment(), "cores": os.cpu_count(), "service_args": extra, "tagger": _shown(tagger)}
     name = "serve_load" + ("_nobatch" if args.no_batching else "") + ("_quick" if args.quick else "")
     path = write(
         name,

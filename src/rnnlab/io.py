@@ -88,6 +88,26 @@ def _version() -> str:
     return __version__
 
 
+def check_target(directory: str | Path, *, overwrite: bool = False) -> Path:
+    """Refuse, before any work, a directory :func:`save` would refuse: a file, the filesystem root, the current
+    directory or one holding it, a non-empty one without ``overwrite``, or one holding folders and no model
+    (saving replaces the directory as a whole). The fit commands call it before training."""
+    target = Path(directory)
+    real = target.resolve()
+    if real.parent == real:
+        raise FileExistsError(f"{target} is the filesystem root; save the model to a new directory (e.g. ./model)")
+    if real.exists() and not real.is_dir():
+        raise FileExistsError(f"{target} exists and is not a directory; choose another path")
+    if real.exists() and real in (Path.cwd(), *Path.cwd().parents):
+        raise FileExistsError(f"{target} is the current directory (or holds it) and cannot be replaced; "
+                              "save to a new directory")  # fmt: skip
+    if not overwrite and real.exists() and any(real.iterdir()):
+        raise FileExistsError(f"{target} is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
+    if real.is_dir():
+        _foreign_entries(real)  # refuses folders in a directory that holds no model
+    return target
+
+
 def save(
     model: nn.Module, directory: str | Path, *, overwrite: bool = False, files: Mapping[str, Any] | None = None
 ) -> Path:
@@ -108,13 +128,7 @@ def save(
         )
     real = target.resolve()  # a symlink: replace what it points to, keep the link
     _remove_stale(real)
-    if real.exists() and not real.is_dir():
-        raise FileExistsError(f"{target} exists and is not a directory; choose another path")
-    if real.exists() and real in (Path.cwd(), *Path.cwd().parents):
-        raise FileExistsError(f"{target} is the current directory (or holds it) and cannot be replaced; "
-                              "save to a new directory")  # fmt: skip
-    if not overwrite and real.exists() and any(real.iterdir()):
-        raise FileExistsError(f"{target} is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
+    check_target(target, overwrite=overwrite)
     assets: dict[str, Any] = model.get_assets() if hasattr(model, "get_assets") else {}
     for name in assets:
         _asset_name(name, target)

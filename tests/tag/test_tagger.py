@@ -155,8 +155,9 @@ def test_cli_fit_evaluate_predict(tmp_path):
                                  "conll2003", "--output-format", "conll", "--output", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert [line.split()[:4] for line in lines[:4]] == [line.split() for line in conll.read_text().splitlines()[2:]]
-    assert all(len(line.split()) == 5 for line in lines[:4]) and lines[4] == ""
+    assert lines[:2] == ["-DOCSTART- -X- -X- O O", ""]  # kept, a column longer, for conlleval
+    assert [line.split()[:4] for line in lines[2:6]] == [line.split() for line in conll.read_text().splitlines()[2:]]
+    assert all(len(line.split()) == 5 for line in lines[2:6]) and lines[6] == ""
     refused = runner.invoke(app, ["tag", "predict", "--model", str(model), "--input", str(conll), "--input-format",
                                   "conll2003", "--output-format", "json"])  # fmt: skip
     assert refused.exit_code != 0 and "conll" in str(refused.exception)

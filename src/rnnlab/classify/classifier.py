@@ -319,8 +319,8 @@ def _asset(directory: str | Path, name: str, read: Any) -> Any:
 
 def _vocabulary(tokens: Any, size: int) -> Vocabulary:
     vocab = Vocabulary.from_json(tokens)
-    if len(vocab) > size:  # more words than embeddings would be an IndexError at the first rare word
-        raise ValueError(f"{len(vocab)} tokens for the network's {size} embeddings")
+    if len(vocab) != size:  # more: an IndexError at the first rare word; fewer: the missing words read as unknown
+        raise ValueError(f"{len(vocab)} tokens for the network's {size} embeddings (one each)")
     return vocab
 
 

@@ -12,7 +12,7 @@ import typer
 from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
 from rnnlab.cli.common import emit, markdown_table, output_dir, print_table, wants_json, write_csv
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
-from rnnlab.data.text import TextDataset, decode_text, read_labelled, read_lines, read_unlabelled
+from rnnlab.data.text import TextDataset, decode_text, read_labelled, read_lines, read_unlabelled, text_lines
 from rnnlab.training.config import TrainConfig
 
 app = typer.Typer(help="Classify texts (sentiment analysis and any labelled text).", no_args_is_help=True)
@@ -86,9 +86,9 @@ def fit(
     ClassifierConfig's, TextConfig's and TrainConfig's fields, defaults included)."""
     options = {**dict(locals()), **FIT_OPTIONS.flags(model=model, text=text, train=train)}  # recorded for --resume
     from rnnlab.classify.classifier import TextClassifier
+    from rnnlab.io import check_target
 
-    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
-        raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
+    check_target(out, overwrite=overwrite)  # before training; io.save checks again
     if unlabelled is not None and not pretrain_epochs:
         raise ValueError("--unlabelled texts are only read for --pretrain-epochs N; pass both or neither")
     from rnnlab.cli.resume import fit_checkpoints
@@ -154,7 +154,7 @@ def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None)
         return TextDataset(list(texts), None, "<arguments>")
     if input_file == "-":
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
-        lines = [line for line in decode_text(data, "<stdin>").splitlines() if line.strip()]
+        lines = [line for line in text_lines(decode_text(data, "<stdin>")) if line.strip()]
         return TextDataset(lines, None, "<stdin>")
     path = Path(input_file)
     if path.suffix.lower() in (".txt", ".text"):

@@ -112,9 +112,9 @@ def fit(
     model and training options are TaggerConfig's and TrainConfig's fields, with the extractor's defaults)."""
     options = {**dict(locals()), **FIT_OPTIONS.flags(model=model, train=train)}  # recorded for --resume
     from rnnlab.ie.extractor import Extractor, read_ads
+    from rnnlab.io import check_target
 
-    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
+    check_target(out, overwrite=overwrite)  # before training; io.save checks again
     ads = [ad for path in [*train_files, *(more or [])] for ad in read_ads(path, exclude=exclude)]
     from rnnlab.cli.resume import fit_checkpoints
 

@@ -129,8 +129,9 @@ def fit(
     arrays = [s.values for s in series.series]
     config = model.replace(n_inputs=len(series.columns), targets=tuple(range(len(series.targets))))
     forecaster = Forecaster(config, train, loss=loss)
-    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
-        raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
+    from rnnlab.io import check_target
+
+    check_target(out, overwrite=overwrite)  # before training; io.save checks again
     from rnnlab.cli.resume import fit_checkpoints
 
     with fit_checkpoints(out, resume=resume, command="forecast fit", options=options) as run:

@@ -43,7 +43,7 @@ def start_run(out: str | Path, *, resume: bool, command: str, options: Mapping[s
     """The checkpoint folder of a fit of ``command`` into ``out``: a new one, or with ``resume`` the folder of the
     interrupted run with the same ``options`` (JSON values; others are ignored) and unchanged input files."""
     run = partial_dir(out)
-    record = {"command": command, "options": _plain(options)}
+    record = {"command": command, "options": _resolved(_plain(options))}  # ./a.csv and a.csv: the same input
     record["inputs"] = {k: [v, _fingerprint(Path(v))] for k, v in _paths(record["options"]).items()}
     checkpoints = sorted(run.rglob("*.ckpt")) if run.is_dir() else []
     if run.exists() and not (run / RUN_FILE).is_file():
@@ -144,6 +144,18 @@ def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
         elif isinstance(v, list | tuple) and all(map(plain, v)):
             kept[k] = list(v)
     return kept
+
+
+def _resolved(options: dict[str, Any]) -> dict[str, Any]:
+    """The options with each existing input path written absolute, so that another spelling of the same file
+    (``./a.csv``, ``../run/a.csv``) is the same run."""
+
+    def one(k: str, v: Any) -> Any:
+        if k in MAY_CHANGE or not isinstance(v, str) or not v or not Path(v).exists():
+            return v
+        return str(Path(v).resolve())
+
+    return {k: [one(k, x) for x in v] if isinstance(v, list) else one(k, v) for k, v in options.items()}
 
 
 def _paths(options: Mapping[str, Any]) -> dict[str, str]:

@@ -75,10 +75,10 @@ def fit(
     """Fit a tagger on --train (selecting on --dev) and save it to --out (the model and training options are
     TaggerConfig's and TrainConfig's fields, defaults included)."""
     options = {**dict(locals()), **FIT_OPTIONS.flags(model=model, train=train)}  # recorded for --resume
+    from rnnlab.io import check_target
     from rnnlab.tag.tagger import Tagger
 
-    if Path(out).exists() and any(Path(out).iterdir()) and not overwrite:  # io.save checks too, after training
-        raise FileExistsError(f"{out} is not empty; pass --overwrite or choose another --out")
+    check_target(out, overwrite=overwrite)  # before training; io.save checks again
     train_data = read_tagged(train_file, fmt, tag_column)
     dev_data = None if dev is None else read_tagged(dev, fmt, tag_column)
     from rnnlab.cli.resume import fit_checkpoints
@@ -185,11 +185,11 @@ def predict(
 
 def _input_lines(texts: list[str] | None, input_file: str | None) -> list[str]:
     """The non-blank texts to tag: the arguments, or the lines of --input (UTF-8; '-' reads stdin)."""
-    from rnnlab.data.text import decode_text, read_lines
+    from rnnlab.data.text import decode_text, read_lines, text_lines
 
     if input_file == "-":
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
-        lines = decode_text(data, "<stdin>").splitlines()
+        lines = text_lines(decode_text(data, "<stdin>"))
     elif input_file is not None:
         lines = read_lines(input_file)
     else:

@@ -116,6 +116,8 @@ def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
             if not parts or parts[0] == "-DOCSTART-":
                 if (done := sentence.take()) is not None:
                     yield done
+                if parts:  # written back before the next sentence, a column "O" longer, as its own block
+                    sentence.other.append((0, " ".join([*parts, "O"]) + "\n"))
                 width = None
                 continue
             if len(parts) < 2:

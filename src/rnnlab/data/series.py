@@ -51,6 +51,7 @@ class SeriesData:
     freq: str | None
     source: str = "<data>"
     years: bool = False  # the time column held whole years (1980): forecasts are written back as years
+    utc: bool = False  # the time stamps carried UTC offsets: times are UTC, forecasts written with +00:00
 
     @property
     def columns(self) -> list[str]:
@@ -94,15 +95,16 @@ def read_series(
     for col in dict.fromkeys([*targets, *features]):
         _check_numeric(df, col, name)
     groups = [("series", df)] if series_col is None else list(df.groupby(series_col, sort=False))
-    out, freqs = [], set()
+    out, freqs, zoned = [], set(), []
     for sid, part in groups:
-        times, values, f = _one_series(part, time_col, [*targets, *[c for c in features if c not in targets]],
+        times, values, f = _one_series(zoned, part, time_col, [*targets, *[c for c in features if c not in targets]],
                                        name, fill, freq)  # fmt: skip
         _check_freq(f, expected_freq, name, time_col)
         freqs.add(f)
         out.append(Series(str(sid), times, values))
     years = time_col is not None and _numeric(df[time_col])
-    return SeriesData(out, list(targets), list(features), freqs.pop() if len(freqs) == 1 else None, name, years)
+    freq_all = freqs.pop() if len(freqs) == 1 else None
+    return SeriesData(out, list(targets), list(features), freq_all, name, years, utc=any(zoned))
 
 
 def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
@@ -126,7 +128,7 @@ def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
                   for s in data.series]  # fmt: skip
     except ValueError as exc:
         raise DataError(str(exc), path=data.source, hint="--calendar takes hour, dayofweek, month") from None
-    return SeriesData(series, data.targets, [*data.features, *names], data.freq, data.source, data.years)
+    return dataclasses.replace(data, series=series, features=[*data.features, *names])
 
 
 def read_like(source: str | Path | pd.DataFrame, settings: dict) -> SeriesData:
@@ -188,11 +190,14 @@ def _check_numeric(df: pd.DataFrame, col: str, name: str) -> None:
     df[col] = values
 
 
-def _one_series(part: pd.DataFrame, time_col: str | None, cols: list[str], name: str, fill: str | None,
-                freq: str | None) -> tuple[np.ndarray, np.ndarray, str | None]:  # fmt: skip
+def _one_series(zoned: list[bool], part: pd.DataFrame, time_col: str | None, cols: list[str], name: str,
+                fill: str | None, freq: str | None) -> tuple[np.ndarray, np.ndarray, str | None]:  # fmt: skip
     if time_col is None:
         return np.arange(len(part)), _values(part, cols, name, fill), None
     part, stamps = _parse_times(part, time_col, name)
+    zoned.append(stamps.tz is not None)
+    if stamps.tz is not None:  # offsets (+01:00, Z): one clock for all rows, UTC, kept as naive datetime64
+        stamps = stamps.tz_convert("UTC").tz_localize(None)
     part, stamps, step = _regular(part, stamps, time_col, name, fill, freq)
     return stamps.to_numpy(), _values(part, cols, name, fill), step
 
@@ -201,7 +206,10 @@ def _parse_times(part: pd.DataFrame, time_col: str, name: str) -> tuple[pd.DataF
     if _numeric(part[time_col]):
         stamps = _years(part, time_col, name)
     else:
-        stamps = pd.to_datetime(part[time_col], errors="coerce")
+        try:
+            stamps = pd.to_datetime(part[time_col], errors="coerce")
+        except ValueError:  # offsets that change (daylight saving time: +01:00 then +02:00) -> one clock, UTC
+            stamps = pd.to_datetime(part[time_col], errors="coerce", utc=True)
     for bad, what, hint in (
         (stamps.isna(), "unparseable timestamp", "use ISO dates such as 2024-01-31 13:00"),
         (stamps.duplicated(), "duplicated timestamp", "one row per time step (and per series with --series-col)"),

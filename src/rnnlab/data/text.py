@@ -296,8 +296,23 @@ def decode_text(data: bytes, path: str | Path) -> str:
 
 def read_lines(path: str | Path) -> list[str]:
     """The non-blank lines of a UTF-8 text file (one text per line); a file without any is a DataError."""
-    lines = [line for line in io.StringIO(read_text(path), newline=None) if line.strip()]
-    return [line.rstrip("\n") for line in lines]
+    return [line for line in text_lines(read_text(path)) if line.strip()]
+
+
+def text_lines(text: str) -> list[str]:
+    """One text per line: lines end at \\n or \\r\\n only (a file with no \\n at all: at \\r, the old Mac
+    convention). A lone \\r, a form feed or U+2028 inside a line stays in it (``str.splitlines`` would cut the
+    text there).
+
+    >>> text_lines("a\\rb c\\r\\nd\\u2028e\\n"), text_lines("a\\rb")
+    (['a\\rb c', 'd\\u2028e'], ['a', 'b'])
+    """
+    if "\n" not in text:
+        return [line for line in text.split("\r") if line] if text else []
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def _csv_rows(path: Path, sep: str) -> Iterator[tuple[int, int, list[str]]]:

@@ -8,11 +8,14 @@ A graph that disagrees is not kept.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +165,30 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
             "examples": graph.source, "seconds": round(time.perf_counter() - started, 2), **parity}  # fmt: skip
 
 
+@contextlib.contextmanager
+def _native_output_hidden() -> Iterator[None]:
+    """The process's stdout and stderr (file descriptors 1 and 2) sent to a scratch file while the block runs:
+    on some failures torch.onnx's C++ side prints the whole graph (an IR dump of hundreds of lines) there, before
+    the exception that rnnlab turns into one line."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    stream.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+    finally:
+        for fd in saved:
+            os.close(fd)
+
+
 def _write(graph: TaskGraph, path: str, opset: int, model_dir: str | Path) -> None:
     import onnx
 
@@ -170,9 +197,10 @@ def _write(graph: TaskGraph, path: str, opset: int, model_dir: str | Path) -> No
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
         try:
-            torch.onnx.export(graph.module, tuple(graph.inputs.values()), path, input_names=list(graph.inputs),
-                              output_names=graph.outputs, dynamic_axes=graph.dynamic_axes, opset_version=opset,
-                              dynamo=False)  # fmt: skip
+            with _native_output_hidden():
+                torch.onnx.export(graph.module, tuple(graph.inputs.values()), path, input_names=list(graph.inputs),
+                                  output_names=graph.outputs, dynamic_axes=graph.dynamic_axes, opset_version=opset,
+                                  dynamo=False)  # fmt: skip
         except Exception as exc:  # a tracing/export failure, reported without PyTorch's internals
             reason = str(exc).splitlines()[0][:300]
             raise ExportError(f"ONNX export of the {graph.task} failed: {type(exc).__name__}: {reason}") from None

@@ -28,7 +28,7 @@ from rnnlab.data.scaling import Standardizer
 from rnnlab.data.series import SeriesData, read_like
 from rnnlab.data.splits import WindowSplit
 from rnnlab.data.windows import WindowSpec, make_windows
-from rnnlab.errors import DataError, ModelFileError
+from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.forecast.config import DEFAULT_TRAIN
 from rnnlab.forecast.frames import Source, data_settings, forecast_frame
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
@@ -84,6 +84,30 @@ def dev_at_best(result: FitResult) -> dict[str, float]:
         if row.get("epoch") == result.best_epoch:
             return {k[4:]: v for k, v in row.items() if k.startswith("val_") and k != "val_loss"}
     return {}
+
+
+def _check_val_steps(val_steps: int, shortest: int, spec: WindowSpec) -> None:
+    """The dev part (the last ``val_steps`` of each series) must hold one window's labels and leave one whole
+    window for training in the shortest series; else a one-line error with the range that works.
+
+    >>> _check_val_steps(0, 80, WindowSpec.forecast(8, 2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    rnnlab.errors.ConfigError: val_steps (--val-steps) = 0 must be between 2 and 70 for series of 80 steps ...
+    """
+    low, high = spec.shift, shortest - spec.total_size
+    if low > high:
+        raise DataError(
+            f"the shortest series has {shortest} steps; fitting needs at least {spec.total_size + spec.shift}: one "
+            f"training window of {spec.total_size} (input_width {spec.input_width} + {spec.shift}) and a dev part "
+            f"of {spec.shift}",
+            hint="give longer series, or a shorter --input-width or --horizon",
+        )
+    if not isinstance(val_steps, int) or isinstance(val_steps, bool) or not low <= val_steps <= high:
+        raise ConfigError(
+            f"val_steps (--val-steps) = {val_steps} must be between {low} and {high} for series of {shortest} steps "
+            f"(the shortest): the dev part holds at least one forecast of {spec.shift} step(s) and the training part "
+            f"at least one window of {spec.total_size} steps (input_width {spec.input_width} + {spec.shift})"
+        )
 
 
 def _check_history(x: np.ndarray, series: Sequence[np.ndarray], width: int) -> None:
@@ -227,6 +251,7 @@ class Forecaster:
         self.series_ids = None if ids is None else [str(sid) for sid in ids]
         lengths = [len(s) for s in series]
         val_steps = val_steps if val_steps is not None else max(self.config.horizon, min(lengths) // 10)
+        _check_val_steps(val_steps, min(lengths), self.spec)
         train_parts = [s[: len(s) - val_steps] for s in series]
         self.scaler = Standardizer.fit(train_parts)
         x, y = self._windows(train_parts)

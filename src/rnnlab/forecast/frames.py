@@ -58,8 +58,11 @@ def future_stamps(times: np.ndarray, horizon: int, freq: str | None) -> list:
 
 
 def as_years(stamps: list, data: SeriesData) -> list:
-    """Time stamps as the data wrote them: whole years (2020) when its time column held years."""
-    return [pd.Timestamp(t).year for t in stamps] if data.years else stamps
+    """Time stamps as the data wrote them: whole years (2020) when its time column held years, UTC (+00:00)
+    when it held offsets (the times were read as UTC)."""
+    if data.years:
+        return [pd.Timestamp(t).year for t in stamps]
+    return [pd.Timestamp(t).tz_localize("UTC") for t in stamps] if data.utc else stamps
 
 
 def forecast_frame(data: SeriesData, forecasts: np.ndarray, settings: dict) -> pd.DataFrame:
@@ -95,7 +98,7 @@ def forecast_record(data: SeriesData, forecasts: np.ndarray, settings: dict, *, 
 
 def _times(values: list, data: SeriesData) -> list:
     """Time stamps as text, or as whole years (integers) when the data's time column held years."""
-    return as_years(values, data) if data.years else _plain(values)
+    return _plain(as_years(values, data)) if data.years or data.utc else _plain(values)
 
 
 def _plain(values: Any) -> list:

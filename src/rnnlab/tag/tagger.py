@@ -348,11 +348,16 @@ class Tagger:
         tagger = cls(net.config, scheme=settings["scheme"], lowercase=settings["lowercase"])
         tagger.input_scheme = settings["input_scheme"]
         tagger.net = net
-        for name in ("words", "chars"):
+        for name, size in (("words", net.config.n_words), ("chars", net.config.n_chars)):
             try:
-                setattr(tagger, name, Vocabulary.from_json(net.assets[name]))
+                vocab = Vocabulary.from_json(net.assets[name])
             except RnnlabError as exc:  # "a vocabulary starts with ...": name the file
                 raise ModelFileError(f"{Path(directory) / name}.json: {exc}; save the model again") from None
+            if len(vocab) != size:  # a cut file would read its missing entries as unknown, silently
+                raise ModelFileError(f"{Path(directory) / name}.json holds {len(vocab)} entries for the network's "
+                                     f"{size} embeddings (one each); was the file edited? save the model "
+                                     "again")  # fmt: skip
+            setattr(tagger, name, vocab)
         tagger.info = dict(settings.get("training", {}))
         return tagger
 

@@ -175,14 +175,18 @@ def predict(
     ids = [s.id for s in series.series]
     values = [s.values for s in series.series]
     pred = _named(model, data, lambda: forecaster.predict_arrays(values, ids=ids))  # (S, H, K)
+    levels = forecaster.config.quantiles  # a model fitted with --quantiles: (S, H, K, Q) besides
+    bands = _named(model, data, lambda: forecaster.predict_arrays(values, ids=ids, quantiles=True)) if levels else None
     if Path(out).suffix.lower() == ".json":  # the service's answer, as JSON
-        Path(out).write_text(json.dumps(forecast_record(series, pred, settings)) + "\n", encoding="utf-8")
-    else:
-        forecast_frame(series, pred, settings).to_csv(out, index=False)  # the input's column names and time stamps
+        record = forecast_record(series, pred, settings, quantiles=bands, levels=levels)
+        Path(out).write_text(json.dumps(record) + "\n", encoding="utf-8")
+    else:  # the input's column names and time stamps
+        forecast_frame(series, pred, settings, quantiles=bands, levels=levels).to_csv(out, index=False)
     if plot:
         from rnnlab.forecast.plots import plot_forecast
 
-        plot_forecast(series, pred, forecaster.config.horizon, plot, freq=settings.get("freq"))
+        plot_forecast(series, pred, forecaster.config.horizon, plot, freq=settings.get("freq"), quantiles=bands,
+                      levels=levels)  # fmt: skip
     typer.echo(f"wrote {out}" + (f" and {plot}" if plot else ""))
 
 

@@ -41,6 +41,11 @@ class ForecastConfig(Config):
         "A deep ensemble: this many networks (member k is the single one of seed + k), "
         "forecasts averaged; one saved model.",
     )
+    quantiles: tuple[float, ...] = doc(
+        (),
+        "Quantile levels to forecast besides the point forecast, e.g. 0.025,0.975 for a 95 % interval (trained "
+        "with the pinball loss, never crossing; the median 0.5 is added and is the point forecast).",
+    )
 
     def __post_init__(self) -> None:
         for name in ("members", "input_width", "horizon", "n_inputs", "hidden_size", "num_layers"):
@@ -71,6 +76,25 @@ class ForecastConfig(Config):
                               f"received {self.patch}")  # fmt: skip
         if self.patch and (self.model == "dense" or self.strategy != "single_shot"):
             raise ConfigError("patch (segments as recurrent steps) needs a recurrent model and strategy 'single_shot'")
+        if self.quantiles:
+            object.__setattr__(self, "quantiles", quantile_levels(self.quantiles))
+            if self.strategy != "single_shot":
+                raise ConfigError("quantiles (--quantiles) are forecast all at once: use strategy 'single_shot'")
+            if self.members > 1:
+                raise ConfigError("quantiles (--quantiles) and an ensemble (--members) do not combine yet: use one")
+
+
+def quantile_levels(levels: tuple[float, ...] | list[float]) -> tuple[float, ...]:
+    """The levels sorted, each strictly between 0 and 1, with the median 0.5 (the point forecast) added.
+
+    >>> quantile_levels((0.975, 0.025))
+    (0.025, 0.5, 0.975)
+    """
+    values = [float(q) for q in levels if not isinstance(q, bool)]
+    if len(values) != len(levels) or not all(0 < q < 1 for q in values) or len(set(values)) != len(values):
+        raise ConfigError(f"quantiles (--quantiles) are distinct levels strictly between 0 and 1, e.g. "
+                          f"0.025,0.975; received {list(levels)}")  # fmt: skip
+    return tuple(sorted({*values, 0.5}))
 
 
 # how a forecaster trains unless told otherwise: the ETT benchmark's settings (benchmarks/forecast_ett.py)

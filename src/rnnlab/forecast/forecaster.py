@@ -32,7 +32,8 @@ from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.forecast.config import DEFAULT_TRAIN
 from rnnlab.forecast.frames import Source, data_settings, forecast_frame
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
-from rnnlab.metrics import mae, mse, rmse
+from rnnlab.metrics import coverage, crps, mae, mse, rmse
+from rnnlab.metrics.probabilistic import pinball_levels
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
 from rnnlab.training.members import fit_members, members_of
 
@@ -46,9 +47,18 @@ def _scaled_l1(pred: torch.Tensor, y: torch.Tensor, scale: torch.Tensor) -> torc
     return ((pred - y).abs() / scale).mean()
 
 
-def objective(loss: str = "mse") -> Objective:
+def _pinball(quantiles: torch.Tensor, y: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+    """Per element (B, H, K, Q): max(q·(y − f), (q − 1)·(y − f)) of each level q."""
+    diff = y[..., None] - quantiles
+    return torch.maximum(levels * diff, (levels - 1) * diff)
+
+
+def objective(loss: str = "mse", quantiles: tuple[float, ...] = ()) -> Objective:
     """``scaled_mae``: the MAE of each window divided by that window's own std (RevIN's scale), so that
-    every window weighs the same whatever its level: the M4 metrics' view (sMAPE, MASE are scale-free)."""
+    every window weighs the same whatever its level: the M4 metrics' view (sMAPE, MASE are scale-free).
+    With ``quantiles`` the network forecasts those levels and trains on their mean pinball loss (divided by each
+    window's scale with ``scaled_mae``): early stopping watches the dev pinball loss."""
+    levels = torch.tensor(quantiles, dtype=torch.float32)
 
     def criterion(pred: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
         if loss == "scaled_mae":  # scale (B, 1, K); per-step outputs (B, T, H, K) need one more axis
@@ -58,9 +68,17 @@ def objective(loss: str = "mse") -> Objective:
             return _scaled_l1(pred, y, scale if pred.dim() == 3 else scale[:, :, None])
         return {"mse": F.mse_loss, "mae": F.l1_loss}[loss](pred, y)
 
+    def quantile_loss(out, y: torch.Tensor) -> torch.Tensor:
+        per = _pinball(out.quantiles, y, levels.to(y.device))
+        if loss == "scaled_mae":
+            per = per / out.window_scale[..., None]
+        return per.mean()
+
     def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
         x, y = batch
         out = model.outputs(x)
+        if quantiles:
+            return quantile_loss(out, y)
         if out.every_step is not None:  # per_step: every window step is trained on
             return criterion(out.every_step, per_step_labels(x, y, model.config.targets), out.window_scale)
         return criterion(out.forecast, y, out.window_scale)
@@ -72,9 +90,11 @@ def objective(loss: str = "mse") -> Objective:
         metrics = {"mse": F.mse_loss(pred, y), "mae": F.l1_loss(pred, y)}
         if loss == "scaled_mae":
             metrics["scaled_mae"] = criterion(pred, y, out.window_scale)
+        if quantiles:
+            metrics["pinball"] = quantile_loss(out, y)
         return metrics
 
-    monitor = "val_scaled_mae" if loss == "scaled_mae" else "val_mse"
+    monitor = "val_pinball" if quantiles else "val_scaled_mae" if loss == "scaled_mae" else "val_mse"
     return Objective(loss=loss_fn, metrics=metrics, monitor=monitor, mode="min")
 
 
@@ -155,7 +175,7 @@ class Forecaster:
         val = None if x_val is None else TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val))
         nets = members_of(self.net)
         results: list[FitResult] = fit_members(nets, self.train_config, lambda k, net, config: fit(
-            net, train, val, objective=objective(self.loss), config=config, progress=progress,
+            net, train, val, objective=objective(self.loss, self.config.quantiles), config=config, progress=progress,
             out_dir=member_dir(out_dir, k, len(nets)), resume=resume))  # fmt: skip
         self.net.eval()
         if len(nets) == 1:
@@ -260,8 +280,21 @@ class Forecaster:
         xv, yv = self._windows([s[len(s) - val_steps - self.spec.input_width :] for s in series])
         return self.fit_windows(x, y, xv, yv, progress=progress, out_dir=out_dir, resume=resume)
 
-    def predict_arrays(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None) -> np.ndarray:
-        """The ``horizon`` steps after the end of each series, in the original units: (S, H, K).
+    @torch.no_grad()
+    def predict_quantile_windows(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Standardised quantile forecasts (N, H, K, Q) of a network fitted with ``config.quantiles``."""
+        if not self.config.quantiles:
+            raise ValueError("this forecaster forecasts points only: fit it with quantiles (--quantiles)")
+        self.net.eval()
+        parts = [
+            self.net.outputs(torch.as_tensor(x[i : i + batch_size])).quantiles for i in range(0, len(x), batch_size)
+        ]
+        return torch.cat(parts).numpy()
+
+    def predict_arrays(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None, *,
+                       quantiles: bool = False) -> np.ndarray:  # fmt: skip
+        """The ``horizon`` steps after the end of each series, in the original units: (S, H, K); with ``quantiles``
+        the forecast of each of ``config.quantiles`` (S, H, K, Q) instead.
 
         ``ids``: the series' names, each scaled as the fitted series of that id (see :meth:`scaler_rows`);
         without them the i-th series takes the i-th fitted series' scaling.
@@ -280,9 +313,12 @@ class Forecaster:
         with np.errstate(over="ignore", invalid="ignore"):
             x = np.stack([self.scaler.transform(k, s[-c.input_width :]) for k, s in zip(rows, series, strict=True)])
         _check_history(x, series, c.input_width)
-        pred = self.predict_windows(x)
+        # quantiles: (S, H, K, Q) -> (S, Q, H, K), the scaler's columns last
+        pred = self.predict_quantile_windows(x).transpose(0, 3, 1, 2) if quantiles else self.predict_windows(x)
         with np.errstate(over="ignore", invalid="ignore"):
             out = np.stack([self.scaler.inverse(k, p, c.targets) for k, p in zip(rows, pred, strict=True)])
+        if quantiles:
+            out = out.transpose(0, 2, 3, 1)
         if not np.isfinite(out).all():
             raise self._not_finite(out, series)
         return out
@@ -320,7 +356,27 @@ class Forecaster:
         targets = self.config.targets
         truth = np.concatenate([self.scaler.inverse(k, p[1], targets) for k, p in zip(rows, parts, strict=True)])
         guess = np.concatenate([self.scaler.inverse(k, q, targets) for k, q in zip(rows, pred, strict=True)])
-        return {**scores, "data_mse": mse(truth, guess), "data_mae": mae(truth, guess), "data_rmse": rmse(truth, guess)}
+        scores = {**scores, "data_mse": mse(truth, guess), "data_mae": mae(truth, guess),
+                  "data_rmse": rmse(truth, guess)}  # fmt: skip
+        if self.config.quantiles:
+            scores.update(self._interval_scores(x, parts, rows, truth))
+        return scores
+
+    def _interval_scores(self, x: np.ndarray, parts: list, rows: list[int], truth: np.ndarray) -> dict[str, float]:
+        """A quantile forecaster's scores in the data's units: the coverage and mean width of its outermost
+        interval, the pinball loss of each level and their mean, CRPS (from the quantiles)."""
+        levels, targets = self.config.quantiles, self.config.targets
+        q = np.split(self.predict_quantile_windows(x).transpose(0, 3, 1, 2), np.cumsum([len(p[0]) for p in parts])[:-1])
+        bands = np.concatenate([self.scaler.inverse(k, b, targets) for k, b in zip(rows, q, strict=True)], axis=0)
+        bands = bands.reshape(-1, len(levels), *truth.shape[1:]).transpose(0, 2, 3, 1)  # (N, H, K, Q)
+        losses = pinball_levels(truth, bands, levels)
+        out = {f"pinball_q{level:g}": v for level, v in zip(levels, losses, strict=True)}
+        out |= {"pinball": float(np.mean(losses)), "crps": crps(truth, bands, levels)}
+        if len(levels) > 1:
+            name = f"{levels[-1] - levels[0]:.0%}".replace("%", "")
+            out[f"coverage_{name}"] = coverage(truth, bands[..., 0], bands[..., -1])
+            out[f"width_{name}"] = float(np.mean(bands[..., -1] - bands[..., 0]))
+        return out
 
     def cross_validate(self, series: np.ndarray, splitter: WindowSplit) -> dict:
         """Refit on each expanding fold of one series; per-fold and mean ± std of the test errors."""
@@ -375,8 +431,11 @@ class Forecaster:
     def predict(self, data: Source) -> pd.DataFrame:
         """The ``horizon`` steps after each series of ``data``, under the data's own column names and time stamps."""
         series = self.read(data)
-        pred = self.predict_arrays([s.values for s in series.series], ids=[s.id for s in series.series])
-        return forecast_frame(series, pred, self.data_settings)
+        values, ids = [s.values for s in series.series], [s.id for s in series.series]
+        pred = self.predict_arrays(values, ids=ids)
+        levels = self.config.quantiles
+        bands = self.predict_arrays(values, ids=ids, quantiles=True) if levels else None
+        return forecast_frame(series, pred, self.data_settings, quantiles=bands, levels=levels)
 
     def evaluate(self, data: Source, *, start: int | str | None = None) -> dict[str, float]:
         """:meth:`evaluate_arrays` on ``data``; ``start``: the first label's row (int) or time stamp (text)."""

@@ -65,35 +65,58 @@ def as_years(stamps: list, data: SeriesData) -> list:
     return [pd.Timestamp(t).tz_localize("UTC") for t in stamps] if data.utc else stamps
 
 
-def forecast_frame(data: SeriesData, forecasts: np.ndarray, settings: dict) -> pd.DataFrame:
+def quantile_columns(targets: list[str], levels: tuple[float, ...]) -> list[tuple[str, int, int]]:
+    """(column name, target index, level index) of each quantile column besides the median: ``y_q0.025``.
+
+    >>> quantile_columns(["y"], (0.025, 0.5, 0.975))
+    [('y_q0.025', 0, 0), ('y_q0.975', 0, 2)]
+    """
+    return [(f"{t}_q{q:g}", k, i) for k, t in enumerate(targets) for i, q in enumerate(levels) if q != 0.5]
+
+
+def forecast_frame(data: SeriesData, forecasts: np.ndarray, settings: dict, *, quantiles: np.ndarray | None = None,
+                   levels: tuple[float, ...] = ()) -> pd.DataFrame:  # fmt: skip
     """One row per series and future step, in the input's own column names: ``[series_col], time_col (or
-    'step'), targets...``; ``forecasts`` (S, H, K) in the data's units (a column of years written as years)."""
+    'step'), targets...``; ``forecasts`` (S, H, K) in the data's units (a column of years written as years).
+    ``quantiles`` (S, H, K, Q) of the ``levels``: a column ``<target>_q<level>`` for each level but the median
+    (the target's own column)."""
     time_col = settings.get("time_col") or "step"
     series_col = settings.get("series_col")
+    extra = quantile_columns(data.targets, levels) if quantiles is not None else []
     rows = []
-    for s, f in zip(data.series, forecasts, strict=True):
-        for t, values in zip(as_years(future_stamps(s.times, len(f), settings.get("freq")), data), f, strict=True):
+    for i, (s, f) in enumerate(zip(data.series, forecasts, strict=True)):
+        stamps = as_years(future_stamps(s.times, len(f), settings.get("freq")), data)
+        for h, (t, values) in enumerate(zip(stamps, f, strict=True)):
             row = {series_col: s.id} if series_col else {}
-            rows.append({**row, time_col: t, **dict(zip(data.targets, values.tolist(), strict=True))})
-    return pd.DataFrame(rows, columns=[*([series_col] if series_col else []), time_col, *data.targets])
+            row = {**row, time_col: t, **dict(zip(data.targets, values.tolist(), strict=True))}
+            rows.append({**row, **{name: float(quantiles[i, h, k, j]) for name, k, j in extra}})  # type: ignore[index]
+    columns = [*([series_col] if series_col else []), time_col, *data.targets, *(name for name, _, _ in extra)]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def forecast_record(data: SeriesData, forecasts: np.ndarray, settings: dict, *, keep: int | None = None) -> dict:
+def forecast_record(data: SeriesData, forecasts: np.ndarray, settings: dict, *, keep: int | None = None,
+                    quantiles: np.ndarray | None = None, levels: tuple[float, ...] = ()) -> dict:  # fmt: skip
     """The JSON answer every door gives (``forecast predict --output f.json`` and the service): the targets, the
     horizon, and per series its id, the last ``keep`` steps of history (default: 4 horizons) and the forecast,
-    each as ``{"time": [...], <target>: [...]}`` (time stamps as text, values as floats)."""
+    each as ``{"time": [...], <target>: [...]}`` (time stamps as text, values as floats); with ``quantiles``
+    (S, H, K, Q) of the ``levels``, the forecast also holds ``<target>_q<level>`` lists and the answer the
+    ``quantiles`` levels."""
     horizon = forecasts.shape[1]
     keep = keep or 4 * max(horizon, 1)
+    extra = quantile_columns(data.targets, levels) if quantiles is not None else []
     series = []
-    for s, f in zip(data.series, forecasts, strict=True):
+    for i, (s, f) in enumerate(zip(data.series, forecasts, strict=True)):
         future = future_stamps(s.times, horizon, settings.get("freq"))
+        bands = {name: _plain(quantiles[i, :, k, j]) for name, k, j in extra}  # type: ignore[index]
         series.append({
             "id": str(s.id),
             "history": {"time": _times(list(s.times[-keep:]), data),
                         **{t: _plain(s.values[-keep:, k]) for k, t in enumerate(data.targets)}},
-            "forecast": {"time": _times(future, data), **{t: _plain(f[:, k]) for k, t in enumerate(data.targets)}},
+            "forecast": {"time": _times(future, data), **{t: _plain(f[:, k]) for k, t in enumerate(data.targets)},
+                         **bands},
         })  # fmt: skip
-    return {"targets": list(data.targets), "horizon": horizon, "series": series}
+    record = {"targets": list(data.targets), "horizon": horizon, "series": series}
+    return {**record, "quantiles": list(levels)} if extra else record
 
 
 def _times(values: list, data: SeriesData) -> list:

@@ -35,11 +35,14 @@ __all__ = ["MODELS", "STRATEGIES", "ForecastConfig", "ForecastNet", "per_step_la
 
 class ForecastOutputs(NamedTuple):
     """``forecast`` (B, horizon, K); ``every_step`` (B, T, horizon, K) for strategy per_step (each window step's
-    forecast, trained on); ``window_scale`` (B, 1, K) with revin (each window's std of the targets, detached)."""
+    forecast, trained on); ``window_scale`` (B, 1, K) with revin (each window's std of the targets, detached);
+    ``quantiles`` (B, horizon, K, Q) with ``config.quantiles`` (non-decreasing along Q; ``forecast`` is the
+    median among them)."""
 
     forecast: Tensor
     every_step: Tensor | None = None
     window_scale: Tensor | None = None
+    quantiles: Tensor | None = None
 
 
 @register_model
@@ -59,7 +62,7 @@ class ForecastNet(nn.Module):
         if c.members > 1:
             raise ConfigError("an ensemble is an Ensemble of single networks: ForecastNet.from_config builds it")
         K, H = len(c.targets), c.hidden_size
-        out_per_step = K if c.strategy == "autoregressive" else c.horizon * K
+        out_per_step = K if c.strategy == "autoregressive" else c.horizon * K * max(1, len(c.quantiles))
         if c.model == "dense":
             self.body = nn.Sequential(nn.Flatten(), nn.Linear(c.input_width * c.n_inputs, H), nn.ReLU(),
                                       nn.Dropout(c.dropout))  # fmt: skip
@@ -99,9 +102,14 @@ class ForecastNet(nn.Module):
             y, every = self._direct(x)
         if c.revin:
             targets = list(c.targets)
-            y = y * std[:, :, targets] + mean[:, :, targets]
+            if c.quantiles:  # (B, H, K, Q): the same scale and shift for every level
+                y = y * std[:, :, targets, None] + mean[:, :, targets, None]
+            else:
+                y = y * std[:, :, targets] + mean[:, :, targets]
             if every is not None:
                 every = every * std[:, :, None, targets] + mean[:, :, None, targets]
+        if c.quantiles:
+            return ForecastOutputs(y[..., c.quantiles.index(0.5)], every, scale, y)
         return ForecastOutputs(y, every, scale)
 
     def _direct(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -111,9 +119,14 @@ class ForecastNet(nn.Module):
         if c.strategy == "per_step":
             every = out.view(x.shape[0], x.shape[1], c.horizon, len(c.targets))  # (B, T, horizon, K): the loss's
             out = out[:, -1]
-        out = out.view(x.shape[0], c.horizon, len(c.targets))
+        if c.quantiles:
+            out = _non_crossing(out.view(x.shape[0], c.horizon, len(c.targets), len(c.quantiles)),
+                                c.quantiles.index(0.5))  # fmt: skip
+        else:
+            out = out.view(x.shape[0], c.horizon, len(c.targets))
         if self.highway is not None:  # (B, hw, K) -> (B, K, hw) -> (B, K, H) -> (B, H, K)
-            out = out + self.highway(x[:, -c.highway :, list(c.targets)].transpose(1, 2)).transpose(1, 2)
+            shift = self.highway(x[:, -c.highway :, list(c.targets)].transpose(1, 2)).transpose(1, 2)
+            out = out + (shift[..., None] if c.quantiles else shift)
         return out, every
 
     def _segments(self, x: Tensor) -> Tensor:
@@ -129,6 +142,20 @@ class ForecastNet(nn.Module):
             last = self.head(state[0][-1])
             outs.append(last)
         return torch.stack(outs, 1)
+
+
+def _non_crossing(raw: Tensor, median: int) -> Tensor:
+    """(..., Q) head outputs -> quantiles that never cross: the median's output as is, each level above it the one
+    below plus a softplus (> 0) of its output, each level below the one above minus one.
+
+    >>> q = _non_crossing(torch.tensor([[3.0, -1.0, 0.0, -5.0]]), median=1)
+    >>> bool((q.diff(dim=-1) > 0).all()), q[0, 1].item()
+    (True, -1.0)
+    """
+    centre = raw[..., median : median + 1]
+    up = torch.cumsum(nn.functional.softplus(raw[..., median + 1 :]), dim=-1)
+    down = torch.cumsum(nn.functional.softplus(raw[..., :median].flip(-1)), dim=-1).flip(-1)
+    return torch.cat([centre - down, centre, centre + up], dim=-1)
 
 
 def per_step_labels(x: Tensor, y: Tensor, targets: tuple[int, ...]) -> Tensor:

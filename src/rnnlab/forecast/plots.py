@@ -14,19 +14,24 @@ from rnnlab.data.series import SeriesData
 
 
 def plot_forecast(data: SeriesData, forecasts: np.ndarray, horizon: int, path: str | Path, *,
-                  freq: str | None = None, max_series: int = 4, history: int = 200) -> Path:  # fmt: skip
-    """History (last ``history`` steps) + forecast for the first ``max_series`` series, one panel each."""
+                  freq: str | None = None, max_series: int = 4, history: int = 200,
+                  quantiles: np.ndarray | None = None, levels: tuple[float, ...] = ()) -> Path:  # fmt: skip
+    """History (last ``history`` steps) + forecast for the first ``max_series`` series, one panel each; with
+    ``quantiles`` (S, H, K, Q) of the ``levels``, the outermost interval as a shaded band."""
     from rnnlab.forecast.frames import future_stamps
 
     n = min(max_series, len(data.series))
     fig, axes = plt.subplots(n, 1, figsize=(10, 3 * n), dpi=110, squeeze=False)
-    for ax, s, f in zip(axes[:, 0], data.series[:n], forecasts[:n], strict=False):
+    for i, (ax, s, f) in enumerate(zip(axes[:, 0], data.series[:n], forecasts[:n], strict=False)):
         dated = freq is not None and np.issubdtype(np.asarray(s.times).dtype, np.datetime64)
         past = np.asarray(s.times) if dated else np.arange(len(s.values))
         future = future_stamps(s.times, horizon, freq) if dated else np.arange(len(s.values), len(s.values) + horizon)
         for k, name in enumerate(data.targets):
             ax.plot(past[-history:], s.values[-history:, k], label=f"{name} (history)")
-            ax.plot(future, f[:, k], "--", label=f"{name} (forecast)")
+            line = ax.plot(future, f[:, k], "--", label=f"{name} (forecast)")[0]
+            if quantiles is not None and len(levels) > 1:
+                ax.fill_between(future, quantiles[i, :, k, 0], quantiles[i, :, k, -1], color=line.get_color(),
+                                alpha=0.2, label=f"{name} {levels[-1] - levels[0]:.0%} interval")  # fmt: skip
         ax.set_title(", ".join(data.targets) + (f" — series {s.id}" if len(data.series) > 1 else ""))
         ax.set_xlabel("time" if dated else "step")
         if dated:

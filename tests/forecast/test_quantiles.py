@@ -1,0 +1,96 @@
+"""Quantile forecasts (issue 25, point 2): pinball-trained levels that never cross, their interval covering about
+what it states on windows never trained on, through the Python API and `forecast fit/predict/evaluate`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from rnnlab.cli import app
+from rnnlab.errors import ConfigError
+from rnnlab.forecast.forecaster import Forecaster
+from rnnlab.forecast.models import ForecastConfig, ForecastNet
+from rnnlab.training import TrainConfig
+
+
+def noisy_sine(n=1200, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return (np.sin(2 * np.pi * t / 24) + rng.normal(scale=0.3, size=n)).astype(np.float32)[:, None]
+
+
+def test_levels_are_sorted_with_the_median_added_and_bad_ones_refused():
+    assert ForecastConfig(quantiles=(0.9, 0.1)).quantiles == (0.1, 0.5, 0.9)
+    for bad in ((0.0, 0.5), (0.5, 1.2), (0.2, 0.2)):
+        with pytest.raises(ConfigError, match="strictly between 0 and 1"):
+            ForecastConfig(quantiles=bad)
+    with pytest.raises(ConfigError, match="single_shot"):
+        ForecastConfig(quantiles=(0.1, 0.9), strategy="per_step")
+    with pytest.raises(ConfigError, match="ensemble"):
+        ForecastConfig(quantiles=(0.1, 0.9), members=2)
+
+
+@pytest.mark.parametrize("model", ["dense", "gru"])
+def test_quantiles_never_cross_and_the_median_is_the_point_forecast(model):
+    torch.manual_seed(0)
+    net = ForecastNet(ForecastConfig(model=model, input_width=12, horizon=4, n_inputs=2, targets=(0, 1),
+                                     quantiles=(0.05, 0.25, 0.75, 0.95), hidden_size=8, highway=3))  # fmt: skip
+    out = net.outputs(torch.randn(16, 12, 2) * 5)
+    assert out.quantiles.shape == (16, 4, 2, 5)
+    assert bool((out.quantiles.diff(dim=-1) > 0).all())
+    torch.testing.assert_close(out.forecast, out.quantiles[..., 2])
+    torch.testing.assert_close(net(torch.zeros(1, 12, 2)), net.outputs(torch.zeros(1, 12, 2)).quantiles[..., 2])
+
+
+def test_a_90_percent_interval_covers_about_90_percent_of_new_windows(tmp_path):
+    series = noisy_sine()
+    train, test = series[:900], series[900 - 24 :]
+    f = Forecaster(ForecastConfig(model="dense", input_width=24, horizon=3, hidden_size=32, quantiles=(0.05, 0.95)),
+                   TrainConfig(max_epochs=6, lr=1e-2, seed=0, patience=None))  # fmt: skip
+    f.fit_arrays([train])
+    scores = f.evaluate_arrays([test], start=24)
+    assert 0.8 <= scores["coverage_90"] <= 0.97, scores  # noise N(0, 0.3): the true 90 % width is 0.99
+    assert 0.8 < scores["width_90"] < 1.3
+    assert scores["pinball_q0.5"] == pytest.approx(scores["data_mae"] / 2, rel=1e-4)  # the median's: half the MAE
+    f.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m")
+    assert again.config.quantiles == (0.05, 0.5, 0.95)
+    np.testing.assert_allclose(again.predict_arrays([test], quantiles=True), f.predict_arrays([test], quantiles=True))
+    point = f.predict_arrays([test])
+    bands = f.predict_arrays([test], quantiles=True)
+    assert bands.shape == (1, 3, 1, 3)
+    np.testing.assert_allclose(bands[..., 1], point, rtol=1e-6)
+    with pytest.raises(ValueError, match="points only"):
+        Forecaster(ForecastConfig(model="dense", input_width=24, horizon=3)).predict_quantile_windows(
+            np.zeros((1, 24, 1))
+        )
+
+
+def test_the_cli_writes_the_interval_columns_and_the_json_bands(tmp_path):
+    data = tmp_path / "s.csv"
+    stamps = pd.date_range("2024-01-01", periods=300, freq="h")
+    pd.DataFrame({"date": stamps.strftime("%Y-%m-%d %H:%M:%S"), "y": noisy_sine(300)[:, 0]}).to_csv(data, index=False)
+    runner = CliRunner()
+    fit = runner.invoke(app, ["forecast", "fit", str(data), "--time-col", "date", "--target", "y", "--input-width",
+                              "24", "--horizon", "3", "--model", "dense", "--hidden-size", "8", "--max-epochs", "2",
+                              "--quantiles", "0.025,0.975", "--out", str(tmp_path / "m"), "--no-progress"])  # fmt: skip
+    assert fit.exit_code == 0, fit.output
+    out = runner.invoke(app, ["forecast", "predict", str(data), "--model", str(tmp_path / "m"), "--output",
+                              str(tmp_path / "f.csv"), "--plot", str(tmp_path / "f.png")])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    frame = pd.read_csv(tmp_path / "f.csv")
+    assert list(frame.columns) == ["date", "y", "y_q0.025", "y_q0.975"] and len(frame) == 3
+    assert (frame["y_q0.025"] < frame["y"]).all() and (frame["y"] < frame["y_q0.975"]).all()
+    assert (tmp_path / "f.png").stat().st_size > 1000
+    runner.invoke(app, ["forecast", "predict", str(data), "--model", str(tmp_path / "m"), "--output",
+                        str(tmp_path / "f.json")])  # fmt: skip
+    record = json.loads((tmp_path / "f.json").read_text())
+    assert record["quantiles"] == [0.025, 0.5, 0.975]
+    assert record["series"][0]["forecast"]["y_q0.975"] == pytest.approx(frame["y_q0.975"].tolist())
+    scores = runner.invoke(app, ["forecast", "evaluate", str(data), "--model", str(tmp_path / "m"), "--json"])
+    assert {"coverage_95", "width_95", "pinball", "crps"} <= set(json.loads(scores.output))

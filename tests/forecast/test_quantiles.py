@@ -12,7 +12,7 @@ import torch
 from typer.testing import CliRunner
 
 from rnnlab.cli import app
-from rnnlab.errors import ConfigError
+from rnnlab.errors import ConfigError, DataError
 from rnnlab.forecast.forecaster import Forecaster
 from rnnlab.forecast.models import ForecastConfig, ForecastNet
 from rnnlab.training import TrainConfig
@@ -78,8 +78,10 @@ def test_the_cli_writes_the_interval_columns_and_the_json_bands(tmp_path):
     runner = CliRunner()
     fit = runner.invoke(app, ["forecast", "fit", str(data), "--time-col", "date", "--target", "y", "--input-width",
                               "24", "--horizon", "3", "--model", "dense", "--hidden-size", "8", "--max-epochs", "2",
-                              "--quantiles", "0.025,0.975", "--out", str(tmp_path / "m"), "--no-progress"])  # fmt: skip
+                              "--quantiles", "0.025,0.975", "--conformal", "--val-steps", "60", "--out",
+                              str(tmp_path / "m"), "--no-progress"])  # fmt: skip
     assert fit.exit_code == 0, fit.output
+    assert len(json.loads((tmp_path / "m" / "forecaster.json").read_text())["conformal_offsets"][0]) == 3
     out = runner.invoke(app, ["forecast", "predict", str(data), "--model", str(tmp_path / "m"), "--output",
                               str(tmp_path / "f.csv"), "--plot", str(tmp_path / "f.png")])  # fmt: skip
     assert out.exit_code == 0, out.output
@@ -94,3 +96,34 @@ def test_the_cli_writes_the_interval_columns_and_the_json_bands(tmp_path):
     assert record["series"][0]["forecast"]["y_q0.975"] == pytest.approx(frame["y_q0.975"].tolist())
     scores = runner.invoke(app, ["forecast", "evaluate", str(data), "--model", str(tmp_path / "m"), "--json"])
     assert {"coverage_95", "width_95", "pinball", "crps"} <= set(json.loads(scores.output))
+
+
+def test_conformal_calibration_brings_an_undertrained_interval_to_its_stated_coverage(tmp_path):
+    series = noisy_sine(1500)
+    train, test = series[:1100], series[1100 - 24 :]
+    scores = {}
+    for conformal in (False, True):
+        f = Forecaster(ForecastConfig(model="dense", input_width=24, horizon=3, hidden_size=32, quantiles=(0.05, 0.95)),
+                       TrainConfig(max_epochs=1, lr=1e-3, seed=0, patience=None), conformal=conformal)  # fmt: skip
+        f.fit_arrays([train], val_steps=300)  # ~300 dev windows calibrate the 90 % interval
+        scores[conformal] = f.evaluate_arrays([test], start=24)["coverage_90"]
+    assert scores[False] < 0.8 and 0.86 <= scores[True] <= 0.95, scores
+    assert f.offsets.shape == (1, 3, 1) and f.info["conformal_dev_windows"] == 298
+    f.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m")
+    np.testing.assert_allclose(again.offsets, f.offsets)
+    np.testing.assert_allclose(again.predict_arrays([test], quantiles=True), f.predict_arrays([test], quantiles=True))
+    settings = json.loads((tmp_path / "m" / "forecaster.json").read_text())
+    settings["conformal_offsets"] = [[[float("nan")]] * 3]
+    (tmp_path / "m" / "forecaster.json").write_text(json.dumps(settings))
+    with pytest.raises(Exception, match="conformal_offsets must be finite numbers of shape"):
+        Forecaster.load(tmp_path / "m")
+
+
+def test_conformal_needs_quantiles_and_enough_dev_windows():
+    with pytest.raises(ValueError, match="give --quantiles too"):
+        Forecaster(ForecastConfig(model="dense", input_width=24, horizon=3), conformal=True)
+    f = Forecaster(ForecastConfig(model="dense", input_width=24, horizon=3, quantiles=(0.025, 0.975)),
+                   TrainConfig(max_epochs=1, seed=0), conformal=True)  # fmt: skip
+    with pytest.raises(DataError, match="hold out more steps with --val-steps"):
+        f.fit_arrays([noisy_sine(300)], val_steps=20)  # 18 dev windows cannot calibrate a 95 % interval

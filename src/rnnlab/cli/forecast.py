@@ -107,6 +107,9 @@ def fit(
         "mse", help="mse, mae, or scaled_mae (each window's MAE over its own std; needs --revin)."
     ),
     val_steps: int | None = typer.Option(None, help="Last steps of each series held out as dev (default 10 %)."),
+    conformal: bool = typer.Option(
+        False, help="Calibrate the --quantiles intervals on the dev part (split conformal, per horizon step)."
+    ),
     out: str = OUT,
     overwrite: bool = OVERWRITE,
     resume: bool = RESUME,
@@ -128,7 +131,7 @@ def fit(
     series = _read(data, settings)
     arrays = [s.values for s in series.series]
     config = model.replace(n_inputs=len(series.columns), targets=tuple(range(len(series.targets))))
-    forecaster = Forecaster(config, train, loss=loss)
+    forecaster = Forecaster(config, train, loss=loss, conformal=conformal)
     from rnnlab.io import check_target
 
     check_target(out, overwrite=overwrite)  # before training; io.save checks again

@@ -32,7 +32,7 @@ from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.forecast.config import DEFAULT_TRAIN
 from rnnlab.forecast.frames import Source, data_settings, forecast_frame
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
-from rnnlab.metrics import coverage, crps, mae, mse, rmse
+from rnnlab.metrics import conformal_offsets, coverage, crps, mae, mse, rmse
 from rnnlab.metrics.probabilistic import pinball_levels
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
 from rnnlab.training.members import fit_members, members_of
@@ -147,12 +147,17 @@ def _check_history(x: np.ndarray, series: Sequence[np.ndarray], width: int) -> N
 class Forecaster:
     """A forecasting network with its scaler and window settings; works on standardised windows."""
 
-    def __init__(self, config: ForecastConfig, train: TrainConfig | None = None, *, loss: str = "mse") -> None:
+    def __init__(self, config: ForecastConfig, train: TrainConfig | None = None, *, loss: str = "mse",
+                 conformal: bool = False) -> None:  # fmt: skip
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {list(LOSSES)}, received {loss!r}")
         if loss == "scaled_mae" and not config.revin:
             raise ValueError("loss 'scaled_mae' divides by each window's RevIN scale: set revin=True")
+        if conformal and not config.quantiles:
+            raise ValueError("conformal calibration (--conformal) widens quantile intervals: give --quantiles too")
         self.config, self.train_config, self.loss = config, train or DEFAULT_TRAIN, loss
+        self.conformal = conformal
+        self.offsets: np.ndarray | None = None  # split-conformal widening (pairs, H, K), standardised, from the dev
         self.net = seeded_network(ForecastNet, config, self.train_config.seed)  # member k: the network of seed + k
         self.scaler: Standardizer | None = None
         self.spec = WindowSpec.forecast(config.input_width, config.horizon)
@@ -278,7 +283,30 @@ class Forecaster:
         x, y = x[::stride], y[::stride]
         # dev windows: every label in the last val_steps, the inputs reaching back into the training part
         xv, yv = self._windows([s[len(s) - val_steps - self.spec.input_width :] for s in series])
-        return self.fit_windows(x, y, xv, yv, progress=progress, out_dir=out_dir, resume=resume)
+        result = self.fit_windows(x, y, xv, yv, progress=progress, out_dir=out_dir, resume=resume)
+        if self.conformal:
+            self.calibrate(xv, yv)
+        return result
+
+    def calibrate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Split-conformal calibration of the intervals (conformalised quantile regression, per horizon step and
+        target) on standardised windows never trained on (``fit`` uses the dev part, which early stopping also
+        read): each pair of levels (the i-th lowest and i-th highest) is widened, or narrowed, so that it covers
+        its stated share of those windows. Returns and keeps the offsets (pairs, H, K)."""
+        levels = self.config.quantiles
+        self.offsets = None
+        raw = self.predict_quantile_windows(x)
+        offsets = []
+        for i in range(len(levels) // 2):
+            alpha = levels[i] + 1 - levels[-1 - i]
+            try:
+                offsets.append(conformal_offsets(y, raw[..., i], raw[..., -1 - i], alpha))
+            except ValueError as exc:
+                raise DataError(f"conformal calibration: {exc} (dev windows, one per step of --val-steps and "
+                                "series)", hint="hold out more steps with --val-steps") from None  # fmt: skip
+        self.offsets = np.stack(offsets).astype(np.float32)
+        self.info["conformal_dev_windows"] = len(x)
+        return self.offsets
 
     @torch.no_grad()
     def predict_quantile_windows(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
@@ -289,7 +317,14 @@ class Forecaster:
         parts = [
             self.net.outputs(torch.as_tensor(x[i : i + batch_size])).quantiles for i in range(0, len(x), batch_size)
         ]
-        return torch.cat(parts).numpy()
+        q = torch.cat(parts).numpy()
+        if self.offsets is not None:  # calibrated: the i-th pair moved apart by its offset, the order kept
+            q = q.copy()
+            for i, off in enumerate(self.offsets):
+                q[..., i] -= off
+                q[..., -1 - i] += off
+            q = np.sort(q, axis=-1)
+        return q
 
     def predict_arrays(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None, *,
                        quantiles: bool = False) -> np.ndarray:  # fmt: skip
@@ -450,6 +485,7 @@ class Forecaster:
         """The network (config.json + model.safetensors) plus forecaster.json (scaler, loss, data settings),
         written together: weights and scaler are always those of one save."""
         settings = {"loss": self.loss, "train": self.train_config.to_dict(),
+                    "conformal_offsets": None if self.offsets is None else self.offsets.tolist(),
                     "scaler": None if self.scaler is None else self.scaler.to_dict(),
                     "series_ids": self.series_ids, "data": extra if extra is not None else self.data_settings,
                     "training": self.info}  # fmt: skip
@@ -469,7 +505,24 @@ class Forecaster:
         f.data_settings = settings["data"]
         f.series_ids = _series_ids(settings.get("series_ids"), f.scaler, settings_path)  # absent before issue 22
         f.info = settings.get("training", {})
+        f.offsets = _offsets(settings.get("conformal_offsets"), net.config, settings_path)
+        f.conformal = f.offsets is not None
         return f
+
+
+def _offsets(values, config: ForecastConfig, path: Path) -> np.ndarray | None:
+    """The saved conformal offsets: finite numbers, one (horizon, targets) table per pair of levels."""
+    if values is None:
+        return None
+    shape = (len(config.quantiles) // 2, config.horizon, len(config.targets))
+    try:
+        offsets = np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError):
+        offsets = np.zeros(0)
+    if offsets.shape != shape or not np.isfinite(offsets).all():
+        raise ModelFileError(f"{path}: conformal_offsets must be finite numbers of shape {list(shape)}; was the file "
+                             "edited? save the model again")  # fmt: skip
+    return offsets
 
 
 def _series_ids(ids, scaler: Standardizer | None, path: Path) -> list[str] | None:

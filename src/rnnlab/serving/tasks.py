@@ -164,8 +164,12 @@ class ServedForecaster(Served):
         if short:
             raise DataError(f"series {short[:3]} have fewer rows than the {self.forecaster.config.input_width} "
                             "the model reads", path="<csv>", hint="send a longer history")  # fmt: skip
-        pred = self.forecaster.predict_arrays([s.values for s in data.series], ids=[s.id for s in data.series])
-        return forecast_record(data, pred, settings)  # the same answer as `forecast predict --output f.json`
+        values, ids = [s.values for s in data.series], [s.id for s in data.series]
+        pred = self.forecaster.predict_arrays(values, ids=ids)
+        levels = self.forecaster.config.quantiles  # a quantile model: its bands too
+        bands = self.forecaster.predict_arrays(values, ids=ids, quantiles=True) if levels else None
+        # the same answer as `forecast predict --output f.json`
+        return forecast_record(data, pred, settings, quantiles=bands, levels=levels)
 
     def config(self) -> dict[str, Any]:
         return {**self.forecaster.config.to_dict(), "data": self.forecaster.data_settings}

@@ -127,10 +127,21 @@ function showExtractor(result) {
   $("output").replaceChildren(el("div", { class: "columns" }, highlighted(result.text, spans), table));
 }
 
-function lineChart(series, target) {
+// the forecast's lowest and highest quantile of `target` ({target}_q{level} lists), or null for a point model
+function band(series, target, levels) {
+  if (!levels || levels.length < 2) return null;
+  const find = (level) => Object.keys(series.forecast).find((k) => k.startsWith(`${target}_q`) &&
+    Number(k.slice(target.length + 2)) === level);
+  const lo = find(levels[0]), hi = find(levels[levels.length - 1]);
+  return lo && hi ? { lower: series.forecast[lo], upper: series.forecast[hi],
+    share: Math.round((levels[levels.length - 1] - levels[0]) * 100) } : null;
+}
+
+function lineChart(series, target, levels) {
   const w = 720, h = 260, pad = 40;
   const hist = series.history[target], fut = series.forecast[target];
-  const all = hist.concat(fut);
+  const interval = band(series, target, levels);
+  const all = hist.concat(fut, interval ? interval.lower.concat(interval.upper) : []);
   const lo = Math.min(...all), hi = Math.max(...all), n = all.length;
   const x = (i) => pad + (i * (w - 2 * pad)) / Math.max(1, n - 1);
   const y = (v) => h - pad - ((v - lo) * (h - 2 * pad)) / Math.max(1e-12, hi - lo);
@@ -148,9 +159,18 @@ function lineChart(series, target) {
     const t = document.createElementNS(ns, "text");
     t.setAttribute("x", tx); t.setAttribute("y", ty); t.textContent = s; return t;
   };
+  if (interval) {  // the interval as a shaded band under the lines
+    const poly = document.createElementNS(ns, "polygon");
+    const top = interval.upper.map((v, i) => `${x(i + hist.length)},${y(v)}`);
+    const bottom = interval.lower.map((v, i) => `${x(i + hist.length)},${y(v)}`).reverse();
+    poly.setAttribute("points", top.concat(bottom).join(" "));
+    poly.setAttribute("fill", "#e4572e"); poly.setAttribute("fill-opacity", "0.2"); poly.setAttribute("class", "band");
+    svg.append(poly);
+  }
+  const legend = `${target}: history (blue), forecast (orange)` +
+    (interval ? `, ${interval.share} % interval (shaded)` : "");
   svg.append(path(hist, 0, "#4f7cff"), path([hist[hist.length - 1], ...fut], hist.length - 1, "#e4572e", true),
-    text(hi.toPrecision(4), 2, pad), text(lo.toPrecision(4), 2, h - pad),
-    text(`${target}: history (blue), forecast (orange)`, pad, 14));
+    text(hi.toPrecision(4), 2, pad), text(lo.toPrecision(4), 2, h - pad), text(legend, pad, 14));
   return svg;
 }
 
@@ -158,7 +178,7 @@ function showForecast(result) {
   const out = [];
   for (const s of result.series) {
     out.push(el("h3", {}, `series ${s.id}`));
-    for (const t of result.targets) out.push(lineChart(s, t));
+    for (const t of result.targets) out.push(lineChart(s, t, result.quantiles));
   }
   $("output").replaceChildren(...out);
 }

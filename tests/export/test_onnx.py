@@ -104,6 +104,24 @@ def test_forecaster_exports(tmp_path, model, strategy, bidirectional):
                                f.predict_arrays(series), rtol=1e-4, atol=1e-4)  # fmt: skip
 
 
+@pytest.mark.parametrize("model", ["gru", "dense"])
+def test_quantile_forecaster_exports_its_levels_with_the_conformal_offsets(tmp_path, model):
+    f = Forecaster(ForecastConfig(model=model, input_width=24, horizon=5, hidden_size=8, quantiles=(0.1, 0.9)),
+                   TrainConfig(max_epochs=1, seed=0), conformal=True)  # fmt: skip
+    series = [_series()[:, None], _series()[::-1, None].copy()]
+    f.fit_arrays(series, val_steps=40)
+    assert f.offsets is not None
+    f.save(tmp_path / "f", extra={"time_col": None, "targets": ["y"], "features": [], "series_col": None,
+                                  "fill": None, "freq": None})  # fmt: skip
+    report = export_onnx(tmp_path / "f", tmp_path / "f.onnx")
+    assert report["parity"] == "passed" and report["outputs"] == ["forecast", "quantiles"]
+    assert set(report["max_abs_diff"]) == {"forecast", "quantiles"}
+    onnx = OnnxForecaster(tmp_path / "f.onnx", tmp_path / "f")
+    np.testing.assert_allclose(onnx.predict_arrays(series, quantiles=True), f.predict_arrays(series, quantiles=True),
+                               rtol=1e-4, atol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(onnx.predict_arrays(series), f.predict_arrays(series), rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("members", [1, 2])
 def test_segment_wise_forecaster_exports(tmp_path, members):
     f = Forecaster(ForecastConfig(model="gru", input_width=48, horizon=5, hidden_size=8, revin=True, patch=24,

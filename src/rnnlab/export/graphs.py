@@ -159,18 +159,25 @@ class _ForecastGraph(nn.Module):
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
         self.net = for_export(net)
+        self.quantiles = bool(getattr(net.config, "quantiles", ()))
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        if self.quantiles:  # the point forecast and every level (B, horizon, K, Q), before conformal offsets
+            out = self.net.outputs(x)
+            return out.forecast, out.quantiles
         return self.net(x)
 
 
 def forecaster_graph(forecaster: Any, windows: np.ndarray | None = None, *, source: str = "") -> TaskGraph:
     """A :class:`~rnnlab.forecast.forecaster.Forecaster` → standardised forecasts (B, horizon, K) of
-    standardised windows (B, input_width, n_inputs); without ``windows``, standard-normal ones."""
+    standardised windows (B, input_width, n_inputs), and for a quantile forecaster every level's (B, horizon, K, Q)
+    as a second output ``quantiles``; without ``windows``, standard-normal ones."""
     c = forecaster.config
     if windows is None:
         windows = np.random.default_rng(0).standard_normal((8, c.input_width, c.n_inputs)).astype(np.float32)
         source = "standard-normal windows (no data given)"
     inputs = {"x": torch.as_tensor(np.asarray(windows, dtype=np.float32))}
-    axes = {"x": {0: "batch"}, "forecast": {0: "batch"}}
-    return TaskGraph("forecaster", _ForecastGraph(forecaster.net), inputs, ["forecast"], axes, source)
+    graph = _ForecastGraph(forecaster.net)
+    outputs = ["forecast", "quantiles"] if graph.quantiles else ["forecast"]
+    axes = {"x": {0: "batch"}, **{name: {0: "batch"} for name in outputs}}
+    return TaskGraph("forecaster", graph, inputs, outputs, axes, source)

@@ -119,10 +119,21 @@ class OnnxForecaster:
         self.forecaster = Forecaster.load(model_dir)  # its scaler and window settings
         self.session = session(onnx_path)
 
-    def predict_arrays(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None) -> np.ndarray:
+    def predict_arrays(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None, *,
+                       quantiles: bool = False) -> np.ndarray:  # fmt: skip
+        """(S, H, K) in the data's units; with ``quantiles`` (a quantile model) every level's (S, H, K, Q), its
+        conformal offsets applied as in PyTorch."""
         f, c = self.forecaster, self.forecaster.config
         rows = f.scaler_rows(len(series), ids)  # each series scaled as the fitted series of its id
         x = np.stack([f.scaler.transform(k, s[-c.input_width :]) for k, s in zip(rows, series, strict=True)])
         x = x.astype(np.float32)
-        pred = run(self.session, {"x": x})["forecast"]
-        return np.stack([f.scaler.inverse(k, p, c.targets) for k, p in zip(rows, pred, strict=True)])
+        if not quantiles:
+            pred = run(self.session, {"x": x})["forecast"]
+            return np.stack([f.scaler.inverse(k, p, c.targets) for k, p in zip(rows, pred, strict=True)])
+        if not c.quantiles:
+            raise ValueError("this forecaster forecasts points only: fit it with quantiles (--quantiles)")
+        from rnnlab.forecast.forecaster import apply_offsets
+
+        q = apply_offsets(run(self.session, {"x": x})["quantiles"], f.offsets)  # (S, H, K, Q) standardised
+        out = np.stack([f.scaler.inverse(k, p, c.targets) for k, p in zip(rows, q.transpose(0, 3, 1, 2), strict=True)])
+        return out.transpose(0, 2, 3, 1)

@@ -317,14 +317,7 @@ class Forecaster:
         parts = [
             self.net.outputs(torch.as_tensor(x[i : i + batch_size])).quantiles for i in range(0, len(x), batch_size)
         ]
-        q = torch.cat(parts).numpy()
-        if self.offsets is not None:  # calibrated: the i-th pair moved apart by its offset, the order kept
-            q = q.copy()
-            for i, off in enumerate(self.offsets):
-                q[..., i] -= off
-                q[..., -1 - i] += off
-            q = np.sort(q, axis=-1)
-        return q
+        return apply_offsets(torch.cat(parts).numpy(), self.offsets)
 
     def predict_arrays(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None, *,
                        quantiles: bool = False) -> np.ndarray:  # fmt: skip
@@ -508,6 +501,18 @@ class Forecaster:
         f.offsets = _offsets(settings.get("conformal_offsets"), net.config, settings_path)
         f.conformal = f.offsets is not None
         return f
+
+
+def apply_offsets(quantiles: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
+    """Quantiles (..., Q) calibrated: the i-th lowest level lowered and the i-th highest raised by the i-th
+    offset (pairs, H, K), the levels kept in order; ``offsets`` None: unchanged."""
+    if offsets is None:
+        return quantiles
+    q = quantiles.copy()
+    for i, off in enumerate(offsets):
+        q[..., i] -= off
+        q[..., -1 - i] += off
+    return np.sort(q, axis=-1)
 
 
 def _offsets(values, config: ForecastConfig, path: Path) -> np.ndarray | None:

@@ -104,10 +104,11 @@ def test_forecaster_exports(tmp_path, model, strategy, bidirectional):
                                f.predict_arrays(series), rtol=1e-4, atol=1e-4)  # fmt: skip
 
 
-@pytest.mark.parametrize("model", ["gru", "dense"])
-def test_quantile_forecaster_exports_its_levels_with_the_conformal_offsets(tmp_path, model):
-    f = Forecaster(ForecastConfig(model=model, input_width=24, horizon=5, hidden_size=8, quantiles=(0.1, 0.9)),
-                   TrainConfig(max_epochs=1, seed=0), conformal=True)  # fmt: skip
+@pytest.mark.parametrize(("model", "distribution"), [("gru", "none"), ("dense", "none"), ("gru", "normal")])
+def test_quantile_forecaster_exports_its_levels_with_the_conformal_offsets(tmp_path, model, distribution):
+    config = ForecastConfig(model=model, input_width=24, horizon=5, hidden_size=8, quantiles=(0.1, 0.9),
+                            distribution=distribution)  # fmt: skip
+    f = Forecaster(config, TrainConfig(max_epochs=1, seed=0), conformal=True)
     series = [_series()[:, None], _series()[::-1, None].copy()]
     f.fit_arrays(series, val_steps=40)
     assert f.offsets is not None

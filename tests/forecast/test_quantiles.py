@@ -127,3 +127,39 @@ def test_conformal_needs_quantiles_and_enough_dev_windows():
                    TrainConfig(max_epochs=1, seed=0), conformal=True)  # fmt: skip
     with pytest.raises(DataError, match="hold out more steps with --val-steps"):
         f.fit_arrays([noisy_sine(300)], val_steps=20)  # 18 dev windows cannot calibrate a 95 % interval
+
+
+def test_a_normal_forecast_reads_its_quantiles_from_its_mean_and_deviation():
+    torch.manual_seed(0)
+    net = ForecastNet(ForecastConfig(model="gru", input_width=12, horizon=4, hidden_size=8, distribution="normal",
+                                     highway=3))  # fmt: skip
+    assert net.config.quantiles == (0.025, 0.5, 0.975)  # the default 95 % interval
+    out = net.outputs(torch.randn(16, 12, 1) * 3 + 5)
+    assert out.sigma.shape == (16, 4, 1) and bool((out.sigma > 0).all())
+    torch.testing.assert_close(out.quantiles[..., 2], out.forecast + 1.959964 * out.sigma)
+    torch.testing.assert_close(out.quantiles[..., 0], out.forecast - 1.959964 * out.sigma)
+    torch.testing.assert_close(out.quantiles[..., 1], out.forecast)
+    from rnnlab.forecast.forecaster import objective
+
+    x, y = torch.randn(16, 12, 1), torch.randn(16, 4, 1)
+    out = net.outputs(x)
+    expected = -torch.distributions.Normal(out.forecast, out.sigma).log_prob(y).mean()
+    torch.testing.assert_close(
+        objective(quantiles=net.config.quantiles, distribution="normal").loss(net, (x, y)), expected
+    )
+
+
+def test_a_normal_forecaster_covers_its_interval_and_survives_save_and_load(tmp_path):
+    series = noisy_sine()
+    train, test = series[:900], series[900 - 24 :]
+    config = ForecastConfig(model="dense", input_width=24, horizon=3, hidden_size=32, distribution="normal",
+                            quantiles=(0.05, 0.95))  # fmt: skip
+    f = Forecaster(config, TrainConfig(max_epochs=6, lr=1e-2, seed=0, patience=None))
+    f.fit_arrays([train])
+    scores = f.evaluate_arrays([test], start=24)
+    assert 0.8 <= scores["coverage_90"] <= 0.97 and 0.8 < scores["width_90"] < 1.3, scores
+    f.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_arrays([test], quantiles=True), f.predict_arrays([test], quantiles=True))
+    with pytest.raises(ConfigError, match="distribution must be one of"):
+        ForecastConfig(distribution="poisson")

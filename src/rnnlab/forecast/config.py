@@ -11,6 +11,8 @@ from rnnlab.training.config import TrainConfig
 
 MODELS: tuple[str, ...] = ("dense", "rnn", "lstm", "gru")
 STRATEGIES: tuple[str, ...] = ("single_shot", "autoregressive", "per_step")
+DISTRIBUTIONS: tuple[str, ...] = ("none", "normal")
+DEFAULT_LEVELS = (0.025, 0.5, 0.975)  # a distribution's levels unless --quantiles names others: a 95 % interval
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +48,12 @@ class ForecastConfig(Config):
         "Quantile levels to forecast besides the point forecast, e.g. 0.025,0.975 for a 95 % interval (trained "
         "with the pinball loss, never crossing; the median 0.5 is added and is the point forecast).",
     )
+    distribution: str = doc(
+        "none",
+        "A parametric forecast: normal (a mean and a standard deviation per step, trained on the negative "
+        "log-likelihood); its quantiles at --quantiles (default 0.025,0.975) give the intervals.",
+        choices=DISTRIBUTIONS,
+    )
 
     def __post_init__(self) -> None:
         for name in ("members", "input_width", "horizon", "n_inputs", "hidden_size", "num_layers"):
@@ -76,12 +84,17 @@ class ForecastConfig(Config):
                               f"received {self.patch}")  # fmt: skip
         if self.patch and (self.model == "dense" or self.strategy != "single_shot"):
             raise ConfigError("patch (segments as recurrent steps) needs a recurrent model and strategy 'single_shot'")
+        if self.distribution not in DISTRIBUTIONS:
+            raise ConfigError(f"distribution must be one of {list(DISTRIBUTIONS)}, received {self.distribution!r}")
+        if self.distribution != "none" and not self.quantiles:
+            object.__setattr__(self, "quantiles", DEFAULT_LEVELS)
         if self.quantiles:
             object.__setattr__(self, "quantiles", quantile_levels(self.quantiles))
+            what = "quantiles (--quantiles)" if self.distribution == "none" else "a distribution (--distribution)"
             if self.strategy != "single_shot":
-                raise ConfigError("quantiles (--quantiles) are forecast all at once: use strategy 'single_shot'")
+                raise ConfigError(f"{what} are forecast all at once: use strategy 'single_shot'")
             if self.members > 1:
-                raise ConfigError("quantiles (--quantiles) and an ensemble (--members) do not combine yet: use one")
+                raise ConfigError(f"{what} and an ensemble (--members) do not combine yet: use one network")
 
 
 def quantile_levels(levels: tuple[float, ...] | list[float]) -> tuple[float, ...]:

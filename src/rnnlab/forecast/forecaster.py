@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,11 +54,12 @@ def _pinball(quantiles: torch.Tensor, y: torch.Tensor, levels: torch.Tensor) -> 
     return torch.maximum(levels * diff, (levels - 1) * diff)
 
 
-def objective(loss: str = "mse", quantiles: tuple[float, ...] = ()) -> Objective:
+def objective(loss: str = "mse", quantiles: tuple[float, ...] = (), distribution: str = "none") -> Objective:
     """``scaled_mae``: the MAE of each window divided by that window's own std (RevIN's scale), so that
     every window weighs the same whatever its level: the M4 metrics' view (sMAPE, MASE are scale-free).
     With ``quantiles`` the network forecasts those levels and trains on their mean pinball loss (divided by each
-    window's scale with ``scaled_mae``): early stopping watches the dev pinball loss."""
+    window's scale with ``scaled_mae``): early stopping watches the dev pinball loss. A ``normal`` distribution
+    trains on its negative log-likelihood (early stopping on the dev NLL); its quantiles are read from it."""
     levels = torch.tensor(quantiles, dtype=torch.float32)
 
     def criterion(pred: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
@@ -68,6 +70,9 @@ def objective(loss: str = "mse", quantiles: tuple[float, ...] = ()) -> Objective
             return _scaled_l1(pred, y, scale if pred.dim() == 3 else scale[:, :, None])
         return {"mse": F.mse_loss, "mae": F.l1_loss}[loss](pred, y)
 
+    def normal_nll(out, y: torch.Tensor) -> torch.Tensor:  # a normal forecast: its negative log-likelihood
+        return (torch.log(out.sigma) + 0.5 * ((y - out.forecast) / out.sigma) ** 2).mean() + 0.5 * math.log(2 * math.pi)
+
     def quantile_loss(out, y: torch.Tensor) -> torch.Tensor:
         per = _pinball(out.quantiles, y, levels.to(y.device))
         if loss == "scaled_mae":
@@ -77,6 +82,8 @@ def objective(loss: str = "mse", quantiles: tuple[float, ...] = ()) -> Objective
     def loss_fn(model: ForecastNet, batch) -> torch.Tensor:
         x, y = batch
         out = model.outputs(x)
+        if out.sigma is not None:
+            return normal_nll(out, y)
         if quantiles:
             return quantile_loss(out, y)
         if out.every_step is not None:  # per_step: every window step is trained on
@@ -92,9 +99,13 @@ def objective(loss: str = "mse", quantiles: tuple[float, ...] = ()) -> Objective
             metrics["scaled_mae"] = criterion(pred, y, out.window_scale)
         if quantiles:
             metrics["pinball"] = quantile_loss(out, y)
+        if out.sigma is not None:
+            metrics["nll"] = normal_nll(out, y)
         return metrics
 
     monitor = "val_pinball" if quantiles else "val_scaled_mae" if loss == "scaled_mae" else "val_mse"
+    if distribution == "normal":
+        monitor = "val_nll"
     return Objective(loss=loss_fn, metrics=metrics, monitor=monitor, mode="min")
 
 
@@ -179,8 +190,9 @@ class Forecaster:
         train = TensorDataset(torch.as_tensor(x), torch.as_tensor(y))
         val = None if x_val is None else TensorDataset(torch.as_tensor(x_val), torch.as_tensor(y_val))
         nets = members_of(self.net)
+        task = objective(self.loss, self.config.quantiles, self.config.distribution)
         results: list[FitResult] = fit_members(nets, self.train_config, lambda k, net, config: fit(
-            net, train, val, objective=objective(self.loss, self.config.quantiles), config=config, progress=progress,
+            net, train, val, objective=task, config=config, progress=progress,
             out_dir=member_dir(out_dir, k, len(nets)), resume=resume))  # fmt: skip
         self.net.eval()
         if len(nets) == 1:

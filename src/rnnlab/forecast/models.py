@@ -37,12 +37,14 @@ class ForecastOutputs(NamedTuple):
     """``forecast`` (B, horizon, K); ``every_step`` (B, T, horizon, K) for strategy per_step (each window step's
     forecast, trained on); ``window_scale`` (B, 1, K) with revin (each window's std of the targets, detached);
     ``quantiles`` (B, horizon, K, Q) with ``config.quantiles`` (non-decreasing along Q; ``forecast`` is the
-    median among them)."""
+    median among them); ``sigma`` (B, horizon, K), the standard deviation of a normal forecast (``forecast`` is
+    its mean, ``quantiles`` its quantiles)."""
 
     forecast: Tensor
     every_step: Tensor | None = None
     window_scale: Tensor | None = None
     quantiles: Tensor | None = None
+    sigma: Tensor | None = None
 
 
 @register_model
@@ -62,7 +64,8 @@ class ForecastNet(nn.Module):
         if c.members > 1:
             raise ConfigError("an ensemble is an Ensemble of single networks: ForecastNet.from_config builds it")
         K, H = len(c.targets), c.hidden_size
-        out_per_step = K if c.strategy == "autoregressive" else c.horizon * K * max(1, len(c.quantiles))
+        per_value = 2 if c.distribution == "normal" else max(1, len(c.quantiles))  # (mean, std) or the levels
+        out_per_step = K if c.strategy == "autoregressive" else c.horizon * K * per_value
         if c.model == "dense":
             self.body = nn.Sequential(nn.Flatten(), nn.Linear(c.input_width * c.n_inputs, H), nn.ReLU(),
                                       nn.Dropout(c.dropout))  # fmt: skip
@@ -77,6 +80,9 @@ class ForecastNet(nn.Module):
         # Lai et al. 2018 (LSTNet): a linear map of each target's last values, shared by the targets, added to the
         # network's forecast, so that the scale-sensitive linear part and the recurrent part are learnt together
         self.highway = nn.Linear(c.highway, c.horizon) if c.highway else None
+        if c.distribution == "normal":  # the standard normal's quantiles at the levels: q = mean + std * z
+            levels = torch.tensor(c.quantiles, dtype=torch.float64)
+            self.register_buffer("z", (2**0.5 * torch.erfinv(2 * levels - 1)).float(), persistent=False)
 
     @classmethod
     def from_config(cls, config: ForecastConfig) -> nn.Module:
@@ -100,6 +106,12 @@ class ForecastNet(nn.Module):
             y, every = self._autoregressive(x), None
         else:
             y, every = self._direct(x)
+        if c.distribution == "normal":  # (B, H, K, 2): the mean and the standard deviation (softplus, > 0)
+            mu, sigma = y[..., 0], nn.functional.softplus(y[..., 1]) + 1e-3
+            if c.revin:
+                targets = list(c.targets)
+                mu, sigma = mu * std[:, :, targets] + mean[:, :, targets], sigma * std[:, :, targets]
+            return ForecastOutputs(mu, None, scale, mu[..., None] + sigma[..., None] * self.z, sigma)
         if c.revin:
             targets = list(c.targets)
             if c.quantiles:  # (B, H, K, Q): the same scale and shift for every level
@@ -119,14 +131,19 @@ class ForecastNet(nn.Module):
         if c.strategy == "per_step":
             every = out.view(x.shape[0], x.shape[1], c.horizon, len(c.targets))  # (B, T, horizon, K): the loss's
             out = out[:, -1]
-        if c.quantiles:
+        if c.distribution == "normal":
+            out = out.view(x.shape[0], c.horizon, len(c.targets), 2)
+        elif c.quantiles:
             out = _non_crossing(out.view(x.shape[0], c.horizon, len(c.targets), len(c.quantiles)),
                                 c.quantiles.index(0.5))  # fmt: skip
         else:
             out = out.view(x.shape[0], c.horizon, len(c.targets))
         if self.highway is not None:  # (B, hw, K) -> (B, K, hw) -> (B, K, H) -> (B, H, K)
             shift = self.highway(x[:, -c.highway :, list(c.targets)].transpose(1, 2)).transpose(1, 2)
-            out = out + (shift[..., None] if c.quantiles else shift)
+            if c.distribution == "normal":  # moves the mean only
+                out = torch.stack([out[..., 0] + shift, out[..., 1]], dim=-1)
+            else:
+                out = out + (shift[..., None] if c.quantiles else shift)
         return out, every
 
     def _segments(self, x: Tensor) -> Tensor:

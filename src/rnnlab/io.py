@@ -201,6 +201,8 @@ def _check_shapes_before_building(cls: type[nn.Module], config: Config, path: Pa
         with torch.device("meta"):
             meta = cls.from_config(config)  # type: ignore[attr-defined]
         expected = {k: tuple(v.shape) for k, v in meta.state_dict().items()}
+    except ConfigError as exc:  # a setting no model takes (num_layers 20000): the file was edited
+        raise ModelFileError(f"{path.parent / CONFIG_FILE}: {exc}; was the file edited? save the model again") from None
     except (RuntimeError, ValueError, OverflowError) as exc:
         if re.search(r"overflow|size|greater than|negative", str(exc), re.I):  # sizes no machine can hold
             raise ModelFileError(f"{path.parent / CONFIG_FILE} describes a model that cannot be built: "
@@ -291,8 +293,14 @@ def _load_weights(model: nn.Module, path: Path) -> None:
         tensors = load_file(path)
     except (SafetensorError, OSError) as exc:
         raise ModelFileError(f"{path} is not a readable safetensors file: {exc}") from None
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    _check_shapes(path, expected, {k: tuple(v.shape) for k, v in tensors.items()})
+    state = model.state_dict()
+    _check_shapes(path, {k: tuple(v.shape) for k, v in state.items()}, {k: tuple(v.shape) for k, v in tensors.items()})
+    kinds = [k for k, t in tensors.items() if t.is_floating_point() != state[k].is_floating_point()]
+    if kinds:  # integer bytes read as weights (an edited header's dtype) would answer with garbage
+        k = kinds[0]
+        raise ModelFileError(f"{path}: tensor {k} is stored as {tensors[k].dtype} where the network holds "
+                             f"{state[k].dtype} ({len(kinds)} such tensors); the file is damaged or edited: restore a "
+                             "good copy")  # fmt: skip
     broken = sorted(k for k, t in tensors.items() if t.is_floating_point() and not bool(t.isfinite().all()))
     if broken:  # every prediction would be NaN, or one tag everywhere with a NaN score: refuse, whatever the task
         count = sum(int((~tensors[k].isfinite()).sum()) for k in broken)
@@ -334,13 +342,20 @@ def _check_shapes(path: Path, expected: Mapping[str, tuple[int, ...]], found: Ma
     """Every tensor the model built from config.json has, at its shape, in the weights file, and no other."""
     problems = []
     if missing := sorted(set(expected) - set(found)):
-        problems.append(f"missing tensors {missing}")
+        problems.append(f"missing tensors {_some(missing)}")
     if unexpected := sorted(set(found) - set(expected)):
-        problems.append(f"unexpected tensors {unexpected}")
+        problems.append(f"unexpected tensors {_some(unexpected)}")
     problems += [f"{k} has shape {found[k]} in the file but {expected[k]} in the model built from config.json"
                  for k in sorted(set(expected) & set(found)) if found[k] != expected[k]]  # fmt: skip
-    if problems:
-        raise ModelFileError(f"{path} does not match its config.json: " + "; ".join(problems))
+    if problems:  # a few of each kind: an edited num_layers would list thousands of tensors
+        more = f"; and {len(problems) - 3} more differences" if len(problems) > 3 else ""
+        raise ModelFileError(f"{path} does not match its config.json: " + "; ".join(problems[:3]) + more +
+                             " (was config.json edited? save the model again)")  # fmt: skip
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    """The first ``shown`` names, and how many more."""
+    return str(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _write_json(path: str, value: Any) -> None:

@@ -30,6 +30,6 @@ def plot_confusion(report: Mapping[str, Any], path: str | Path) -> Path:
     ax.set_ylabel("true")
     ax.set_title(f"accuracy {report['accuracy']:.3f}, macro-F1 {report['macro_f1']:.3f}")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, format=None if Path(path).suffix else "png")  # no suffix: that very file, not path.png
     plt.close(fig)
     return Path(path)

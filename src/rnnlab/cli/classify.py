@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
-from rnnlab.cli.common import emit, markdown_table, output_dir, print_table, wants_json, write_csv
+from rnnlab.cli.common import emit, markdown_table, new_file, output_dir, print_table, wants_json, write_csv
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.data.text import TextDataset, decode_text, read_labelled, read_lines, read_unlabelled, text_lines
 from rnnlab.training.config import TrainConfig
@@ -130,8 +130,7 @@ def evaluate(
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on DATA."""
     from rnnlab.classify.classifier import TextClassifier
 
-    if plot and Path(plot).exists() and not overwrite:
-        raise FileExistsError(f"{plot} exists; pass --overwrite or choose another path")
+    new_file(plot, "--plot", overwrite=overwrite)
     dataset = read_labelled(data, text_col=text_col, label_col=label_col, split=split)
     clf = TextClassifier.load(model)
     report = clf.evaluate(dataset)
@@ -179,8 +178,7 @@ def predict(
     if output and Path(output).suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise ValueError(f"--output {output}: predictions are written as .csv or .jsonl (JSON lines); "
                          "give a file name ending so")  # fmt: skip
-    if output and Path(output).exists() and not overwrite:
-        raise FileExistsError(f"{output} exists; pass --overwrite or choose another path")
+    new_file(output, "--output", overwrite=overwrite)
     data = _read_inputs(list(texts or []), input_file, text_col)  # a bad input is named before the model loads
     clf = TextClassifier.load(model)
     rows = clf.predict_records(data.texts)  # the service's schema: text, label, probabilities

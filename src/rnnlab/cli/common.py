@@ -22,6 +22,18 @@ def output_dir(path: str | Path, files: Iterable[str], *, overwrite: bool) -> Pa
     return out
 
 
+def new_file(path: str | Path | None, option: str, *, overwrite: bool) -> None:
+    """Refuse, before any work, an output file ``path`` (given with ``option``) that is a directory, or that exists
+    without ``overwrite``; None: no such output."""
+    if not path:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{option} {target} is a directory; name the file to write inside it or elsewhere")
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{option} {target} exists; pass --overwrite or choose another path")
+
+
 def parse_list(text: str, *, allowed: Sequence[str] | None = None, option: str, lower: bool = True) -> list[str]:
     """'a, b' -> ['a', 'b'], checked against ``allowed``."""
     items = [t.strip().lower() if lower else t.strip() for t in text.split(",") if t.strip()]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from rnnlab.cli.common import emit, print_table, to_terminal, wants_json
+from rnnlab.cli.common import emit, new_file, print_table, to_terminal, wants_json
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.ie.config import default_tagger_config, default_train_config
 from rnnlab.tag.config import TaggerConfig
@@ -52,8 +52,7 @@ def predict(
         raise ValueError("give the ads as arguments or with --input FILE, not both and not neither")
     ads = read_ads(input_file) if input_file else [{"text": t} for t in texts or []]
     check_length([ad["text"] for ad in ads], path=input_file, lines=[ad.get("line", 0) for ad in ads])
-    if output and Path(output).exists() and not overwrite:
-        raise FileExistsError(f"{output} exists; pass --overwrite or choose another --output")
+    new_file(output, "--output", overwrite=overwrite)
     if batch_size < 1:
         raise ValueError(f"--batch-size takes a number of ads >= 1, received {batch_size}")
     templates = _load(model).extract([ad["text"] for ad in ads], batch_size=batch_size)

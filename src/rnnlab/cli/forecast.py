@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from rnnlab.cli.common import markdown_table, output_dir, parse_list, write_csv
+from rnnlab.cli.common import markdown_table, new_file, output_dir, parse_list, write_csv
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.forecast.config import DEFAULT_TRAIN, MODELS, ForecastConfig
@@ -170,9 +170,8 @@ def predict(
                           "forecasts: give them different paths")  # fmt: skip
     forecaster = Forecaster.load(model)
     settings = forecaster.data_settings
-    for path in [out] + ([plot] if plot else []):
-        if Path(path).exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass --overwrite or choose another path")
+    new_file(out, "--output", overwrite=overwrite)
+    new_file(plot, "--plot", overwrite=overwrite)
     series = _read(data, settings)
     _check_long_enough(series, forecaster.config.input_width)
     ids = [s.id for s in series.series]

@@ -3,7 +3,7 @@ removed once the model is saved.
 
 A killed ``rnnlab classify fit --out m`` leaves ``m.partial/`` (the training engine's ``checkpoints/last.ckpt/``
 and ``best.ckpt/``, each a folder of ``state.safetensors`` + ``state.json``, no pickle; one folder per ensemble
-member; and ``run.json``: the command, its options and a fingerprint of its input files).
+member; ``run.json``: the command, its options and a fingerprint of its input files; ``run.lock``, held while it runs).
 The same command with ``--resume`` continues from the last epoch; with other options or changed data it is
 refused, since the checkpoint belongs to that run. --out itself is only written at the end
 (atomically, :func:`rnnlab.io.save`), so ``--overwrite`` of an older model never meets the checkpoints.
@@ -14,7 +14,7 @@ refused, since the checkpoint belongs to that run. --out itself is only written 
 ...         kept = sorted(p.name for p in run.iterdir())  # the engine writes checkpoints/ here
 ...     gone = not run.exists()
 >>> run.name, kept, gone
-('m.partial', ['run.json'], True)
+('m.partial', ['run.json', 'run.lock'], True)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 RUN_FILE = "run.json"
+LOCK_FILE = "run.lock"  # held by the running fit (fcntl.flock)
 # options a resumed run may change: how long it trains and what it prints (the checkpoint does not depend on them)
 MAY_CHANGE = frozenset({"max_epochs", "max_time", "progress", "as_json", "overwrite", "resume", "out"})
 
@@ -43,6 +44,9 @@ def start_run(out: str | Path, *, resume: bool, command: str, options: Mapping[s
     """The checkpoint folder of a fit of ``command`` into ``out``: a new one, or with ``resume`` the folder of the
     interrupted run with the same ``options`` (JSON values; others are ignored) and unchanged input files."""
     run = partial_dir(out)
+    if _busy(run):
+        raise FileExistsError(f"another rnnlab fit into {out} is running (its checkpoints are in {run}); wait for it "
+                              "to end, or choose another --out")  # fmt: skip
     record = {"command": command, "options": _resolved(_plain(options))}  # ./a.csv and a.csv: the same input
     record["inputs"] = {k: [v, _fingerprint(Path(v))] for k, v in _paths(record["options"]).items()}
     checkpoints = sorted(run.rglob("*.ckpt")) if run.is_dir() else []
@@ -75,13 +79,52 @@ def fit_checkpoints(out: str | Path, *, resume: bool, command: str, options: Map
     """:func:`start_run`'s folder for the block that trains and saves; removed when the block ends, or when it
     fails before any checkpoint was written (a failure after one keeps them for --resume)."""
     run = start_run(out, resume=resume, command=command, options=options)
+    lock = _lock(run, out)
     try:
         yield run
-    except BaseException:
-        if not any(run.rglob("*.ckpt")):
+    except BaseException as exc:
+        if not any(run.rglob("*.ckpt")) or getattr(exc, "discard_checkpoints", False):  # nothing worth resuming
             finish_run(run)
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
     finish_run(run)
+
+
+def _lock(run: Path, out: str | Path) -> int | None:
+    """Hold ``run/run.lock`` while the fit runs (released by the system if the process dies): a second fit into
+    the same --out is refused instead of both writing the same checkpoints. None where locks are not available."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; fits into one --out are the user's to keep apart
+        return None
+    fd = os.open(run / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise FileExistsError(f"another rnnlab fit into {out} is running (its checkpoints are in {run}); wait for "
+                              "it to end, or choose another --out") from None  # fmt: skip
+    return fd
+
+
+def _busy(run: Path) -> bool:
+    """Whether a running fit holds ``run``'s lock."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    if not (run / LOCK_FILE).is_file():
+        return False
+    fd = os.open(run / LOCK_FILE, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return False
 
 
 def finish_run(run: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rnnlab.cli.common import emit, output_dir, print_table, wants_json
+from rnnlab.cli.common import emit, new_file, output_dir, print_table, wants_json
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.data.conll import FORMATS, SCHEMES, read_tagged, write_tagged
 from rnnlab.tag.config import DEFAULT_TRAIN, TaggerConfig
@@ -163,8 +163,7 @@ def predict(
 
     if output_format not in ("conll", "json", "html"):
         raise ValueError(f"--output-format must be conll, json or html, received {output_format!r}")
-    if output and Path(output).exists() and not overwrite:
-        raise FileExistsError(f"{output} exists; pass --overwrite or choose another path")
+    new_file(output, "--output", overwrite=overwrite)
     if input_format != "text":
         _predict_file(model, input_file, input_format, tag_column, output_format, output)
         return

@@ -180,9 +180,18 @@ _CONLLU_ID = re.compile(r"[1-9]\d*(?:-[1-9]\d*|\.[1-9]\d*)?|0\.[1-9]\d*")
 def tag_column_index(fmt: str, tag_column: str | int) -> int:
     """The column number ``read_tagged`` reads the tags from (``upos`` -> 3 in CoNLL-U)."""
     if fmt == "conllu":
-        return _column("upos" if tag_column == "ner" else tag_column, CONLLU_COLUMNS, fmt)
+        column = _column("upos" if tag_column == "ner" else tag_column, CONLLU_COLUMNS, fmt)
+        if column in (0, 1, -10, -9):  # ID, FORM: a tagger trained on them would learn words as tags
+            raise ConfigError(f"--tag-column {tag_column} is CoNLL-U's {'ID' if column in (0, -10) else 'FORM'} "
+                              "column, not tags; use upos, xpos or another column number")  # fmt: skip
+        return column
     names = CONLL2003_COLUMNS if fmt == "conll2003" else {"last": -1}
-    return _column("last" if fmt == "columns" and tag_column == "ner" else tag_column, names, fmt)
+    column = _column("last" if fmt == "columns" and tag_column == "ner" else tag_column, names, fmt)
+    if column == 0:  # the token column: a tagger trained on it would learn words as tags
+        raise ConfigError(f"--tag-column {tag_column} is the token column (0), not tags; use "
+                          f"{'ner, pos, chunk or ' if fmt == 'conll2003' else ''}a column number from 1 (or -1, the "
+                          "last)")  # fmt: skip
+    return column
 
 
 def write_predictions(

@@ -51,6 +51,12 @@ def read_csv_checked(path: str | Path, **kwargs: Any):  # -> pd.DataFrame
         raise DataError(f"not a readable CSV file: {message}", path=path, hint=hint) from None
     if len(frame) == 0:
         raise DataError("no data rows (only a header)", path=path, line=1, hint="give the rows under the header")
+    first = pd.read_csv(path, encoding="utf-8-sig", header=None, nrows=1, **kwargs).iloc[0].tolist()
+    header = [name for name in first if isinstance(name, str)]  # an empty cell is NaN: pandas names it Unnamed
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:  # pandas would rename the second "y" to "y.1" and the first would be read without a word
+        raise DataError(f"the header names column(s) {repeated} more than once", path=path, line=1,
+                        hint="give each column its own name")  # fmt: skip
     return frame
 
 

@@ -91,6 +91,9 @@ def read_series(
         )  # fmt: skip
     if not targets:
         raise DataError("no target column given", path=name, hint="pass at least one --target")
+    for option, names in (("--target", targets), ("--features", features)):
+        if len(set(names)) != len(names):
+            raise DataError(f"{option} names a column twice: {list(names)}", path=name, hint="name each column once")
     df["__row__"] = np.arange(2, len(df) + 2)  # spreadsheet row numbers (header = row 1)
     for col in dict.fromkeys([*targets, *features]):
         _check_numeric(df, col, name)

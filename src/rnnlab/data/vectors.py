@@ -101,9 +101,15 @@ def load_vectors(path: str | Path, words: Collection[str] | None = None) -> Vect
             if word in index or (words is not None and word not in words and word.lower() not in words):
                 continue
             try:
-                rows.append(np.asarray(parts[1:], dtype=np.float32))
+                with np.errstate(over="ignore"):
+                    row = np.asarray(parts[1:], dtype=np.float32)
             except ValueError:
                 raise DataError("a vector value is not a number", path=path, line=n) from None
+            if not np.isfinite(row).all():  # nan, inf, or beyond float32 (1e400): every embedding it touches is NaN
+                k = int(np.argmin(np.isfinite(row)))
+                raise DataError(f"the vector of {word!r} holds {parts[1 + k]!r}, not a finite float32", path=path,
+                                line=n, column=k + 2, hint="fix or remove the line")  # fmt: skip
+            rows.append(row)
             index[word] = len(rows) - 1
     if dim is None:
         raise DataError("no vectors in the file", path=path)

@@ -55,6 +55,6 @@ def _save(fig: plt.Figure, ax: plt.Axes, path: str | Path, title: str) -> Path:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format=None if Path(path).suffix else "png")  # no suffix: that very file, not path.png
     plt.close(fig)
     return Path(path)

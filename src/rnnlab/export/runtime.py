@@ -84,6 +84,18 @@ class OnnxTagger:
 
     def predict_tags(self, tokens: Sequence[Sequence[str]], features: Sequence[Sequence[int]] | None = None,
                      scheme: str | None = "IOB2") -> list[list[str]]:  # fmt: skip
+        """Tags of each sentence (a list of tokens; an empty one gets no tags), as the PyTorch tagger gives."""
+        if isinstance(tokens, str) or any(isinstance(s, str) for s in tokens):
+            raise ValueError("predict_tags takes sentences as lists of tokens, e.g. [['Anna', 'flew']]: split each "
+                             "text into tokens first (or use rnnlab.tag.tagger.Tagger.predict)")  # fmt: skip
+        keep = [i for i, s in enumerate(tokens) if len(s)]
+        if len(keep) < len(tokens):  # empty sentences: nothing to tag, and a zero-length row breaks the graph
+            tagged = self.predict_tags([tokens[i] for i in keep], None if features is None else
+                                       [features[i] for i in keep], scheme) if keep else []  # fmt: skip
+            out: list[list[str]] = [[] for _ in tokens]
+            for i, tags in zip(keep, tagged, strict=True):
+                out[i] = tags
+            return out
         feed = self.inputs(tokens, features)
         out = run(self.session, feed)
         if "transitions" in out:
@@ -124,9 +136,7 @@ class OnnxForecaster:
         """(S, H, K) in the data's units; with ``quantiles`` (a quantile model) every level's (S, H, K, Q), its
         conformal offsets applied as in PyTorch."""
         f, c = self.forecaster, self.forecaster.config
-        rows = f.scaler_rows(len(series), ids)  # each series scaled as the fitted series of its id
-        x = np.stack([f.scaler.transform(k, s[-c.input_width :]) for k, s in zip(rows, series, strict=True)])
-        x = x.astype(np.float32)
+        rows, x = f.histories(series, ids)  # checked as in PyTorch; each scaled as the fitted series of its id
         if not quantiles:
             pred = run(self.session, {"x": x})["forecast"]
             return np.stack([f.scaler.inverse(k, p, c.targets) for k, p in zip(rows, pred, strict=True)])

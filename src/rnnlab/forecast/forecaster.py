@@ -331,6 +331,26 @@ class Forecaster:
         ]
         return apply_offsets(torch.cat(parts).numpy(), self.offsets)
 
+    def histories(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None
+                  ) -> tuple[list[int], np.ndarray]:  # fmt: skip
+        """The scaler row of each series and its last ``input_width`` steps standardised (S, W, F), float32: each
+        series (T, F) long enough and finite, else a one-line DataError."""
+        c = self.config
+        for i, s in enumerate(series):
+            if np.ndim(s) != 2 or np.shape(s)[1] != c.n_inputs:
+                raise DataError(f"series {i} has shape {np.shape(s)}; the model reads (steps, {c.n_inputs}) arrays",
+                                hint="give each series as a 2-D array, one column per input")  # fmt: skip
+            if len(s) < c.input_width:
+                raise DataError(
+                    f"series {i} has {len(s)} step(s); the model reads the last input_width={c.input_width}",
+                    hint=f"give at least {c.input_width} rows of history",
+                )
+        rows = self.scaler_rows(len(series), ids)
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = np.stack([self.scaler.transform(k, s[-c.input_width :]) for k, s in zip(rows, series, strict=True)])
+        _check_history(x, series, c.input_width)
+        return rows, x.astype(np.float32)
+
     def predict_arrays(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None, *,
                        quantiles: bool = False) -> np.ndarray:  # fmt: skip
         """The ``horizon`` steps after the end of each series, in the original units: (S, H, K); with ``quantiles``
@@ -343,16 +363,7 @@ class Forecaster:
         history far outside the training range, or a damaged model) is an error, never NaN.
         """
         c = self.config
-        for i, s in enumerate(series):
-            if len(s) < c.input_width:
-                raise DataError(
-                    f"series {i} has {len(s)} step(s); the model reads the last input_width={c.input_width}",
-                    hint=f"give at least {c.input_width} rows of history",
-                )
-        rows = self.scaler_rows(len(series), ids)
-        with np.errstate(over="ignore", invalid="ignore"):
-            x = np.stack([self.scaler.transform(k, s[-c.input_width :]) for k, s in zip(rows, series, strict=True)])
-        _check_history(x, series, c.input_width)
+        rows, x = self.histories(series, ids)
         # quantiles: (S, H, K, Q) -> (S, Q, H, K), the scaler's columns last
         pred = self.predict_quantile_windows(x).transpose(0, 3, 1, 2) if quantiles else self.predict_windows(x)
         with np.errstate(over="ignore", invalid="ignore"):

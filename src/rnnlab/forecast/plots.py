@@ -39,7 +39,7 @@ def plot_forecast(data: SeriesData, forecasts: np.ndarray, horizon: int, path: s
         ax.legend(loc="upper left")
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format=None if Path(path).suffix else "png")  # no suffix: that very file, not path.png
     plt.close(fig)
     return Path(path)
 
@@ -56,6 +56,6 @@ def plot_comparison(summary: list[dict], path: str | Path, *, metric: str = "rms
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format=None if Path(path).suffix else "png")  # no suffix: that very file, not path.png
     plt.close(fig)
     return Path(path)

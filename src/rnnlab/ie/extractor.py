@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +25,7 @@ from rnnlab.ie.augment import augment
 from rnnlab.ie.config import default_tagger_config, default_train_config
 from rnnlab.ie.gazetteer import find_places
 from rnnlab.ie.task import EXTRACTION, is_named
-from rnnlab.ie.template import FIELDS, LABELS, Mention, fill, score
+from rnnlab.ie.template import FIELDS, LABELS, NUMERIC, Mention, fill, score
 from rnnlab.ie.text import tokenize
 from rnnlab.tag.models import TaggerConfig
 from rnnlab.tag.tagger import Tagger
@@ -298,7 +300,23 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
             if unknown:
                 raise DataError(f"unknown gold fields {unknown}", path=path, line=n,
                                 hint=f"the template's fields are {list(FIELDS)}")  # fmt: skip
+            _check_gold_values(gold, path, n)
         ads.append({**row, "line": n})
     if not ads:
         raise DataError("no ads", path=path, hint="one JSON object with a 'text' per line")
     return ads
+
+
+def _check_gold_values(gold: dict[str, Any], path: Path, line: int) -> None:
+    """Gold values of the right kind: a finite number for the numeric fields, text for the others, or null; a value
+    of another kind would be scored as a miss without a word."""
+    for field, value in gold.items():
+        if value is None:
+            continue
+        numeric = field in NUMERIC
+        ok = (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)) if numeric \
+            else isinstance(value, str)  # fmt: skip
+        if not ok:
+            shown = json.dumps(value, ensure_ascii=False, default=repr)[:60]
+            raise DataError(f"gold {field!r} is {shown}; it must be {'a finite number' if numeric else 'text'} or "
+                            "null", path=path, line=line, hint="fix the annotation")  # fmt: skip

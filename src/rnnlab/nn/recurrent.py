@@ -32,6 +32,9 @@ LengthsStrategy = Literal["auto", "pack", "mask"]
 LENGTHS_STRATEGIES: tuple[str, ...] = ("auto", "pack", "mask")
 
 
+MAX_LAYERS = 256  # stacked recurrent layers: far beyond any trained network, small enough to refuse at once
+
+
 @dataclasses.dataclass(frozen=True)
 class RecurrentConfig(Config):
     """Architecture of a recurrent layer (the run-time ``impl`` is not part of it)."""
@@ -53,6 +56,8 @@ class RecurrentConfig(Config):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {value!r}")
+        if self.num_layers > MAX_LAYERS:  # thousands of layers: minutes of building before any error could show
+            raise ConfigError(f"num_layers must be at most {MAX_LAYERS}, received {self.num_layers}")
         for name in ("dropout", "recurrent_dropout", "weight_dropout"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from rnnlab.config import Config, doc
 from rnnlab.errors import ConfigError
@@ -69,8 +70,18 @@ class TrainConfig(Config):
             raise ConfigError(f"lr_decay must be >= 0, received {self.lr_decay!r}")
         if self.average_from is not None and (not isinstance(self.average_from, int) or self.average_from < 1):
             raise ConfigError(f"average_from must be an epoch number >= 1 or None, received {self.average_from!r}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, received {self.lr!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"lr (--lr) must be a finite positive number (e.g. 1e-3), received {self.lr!r}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ConfigError(
+                f"weight_decay (--weight-decay) must be a finite number >= 0, received {self.weight_decay!r}"
+            )
+        if not math.isfinite(self.lr_decay):
+            raise ConfigError(f"lr_decay (--lr-decay) must be a finite number >= 0, received {self.lr_decay!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ConfigError(f"seed (--seed) must be a whole number from 0 to {2**32 - 1}, received {self.seed!r}")
+        if isinstance(self.devices, int) and not isinstance(self.devices, bool) and self.devices < 1:
+            raise ConfigError(f"devices (--devices) must be 'auto' or a positive number, received {self.devices!r}")
         if self.gradient_clip is not None and self.gradient_clip <= 0:
             raise ConfigError(f"gradient_clip must be positive or None, received {self.gradient_clip!r}")
         if self.patience is not None and self.patience < 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -17,8 +18,9 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from rnnlab.errors import ConfigError
 from rnnlab.training.callbacks import AveragedWeights, BestWeights, History, SeededSampler
-from rnnlab.training.checkpoints import SafetensorsCheckpointIO, find_checkpoint, read_checkpoint
+from rnnlab.training.checkpoints import SafetensorsCheckpointIO, check_checkpoint, find_checkpoint, read_checkpoint
 from rnnlab.training.config import TrainConfig
 from rnnlab.training.module import Objective, TrainingModule
 
@@ -122,7 +124,7 @@ def fit(
     if progress:
         cbs.append(_ProgressBar())
 
-    with _quiet():
+    with _quiet(), _lightning_errors(config, monitor):
         trainer = _trainer(config, cbs, out_dir, checkpoint is not None, progress)
     model.train()  # Lightning keeps each module's mode when training starts; an earlier fit left it in eval
     module = TrainingModule(model, objective, config)
@@ -132,13 +134,27 @@ def fit(
             raise ValueError("resume=True needs the out_dir of the interrupted run")
         last = find_checkpoint(Path(out_dir) / CHECKPOINT_DIR / "last.ckpt")  # a pickle or a torn one: refused
         ckpt_path = None if last is None else str(last)
+        epoch = None if last is None else check_checkpoint(last)["checkpoint"].get("epoch")
+        if isinstance(epoch, int) and epoch + 1 > config.max_epochs:  # Lightning would train 0 epochs, or refuse
+            raise ConfigError(f"--resume: the interrupted run's last checkpoint is after epoch {epoch + 1}, past "
+                              f"max_epochs (--max-epochs) = {config.max_epochs}; give a larger --max-epochs to "
+                              "continue it")  # fmt: skip
     start = time.perf_counter()
-    with _quiet():
-        trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+    try:
+        with _quiet(), _lightning_errors(config, monitor):
+            trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+    except SystemExit:  # Lightning answers Ctrl-C with exit(1) after saving: an interruption, not a failure
+        if trainer.interrupted:
+            raise KeyboardInterrupt from None
+        raise
     seconds = time.perf_counter() - start
 
     best_score, best_epoch, best_path = _restore_best(module, checkpoint, keeper)
     model.eval()
+    broken = sum(int((~torch.isfinite(p)).sum()) for p in model.parameters())
+    if broken:  # the loss went to NaN/inf: no model worth saving (every prediction would be NaN)
+        raise Diverged(f"training diverged: {broken} weight(s) became NaN or infinite (lr {config.lr:g}, "
+                          f"optimizer {config.optimizer}); lower --lr, or keep --gradient-clip on")  # fmt: skip
     return FitResult(
         monitor=monitor,
         best_score=best_score,
@@ -205,6 +221,43 @@ class _ProgressBar(RichProgressBar):
         total = self.trainer.max_epochs
         text = f"Epoch {current_epoch + 1}" + (f"/{total}" if total is not None and total > 0 else "")
         return f"{text:{len(self.validation_description)}}"  # as wide as "Validation": no flicker
+
+
+class Diverged(ConfigError):
+    """Training left non-finite weights: its checkpoints are not worth resuming from."""
+
+    discard_checkpoints = True
+
+
+@contextlib.contextmanager
+def _lightning_errors(config: TrainConfig, monitor: str) -> Iterator[None]:
+    """Lightning's refusals of the training settings as one-line ConfigErrors naming rnnlab's option, not its
+    ``Trainer(...)`` arguments: devices, accelerators, a monitored metric the task does not log, a resumed run
+    already past --max-epochs."""
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    try:
+        yield
+    except MisconfigurationException as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        restored = re.search(r"restored a checkpoint with current_epoch=(\d+)", text)
+        if restored:
+            raise ConfigError(f"--resume: the interrupted run already trained {restored.group(1)} epochs, more than "
+                              f"max_epochs (--max-epochs) = {config.max_epochs}; give a larger --max-epochs to "
+                              "continue it") from None  # fmt: skip
+        if "gpu" in text.lower() or "cuda" in text.lower() or "mps" in text.lower():
+            raise ConfigError(f"accelerator (--accelerator) {config.accelerator!r} is not available here ({text}); "
+                              "use cpu or auto") from None  # fmt: skip
+        raise ConfigError(f"the training settings were refused: {text} (options --accelerator "
+                          f"{config.accelerator!r}, --devices {config.devices!r}, --num-nodes {config.num_nodes!r}, "
+                          f"--strategy {config.strategy!r}, --precision {config.precision!r})") from None  # fmt: skip
+    except RuntimeError as exc:
+        if "conditioned on metric" not in str(exc):
+            raise
+        logged = re.findall(r"`([^`]+)`", str(exc).split("any of the following:")[-1])
+        names = ", ".join(logged) if "any of the following:" in str(exc) else "val_loss and the task's val_ metrics"
+        raise ConfigError(f"monitor (--monitor) {monitor!r} is not a metric this task logs; choose one of {names}"
+                          ) from None  # fmt: skip
 
 
 def _trainer(

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import typer
+
+# as rnnlab.serving.batching.MAX_WAIT_S and MAX_THREADS (not imported: that would import FastAPI for every command)
+MAX_WAIT_MS, MAX_THREADS = 60_000, 1024
 
 EXAMPLES = """Examples:
 
@@ -30,6 +36,24 @@ def parse_models(specs: list[str]) -> dict[str, str]:
     return models
 
 
+def _whole(low: int, high: int | None, what: str) -> Callable[[int], int]:
+    """A typer callback refusing a whole number outside ``low..high`` (a usage error naming the option)."""
+
+    def check(value: int) -> int:
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"of {low} or more"
+            raise typer.BadParameter(f"{value} is not a valid {what}; use a whole number {bound}")
+        return value
+
+    return check
+
+
+def _wait_ms(value: float) -> float:
+    if not (math.isfinite(value) and 0 <= value <= MAX_WAIT_MS):
+        raise typer.BadParameter(f"{value:g} is not a finite number of milliseconds from 0 to {MAX_WAIT_MS}")
+    return value
+
+
 def serve(
     model: list[str] = typer.Option(  # noqa: B008
         ...,
@@ -38,18 +62,28 @@ def serve(
         "(for an extractor also 'default' for the shipped model or 'rules').",
     ),
     host: str = typer.Option("127.0.0.1", help="Interface to bind (127.0.0.1: this machine only)."),
-    port: int = typer.Option(8000, help="TCP port."),
-    max_chars: int = typer.Option(20_000, help="Characters per text at most (413 above)."),
-    max_batch: int = typer.Option(64, help="Texts per request at most; also the micro-batch size."),
-    max_rows: int = typer.Option(100_000, help="CSV rows per forecasting request at most."),
+    port: int = typer.Option(8000, callback=_whole(1, 65535, "TCP port"), help="TCP port (1-65535)."),
+    max_chars: int = typer.Option(
+        20_000, callback=_whole(1, None, "number of characters"), help="Characters per text at most (413 above)."
+    ),
+    max_batch: int = typer.Option(
+        64,
+        callback=_whole(1, None, "number of texts"),
+        help="Texts per request at most; also the micro-batch size.",
+    ),
+    max_rows: int = typer.Option(
+        100_000, callback=_whole(1, None, "number of rows"), help="CSV rows per forecasting request at most."
+    ),
     max_wait_ms: float = typer.Option(
         0.0,
-        help="How long a request waits for others to share its batch (0: batches form from "
+        callback=_wait_ms,
+        help=f"How long a request waits for others to share its batch, 0-{MAX_WAIT_MS} (0: batches form from "
         "the requests that queue while the model is busy).",
     ),
     threads: int = typer.Option(
         1,
-        help="PyTorch threads per model worker (0: PyTorch's default); 1 measured "
+        callback=_whole(0, MAX_THREADS, "number of threads"),
+        help=f"PyTorch threads per model worker, 0-{MAX_THREADS} (0: PyTorch's default); 1 measured "
         "fastest on a 2-core CPU, each model having its own worker.",
     ),
     api_key: str | None = typer.Option(
@@ -71,19 +105,28 @@ def serve(
     import uvicorn
 
     from rnnlab.serving import Limits, create_app
-    from rnnlab.serving.server import Connections, uvicorn_options
+    from rnnlab.serving.server import Connections, check_listen, uvicorn_options
 
     options = uvicorn_options(host, port, Connections(max_open=max_connections))  # checked before loading models
-    limits = Limits(max_chars=max_chars, max_batch=max_batch, max_csv_rows=max_rows)
-    app = create_app(parse_models(model), limits=limits, max_wait_ms=max_wait_ms, threads=threads or None,
-                     api_key=api_key)  # fmt: skip
+    models = parse_models(model)
+    check_listen(host, port)  # a taken port or an unknown host: one line, before loading models or announcing
     warning = exposure_warning(host, keyed=api_key is not None)
     if warning:
         typer.echo(warning, err=True)
+    limits = Limits(max_chars=max_chars, max_batch=max_batch, max_csv_rows=max_rows)
+    app = create_app(models, limits=limits, max_wait_ms=max_wait_ms, threads=threads or None, api_key=api_key)
     keyed = " (API key required)" if api_key is not None else ""
     shown = host if host.strip() else "[every interface]"
     typer.echo(f"rnnlab serving {len(app.state.served)} model(s) on http://{shown}:{port}/{keyed}")
-    uvicorn.run(app, **options)
+    try:
+        uvicorn.run(app, **options)
+    except SystemExit as exc:  # uvicorn's status 3: it could not start (the port taken since the check, ...)
+        if exc.code != 3:  # uvicorn.main.STARTUP_FAILURE; anything else (SIGTERM's 143) goes on as it is
+            raise
+        raise ValueError(
+            f"the server could not start on {shown}:{port} (uvicorn's message is above); choose another --port "
+            "or --host"
+        ) from None
 
 
 def exposure_warning(host: str, *, keyed: bool = False) -> str | None:

@@ -32,7 +32,8 @@ class Refused(HTTPException):
 
 class BodyGuard:
     """Counts the request body's bytes as they arrive: 413 past ``max_bytes`` (Content-Length or not), 408 when
-    the whole body has not come within ``timeout_s`` seconds of the first read."""
+    the whole body has not come within ``timeout_s`` seconds of the first read; 415 for a compressed body
+    (``Content-Encoding`` other than identity), which the service does not decode."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, timeout_s: float) -> None:
         self.app, self.max_bytes, self.timeout_s = app, max_bytes, timeout_s
@@ -40,6 +41,12 @@ class BodyGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        encoding = (_header(scope, b"content-encoding") or b"").decode("latin-1").strip()
+        if encoding and encoding.lower() != "identity":
+            refusal = Refused(415, f"the request body is sent with Content-Encoding: {encoding[:40]}, which this "
+                                   "service does not decode; send it uncompressed (no Content-Encoding)")  # fmt: skip
+            await refusal.response()(scope, receive, send)
             return
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:

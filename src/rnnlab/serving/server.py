@@ -55,6 +55,56 @@ def uvicorn_options(host: str, port: int, connections: Connections | None = None
     }
 
 
+def check_listen(host: str, port: int) -> None:
+    """Bind, and release at once, every address uvicorn will listen on for ``host`` and ``port`` (as asyncio's
+    ``create_server`` binds them: the addresses ``host`` resolves to, every interface for ""): a ValueError that
+    names the address and what to do when one cannot be bound (a port in use, an unknown host), before anything
+    is announced. (uvicorn itself logs the error after ``rnnlab serve`` has said it serves, and exits with 3.)
+    """
+    import socket
+
+    where = f"{'[every interface]' if not host.strip() else f'[{host}]' if ':' in host else host}:{port}"
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError, ValueError):  # gaierror; a name IDNA cannot encode; a NUL character
+        raise ValueError(
+            f"cannot listen on {where}: unknown host; use an IP address or a hostname that resolves"
+        ) from None
+    opened: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError:  # a family this machine lacks (IPv6 off): asyncio skips it too
+                continue
+            opened.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                raise ValueError(f"cannot listen on {where}: {_why(exc.errno, port, exc)}") from None
+    finally:
+        for sock in opened:
+            sock.close()
+
+
+def _why(code: int | None, port: int, exc: OSError) -> str:
+    import errno
+
+    if code == errno.EADDRINUSE:
+        return "address already in use; choose another --port"
+    if code == errno.EADDRNOTAVAIL:
+        return (
+            "the address is not one of this machine's; use --host 127.0.0.1 (this machine only), 0.0.0.0 "
+            "(every interface) or the address of one of its network interfaces"
+        )
+    if code == errno.EACCES and port < 1024:
+        return "permission denied (ports below 1024 need administrator rights); choose a --port from 1024 up"
+    return f"{exc.strerror or exc}; choose another --port or --host"
+
+
 def _raw_response(status: str, detail: str) -> bytes:
     import json
 

@@ -269,7 +269,7 @@ def _read_header(directory: Path) -> dict[str, Any]:
         raise ModelFileError(f"{path} lacks the key(s) {missing}; it was not written by rnnlab.save")
     version = header["format_version"]
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ModelFileError(f"{path}: format_version must be a whole number (1 for this rnnlab), received "
+        raise ModelFileError(f"{path}: format_version must be a whole number from 1 to {FORMAT_VERSION}, received "
                              f"{version!r}; was the file edited? save the model again")  # fmt: skip
     if version > FORMAT_VERSION:
         raise ModelFileError(

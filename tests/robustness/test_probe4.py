@@ -250,3 +250,86 @@ def test_the_exported_forecaster_checks_its_histories_like_pytorch(series, tmp_p
                       (history[:3], "has 3 step(s)")):  # fmt: skip
         with pytest.raises(DataError, match=re.escape(says)):
             onnx.predict_arrays([bad])
+
+
+def test_a_utf16_file_is_named_utf16_not_latin1(tmp_path):
+    # before: 'byte 0xff is not UTF-8 (hint: ... iconv -f latin1 ...)', advice that makes garbage of UTF-16
+    from rnnlab.data.readers import read_csv_checked
+    from rnnlab.data.text import read_lines
+
+    path = tmp_path / "s.csv"
+    path.write_bytes("date,y\n2024-01-01,1\n".encode("utf-16"))
+    for read in (read_csv_checked, read_lines):
+        with pytest.raises(DataError, match="the file is UTF-16") as caught:
+            read(path)
+        assert "latin1" not in str(caught.value)
+
+
+def test_format_version_zero_is_explained(series, tmp_path):
+    # before: 'format_version must be a whole number (1 for this rnnlab), received 0' (0 is a whole number)
+    import shutil
+
+    from rnnlab.forecast.forecaster import Forecaster
+
+    shutil.copytree(series / "m", tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["format_version"] = 0
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="format_version must be a whole number from 1 to"):
+        Forecaster.load(tmp_path / "m")
+
+
+def test_monthly_rows_on_the_15th_get_a_fix_not_an_hour_grid(tmp_path, monkeypatch, capsys):
+    # before: 'timestamp 2000-03-15 00:00:00 is off the 744h grid'
+    data = tmp_path / "m15.csv"
+    stamps = pd.date_range("2000-01-01", periods=40, freq="MS") + pd.Timedelta(days=14)
+    pd.DataFrame({"date": stamps.strftime("%Y-%m-%d"), "y": np.arange(40.0)}).to_csv(data, index=False)
+    err = refused(monkeypatch, capsys, "forecast", "fit", data, *FIT, "--out", tmp_path / "m")
+    assert "monthly, each on day 15 of its month" in err and "first day of its month" in err and "744h" not in err
+
+
+def test_a_gap_at_predict_says_to_refit_with_fill(series, tmp_path, monkeypatch, capsys):
+    # before: 'pass --fill ...', an option predict does not have
+    frame = pd.read_csv(series / "ts.csv").drop(index=70)
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    err = refused(monkeypatch, capsys, "forecast", "predict", tmp_path / "gap.csv", "--model", series / "m",
+                  "--output", tmp_path / "f.csv")  # fmt: skip
+    assert "fit with --fill" in err and "fill the gap in the file" in err
+
+
+def test_tag_predict_refuses_a_book_on_one_line(tmp_path, monkeypatch, capsys):
+    # before: a 2 MB line took 83 s and 1 GB (a 10 MB one: several GB)
+    from rnnlab.tag.models import TaggerConfig
+    from rnnlab.tag.tagger import Tagger
+    from rnnlab.training import TrainConfig
+
+    tagger = Tagger(TaggerConfig(hidden_size=4, char="none"), TrainConfig(max_epochs=1))
+    from rnnlab.data.conll import Sentence
+
+    tagger.fit([Sentence(["Anna", "left"], ["B-PER", "O"], 1)], embeddings="none")
+    tagger.save(tmp_path / "t")
+    (tmp_path / "in.txt").write_text("Anna left\n" + "word " * 30_000 + "\n", encoding="utf-8")
+    err = refused(monkeypatch, capsys, "tag", "predict", "--model", tmp_path / "t", "--input", tmp_path / "in.txt")
+    assert "text 2 has 150,000 characters; tag predict reads at most 100,000" in err
+
+
+def test_extract_predict_reads_stdin(monkeypatch, capsys):
+    # before: 'error: -: no such file'
+    import io
+
+    class Stdin:
+        buffer = io.BytesIO(b"Maison 4 pi\xc3\xa8ces de 90 m2 \xc3\xa0 Toulon\n\nAppartement T2 de 45 m2\n")
+
+    monkeypatch.setattr("sys.stdin", Stdin())
+    code, out, err = cli(monkeypatch, capsys, "extract", "predict", "--input", "-", "--model", "rules")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert [r["template"]["surface_m2"]["value"] for r in rows] == [90, 45]
+
+
+def test_an_ensemble_of_a_hundred_thousand_members_is_refused():
+    # before: accepted, and ran for good
+    from rnnlab.forecast.models import ForecastConfig
+
+    with pytest.raises(ConfigError, match=r"members .* must be at most 64"):
+        ForecastConfig(members=100_000)

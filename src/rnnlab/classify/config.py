@@ -69,6 +69,8 @@ class ClassifierConfig(Config):
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers", "members"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {getattr(self, name)!r}")
+        if self.members > 64:  # each member is a whole training run
+            raise ConfigError(f"members (--members) must be at most 64 networks, received {self.members}")
         if self.finetune_top is not None and (isinstance(self.finetune_top, bool) or self.finetune_top < 0):
             raise ConfigError(f"finetune_top must be a number of words >= 0 or None, received {self.finetune_top!r}")
         if self.n_classes < 2:

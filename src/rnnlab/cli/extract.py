@@ -36,10 +36,32 @@ def _load(model: str | None):
     return resolve(model)
 
 
+def _stdin_ads() -> list[dict]:
+    """The ads of standard input: JSON lines when it starts with "{", else blank-line separated texts."""
+    import sys
+    import tempfile
+
+    from rnnlab.data.text import decode_text
+    from rnnlab.ie.extractor import read_ads
+
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    text = decode_text(data, "<stdin>")
+    suffix = ".jsonl" if text.lstrip().startswith("{") else ".txt"
+    with tempfile.TemporaryDirectory() as folder:  # read_ads' checks, with stdin named in the errors
+        path = Path(folder) / f"stdin{suffix}"
+        path.write_text(text, encoding="utf-8")
+        try:
+            return read_ads(path)
+        except Exception as exc:
+            raise type(exc)(str(exc).replace(str(path), "<stdin>")) from None
+
+
 @app.command(epilog=EXAMPLES)
 def predict(
     texts: list[str] | None = typer.Argument(None, help="Ads to read (or use --input)."),  # noqa: B008
-    input_file: str | None = typer.Option(None, "--input", help="ads.jsonl or ads.txt (blank-line separated)."),
+    input_file: str | None = typer.Option(
+        None, "--input", help="ads.jsonl or ads.txt (blank-line separated); - reads either from stdin."
+    ),
     model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
     output: str | None = typer.Option(None, "--output", help="Write the templates as JSON lines to this file."),
     overwrite: bool = typer.Option(False, help="Replace an existing --output file."),
@@ -50,7 +72,13 @@ def predict(
 
     if bool(texts) == bool(input_file):
         raise ValueError("give the ads as arguments or with --input FILE, not both and not neither")
-    ads = read_ads(input_file) if input_file else [{"text": t} for t in texts or []]
+    ads = (
+        _stdin_ads()
+        if input_file == "-"
+        else read_ads(input_file)
+        if input_file
+        else [{"text": t} for t in texts or []]
+    )
     check_length([ad["text"] for ad in ads], path=input_file, lines=[ad.get("line", 0) for ad in ads])
     new_file(output, "--output", overwrite=overwrite)
     if batch_size < 1:

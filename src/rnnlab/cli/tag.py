@@ -182,6 +182,9 @@ def predict(
     _write(output, chunks)
 
 
+MAX_TEXT_CHARS = 100_000  # one text (a line of --input): a long article; the service's cap is lower (20,000)
+
+
 def _input_lines(texts: list[str] | None, input_file: str | None) -> list[str]:
     """The non-blank texts to tag: the arguments, or the lines of --input (UTF-8; '-' reads stdin)."""
     from rnnlab.data.text import decode_text, read_lines, text_lines
@@ -193,7 +196,13 @@ def _input_lines(texts: list[str] | None, input_file: str | None) -> list[str]:
         lines = read_lines(input_file)
     else:
         lines = list(texts or [])
-    return [line for line in lines if line.strip()]
+    lines = [line for line in lines if line.strip()]
+    for n, line in enumerate(lines, 1):
+        if len(line) > MAX_TEXT_CHARS:  # a whole book on one line: minutes and gigabytes in one batch
+            where = f"{input_file}: text {n}" if input_file else f"text {n}"
+            raise ValueError(f"{where} has {len(line):,} characters; tag predict reads at most {MAX_TEXT_CHARS:,} per "
+                             "text (one sentence or paragraph per line): split it into lines")  # fmt: skip
+    return lines
 
 
 def _tag_in_groups(tagger: Any, lines: list[str], group_chars: int = 200_000) -> Iterator[list[dict[str, Any]]]:

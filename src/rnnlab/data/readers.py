@@ -85,9 +85,24 @@ def first_undecodable(path: str | Path, encoding: str = "utf-8-sig") -> tuple[in
                 return None
 
 
+def utf8_hint(start: bytes) -> str:
+    """How to make a file that does not decode as UTF-8 readable, from its first bytes: a UTF-16 byte-order mark
+    says which encoding to convert from (latin-1 would make garbage of it).
+
+    >>> utf8_hint("é".encode("utf-16"))[:40]
+    'the file is UTF-16 (it starts with a UTF'
+    """
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return ("the file is UTF-16 (it starts with a UTF-16 byte-order mark): save it as UTF-8, e.g. "
+                "`iconv -f utf-16 -t utf-8 in.csv > out.csv`")  # fmt: skip
+    return UTF8_HINT
+
+
 def _decode_error(path: Path) -> DataError:
+    with path.open("rb") as f:
+        hint = utf8_hint(f.read(2))
     found = first_undecodable(path)
     if found is None:  # pandas failed but a plain decode does not: report without a position
-        return DataError("the file is not valid UTF-8", path=path, hint=UTF8_HINT)
+        return DataError("the file is not valid UTF-8", path=path, hint=hint)
     line, column, bad = found
-    return DataError(f"byte 0x{bad.hex()} is not UTF-8", path=path, line=line, column=column, hint=UTF8_HINT)
+    return DataError(f"byte 0x{bad.hex()} is not UTF-8", path=path, line=line, column=column, hint=hint)

@@ -255,6 +255,10 @@ def _regular(part: pd.DataFrame, stamps: pd.DatetimeIndex, time_col: str, name: 
     """Check the steps are regular; with a fill policy, insert the missing steps (as NaN rows)."""
     if len(stamps) < 3:
         return part, stamps, freq
+    if freq is None and _mid_month(stamps):
+        raise DataError(f"the rows are monthly, each on day {stamps[0].day} of its month: rnnlab's monthly grids are "
+                        "the first (MS) or the last day (ME) of each month", path=name, column=time_col,
+                        hint="date each row by the first day of its month (e.g. 2000-03-01)")  # fmt: skip
     step = freq or _infer_step(stamps)
     full = pd.date_range(stamps[0], stamps[-1], freq=step)
     off_grid = ~stamps.isin(full)
@@ -272,11 +276,22 @@ def _regular(part: pd.DataFrame, stamps: pd.DatetimeIndex, time_col: str, name: 
                 path=name,
                 column=time_col,
                 line=int(part["__row__"].iloc[after]),
-                hint="pass --fill ffill|interpolate|zero",
+                hint="fit with --fill ffill|interpolate|zero (the model then fills the same way at predict), or "
+                "fill the gap in the file",
             )
         part = part.set_index(stamps).reindex(full)
         stamps = full
     return part, stamps, str(step)
+
+
+def _mid_month(stamps: pd.DatetimeIndex) -> bool:
+    """Whether ``stamps`` fall on one day of the month other than the first or the last, a month or so apart
+    (no pandas frequency names that grid, so it would be reported as off a grid of hours)."""
+    days = set(stamps.day)
+    if len(days) != 1 or 1 in days or (stamps.is_month_end.all()):
+        return False
+    months = stamps.year * 12 + stamps.month
+    return bool(np.median(np.diff(months)) == 1)
 
 
 def _infer_step(stamps: pd.DatetimeIndex) -> str:

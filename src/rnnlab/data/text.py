@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.config import Config
-from rnnlab.data.readers import UTF8_HINT
+from rnnlab.data.readers import UTF8_HINT, utf8_hint
 from rnnlab.errors import ConfigError, DataError
 
 TEXT_COLUMNS = ("text", "sentence", "review", "content", "document")
@@ -290,7 +290,7 @@ def decode_text(data: bytes, path: str | Path) -> str:
         line = head.count(b"\n") + 1
         column = len(head[head.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
         raise DataError(
-            f"byte 0x{data[exc.start]:02x} is not UTF-8", path=path, line=line, column=column, hint=UTF8_HINT
+            f"byte 0x{data[exc.start]:02x} is not UTF-8", path=path, line=line, column=column, hint=utf8_hint(data)
         ) from None
 
 

@@ -60,6 +60,8 @@ class ForecastConfig(Config):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {value!r}")
+        if self.members > 64:  # each member is a whole training run
+            raise ConfigError(f"members (--members) must be at most 64 networks, received {self.members}")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), received {self.dropout!r}")
         if self.model not in MODELS:

@@ -176,9 +176,9 @@ def predict(
     _check_long_enough(series, forecaster.config.input_width)
     ids = [s.id for s in series.series]
     values = [s.values for s in series.series]
-    pred = _named(model, data, lambda: forecaster.predict_arrays(values, ids=ids))  # (S, H, K)
-    levels = forecaster.config.quantiles  # a model fitted with --quantiles: (S, H, K, Q) besides
-    bands = _named(model, data, lambda: forecaster.predict_arrays(values, ids=ids, quantiles=True)) if levels else None
+    # (S, H, K), and (S, H, K, Q) for a model fitted with --quantiles or --distribution
+    pred, bands = _named(model, data, lambda: forecaster.predict_with_quantiles(values, ids))
+    levels = forecaster.config.quantiles
     if Path(out).suffix.lower() == ".json":  # the service's answer, as JSON
         record = forecast_record(series, pred, settings, quantiles=bands, levels=levels)
         Path(out).write_text(json.dumps(record) + "\n", encoding="utf-8")

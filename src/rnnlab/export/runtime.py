@@ -135,15 +135,12 @@ class OnnxForecaster:
                        quantiles: bool = False) -> np.ndarray:  # fmt: skip
         """(S, H, K) in the data's units; with ``quantiles`` (a quantile model) every level's (S, H, K, Q), its
         conformal offsets applied as in PyTorch."""
-        f, c = self.forecaster, self.forecaster.config
+        f = self.forecaster
         rows, x = f.histories(series, ids)  # checked as in PyTorch; each scaled as the fitted series of its id
         if not quantiles:
-            pred = run(self.session, {"x": x})["forecast"]
-            return np.stack([f.scaler.inverse(k, p, c.targets) for k, p in zip(rows, pred, strict=True)])
-        if not c.quantiles:
+            return f.data_units(rows, run(self.session, {"x": x})["forecast"])
+        if not f.config.quantiles:
             raise ValueError("this forecaster forecasts points only: fit it with quantiles (--quantiles)")
         from rnnlab.forecast.forecaster import apply_offsets
 
-        q = apply_offsets(run(self.session, {"x": x})["quantiles"], f.offsets)  # (S, H, K, Q) standardised
-        out = np.stack([f.scaler.inverse(k, p, c.targets) for k, p in zip(rows, q.transpose(0, 3, 1, 2), strict=True)])
-        return out.transpose(0, 2, 3, 1)
+        return f.data_units(rows, apply_offsets(run(self.session, {"x": x})["quantiles"], f.offsets))

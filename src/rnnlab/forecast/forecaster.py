@@ -362,17 +362,30 @@ class Forecaster:
         Each series needs at least ``input_width`` finite steps; a forecast that is not finite (a
         history far outside the training range, or a damaged model) is an error, never NaN.
         """
-        c = self.config
         rows, x = self.histories(series, ids)
-        # quantiles: (S, H, K, Q) -> (S, Q, H, K), the scaler's columns last
-        pred = self.predict_quantile_windows(x).transpose(0, 3, 1, 2) if quantiles else self.predict_windows(x)
-        with np.errstate(over="ignore", invalid="ignore"):
-            out = np.stack([self.scaler.inverse(k, p, c.targets) for k, p in zip(rows, pred, strict=True)])
-        if quantiles:
-            out = out.transpose(0, 2, 3, 1)
+        out = self.data_units(rows, self.predict_quantile_windows(x) if quantiles else self.predict_windows(x))
         if not np.isfinite(out).all():
             raise self._not_finite(out, series)
         return out
+
+    def predict_with_quantiles(self, series: Sequence[np.ndarray], ids: Sequence[str] | None = None
+                               ) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+        """The point forecasts (S, H, K) and, for a model fitted with ``config.quantiles``, every level's
+        (S, H, K, Q), else None: one pass of the network (the point forecast is the median level)."""
+        levels = self.config.quantiles
+        if not levels:
+            return self.predict_arrays(series, ids), None
+        bands = self.predict_arrays(series, ids, quantiles=True)
+        return bands[..., levels.index(0.5)], bands
+
+    def data_units(self, rows: Sequence[int], standardised: np.ndarray) -> np.ndarray:
+        """Standardised forecasts (S, H, K) or quantiles (S, H, K, Q) in the data's units, series i scaled back with
+        the scaler's row ``rows[i]``."""
+        quantiles = standardised.ndim == 4
+        moved = standardised.transpose(0, 3, 1, 2) if quantiles else standardised  # the scaler's columns last
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.stack([self.scaler.inverse(k, p, self.config.targets) for k, p in zip(rows, moved, strict=True)])
+        return out.transpose(0, 2, 3, 1) if quantiles else out
 
     def _not_finite(self, out: np.ndarray, series: Sequence[np.ndarray]) -> Exception:
         """Why a forecast came out NaN or ±inf: non-finite weights (the model), else the history's scale."""
@@ -416,10 +429,9 @@ class Forecaster:
     def _interval_scores(self, x: np.ndarray, parts: list, rows: list[int], truth: np.ndarray) -> dict[str, float]:
         """A quantile forecaster's scores in the data's units: the coverage and mean width of its outermost
         interval, the pinball loss of each level and their mean, CRPS (from the quantiles)."""
-        levels, targets = self.config.quantiles, self.config.targets
-        q = np.split(self.predict_quantile_windows(x).transpose(0, 3, 1, 2), np.cumsum([len(p[0]) for p in parts])[:-1])
-        bands = np.concatenate([self.scaler.inverse(k, b, targets) for k, b in zip(rows, q, strict=True)], axis=0)
-        bands = bands.reshape(-1, len(levels), *truth.shape[1:]).transpose(0, 2, 3, 1)  # (N, H, K, Q)
+        levels = self.config.quantiles
+        window_rows = np.repeat(rows, [len(p[0]) for p in parts]).tolist()  # each window: its series' scaler row
+        bands = self.data_units(window_rows, self.predict_quantile_windows(x))  # (N, H, K, Q)
         losses = pinball_levels(truth, bands, levels)
         out = {f"pinball_q{level:g}": v for level, v in zip(levels, losses, strict=True)}
         out |= {"pinball": float(np.mean(losses)), "crps": crps(truth, bands, levels)}
@@ -482,11 +494,8 @@ class Forecaster:
     def predict(self, data: Source) -> pd.DataFrame:
         """The ``horizon`` steps after each series of ``data``, under the data's own column names and time stamps."""
         series = self.read(data)
-        values, ids = [s.values for s in series.series], [s.id for s in series.series]
-        pred = self.predict_arrays(values, ids=ids)
-        levels = self.config.quantiles
-        bands = self.predict_arrays(values, ids=ids, quantiles=True) if levels else None
-        return forecast_frame(series, pred, self.data_settings, quantiles=bands, levels=levels)
+        pred, bands = self.predict_with_quantiles([s.values for s in series.series], [s.id for s in series.series])
+        return forecast_frame(series, pred, self.data_settings, quantiles=bands, levels=self.config.quantiles)
 
     def evaluate(self, data: Source, *, start: int | str | None = None) -> dict[str, float]:
         """:meth:`evaluate_arrays` on ``data``; ``start``: the first label's row (int) or time stamp (text)."""

@@ -121,7 +121,8 @@ def forecast_record(data: SeriesData, forecasts: np.ndarray, settings: dict, *, 
 
 def _times(values: list, data: SeriesData) -> list:
     """Time stamps as text, or as whole years (integers) when the data's time column held years."""
-    return _plain(as_years(values, data)) if data.years or data.utc else _plain(values)
+    stamps = as_years(values, data)
+    return stamps if data.years else _plain(stamps)
 
 
 def _plain(values: Any) -> list:

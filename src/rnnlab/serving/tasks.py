@@ -164,12 +164,10 @@ class ServedForecaster(Served):
         if short:
             raise DataError(f"series {short[:3]} have fewer rows than the {self.forecaster.config.input_width} "
                             "the model reads", path="<csv>", hint="send a longer history")  # fmt: skip
-        values, ids = [s.values for s in data.series], [s.id for s in data.series]
-        pred = self.forecaster.predict_arrays(values, ids=ids)
-        levels = self.forecaster.config.quantiles  # a quantile model: its bands too
-        bands = self.forecaster.predict_arrays(values, ids=ids, quantiles=True) if levels else None
+        pred, bands = self.forecaster.predict_with_quantiles([s.values for s in data.series],
+                                                             [s.id for s in data.series])  # fmt: skip
         # the same answer as `forecast predict --output f.json`
-        return forecast_record(data, pred, settings, quantiles=bands, levels=levels)
+        return forecast_record(data, pred, settings, quantiles=bands, levels=self.forecaster.config.quantiles)
 
     def config(self) -> dict[str, Any]:
         return {**self.forecaster.config.to_dict(), "data": self.forecaster.data_settings}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -102,8 +103,6 @@ def serve(
     ),
 ) -> None:
     """Serve saved models over HTTP: POST /v1/models/NAME/predict, GET /v1/models, GET /health, page at /."""
-    import uvicorn
-
     from rnnlab.serving import Limits, create_app
     from rnnlab.serving.server import Connections, check_listen, uvicorn_options
 
@@ -115,9 +114,16 @@ def serve(
         typer.echo(warning, err=True)
     limits = Limits(max_chars=max_chars, max_batch=max_batch, max_csv_rows=max_rows)
     app = create_app(models, limits=limits, max_wait_ms=max_wait_ms, threads=threads or None, api_key=api_key)
-    keyed = " (API key required)" if api_key is not None else ""
+    _announce_and_run(app, options, host, port, keyed=api_key is not None)
+
+
+def _announce_and_run(app: Any, options: dict, host: str, port: int, *, keyed: bool) -> None:
+    """Say where the service listens, then run it; uvicorn failing to start is one line, not its status 3."""
+    import uvicorn
+
     shown = host if host.strip() else "[every interface]"
-    typer.echo(f"rnnlab serving {len(app.state.served)} model(s) on http://{shown}:{port}/{keyed}")
+    typer.echo(f"rnnlab serving {len(app.state.served)} model(s) on http://{shown}:{port}/"
+               + (" (API key required)" if keyed else ""))  # fmt: skip
     try:
         uvicorn.run(app, **options)
     except SystemExit as exc:  # uvicorn's status 3: it could not start (the port taken since the check, ...)

@@ -14,6 +14,18 @@ import dataclasses
 import datetime as dt
 import html
 from pathlib import Path
+from typing import Any
+
+
+def save_figure(fig: Any, path: str | Path, **options: Any) -> Path:
+    """Write a matplotlib figure to ``path`` and close it. A path without a suffix is written as PNG under that
+    very name (matplotlib would write ``path.png`` beside it, over whatever is there, unchecked)."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, format=None if Path(path).suffix else "png", **options)
+    plt.close(fig)
+    return Path(path)
+
 
 STYLE = """
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 62em; margin: 2em auto; padding: 0 1em; color: #222; }

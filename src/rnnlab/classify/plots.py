@@ -12,6 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from rnnlab.report import save_figure
+
 
 def plot_confusion(report: Mapping[str, Any], path: str | Path) -> Path:
     """Heat map of ``report['confusion_matrix']`` with counts in the cells; returns the path."""
@@ -30,6 +32,4 @@ def plot_confusion(report: Mapping[str, Any], path: str | Path) -> Path:
     ax.set_ylabel("true")
     ax.set_title(f"accuracy {report['accuracy']:.3f}, macro-F1 {report['macro_f1']:.3f}")
     fig.tight_layout()
-    fig.savefig(path, dpi=120, format=None if Path(path).suffix else "png")  # no suffix: that very file, not path.png
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=120)

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rnnlab.diagnostics.gradients import LagProfile
+from rnnlab.report import save_figure
 
 COLOURS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green", "rnn+residual": "tab:orange"}
 
@@ -55,6 +56,4 @@ def _save(fig: plt.Figure, ax: plt.Axes, path: str | Path, title: str) -> Path:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, format=None if Path(path).suffix else "png")  # no suffix: that very file, not path.png
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rnnlab.data.series import SeriesData
+from rnnlab.report import save_figure
 
 
 def plot_forecast(data: SeriesData, forecasts: np.ndarray, horizon: int, path: str | Path, *,
@@ -39,9 +40,7 @@ def plot_forecast(data: SeriesData, forecasts: np.ndarray, horizon: int, path: s
         ax.legend(loc="upper left")
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, format=None if Path(path).suffix else "png")  # no suffix: that very file, not path.png
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_comparison(summary: list[dict], path: str | Path, *, metric: str = "rmse", title: str = "") -> Path:
@@ -56,6 +55,4 @@ def plot_comparison(summary: list[dict], path: str | Path, *, metric: str = "rms
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, format=None if Path(path).suffix else "png")  # no suffix: that very file, not path.png
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -35,6 +35,17 @@ def series(tmp_path_factory):
     return root
 
 
+def edited_copy(model, to, edit):
+    """A copy of the saved ``model`` at ``to`` whose config.json went through ``edit`` (a function of the dict)."""
+    import shutil
+
+    shutil.copytree(model, to)
+    config = json.loads((to / "config.json").read_text())
+    edit(config)
+    (to / "config.json").write_text(json.dumps(config))
+    return to
+
+
 def test_a_plot_path_without_suffix_is_that_file_and_never_replaces_another(series, tmp_path, monkeypatch, capsys):
     # before: --plot userplot wrote userplot.png over the user's file (matplotlib adds .png), unchecked
     mine = tmp_path / "userplot.png"
@@ -184,16 +195,10 @@ def test_integer_bytes_in_place_of_weights_are_refused(series, tmp_path):
 
 def test_an_absurd_layer_count_in_config_json_is_refused_at_once(series, tmp_path):
     # before: num_layers 20000 ran for minutes (killed at 120 s); 1000 gave a 263 KB error line
-    import shutil
-
     from rnnlab.forecast.forecaster import Forecaster
 
     for layers, says in ((20000, "num_layers must be at most 256"), (100, "and ")):
-        model = tmp_path / f"m{layers}"
-        shutil.copytree(series / "m", model)
-        config = json.loads((model / "config.json").read_text())
-        config["config"]["num_layers"] = layers
-        (model / "config.json").write_text(json.dumps(config))
+        model = edited_copy(series / "m", tmp_path / f"m{layers}", lambda c, n=layers: c["config"].update(num_layers=n))
         start = time.perf_counter()
         with pytest.raises(ModelFileError, match=says) as caught:
             Forecaster.load(model)
@@ -267,16 +272,12 @@ def test_a_utf16_file_is_named_utf16_not_latin1(tmp_path):
 
 def test_format_version_zero_is_explained(series, tmp_path):
     # before: 'format_version must be a whole number (1 for this rnnlab), received 0' (0 is a whole number)
-    import shutil
 
     from rnnlab.forecast.forecaster import Forecaster
 
-    shutil.copytree(series / "m", tmp_path / "m")
-    config = json.loads((tmp_path / "m" / "config.json").read_text())
-    config["format_version"] = 0
-    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    model = edited_copy(series / "m", tmp_path / "m", lambda c: c.update(format_version=0))
     with pytest.raises(ModelFileError, match="format_version must be a whole number from 1 to"):
-        Forecaster.load(tmp_path / "m")
+        Forecaster.load(model)
 
 
 def test_monthly_rows_on_the_15th_get_a_fix_not_an_hour_grid(tmp_path, monkeypatch, capsys):

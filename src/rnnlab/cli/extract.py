@@ -42,6 +42,7 @@ def _stdin_ads() -> list[dict]:
     import tempfile
 
     from rnnlab.data.text import decode_text
+    from rnnlab.errors import DataError
     from rnnlab.ie.extractor import read_ads
 
     data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
@@ -52,8 +53,8 @@ def _stdin_ads() -> list[dict]:
         path.write_text(text, encoding="utf-8")
         try:
             return read_ads(path)
-        except Exception as exc:
-            raise type(exc)(str(exc).replace(str(path), "<stdin>")) from None
+        except DataError as exc:
+            raise DataError(str(exc).replace(str(path), "<stdin>")) from None
 
 
 @app.command(epilog=EXAMPLES)
@@ -72,13 +73,12 @@ def predict(
 
     if bool(texts) == bool(input_file):
         raise ValueError("give the ads as arguments or with --input FILE, not both and not neither")
-    ads = (
-        _stdin_ads()
-        if input_file == "-"
-        else read_ads(input_file)
-        if input_file
-        else [{"text": t} for t in texts or []]
-    )
+    if input_file == "-":
+        ads = _stdin_ads()
+    elif input_file:
+        ads = read_ads(input_file)
+    else:
+        ads = [{"text": t} for t in texts or []]
     check_length([ad["text"] for ad in ads], path=input_file, lines=[ad.get("line", 0) for ad in ads])
     new_file(output, "--output", overwrite=overwrite)
     if batch_size < 1:

@@ -45,8 +45,7 @@ def start_run(out: str | Path, *, resume: bool, command: str, options: Mapping[s
     interrupted run with the same ``options`` (JSON values; others are ignored) and unchanged input files."""
     run = partial_dir(out)
     if _busy(run):
-        raise FileExistsError(f"another rnnlab fit into {out} is running (its checkpoints are in {run}); wait for it "
-                              "to end, or choose another --out")  # fmt: skip
+        raise _running(out, run)
     record = {"command": command, "options": _resolved(_plain(options))}  # ./a.csv and a.csv: the same input
     record["inputs"] = {k: [v, _fingerprint(Path(v))] for k, v in _paths(record["options"]).items()}
     checkpoints = sorted(run.rglob("*.ckpt")) if run.is_dir() else []
@@ -95,36 +94,41 @@ def fit_checkpoints(out: str | Path, *, resume: bool, command: str, options: Map
 def _lock(run: Path, out: str | Path) -> int | None:
     """Hold ``run/run.lock`` while the fit runs (released by the system if the process dies): a second fit into
     the same --out is refused instead of both writing the same checkpoints. None where locks are not available."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; fits into one --out are the user's to keep apart
-        return None
-    fd = os.open(run / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise FileExistsError(f"another rnnlab fit into {out} is running (its checkpoints are in {run}); wait for "
-                              "it to end, or choose another --out") from None  # fmt: skip
+    fd = _try_lock(run / LOCK_FILE, create=True)
+    if fd == -1:
+        raise _running(out, run)
     return fd
+
+
+def _running(out: str | Path, run: Path) -> FileExistsError:
+    return FileExistsError(f"another rnnlab fit into {out} is running (its checkpoints are in {run}); wait for it "
+                           "to end, or choose another --out")  # fmt: skip
 
 
 def _busy(run: Path) -> bool:
     """Whether a running fit holds ``run``'s lock."""
+    if not (run / LOCK_FILE).is_file():
+        return False
+    fd = _try_lock(run / LOCK_FILE, create=False)
+    if fd is not None and fd >= 0:
+        os.close(fd)  # closing releases the lock taken here
+    return fd == -1
+
+
+def _try_lock(path: Path, *, create: bool) -> int | None:
+    """An open descriptor holding an exclusive lock on ``path``; -1 if another process holds it; None where
+    advisory locks are not available (Windows: fits into one --out are the user's to keep apart)."""
     try:
         import fcntl
     except ImportError:
-        return False
-    if not (run / LOCK_FILE).is_file():
-        return False
-    fd = os.open(run / LOCK_FILE, os.O_RDWR)
+        return None
+    fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        return True
-    finally:
-        os.close(fd)  # closing releases a lock taken here
-    return False
+        os.close(fd)
+        return -1
+    return fd
 
 
 def finish_run(run: Path) -> None:

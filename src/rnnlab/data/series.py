@@ -100,8 +100,9 @@ def read_series(
     groups = [("series", df)] if series_col is None else list(df.groupby(series_col, sort=False))
     out, freqs, zoned = [], set(), []
     for sid, part in groups:
-        times, values, f = _one_series(zoned, part, time_col, [*targets, *[c for c in features if c not in targets]],
-                                       name, fill, freq)  # fmt: skip
+        times, values, f, utc = _one_series(part, time_col, [*targets, *[c for c in features if c not in targets]],
+                                            name, fill, freq)  # fmt: skip
+        zoned.append(utc)
         _check_freq(f, expected_freq, name, time_col)
         freqs.add(f)
         out.append(Series(str(sid), times, values))
@@ -193,16 +194,17 @@ def _check_numeric(df: pd.DataFrame, col: str, name: str) -> None:
     df[col] = values
 
 
-def _one_series(zoned: list[bool], part: pd.DataFrame, time_col: str | None, cols: list[str], name: str,
-                fill: str | None, freq: str | None) -> tuple[np.ndarray, np.ndarray, str | None]:  # fmt: skip
+def _one_series(part: pd.DataFrame, time_col: str | None, cols: list[str], name: str, fill: str | None,
+                freq: str | None) -> tuple[np.ndarray, np.ndarray, str | None, bool]:  # fmt: skip
+    """Times, values and frequency of one series, and whether its time stamps carried UTC offsets."""
     if time_col is None:
-        return np.arange(len(part)), _values(part, cols, name, fill), None
+        return np.arange(len(part)), _values(part, cols, name, fill), None, False
     part, stamps = _parse_times(part, time_col, name)
-    zoned.append(stamps.tz is not None)
-    if stamps.tz is not None:  # offsets (+01:00, Z): one clock for all rows, UTC, kept as naive datetime64
+    utc = stamps.tz is not None
+    if utc:  # offsets (+01:00, Z): one clock for all rows, UTC, kept as naive datetime64
         stamps = stamps.tz_convert("UTC").tz_localize(None)
     part, stamps, step = _regular(part, stamps, time_col, name, fill, freq)
-    return stamps.to_numpy(), _values(part, cols, name, fill), step
+    return stamps.to_numpy(), _values(part, cols, name, fill), step, utc
 
 
 def _parse_times(part: pd.DataFrame, time_col: str, name: str) -> tuple[pd.DataFrame, pd.DatetimeIndex]:

@@ -66,8 +66,8 @@ class TrainConfig(Config):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, received {value!r}")
-        if self.lr_decay < 0:
-            raise ConfigError(f"lr_decay must be >= 0, received {self.lr_decay!r}")
+        if not (math.isfinite(self.lr_decay) and self.lr_decay >= 0):
+            raise ConfigError(f"lr_decay must be >= 0 and finite (--lr-decay), received {self.lr_decay!r}")
         if self.average_from is not None and (not isinstance(self.average_from, int) or self.average_from < 1):
             raise ConfigError(f"average_from must be an epoch number >= 1 or None, received {self.average_from!r}")
         if not (math.isfinite(self.lr) and self.lr > 0):
@@ -76,8 +76,6 @@ class TrainConfig(Config):
             raise ConfigError(
                 f"weight_decay (--weight-decay) must be a finite number >= 0, received {self.weight_decay!r}"
             )
-        if not math.isfinite(self.lr_decay):
-            raise ConfigError(f"lr_decay (--lr-decay) must be a finite number >= 0, received {self.lr_decay!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
             raise ConfigError(f"seed (--seed) must be a whole number from 0 to {2**32 - 1}, received {self.seed!r}")
         if isinstance(self.devices, int) and not isinstance(self.devices, bool) and self.devices < 1:

@@ -154,7 +154,7 @@ def fit(
     broken = sum(int((~torch.isfinite(p)).sum()) for p in model.parameters())
     if broken:  # the loss went to NaN/inf: no model worth saving (every prediction would be NaN)
         raise Diverged(f"training diverged: {broken} weight(s) became NaN or infinite (lr {config.lr:g}, "
-                          f"optimizer {config.optimizer}); lower --lr, or keep --gradient-clip on")  # fmt: skip
+                       f"optimizer {config.optimizer}); lower --lr, or keep --gradient-clip on")  # fmt: skip
     return FitResult(
         monitor=monitor,
         best_score=best_score,
@@ -232,19 +232,14 @@ class Diverged(ConfigError):
 @contextlib.contextmanager
 def _lightning_errors(config: TrainConfig, monitor: str) -> Iterator[None]:
     """Lightning's refusals of the training settings as one-line ConfigErrors naming rnnlab's option, not its
-    ``Trainer(...)`` arguments: devices, accelerators, a monitored metric the task does not log, a resumed run
-    already past --max-epochs."""
+    ``Trainer(...)`` arguments: devices, accelerators, a monitored metric the task does not log (a resumed run
+    past --max-epochs is refused before Lightning sees it, in :func:`fit`)."""
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     try:
         yield
     except MisconfigurationException as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        restored = re.search(r"restored a checkpoint with current_epoch=(\d+)", text)
-        if restored:
-            raise ConfigError(f"--resume: the interrupted run already trained {restored.group(1)} epochs, more than "
-                              f"max_epochs (--max-epochs) = {config.max_epochs}; give a larger --max-epochs to "
-                              "continue it") from None  # fmt: skip
         if "gpu" in text.lower() or "cuda" in text.lower() or "mps" in text.lower():
             raise ConfigError(f"accelerator (--accelerator) {config.accelerator!r} is not available here ({text}); "
                               "use cpu or auto") from None  # fmt: skip

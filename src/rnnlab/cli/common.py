@@ -4,7 +4,9 @@ rule of every command: a rich table on a terminal, JSON when piped or with ``--j
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,13 +25,13 @@ def output_dir(path: str | Path, files: Iterable[str], *, overwrite: bool) -> Pa
 
 
 def new_file(path: str | Path | None, option: str, *, overwrite: bool) -> None:
-    """Refuse, before any work, an output file ``path`` (given with ``option``) that is a directory, or that exists
-    without ``overwrite``; None: no such output."""
+    """Refuse, before any work, an output file ``path`` (given with ``option``) that is a directory (named as the
+    system names it), or that exists without ``overwrite``; None: no such output."""
     if not path:
         return
     target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"{option} {target} is a directory; name the file to write inside it or elsewhere")
+    if target.is_dir():  # the CLI's one line for an OSError: "error: <path>: Is a directory; check the path ..."
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
     if target.exists() and not overwrite:
         raise FileExistsError(f"{option} {target} exists; pass --overwrite or choose another path")
 

@@ -38,6 +38,21 @@ def extract_batch(texts, model=None, *, batch_size=32):
     return _extract_batch(texts, model, batch_size=batch_size)
 
 
+def pipeline(task: str):
+    """A shipped model ready to use, by task or by name, as ``transformers.pipeline("ner")``: ``"ner"``
+    (``ner-en``), ``"pos"`` (``pos-en``), ``"pos-fr"``, ``"sentiment"`` (``sentiment-en``), ``"extract"`` (the
+    real-estate extractor). Returns the task object: a Tagger (``.predict(["text"])``), a TextClassifier
+    (``.predict_records([...])``) or an Extractor (``.extract([...])``). ``rnnlab models`` lists them."""
+    from rnnlab.hub import ALIASES, CATALOG
+    from rnnlab.tasks import load as _load
+
+    name = ALIASES.get(task, task)
+    if name not in CATALOG and name != "default":
+        raise ValueError(f"no shipped model for {task!r}; known: {', '.join([*ALIASES, *CATALOG])} "
+                         "(`rnnlab models` lists them)")  # fmt: skip
+    return _load(name)
+
+
 __all__ = [
     "ConfigError",
     "DataError",
@@ -47,5 +62,6 @@ __all__ = [
     "extract",
     "extract_batch",
     "load",
+    "pipeline",
     "save",
 ]

@@ -109,14 +109,23 @@ def check_target(directory: str | Path, *, overwrite: bool = False) -> Path:
 
 
 def save(
-    model: nn.Module, directory: str | Path, *, overwrite: bool = False, files: Mapping[str, Any] | None = None
+    model: nn.Module,
+    directory: str | Path,
+    *,
+    overwrite: bool = False,
+    files: Mapping[str, Any] | None = None,
+    card: str | None = None,
+    half: bool = False,
 ) -> Path:
     """Write ``model`` to ``directory`` (created); refuses to replace a saved model unless ``overwrite``.
 
     The whole directory is written beside the target (``.<name>.tmp-*``), its files synced, then swapped in
     with one atomic rename: killed at any moment, ``directory`` holds the old model or the new one, complete,
     never a mix. ``files``: more JSON files of the model (name -> value, e.g. a forecaster's scaler), written
-    with it. Replacing a directory keeps the files in it that are not part of a saved model (a user's notes).
+    with it. ``card``: the model card (:mod:`rnnlab.cards`), written as README.md (MODEL_CARD.md when the directory
+    holds a README.md of the user's). Replacing a directory keeps the files in it that are not part of a saved model
+    (a user's notes). ``half``: floating-point weights stored as float16 (half the size; loaded back as float32,
+    the network's own dtype) for shipped models whose measured cost allows it.
     """
     target = Path(directory)
     config = StackConfig.describe(model) if type(model) is nn.Sequential else getattr(model, "config", None)
@@ -148,12 +157,18 @@ def save(
         header["files"] = sorted(files)
     # clone: safetensors refuses tensors that share memory (tied weights)
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    if half:
+        tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     kept = _foreign_entries(real) if real.is_dir() else []
+    if card is not None:
+        header["card"] = "MODEL_CARD.md" if any(p.name == "README.md" for p in kept) else "README.md"
     real.parent.mkdir(parents=True, exist_ok=True)
     with _staging(real) as tmp:
         _write_file(tmp / WEIGHTS_FILE, lambda p: save_file(tensors, p, metadata={"format": "pt"}))
         for name, value in [*((f"{a}.json", v) for a, v in assets.items()), *files.items()]:
             _write_file(tmp / name, lambda p, v=value: _write_json(p, v))
+        if card is not None:
+            _write_file(tmp / header["card"], lambda p: Path(p).write_text(card, encoding="utf-8"))
         _write_file(tmp / CONFIG_FILE, lambda p: _write_json(p, header))  # last: a directory without it is no model
         for entry in kept:
             _carry(entry, tmp / entry.name)
@@ -453,6 +468,7 @@ def _foreign_entries(directory: Path) -> list[Path]:
         header = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
         own |= {f"{a}.json" for a in header.get("assets", []) if isinstance(a, str)}
         own |= {f for f in header.get("files", []) if isinstance(f, str)}
+        own |= {header["card"]} if isinstance(header.get("card"), str) else set()
         is_model = "kind" in header
     except (OSError, ValueError, TypeError, AttributeError):  # no model there (or a broken one)
         pass

@@ -98,12 +98,13 @@ def _header(directory: Path) -> dict[str, Any]:
 def find_task(directory: str | Path) -> Task | None:
     """The task a saved directory holds (or the extractor's ``default`` / ``rules`` names); None for a bare network
     (a layer, a Sequential)."""
+    from rnnlab.hub import locate
     from rnnlab.ie.task import is_named
 
     tasks = registry()
     if is_named(directory):
         return tasks["extractor"]
-    directory = Path(directory)
+    directory = Path(locate(directory))
     header = _header(directory)
     return next((t for t in tasks.values() if t.owns(directory, header)), None)
 
@@ -121,6 +122,9 @@ def detect_task(directory: str | Path) -> str:
 def expect(directory: str | Path, *names: str) -> None:
     """Refuse a directory holding another task than ``names``, naming the command that takes it (a directory
     without config.json is left to the loader, which names what is missing)."""
+    from rnnlab.hub import locate
+
+    directory = locate(directory)
     if not (Path(directory) / "config.json").is_file():
         return
     task = find_task(directory)
@@ -133,8 +137,10 @@ def load(directory: str | Path, *, device: str | Any = "cpu") -> Any:
     """``rnnlab.load``: the task object of a task's directory (a Tagger, TextClassifier, Forecaster or Extractor,
     with its vocabularies, labels and scaler; on the CPU), else the network or Sequential that
     :func:`rnnlab.io.load` rebuilds, on ``device``."""
+    from rnnlab.hub import locate
     from rnnlab.ie.task import is_named
 
+    directory = locate(directory)  # a shipped model's name: its directory in the package
     if is_named(directory) or (Path(directory) / "config.json").is_file():
         task = find_task(directory)
         if task is not None:

@@ -25,6 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from rnnlab import io, tasks
+from rnnlab.cards import model_card
 from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
 from rnnlab.classify.models import TextClassifierNet, adversarial_perturbation
 from rnnlab.classify.pretrain import LanguageModel, language_model_objective
@@ -33,6 +34,7 @@ from rnnlab.data.text import TextDataset, Tokenizer, truncate
 from rnnlab.data.vectors import embedding_matrix, resolve_vectors, train_word2vec
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import ConfigError, DataError, ModelFileError
+from rnnlab.hub import locate
 from rnnlab.metrics.classification import classification_report
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
 from rnnlab.training.members import fit_members, members_of
@@ -288,15 +290,17 @@ class TextClassifier:
         return report
 
     # -- files -------------------------------------------------------------------------------
-    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+    def save(self, directory: str | Path, *, overwrite: bool = False, half: bool = False) -> Path:
         """config.json + model.safetensors + vocab.json, labels.json, text.json, training.json."""
         if self.net is None:
             raise RuntimeError("fit the classifier before saving it")
         self._attach_assets()
-        return io.save(self.net, directory, overwrite=overwrite)
+        return io.save(self.net, directory, overwrite=overwrite, card=model_card("classifier", self.info), half=half)
 
     @classmethod
     def load(cls, directory: str | Path) -> TextClassifier:
+        """A saved classifier from its directory, or a shipped one by name (``sentiment-en``)."""
+        directory = locate(directory)
         tasks.expect(directory, "classifier")
         net = io.load_task(directory, TextClassifierNet, {"vocab", "labels", "text"}, "TextClassifier")
         clf = cls(net.config, text=_asset(directory, "text", lambda: TextConfig.from_dict(net.assets["text"])))

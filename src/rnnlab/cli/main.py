@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from rnnlab.cli import classify, export, extract, forecast, lab, layers, serve, tag, tour
+from rnnlab.cli import classify, export, extract, forecast, lab, layers, models, serve, tag, tour
 from rnnlab.errors import RnnlabError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.command("kernels")(layers.kernels_command)
 app.command("gradients")(lab.gradients)
 app.command("memory")(lab.memory)
 app.command("lab")(tour.tour)
+app.command("models")(models.models)
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(classify.app, name="classify")
 app.add_typer(tag.app, name="tag")
@@ -47,8 +48,10 @@ def _root(
 
 def main() -> None:
     """Run the app; an rnnlab error or bad value prints one line and exits with status 1."""
+    from rnnlab.cards import record_command
     from rnnlab.runtime import tune_allocator
 
+    record_command()  # the recipe that the cards of models saved by this command quote
     tune_allocator()  # see rnnlab.runtime: LSTM training steps up to ~1.6x faster on glibc
     _terminate_as_exit()
     try:

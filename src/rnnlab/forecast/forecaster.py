@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
 from rnnlab import io, tasks
+from rnnlab.cards import model_card
 from rnnlab.data.scaling import Standardizer
 from rnnlab.data.series import SeriesData, read_like
 from rnnlab.data.splits import WindowSplit
@@ -514,7 +515,13 @@ class Forecaster:
                     "scaler": None if self.scaler is None else self.scaler.to_dict(),
                     "series_ids": self.series_ids, "data": extra if extra is not None else self.data_settings,
                     "training": self.info}  # fmt: skip
-        return io.save(self.net, directory, overwrite=overwrite, files={SETTINGS_FILE: settings})
+        return io.save(
+            self.net,
+            directory,
+            overwrite=overwrite,
+            files={SETTINGS_FILE: settings},
+            card=model_card("forecaster", self.info),
+        )
 
     @classmethod
     def load(cls, directory: str | Path) -> Forecaster:

@@ -29,11 +29,13 @@ import torch
 from torch.utils.data import DataLoader
 
 from rnnlab import io, tasks
+from rnnlab.cards import model_card
 from rnnlab.data.batching import bucket_loader
 from rnnlab.data.conll import SCHEMES, Sentence, check_gold, check_training_tags, chunks, convert, detect_scheme
 from rnnlab.data.vectors import Vectors, embedding_matrix, resolve_vectors
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import DataError, ModelFileError, RnnlabError
+from rnnlab.hub import locate
 from rnnlab.metrics.sequence import span_report, token_accuracy
 from rnnlab.tag.config import DEFAULT_TRAIN
 from rnnlab.tag.features import Piece, TagDataset, text_pieces, tokenize_with_offsets
@@ -329,7 +331,7 @@ class Tagger:
         return report
 
     # -- files -------------------------------------------------------------------------------
-    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+    def save(self, directory: str | Path, *, overwrite: bool = False, half: bool = False) -> Path:
         """config.json + model.safetensors + words.json, chars.json, tagging.json."""
         if self.net is None or self.words is None or self.chars is None:
             raise RuntimeError("fit the tagger before saving it")
@@ -338,10 +340,13 @@ class Tagger:
             "tagging": {"scheme": self.scheme, "input_scheme": self.input_scheme, "lowercase": self.lowercase,
                         "training": {k: v for k, v in self.info.items() if k != "history"}},
         }  # fmt: skip
-        return io.save(self.net, directory, overwrite=overwrite)
+        task = "extractor" if self.info.get("task") == "realestate-extraction" else "tagger"
+        return io.save(self.net, directory, overwrite=overwrite, card=model_card(task, self.info), half=half)
 
     @classmethod
     def load(cls, directory: str | Path) -> Tagger:
+        """A saved tagger from its directory, or a shipped one by name (``ner-en``, ``pos-en``, ``pos-fr``)."""
+        directory = locate(directory)
         tasks.expect(directory, "tagger", "extractor")  # an extractor is a tagger of ads
         net = io.load_task(directory, TaggerNet, {"words", "chars", "tagging"}, "Tagger")
         settings = _settings(Path(directory) / "tagging.json", net.assets["tagging"])

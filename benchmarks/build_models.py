@@ -34,6 +34,14 @@ _TAGGER = ["--arch", "lstm", "--char", "lstm", "--gradient-clip", "5", "--batch-
 _POS = [*_TAGGER, "--format", "conllu", "--tag-column", "upos", "--output", "softmax", "--hidden-size", "128",
         "--char-dim", "30", "--char-hidden", "50", "--word-dim", "100", "--dropout", "0.5", "--max-epochs", "100",
         "--patience", "5"]  # fmt: skip
+
+
+def _pos(train: Path, dev: Path, embeddings: str) -> dict:
+    """A UPOS recipe: tag_pos.py's settings through the CLI."""
+    args = ["tag", "fit", "--train", str(train), "--dev", str(dev), *_POS, "--embeddings", embeddings]
+    return dict(task="tagger", metric="accuracy", dev=(dev, "conllu", "upos"), args=args)
+
+
 RECIPES: dict[str, dict] = {
     "ner-en": dict(
         task="tagger",
@@ -65,37 +73,15 @@ RECIPES: dict[str, dict] = {
             "6",
         ],
     ),
-    "pos-en": dict(
-        task="tagger",
-        metric="accuracy",
-        dev=(DATA / "ud_english_ewt" / "en_ewt-ud-dev.conllu", "conllu", "upos"),
-        args=[
-            "tag",
-            "fit",
-            "--train",
-            str(DATA / "ud_english_ewt" / "en_ewt-ud-train.conllu.gz"),
-            "--dev",
-            str(DATA / "ud_english_ewt" / "en_ewt-ud-dev.conllu"),
-            *_POS,
-            "--embeddings",
-            "glove-6b-50d",
-        ],
+    "pos-en": _pos(
+        DATA / "ud_english_ewt" / "en_ewt-ud-train.conllu.gz",
+        DATA / "ud_english_ewt" / "en_ewt-ud-dev.conllu",
+        "glove-6b-50d",
     ),
-    "pos-fr": dict(
-        task="tagger",
-        metric="accuracy",
-        dev=(DATA / "ud_french_sequoia" / "fr_sequoia-ud-dev.conllu", "conllu", "upos"),
-        args=[
-            "tag",
-            "fit",
-            "--train",
-            str(DATA / "ud_french_sequoia" / "fr_sequoia-ud-train.conllu"),
-            "--dev",
-            str(DATA / "ud_french_sequoia" / "fr_sequoia-ud-dev.conllu"),
-            *_POS,
-            "--embeddings",
-            "none",
-        ],
+    "pos-fr": _pos(
+        DATA / "ud_french_sequoia" / "fr_sequoia-ud-train.conllu",
+        DATA / "ud_french_sequoia" / "fr_sequoia-ud-dev.conllu",
+        "none",
     ),
     "sentiment-en": dict(
         task="classifier",

@@ -103,3 +103,13 @@ def test_compact_keeps_the_first_words_and_half_precision_reloads(tmp_path, tagg
     agree = sum(a == b for x, y in zip(again.predict_tags(tokens), before, strict=True) for a, b in zip(x, y,
                 strict=True)) / sum(len(x) for x in before)  # fmt: skip
     assert agree > 0.9
+
+
+def test_the_shipped_french_pos_tagger_answers_by_name():
+    if not (hub.SHIPPED_DIR / "pos-fr" / "config.json").is_file():
+        pytest.skip("pos-fr is not built in this checkout")
+    result = CliRunner().invoke(app, ["tag", "predict", "--model", "pos-fr", "Le petit chat dort sur le canapé ."])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["tags"] == ["DET", "ADJ", "NOUN", "VERB", "ADP", "DET", "NOUN", "PUNCT"]
+    assert (hub.SHIPPED_DIR / "pos-fr" / "README.md").is_file()
+    assert hub.size_bytes(hub.SHIPPED_DIR / "pos-fr") < 10e6  # the bound for one model

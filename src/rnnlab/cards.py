@@ -77,6 +77,6 @@ def model_card(task: str, info: Mapping[str, Any], *, name: str | None = None,
               "Known only from its dev figures: text far from the training data (another domain, language, period "
               "or tag set) will score lower.", ""]  # fmt: skip
     lines += ["## Use", "", "```bash", f'{family} predict --model {where} "..."',
-              f"{family} evaluate --model {where} ...", "```", "", "```python", "import rnnlab",
+              f"{family} evaluate --model {where} ...", "```", "", "```python", "import rnnlab", "",
               f'model = rnnlab.load("{where}")', "```", ""]  # fmt: skip
     return "\n".join(lines)

@@ -197,7 +197,9 @@ def card(name: str, directory: Path, scores: dict) -> None:
 
 
 def size_mb(directory: Path) -> float:
-    return sum(f.stat().st_size for f in directory.iterdir() if f.is_file()) / 1e6
+    from rnnlab.hub import size_bytes
+
+    return size_bytes(directory) / 1e6
 
 
 def build(name: str, args: argparse.Namespace) -> dict:

@@ -16,8 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 CARD_FILE = "README.md"
-_COMMANDS = {"tagger": "rnnlab tag", "classifier": "rnnlab classify", "forecaster": "rnnlab forecast",
-             "extractor": "rnnlab extract"}  # fmt: skip
+CARD_BESIDE_README = "MODEL_CARD.md"  # the card's name in a directory holding a README.md of the user's
 _FIGURES = (
     "best_dev", "best_dev_accuracy", "best_dev_mse", "best_dev_scaled_mae", "best_epoch", "epochs", "seconds",
     "train_sentences", "train_texts", "train_tokens", "train_windows", "train_ads", "words", "chars", "coverage",
@@ -51,9 +50,10 @@ def model_card(task: str, info: Mapping[str, Any], *, name: str | None = None,
     ``shipped``: its :class:`rnnlab.hub.Shipped` entry; ``scores``: figures measured after training (named by
     split)."""
     from rnnlab import __version__
+    from rnnlab.tasks import registry
 
     command = info.get("command") or cli_command()
-    family = _COMMANDS.get(task, "rnnlab")
+    family = registry()[task].command if task in registry() else "rnnlab"
     where = name or "<this directory>"
     lines = [f"# {shipped.description if shipped else f'A {task} trained with rnnlab'}", "",
              f"A {task} model written by rnnlab {__version__} on {_dt.date.today().isoformat()}."

@@ -132,12 +132,13 @@ def catalog() -> list[dict[str, Any]]:
             "size_mb": round(size_bytes(directory) / 1e6, 2), "scores": entry.get("scores", {}),
             "command": entry.get("command"),
         })  # fmt: skip
-    default = Path(__file__).parent / "ie" / "default_model"
+    from rnnlab.ie.task import DEFAULT_MODEL
+
     rows.append({
         "name": "default", "task": "extractor",
         "description": "French real-estate ads into a template (price, surface, rooms, town, owner, phone, ...)",
         "data": "bienici (Toulon) and immobilier.notaires.fr ads, weakly labelled from the sites' structured fields",
-        "licence": "see benchmarks/README.md (extraction)", "present": (default / "config.json").is_file(),
-        "size_mb": round(size_bytes(default) / 1e6, 2), "scores": {}, "command": "rnnlab extract fit ...",
+        "licence": "see benchmarks/README.md (extraction)", "present": (DEFAULT_MODEL / "config.json").is_file(),
+        "size_mb": round(size_bytes(DEFAULT_MODEL) / 1e6, 2), "scores": {}, "command": "rnnlab extract fit ...",
     })  # fmt: skip
     return rows

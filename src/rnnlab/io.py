@@ -36,6 +36,7 @@ try:
 except ImportError:  # Windows: staging directories are not locked, so stale ones are not removed
     fcntl = None  # type: ignore[assignment]
 
+from rnnlab.cards import CARD_BESIDE_README, CARD_FILE
 from rnnlab.config import Config
 from rnnlab.errors import ConfigError, ModelFileError
 from rnnlab.nn.ensemble import Ensemble
@@ -161,7 +162,7 @@ def save(
         tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     kept = _foreign_entries(real) if real.is_dir() else []
     if card is not None:
-        header["card"] = "MODEL_CARD.md" if any(p.name == "README.md" for p in kept) else "README.md"
+        header["card"] = CARD_BESIDE_README if any(p.name == CARD_FILE for p in kept) else CARD_FILE
     real.parent.mkdir(parents=True, exist_ok=True)
     with _staging(real) as tmp:
         _write_file(tmp / WEIGHTS_FILE, lambda p: save_file(tensors, p, metadata={"format": "pt"}))

@@ -24,14 +24,13 @@ from rnnlab.ie import rules, weak
 from rnnlab.ie.augment import augment
 from rnnlab.ie.config import default_tagger_config, default_train_config
 from rnnlab.ie.gazetteer import find_places
-from rnnlab.ie.task import EXTRACTION, is_named
+from rnnlab.ie.task import DEFAULT_MODEL, EXTRACTION, is_named
 from rnnlab.ie.template import FIELDS, LABELS, NUMERIC, Mention, fill, score
 from rnnlab.ie.text import tokenize
 from rnnlab.tag.models import TaggerConfig
 from rnnlab.tag.tagger import Tagger
 from rnnlab.training import TrainConfig
 
-DEFAULT_MODEL = Path(__file__).with_name("default_model")
 TASK = EXTRACTION  # the task recorded in an extractor's tagging.json
 MAX_CHARS = 20_000  # longer texts are refused at prediction, cut in training (an ad is 100-4,000 characters)
 # the rules' label on a token, or PLACE on a gazetteer commune's name: the tagger's extra input (id 0: padding)

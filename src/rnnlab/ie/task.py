@@ -10,6 +10,7 @@ from typing import Any
 from rnnlab.tasks import Task, register_task
 
 EXTRACTION = "realestate-extraction"  # the task recorded in an extractor's tagging.json
+DEFAULT_MODEL = Path(__file__).with_name("default_model")  # the extractor shipped with rnnlab
 NAMES = ("default", "rules")  # what the extractor takes besides a directory
 
 

@@ -17,6 +17,11 @@ class ModelFileError(RnnlabError):
     """A saved model directory cannot be read: missing file, newer format, mismatched shapes."""
 
 
+class DataWarning(UserWarning):
+    """Input that is accepted but is probably a mistake (a value far outside all the others): the command line
+    prints it as one ``warning:`` line naming the file, row and column."""
+
+
 class DataError(RnnlabError, ValueError):
     """Bad input data, located by file, line and column when known.
 

@@ -22,6 +22,10 @@ import os
 import sys
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+# True in the `rnnlab` command. With --devices N (N > 1) Lightning re-runs the command once per extra device: those
+# processes train, then leave (rnnlab.training.fit) before the command saves the model and prints its result.
+COMMAND_LINE = False
+
 _KEEP = 1 << 30  # bytes: blocks below stay on the heap, and the heap is trimmed only past this much free
 
 

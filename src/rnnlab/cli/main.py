@@ -48,12 +48,15 @@ def _root(
 
 def main() -> None:
     """Run the app; an rnnlab error or bad value prints one line and exits with status 1."""
+    from rnnlab import runtime
     from rnnlab.cards import record_command
     from rnnlab.runtime import tune_allocator
 
     record_command()  # the recipe that the cards of models saved by this command quote
     tune_allocator()  # see rnnlab.runtime: LSTM training steps up to ~1.6x faster on glibc
     _terminate_as_exit()
+    _warnings_as_lines()
+    runtime.COMMAND_LINE = True  # with --devices N, only the first training process saves and reports
     try:
         status = app(standalone_mode=False)
     except (RnnlabError, ValueError, FileExistsError, FileNotFoundError) as exc:
@@ -76,6 +79,23 @@ def main() -> None:
         typer.echo("error: interrupted (Ctrl-C); outputs are written whole or not at all, and an interrupted fit "
                    "keeps its checkpoints in <out>.partial for --resume", err=True)  # fmt: skip
         sys.exit(130)
+
+
+def _warnings_as_lines() -> None:
+    """rnnlab's DataWarnings as one ``warning: ...`` line on stderr (not Python's file:line: category form)."""
+    import warnings
+
+    from rnnlab.errors import DataWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, DataWarning):
+            typer.echo(f"warning: {message}", err=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
 
 
 def _terminate_as_exit() -> None:

@@ -180,7 +180,7 @@ class ConfigOptions:
         """The settings of a ``--config`` file, by section: ``{"model": {...}, "train": {...}}`` or the keys side
         by side (each goes to the section with that field); unknown keys are refused, naming the valid ones."""
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=_unique_keys(path))
         except json.JSONDecodeError as exc:
             raise DataError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno, column=exc.colno) from None
         except UnicodeDecodeError:
@@ -208,6 +208,9 @@ class ConfigOptions:
                 raise ConfigError(
                     f"{path}: unknown key(s) {unknown}; valid keys are {every} (or the sections {sections})"
                 )
+            if key in out[owners[0]]:
+                raise ConfigError(f"{path}: {key!r} is given twice, in the {owners[0]!r} object and beside it; "
+                                  "keep one")  # fmt: skip
             out[owners[0]][key] = value
         return out
 
@@ -303,3 +306,16 @@ def _parser(hint: Any, choices: tuple[str, ...] | None, *, zero_means_none: bool
         return one(value)
 
     return parse, metavar
+
+
+def _unique_keys(path: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """json's object_pairs_hook refusing a key given twice in one object (json keeps the last one silently)."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ConfigError(f"{path}: key(s) {twice} given twice in one object; keep one")
+        return dict(pairs)
+
+    return hook

@@ -15,6 +15,7 @@ large for float32 (the networks' type), are always errors.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.data.readers import read_csv_checked
-from rnnlab.errors import ConfigError, DataError
+from rnnlab.errors import ConfigError, DataError, DataWarning
 
 Fill = Literal["ffill", "interpolate", "zero"]
 FILLS: tuple[str, ...] = ("ffill", "interpolate", "zero")
@@ -191,7 +192,33 @@ def _check_numeric(df: pd.DataFrame, col: str, name: str) -> None:
             column=col,
             hint="fix or remove the row; leave the cell empty for a missing value (then --fill)",
         )
+    far = far_outlier(values)
+    if far is not None:
+        i, sigmas = far
+        warnings.warn(DataWarning(
+            f"{name}, row {int(df['__row__'].iloc[i])}, column {col}: {df[col].iloc[i]} lies {sigmas:.2g} standard "
+            "deviations from the other values; the scaler is fitted to it and the model sees little else (a unit "
+            "or typing error?). Fix the row, or leave the cell empty and pass --fill"), stacklevel=2)  # fmt: skip
     df[col] = values
+
+
+def far_outlier(values: np.ndarray, sigmas: float = 1000.0) -> tuple[int, float] | None:
+    """(index, distance in standard deviations of the others) of the value farthest from the rest when it lies
+    more than ``sigmas`` of their standard deviations away: a value that alone sets the scale (1e25 among
+    hundreds). None for fewer than 10 values or when the others are constant (a single event in a flat series).
+
+    >>> far_outlier(np.r_[np.arange(20.0), 1e25])[0], far_outlier(np.r_[np.arange(20.0), 50.0])
+    (20, None)
+    """
+    finite = np.flatnonzero(~np.isnan(values))
+    if len(finite) < 10:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        i = int(finite[np.argmax(np.abs(values[finite] - np.median(values[finite])))])
+        rest = values[finite[finite != i]]
+        spread = float(rest.std())
+        distance = abs(values[i] - rest.mean()) / spread if spread > 0 else 0.0
+    return (i, distance) if np.isfinite(distance) and distance > sigmas else None
 
 
 def _one_series(part: pd.DataFrame, time_col: str | None, cols: list[str], name: str, fill: str | None,

@@ -414,9 +414,10 @@ def _read_table(path: Path, text_col: str | None, label_col: str | None, require
     return TextDataset(texts, labels, str(path))
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+def iter_jsonl(path: str | Path, example: str = '{"text": "...", "label": "pos"}') -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line of a JSON-lines file (``.gz`` too); bad lines are
-    DataErrors naming file, line and column."""
+    DataErrors naming file, line and column; ``example`` is the line shown in the hint of a line that is not an
+    object (what the caller reads)."""
     path = Path(path)
     for n, line in enumerate(io.StringIO(read_text(path), newline=None), 1):
         if not line.strip():
@@ -434,7 +435,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
                 f"each line must be a JSON object, found {type(row).__name__}",
                 path=path,
                 line=n,
-                hint='lines like {"text": "...", "label": "pos"}',
+                hint=f"lines like {example}",
             )
         yield n, row
 

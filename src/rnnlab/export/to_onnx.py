@@ -60,7 +60,7 @@ def example_texts(path: str | Path) -> list[str]:
     if not path.is_file():
         raise DataError("no such file", path=path, hint="give a text file (one text per line) or a .jsonl file")
     if path.suffix == ".jsonl":
-        texts = [str(row.get("text", "")) for _, row in iter_jsonl(path)]
+        texts = [str(row.get("text", "")) for _, row in iter_jsonl(path, '{"text": "..."}')]
     else:
         texts = [line.strip() for line in read_lines(path)]  # UTF-8 or a DataError naming the line and column
     texts = [t for t in texts if t.strip()][:MAX_EXAMPLES]

@@ -286,11 +286,10 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
         raw = path.read_text(encoding="utf-8")
         blocks = [b.strip() for b in raw.replace("\r\n", "\n").split("\n\n")]
         return [{"text": b, "line": 0} for b in blocks if b]
-    ads = []
-    for n, row in iter_jsonl(path):
+    ads, example = [], '{"id": "...", "text": "Vente appartement T3 ..."}'
+    for n, row in iter_jsonl(path, example):
         if not isinstance(row.get("text"), str) or not row["text"].strip():
-            raise DataError("an ad needs a non-empty 'text' string", path=path, line=n,
-                            hint='lines like {"id": "...", "text": "Vente appartement T3 ..."}')  # fmt: skip
+            raise DataError("an ad needs a non-empty 'text' string", path=path, line=n, hint=f"lines like {example}")
         if row.get("id") in drop:
             continue
         gold = row.get("gold")

@@ -18,6 +18,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from rnnlab import runtime
 from rnnlab.errors import ConfigError
 from rnnlab.training.callbacks import AveragedWeights, BestWeights, History, SeededSampler
 from rnnlab.training.checkpoints import SafetensorsCheckpointIO, check_checkpoint, find_checkpoint, read_checkpoint
@@ -148,6 +149,8 @@ def fit(
             raise KeyboardInterrupt from None
         raise
     seconds = time.perf_counter() - start
+    if trainer.global_rank != 0 and runtime.COMMAND_LINE:  # the command's other processes: rank 0 saves, reports
+        raise SystemExit(0)
 
     best_score, best_epoch, best_path = _restore_best(module, checkpoint, keeper)
     model.eval()

@@ -35,7 +35,12 @@ from rnnlab.data.vectors import embedding_matrix, resolve_vectors, train_word2ve
 from rnnlab.data.vocab import Vocabulary
 from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.hub import locate
-from rnnlab.metrics.classification import classification_report
+from rnnlab.metrics.classification import (
+    classification_report,
+    expected_calibration_error,
+    fit_temperature,
+    log_loss,
+)
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
 from rnnlab.training.members import fit_members, members_of
 
@@ -58,6 +63,7 @@ class TextClassifier:
         self.vocab: Vocabulary | None = None
         self.labels: list[str] = []
         self.info: dict[str, Any] = {}
+        self.calibration: dict[str, Any] = {}  # temperature scaling fitted on held-out texts (calibrate)
         self.source: str | None = None  # the directory it was loaded from, named by errors about the model
 
     # -- data --------------------------------------------------------------------------------
@@ -237,6 +243,7 @@ class TextClassifier:
                 "labels": list(self.labels),
                 "text": self.text.to_dict(),
                 "training": training,
+                **({"calibration": self.calibration} if self.calibration else {}),
             }
         )
 
@@ -257,35 +264,92 @@ class TextClassifier:
             )
         return out
 
+    @property
+    def temperature(self) -> float:
+        """The softmax temperature of :meth:`predict_proba`: 1 unless :meth:`calibrate` fitted one."""
+        return float(self.calibration.get("temperature", 1.0))
+
     @torch.no_grad()
-    def _probabilities(self, data: TokenDataset, *, batch_size: int = 256) -> np.ndarray:
+    def _logits(self, data: TokenDataset, *, batch_size: int = 256) -> np.ndarray:
+        """(N, K) logits (an ensemble's: the log of its mean probabilities), before any temperature."""
         assert self.net is not None
         self.net.eval()
         out = np.zeros((len(data), len(self.labels)), dtype=np.float32)
         for batch in self._loader(data, train=False, batch_size=batch_size):
-            probs = torch.softmax(self.net(batch.tokens, batch.lengths), dim=-1)
-            out[batch.index.numpy()] = probs.numpy()
+            out[batch.index.numpy()] = self.net(batch.tokens, batch.lengths).float().numpy()
         return out
 
-    def predict_records(self, texts: Sequence[str], *, batch_size: int = 256) -> list[dict[str, Any]]:
+    def _probabilities(self, data: TokenDataset, *, batch_size: int = 256) -> np.ndarray:
+        logits = torch.from_numpy(self._logits(data, batch_size=batch_size))
+        return torch.softmax(logits / self.temperature, dim=-1).numpy()
+
+    def calibrate(self, data: TextDataset, *, batch_size: int = 256) -> dict[str, Any]:
+        """Temperature scaling (Guo et al. 2017) fitted on ``data``, labelled texts the network did not train on
+        (the dev set): :meth:`predict_proba` then divides the logits by T; the predicted labels never change.
+        Returns (and keeps in the saved model) T with the expected calibration error and log loss on ``data``
+        before and after; these are figures on the set T was fitted to."""
+        labels = self._label_ids(data)
+        logits = self._logits(TokenDataset(self.encode(data.texts)), batch_size=batch_size)
+        t = fit_temperature(logits, labels)
+        before, after = _softmax(logits, 1.0), _softmax(logits, t)
+        self.calibration = {"temperature": t, "fitted_on": data.source, "texts": len(labels),
+                            "ece_before": expected_calibration_error(before, labels),
+                            "ece_after": expected_calibration_error(after, labels),
+                            "log_loss_before": log_loss(logits, labels),
+                            "log_loss_after": log_loss(logits, labels, t)}  # fmt: skip
+        return dict(self.calibration)
+
+    def predict_records(self, texts: Sequence[str], *, batch_size: int = 256,
+                        explain: bool = False) -> list[dict[str, Any]]:  # fmt: skip
         """One record per text, the schema every door answers with (``classify predict``'s JSON lines and the
-        service): ``{"text", "label", "probabilities": {label: p}}``."""
+        service): ``{"text", "label", "probabilities": {label: p}}``; ``explain`` adds ``"explanation"``
+        (:meth:`explain`)."""
         probs = self.predict_proba(texts, batch_size=batch_size)
-        return [{"text": t, "label": self.labels[int(p.argmax())],
-                 "probabilities": {y: float(q) for y, q in zip(self.labels, p, strict=True)}}
-                for t, p in zip(texts, probs, strict=True)]  # fmt: skip
+        records = [{"text": t, "label": self.labels[int(p.argmax())],
+                    "probabilities": {y: float(q) for y, q in zip(self.labels, p, strict=True)}}
+                   for t, p in zip(texts, probs, strict=True)]  # fmt: skip
+        if explain:
+            for record, why in zip(records, self.explain(texts, batch_size=batch_size), strict=True):
+                record["explanation"] = why
+        return records
+
+    @torch.no_grad()
+    def explain(self, texts: Sequence[str], *, batch_size: int = 256) -> list[dict[str, Any]]:
+        """Which words decided, per text: ``{"method", "tokens", "weights"}``, one weight per token the network
+        read (after truncation), summing to 1: the attention pooling's weights (solution 3,
+        ``pooling="attention"``), or for max pooling the share of pooled features each word holds; an ensemble's
+        are its members' mean. A ConfigError for a model without such weights (solution 1, mean pooling)."""
+        if self.net is None:
+            raise RuntimeError("fit or load the classifier before explaining")
+        t = self.text
+        tokens = [truncate(self.tokenizer.tokenize(s), t.max_len, t.truncation) for s in texts]
+        data = TokenDataset([self.vocab.encode(w) for w in tokens])  # type: ignore[union-attr]
+        members = members_of(self.net)
+        out: list[dict[str, Any]] = [{} for _ in texts]
+        method = "attention" if self.config.pooling == "attention" else "max-pool share"
+        for batch in self._loader(data, train=False, batch_size=batch_size):
+            for m in members:
+                m.eval()
+            weights = sum(m.token_weights(batch.tokens, batch.lengths) for m in members) / len(members)
+            for row, i in enumerate(batch.index.tolist()):
+                n = len(tokens[i])
+                out[i] = {"method": method, "tokens": tokens[i], "weights": [float(w) for w in weights[row, :n]]}
+        return out
 
     def predict(self, texts: Sequence[str], *, batch_size: int = 256) -> list[str]:
         """The most probable label of each text."""
         return [self.labels[i] for i in self.predict_proba(texts, batch_size=batch_size).argmax(1)]
 
     def evaluate(self, data: TextDataset, *, batch_size: int = 256) -> dict[str, Any]:
-        """Accuracy, macro-F1, per-class precision/recall/F1, confusion matrix, texts per second."""
-        self._label_ids(data)  # clear error on unknown labels before the work
+        """Accuracy, macro-F1, per-class precision/recall/F1, confusion matrix, expected calibration error (ece),
+        texts per second."""
+        gold = self._label_ids(data)  # clear error on unknown labels before the work
         start = time.perf_counter()
-        predicted = self.predict(data.texts, batch_size=batch_size)
+        probs = self.predict_proba(data.texts, batch_size=batch_size)
         seconds = time.perf_counter() - start
-        report = classification_report(data.labels or [], predicted, self.labels)
+        report = classification_report(data.labels or [], [self.labels[i] for i in probs.argmax(1)], self.labels)
+        report["ece"] = expected_calibration_error(probs, gold)  # 15 bins; 0: the probabilities mean what they say
+        report["temperature"] = self.temperature
         report["texts_per_s"] = len(data) / max(seconds, 1e-9)
         return report
 
@@ -307,6 +371,7 @@ class TextClassifier:
         clf.vocab = _asset(directory, "vocab", lambda: _vocabulary(net.assets["vocab"], net.config.vocab_size))
         clf.net, clf.labels = net, _labels(net.assets["labels"], net.config.n_classes, directory)
         clf.info = dict(net.assets.get("training", {}))
+        clf.calibration = _asset(directory, "calibration", lambda: _calibration(net.assets.get("calibration", {})))
         clf.source = str(directory)
         return clf
 
@@ -319,6 +384,17 @@ def _asset(directory: str | Path, name: str, read: Any) -> Any:
         raise ModelFileError(
             f"{Path(directory) / f'{name}.json'}: {exc}; was the file edited? save the model again"
         ) from exc
+
+
+def _calibration(data: Any) -> dict[str, Any]:
+    t = data.get("temperature", 1.0) if isinstance(data, dict) else None
+    if not isinstance(t, int | float) or isinstance(t, bool) or not (0 < t < float("inf")):
+        raise ValueError(f"the temperature must be a positive number, received {str(t)[:50]}")
+    return dict(data)
+
+
+def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    return torch.softmax(torch.from_numpy(logits) / temperature, dim=-1).numpy()
 
 
 def _vocabulary(tokens: Any, size: int) -> Vocabulary:

@@ -119,6 +119,27 @@ class TextClassifierNet(AssetsMixin, nn.Module):
             y = self._pool(y, lengths)  # (B, T, 2H) -> (B, 2H)
         return self.head(self.dropout(y))  # (B, K)
 
+    def token_weights(self, tokens: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """(B, T) how much each word counted in the decision, summing to 1 over each text's real tokens (0 on
+        padding): attention pooling's weights; for max pooling, the share of the pooled features whose maximum
+        the word holds (max-mean: of the max half). Mean pooling and solution 1 have no such weights."""
+        c = self.config
+        if c.arch != "bilstm-pool" or c.pooling == "mean":
+            what = "solution 1 (lstm-last)" if c.arch != "bilstm-pool" else "mean pooling"
+            raise ConfigError(f"explanations are the pooling's weights over the words: {what} has none; train "
+                              "with --arch bilstm-pool --pooling attention (or max)")  # fmt: skip
+        y = self.rnn(self.embed(tokens), lengths=lengths)  # (B, T, 2H), in eval mode (no dropout)
+        mask = real_tokens(y, lengths)
+        if c.pooling == "attention":
+            assert self.attention is not None
+            scores = self.attention(torch.tanh(y)).squeeze(-1).masked_fill(~mask, float("-inf"))
+            return torch.softmax(scores, dim=1)
+        winners = y.masked_fill(~mask[:, :, None], float("-inf")).argmax(1)  # (B, 2H): the word holding each max
+        counts = torch.zeros(y.shape[:2], device=y.device).scatter_add_(
+            1, winners, torch.ones_like(winners, dtype=y.dtype)
+        )
+        return counts / y.shape[-1]
+
     def _pool(self, y: Tensor, lengths: Tensor | None) -> Tensor:
         mask = real_tokens(y, lengths)[:, :, None]  # (B, T, 1)
         pooling = self.config.pooling

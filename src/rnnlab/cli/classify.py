@@ -45,6 +45,8 @@ FIT_OPTIONS = ConfigOptions(
 
 DOMAIN_HELP = ("Learn word2vec vectors of this size on the --train texts first (labels unused) and append them to "
                "the pretrained ones, e.g. 100; 0: none.")  # fmt: skip
+CALIBRATE_HELP = ("After training, fit a softmax temperature on the dev texts (temperature scaling) so that the "
+                  "probabilities mean what they say; labels unchanged. Reports dev ECE before and after.")  # fmt: skip
 UNLABELLED_HELP = ("More texts for --pretrain-epochs: an aclImdb folder or .tar.gz (its train/unsup reviews) or a "
                    "CSV/TSV/JSONL file (its --text-col).")  # fmt: skip
 
@@ -72,6 +74,7 @@ def fit(
     ),
     unlabelled: str | None = typer.Option(None, help=UNLABELLED_HELP),
     class_weights: bool = typer.Option(False, help="Weight the loss by inverse class frequency."),
+    calibrate: bool = typer.Option(False, help=CALIBRATE_HELP),
     out: str = OUT,
     overwrite: bool = OVERWRITE,
     resume: bool = RESUME,
@@ -101,8 +104,9 @@ def fit(
                        pretrain_epochs=pretrain_epochs, pretrain_sample=pretrain_sample, unlabelled=extra,
                        class_weights=class_weights, out_dir=run, resume=resume,
                        progress=progress and not as_json)  # fmt: skip
+        calibration = clf.calibrate(dev_data) if calibrate else None
         clf.save(out, overwrite=overwrite)
-    summary = {k: v for k, v in info.items() if k != "history"}
+    summary = {k: v for k, v in info.items() if k != "history"} | ({"calibration": calibration} if calibrate else {})
     summary.update({"train_texts": len(train_data), "dev_texts": len(dev_data), "labels": clf.labels})
     emit(summary, as_json, f"saved {out}")
 
@@ -114,6 +118,10 @@ def _fit_data(train_file: str, dev: str | None, dev_fraction: float, text_col: s
     if dev is not None:
         return train_data, read_labelled(dev, text_col=text_col, label_col=label_col, split="test")
     return train_data.split(dev_fraction, seed=seed)
+
+
+EXPLAIN_HELP = ("Add which words decided: the attention weights over the tokens (a --pooling attention model), or "
+                "for max pooling each word's share of the pooled features; they sum to 1 per text.")  # fmt: skip
 
 
 @app.command(epilog=EXAMPLES)
@@ -141,7 +149,8 @@ def evaluate(
     if wants_json(as_json):
         typer.echo(json.dumps(report, sort_keys=True))
         return
-    title = f"{data}: {report['n']} texts, accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}"
+    title = (f"{data}: {report['n']} texts, accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}, "
+             f"ECE {report['ece']:.4f}")  # fmt: skip
     rows = [{"label": k, **v} for k, v in report["per_class"].items()]
     print_table(rows, ["label", "precision", "recall", "f1", "support"], title=title)
 
@@ -171,6 +180,7 @@ def predict(
     text_col: str | None = typer.Option(None, help="Text column of a CSV/JSONL --input."),
     output: str | None = typer.Option(None, "--output", help="Write predictions here (.csv or .jsonl)."),
     overwrite: bool = typer.Option(False, help="Replace --output if it exists."),
+    explain: bool = typer.Option(False, help=EXPLAIN_HELP),
 ) -> None:
     """Label and class probabilities of each text (JSON lines on stdout, or --output)."""
     from rnnlab.classify.classifier import TextClassifier
@@ -178,10 +188,13 @@ def predict(
     if output and Path(output).suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise ValueError(f"--output {output}: predictions are written as .csv or .jsonl (JSON lines); "
                          "give a file name ending so")  # fmt: skip
+    if explain and output and output.lower().endswith(".csv"):
+        raise ValueError(f"--output {output}: --explain adds a list of words and weights per text, which a CSV "
+                         "cannot hold; write .jsonl")  # fmt: skip
     new_file(output, "--output", overwrite=overwrite)
     data = _read_inputs(list(texts or []), input_file, text_col)  # a bad input is named before the model loads
     clf = TextClassifier.load(model)
-    rows = clf.predict_records(data.texts)  # the service's schema: text, label, probabilities
+    rows = clf.predict_records(data.texts, explain=explain)  # the service's schema: text, label, probabilities
     if output and output.lower().endswith(".csv"):  # a CSV has no nesting: one p_<label> column per class
         write_csv(Path(output), [{"text": r["text"], "label": r["label"],
                                   **{f"p_{y}": round(q, 6) for y, q in r["probabilities"].items()}}

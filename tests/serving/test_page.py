@@ -122,6 +122,9 @@ def test_classifier_shows_label_and_probabilities(browser, server):
     _run_text(browser, wait, "a wonderful film")
     assert browser.find_element("id", "label").text in ("negative", "positive")
     assert len(browser.find_elements("css selector", "#probabilities tr")) == 2
+    words = browser.find_elements("css selector", "#explanation span.weight")  # which words decided, shaded
+    assert [w.text for w in words] == ["a", "wonderful", "film"]
+    assert all("weight" in w.get_attribute("title") for w in words)
 
 
 def test_forecaster_plots_an_uploaded_csv(browser, server, series_csv, tmp_path):

@@ -75,6 +75,8 @@ def test_classifier_and_extractor(client):
     assert set(result["probabilities"]) == {"negative", "positive"}
     assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
     assert result["label"] == max(result["probabilities"], key=result["probabilities"].get)
+    why = result["explanation"]  # a max-pooling model: each word's share of the pooled features
+    assert why["tokens"] == ["a", "wonderful", "film"] and sum(why["weights"]) == pytest.approx(1.0, abs=1e-5)
     template = client.post("/v1/models/ads/predict", json={"text": AD}).json()["results"][0]["template"]
     assert template == extract(AD)
     assert template["price_eur"]["value"] == 1270000 and template["surface_m2"]["value"] == 190

@@ -89,9 +89,11 @@ class ServedClassifier(Served):
         from rnnlab.classify.classifier import TextClassifier
 
         self.classifier = TextClassifier.load(directory)
+        c = self.classifier.config  # models with word weights answer which words decided (the page draws them)
+        self.explains = c.arch == "bilstm-pool" and c.pooling != "mean"
 
     def predict(self, items: list[str]) -> list[Any]:
-        return self.classifier.predict_records(items)
+        return self.classifier.predict_records(items, explain=self.explains)
 
     def config(self) -> dict[str, Any]:
         return {**self.classifier.config.to_dict(), "labels": list(self.classifier.labels)}

@@ -109,6 +109,20 @@ function showClassifier(result) {
   }
   $("output").replaceChildren(el("p", {}, "label: ", el("span", { class: "label-big", id: "label" }, result.label)),
     table);
+  if (result.explanation) $("output").append(explanation(result.explanation));
+}
+
+// which words decided: each token shaded by its weight (attention, or its share of the max-pooled features)
+function explanation(why) {
+  const top = Math.max(...why.weights, 1e-9);
+  const words = el("div", { class: "doc", id: "explanation" });
+  why.tokens.forEach((token, i) => {
+    const w = why.weights[i];
+    const word = el("span", { class: "weight", style: `background:rgba(255,160,0,${(w / top).toFixed(3)})` }, token);
+    word.title = `${why.method} weight ${w.toFixed(3)}`;
+    words.append(word, " ");
+  });
+  return el("div", {}, el("p", { class: "muted" }, `which words decided (${why.method}; darker: more)`), words);
 }
 
 function showExtractor(result) {

@@ -134,7 +134,7 @@ def run_variant(spec: dict, train: TextDataset, dev: TextDataset, quick: bool, m
     # word2vec and language-model pretraining on the training reviews included
     seconds = info["seconds"] + (info["domain_vectors_seconds"] or 0.0) + (info["pretrain_seconds"] or 0.0)
     row = {
-        "dev_accuracy": report["accuracy"], "dev_macro_f1": report["macro_f1"],
+        "dev_accuracy": report["accuracy"], "dev_macro_f1": report["macro_f1"], "dev_ece": report["ece"],
         "best_dev_accuracy_during_training": info["best_dev_accuracy"], "train_seconds": seconds,
         "domain_vectors_seconds": info["domain_vectors_seconds"], "domain_coverage": info["domain_coverage"],
         "pretrain_seconds": info["pretrain_seconds"], "pretrain_history": info["pretrain_history"],

@@ -1,9 +1,16 @@
-"""SST-2 (GLUE, sentence level): both recurrent solutions on the project's train/dev split.
+"""SST-2 (GLUE, sentence level): the three recurrent solutions and the linear baseline, trained on the SST phrases,
+selected and scored on whole sentences none of whose phrases was seen in training.
 
-    python benchmarks/classify_sst2.py [--quick]
+    python benchmarks/classify_sst2.py [--quick] [--only NAME,...] [--max-time S]
 
-In this copy the GLUE training set is split into train.tsv / dev.tsv (about 90/10, phrases
-included); the GLUE dev set is held out of the project, so dev accuracy is reported.
+Train: `train_phrases.tsv` (55,444 labelled phrases: each phrase of the treebank is an example, so the model learns
+composition). Dev: `dev_sentences.tsv` (900 whole sentences; no phrase of them is in the training file; see
+../shared/data/README.md). The dev sentences early-stop every run and pick the best recipe, so they are a selection
+split; the GLUE dev sentences (872, held out of the project) are the test.
+
+The earlier figures of this benchmark (0.93) were on `dev.tsv`, a random tenth of the training *phrases*, most of
+them pieces of training sentences: that split leaks, the same recipe scored 0.81 on the GLUE dev sentences. They are
+gone from results/classify_sst2.json for that reason.
 Writes results/classify_sst2.json (results/classify_sst2_quick.json with --quick).
 """
 
@@ -15,43 +22,59 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchkit import environment, merged_results, write
-from classify_imdb import print_table, run_variant
+from classify_imdb import linear_baseline, print_table, run_variant
 from rnnlab.data.text import read_labelled
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sst2"
+TEXT = dict(max_len=None, min_freq=1, max_vocab=None)
+TRAIN = dict(lr=2e-3, batch_size=64, max_epochs=8, patience=2)
+
+
+def _pool(pooling: str, **model) -> dict:
+    return dict(model=dict(arch="bilstm-pool", hidden_size=128, pooling=pooling, dropout=0.3, embedding_dropout=0.2,
+                           **model), text=TEXT, train=TRAIN)  # fmt: skip
+
 
 VARIANTS = {
+    # solution 1: the LSTM's state at the last word
     "lstm-last": dict(
-        model=dict(arch="lstm-last", hidden_size=128, dropout=0.3, embedding_dropout=0.2),
-        text=dict(max_len=None, min_freq=1, max_vocab=None),
-        train=dict(lr=2e-3, batch_size=64, max_epochs=8, patience=2),
+        model=dict(arch="lstm-last", hidden_size=128, dropout=0.3, embedding_dropout=0.2), text=TEXT, train=TRAIN
     ),
-    "bilstm-pool": dict(
-        model=dict(arch="bilstm-pool", hidden_size=128, pooling="max", dropout=0.3, embedding_dropout=0.2),
-        text=dict(max_len=None, min_freq=1, max_vocab=None),
-        train=dict(lr=2e-3, batch_size=64, max_epochs=8, patience=2),
-    ),
+    # solution 2: BiLSTM, max pooling over the words
+    "bilstm-pool": _pool("max"),
+    # solution 3: BiLSTM, attention pooling (its weights say which words decided: predict --explain)
+    "bilstm-attention": _pool("attention"),
+    # the same with adversarial training on the embedded words (the IMDB recipe's regulariser)
+    "bilstm-pool-adv": _pool("max", adversarial=1.0),
+    "bilstm-attention-adv": _pool("attention", adversarial=1.0),
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3,000 training sentences, one epoch")
-    parser.add_argument("--only", default="lstm-last,bilstm-pool")
+    parser.add_argument("--quick", action="store_true", help="3,000 training phrases, one epoch")
+    parser.add_argument("--only", default="linear,lstm-last,bilstm-pool,bilstm-attention")
+    parser.add_argument("--max-time", type=float, default=600.0, help="training seconds per model at most")
     args = parser.parse_args()
-    if not (DATA / "train.tsv").is_file():
-        sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/sst2 beside the checkout")
-    train, dev = read_labelled(DATA / "train.tsv"), read_labelled(DATA / "dev.tsv")
+    if not (DATA / "train_phrases.tsv").is_file():
+        sys.exit(f"error: {DATA / 'train_phrases.tsv'} not found; this benchmark reads ../shared/data/sst2")
+    train, dev = read_labelled(DATA / "train_phrases.tsv"), read_labelled(DATA / "dev_sentences.tsv")
     if args.quick:
         train = train.subset(range(3000))
     results = {}
     for name in args.only.split(","):
-        results[name] = run_variant(VARIANTS[name], train, dev, args.quick, None)
-        print(f"{name:12s} dev acc {results[name]['dev_accuracy']:.4f}", flush=True)
+        if name == "linear":
+            results[name] = linear_baseline(train, dev)
+        else:
+            results[name] = run_variant(VARIANTS[name], train, dev, args.quick, args.max_time)
+        results[name]["dev"] = "dev_sentences.tsv"
+        print(f"{name:22s} dev-sentence accuracy {results[name]['dev_accuracy']:.4f}", flush=True)
     print_table(results, "sentence")
     name = "classify_sst2_quick" if args.quick else "classify_sst2"
-    payload = {"environment": environment(), "train_sentences": len(train), "dev_sentences": len(dev),
-               "results": merged_results(name, results)}  # fmt: skip
+    payload = {"environment": environment(), "train": "train_phrases.tsv", "dev": "dev_sentences.tsv",
+               "train_phrases": len(train), "dev_sentences": len(dev), "max_time": args.max_time,
+               "results": {k: v for k, v in merged_results(name, results).items()  # the leaky dev.tsv rows go
+                           if v.get("dev") == "dev_sentences.tsv"}}  # fmt: skip
     print(f"wrote {write(name, payload)}")
 
 

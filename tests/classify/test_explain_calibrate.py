@@ -70,7 +70,7 @@ def attention_model():
 
 def test_explain_gives_one_weight_per_token_read(attention_model):
     clf, dev = attention_model
-    texts = dev.texts[:3] + ["What a wonderful film"]
+    texts = [*dev.texts[:3], "What a wonderful film"]
     records = clf.predict_records(texts, explain=True)
     for text, r in zip(texts, records, strict=True):
         why = r["explanation"]
@@ -92,7 +92,7 @@ def test_temperature_scaling_keeps_labels_lowers_dev_log_loss_and_travels_with_t
     assert again.temperature == pytest.approx(fitted["temperature"])
     np.testing.assert_allclose(again.predict_proba(dev.texts), clf.predict_proba(dev.texts), rtol=1e-5, atol=1e-6)
     (tmp_path / "m" / "calibration.json").write_text('{"temperature": -1}', encoding="utf-8")
-    with pytest.raises(Exception, match="calibration.json.*positive number"):
+    with pytest.raises(Exception, match=r"calibration.json.*positive number"):
         TextClassifier.load(tmp_path / "m")
     clf.calibration = {}
 

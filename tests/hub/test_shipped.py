@@ -1,6 +1,7 @@
 """Shipped models by name (rnnlab.hub), model cards, compacting (issue 26's infrastructure)."""
 
 import json
+import time
 
 import pytest
 import torch
@@ -105,11 +106,59 @@ def test_compact_keeps_the_first_words_and_half_precision_reloads(tmp_path, tagg
     assert agree > 0.9
 
 
-def test_the_shipped_french_pos_tagger_answers_by_name():
-    if not (hub.SHIPPED_DIR / "pos-fr" / "config.json").is_file():
-        pytest.skip("pos-fr is not built in this checkout")
-    result = CliRunner().invoke(app, ["tag", "predict", "--model", "pos-fr", "Le petit chat dort sur le canapé ."])
+SHIPPED = ["ner-en", "pos-en", "pos-fr", "sentiment-en"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_model_is_in_the_package_small_with_its_card_and_loads_in_a_second(name):
+    directory = hub.SHIPPED_DIR / name
+    assert (directory / "config.json").is_file(), f"{name} is missing: python benchmarks/build_models.py {name}"
+    card = (directory / "README.md").read_text(encoding="utf-8")
+    entry = hub.CATALOG[name]
+    assert entry.data in card and entry.licence in card and entry.limits in card  # the card's data, licence, limits
+    assert ("rnnlab tag fit " if entry.task == "tagger" else "rnnlab classify fit ") in card  # the exact recipe
+    assert hub.size_bytes(directory) < 10e6  # the issue's bound for one model
+    rnnlab.load(name)  # the first load imports the task's modules
+    start = time.perf_counter()
+    rnnlab.load(name)
+    assert time.perf_counter() - start < 1.0
+    assert name in json.loads(hub.MANIFEST.read_text(encoding="utf-8"))
+
+
+def test_the_shipped_models_fit_the_size_budget():
+    assert sum(hub.size_bytes(hub.SHIPPED_DIR / name) for name in SHIPPED) < 35e6
+
+
+def _tag(model, text):
+    result = CliRunner().invoke(app, ["tag", "predict", "--model", model, text])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["tags"] == ["DET", "ADJ", "NOUN", "VERB", "ADP", "DET", "NOUN", "PUNCT"]
-    assert (hub.SHIPPED_DIR / "pos-fr" / "README.md").is_file()
-    assert hub.size_bytes(hub.SHIPPED_DIR / "pos-fr") < 10e6  # the issue's bound for one model
+    return json.loads(result.output)
+
+
+def test_the_shipped_english_ner_model_finds_people_places_and_organisations():
+    found = _tag("ner-en", "Angela Merkel met Tim Cook in Paris.")["spans"]
+    assert [(s["text"], s["type"]) for s in found] == [("Angela Merkel", "PER"), ("Tim Cook", "PER"), ("Paris", "LOC")]
+    found = _tag("ner-en", "The European Commission fined Google 2.4 billion euros in Brussels.")["spans"]
+    assert {(s["text"], s["type"]) for s in found} >= {("European Commission", "ORG"), ("Google", "ORG"),
+                                                        ("Brussels", "LOC")}  # fmt: skip
+
+
+def test_the_shipped_english_pos_tagger():
+    assert _tag("pos-en", "The cat sat on the mat .")["tags"] == ["DET", "NOUN", "VERB", "ADP", "DET", "NOUN", "PUNCT"]
+    assert _tag("pos-en", "She quickly reads two books .")["tags"] == ["PRON", "ADV", "VERB", "NUM", "NOUN", "PUNCT"]
+
+
+def test_the_shipped_french_pos_tagger_answers_by_name():
+    tags = _tag("pos-fr", "Le petit chat dort sur le canapé .")["tags"]
+    assert tags == ["DET", "ADJ", "NOUN", "VERB", "ADP", "DET", "NOUN", "PUNCT"]
+
+
+def test_the_shipped_sentiment_model_reads_reviews():
+    reviews = ["One of the best films I have seen in years: superb acting and a gripping story.",
+               "A dull, predictable plot and wooden acting. I wanted my two hours back.",
+               "I expected to hate it, but it turned out to be a charming and genuinely funny film.",
+               "The first half is promising, then it falls apart: a waste of a good cast."]  # fmt: skip
+    result = CliRunner().invoke(app, ["classify", "predict", "--model", "sentiment-en", *reviews])
+    assert result.exit_code == 0, result.output
+    labels = [json.loads(line)["label"] for line in result.output.splitlines()]
+    assert labels == ["pos", "neg", "pos", "neg"]  # the IMDB folders name the classes

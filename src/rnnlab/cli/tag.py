@@ -123,7 +123,9 @@ def render_html(results: list[dict[str, Any]]) -> str:
 
 
 def entity_paragraphs(results: list[dict[str, Any]]) -> str:
-    """The HTML paragraphs of :func:`render_html`: spans need type, start, end, text and score."""
+    """The HTML paragraphs of :func:`render_html`: spans need type, start, end, text and score. A result without
+    spans whose tags are plain labels (UPOS: no B-/I- prefixes) shows every word with its tag."""
+    results = [{**r, "spans": r["spans"] or _word_spans(r)} for r in results]
     types = sorted({s["type"] for r in results for s in r["spans"]})
     colour = {t: COLOURS.get(t, _PALETTE[i % len(_PALETTE)]) for i, t in enumerate(types)}
     paragraphs = []
@@ -133,12 +135,25 @@ def entity_paragraphs(results: list[dict[str, Any]]) -> str:
             pieces.append(html.escape(text[cursor : s["start"]]))
             kind, background = html.escape(s["type"]), html.escape(colour[s["type"]])  # both from model files
             pieces.append(f'<mark class="entity" style="background: {background}; padding: 0.2em 0.4em; '
-                          f'border-radius: 0.35em" title="score {s["score"]:.2f}">{html.escape(s["text"])} '
+                          f'border-radius: 0.35em"{_score_title(s)}>{html.escape(s["text"])} '
                           f'<span style="font-size: 0.7em; font-weight: bold">{kind}</span></mark>')  # fmt: skip
             cursor = s["end"]
         pieces.append(html.escape(text[cursor:]))
         paragraphs.append(f'<p style="line-height: 2.5">{"".join(pieces)}</p>')
     return "\n".join(paragraphs)
+
+
+def _word_spans(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each word as a span of its tag, for a tagger whose tags are not entity chunks (part of speech)."""
+    tags, tokens = result.get("tags") or [], result.get("tokens") or []
+    if not tags or any(t == "O" or t[:2] in ("B-", "I-", "E-", "S-", "L-", "U-") for t in tags):
+        return []
+    return [{"type": t, "start": w["start"], "end": w["end"], "text": w["text"], "score": None}
+            for w, t in zip(tokens, tags, strict=False)]  # fmt: skip
+
+
+def _score_title(span: dict[str, Any]) -> str:
+    return "" if span.get("score") is None else f' title="score {span["score"]:.2f}"'
 
 
 @app.command(epilog=EXAMPLES)

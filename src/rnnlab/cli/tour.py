@@ -8,6 +8,7 @@ on a long-memory task, forecasting, sentiment analysis, tagging and extraction.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import re
 import shlex
@@ -24,28 +25,72 @@ COURSE_AD = ("Vente Villa 4 pièces Nice (06000)  Réf. 12390: Sur les Hauteurs 
              "(190m²), 2 chambres et 1 suite parentale, 3 salles de bain. Cette villa a été construite en 2005. "
              "1 270 000 euros. Si vous êtes intéressés, contactez vite Mimi LASOURIS 06.43.43.43. 43")  # fmt: skip
 
-# (folder, title, what it shows, arguments after `rnnlab`, pictures and Markdown summaries it writes)
+# Real text for the shipped models (the course's retail-AI example; short reviews written for this page, in no
+# training set). The shipped models are run by name, as a user would: `--model ner-en`.
+RETAIL_AI = [
+    "Amazon opened its first Amazon Go store in Seattle in January 2018, where cameras and deep learning "
+    "replace the checkout.",
+    "Walmart tested shelf-scanning robots from Bossa Nova Robotics in its stores in Pennsylvania and California.",
+    "In France, Carrefour signed a partnership with Google to bring artificial intelligence to its supply chain.",
+]
+REVIEWS = [
+    "One of the best films I have seen in years: superb acting, and the story kept me gripped to the very end.",
+    "A dull, predictable plot and wooden acting. I wanted my two hours back.",
+    "I expected to hate it, but it turned out to be a charming and genuinely funny film.",
+    "The first half is promising, then it falls apart: a waste of a good cast.",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Chapter:
+    """One chapter: the `rnnlab` arguments ('{out}' is the chapter's folder; commands that write a folder get
+    `--out` appended), and the pictures, Markdown summaries and entity pages it writes there."""
+
+    name: str
+    title: str
+    intro: str
+    args: list[str]
+    files: list[str] = dataclasses.field(default_factory=list)
+    writes_folder: bool = True
+
+
+TRAINING_DEMO = "Training demonstration (a toy model trained in seconds, to show the training loop, not a result): "
 CHAPTERS = [
-    ("gradients", "Vanishing gradients: RNN vs LSTM vs GRU",
-     "How much of the gradient at the last step reaches an earlier step, by time lag, at initialisation and "
-     "after training on the adding problem (log scale: a straight line is a geometric decay; the steeper, the "
-     "faster the gradient vanishes).",
-     ["gradients", "--cells", "rnn,lstm,gru", "--length", "50", "--trained-on", "adding", "--steps", "{steps}"],
-     ["gradients.png", "summary.md"]),
-    ("memory", "What it costs: a long-memory task",
-     "The adding problem at growing lengths, same training budget per cell: test MSE against the "
-     "always-guess-the-mean baseline (a cell that learned nothing sits on it).",
-     ["memory", "--task", "adding", "--cells", "rnn,lstm,gru", "--lengths", "25,50", "--steps", "{steps}"],
-     ["memory.png", "memory.md"]),
-    ("forecast", "Forecasting: baselines, dense and recurrent models",
-     "AirPassengers by expanding-window cross-validation: last value, seasonal naive, linear, dense, RNN, "
-     "LSTM, GRU.",
-     ["forecast", "compare", "--epochs", "{epochs}"], ["compare.png", "compare.md"]),
-    ("classify", "Sentiment analysis: the course's two solutions",
-     "Solution 1 (LSTM, last state) and solution 2 (BiLSTM, pooled states) on a small bundled review set.",
-     ["classify", "demo"], ["confusion.png"]),
-    ("tag", "Named entities: BiLSTM-CRF with a character encoder",
-     "A tagger trained on a small self-written NER set, then run on new sentences.", ["tag", "demo"], []),
+    Chapter("gradients", "Vanishing gradients: RNN vs LSTM vs GRU",
+            "How much of the gradient at the last step reaches an earlier step, by time lag, at initialisation and "
+            "after training on the adding problem (log scale: a straight line is a geometric decay; the steeper, "
+            "the faster the gradient vanishes).",
+            ["gradients", "--cells", "rnn,lstm,gru", "--length", "50", "--trained-on", "adding",
+             "--steps", "{steps}"], ["gradients.png", "summary.md"]),
+    Chapter("memory", "What it costs: a long-memory task",
+            "The adding problem at growing lengths, same training budget per cell: test MSE against the "
+            "always-guess-the-mean baseline (a cell that learned nothing sits on it). The LSTM (forget-gate bias "
+            "1, Keras' default) and the GRU solve it; the simple RNN stays on the baseline.",
+            ["memory", "--task", "adding", "--cells", "rnn,lstm,gru", "--lengths", "25,50", "--steps",
+             "{steps}"], ["memory.png", "memory.md"]),
+    Chapter("forecast", "Forecasting: baselines, dense and recurrent models",
+            "AirPassengers by expanding-window cross-validation: last value, seasonal naive, linear, dense, RNN, "
+            "LSTM, GRU.", ["forecast", "compare", "--epochs", "{epochs}"], ["compare.png", "compare.md"]),
+    Chapter("sentiment", "Sentiment analysis: the shipped English model on reviews",
+            "`sentiment-en` (BiLSTM with pooled states, trained on IMDB movie reviews) reads four short reviews "
+            "written for this page: label and class probabilities.",
+            ["classify", "predict", "--model", "sentiment-en", *REVIEWS], writes_folder=False),
+    Chapter("classify", "Sentiment analysis: training the course's two solutions (a demonstration)",
+            TRAINING_DEMO + "solution 1 (LSTM, last state) and solution 2 (BiLSTM, pooled states) on a small "
+            "bundled review set.", ["classify", "demo"], ["confusion.png"]),
+    Chapter("ner", "Named entities: the shipped English model on real text",
+            "`ner-en` (BiLSTM-CRF with a character encoder and GloVe vectors, trained on CoNLL-2003 news) on the "
+            "course's example text about AI in retail. Its mistakes are shown as they are (CoNLL's 2003 news "
+            "knew Amazon mostly as a river).",
+            ["tag", "predict", "--model", "ner-en", *RETAIL_AI, "--output-format", "html", "--output",
+             "{out}/entities.html"], ["entities.html"], writes_folder=False),
+    Chapter("pos", "Parts of speech: the shipped English model",
+            "`pos-en` (universal part-of-speech tags, trained on UD English-EWT) on the same text.",
+            ["tag", "predict", "--model", "pos-en", *RETAIL_AI, "--output-format", "html", "--output",
+             "{out}/entities.html"], ["entities.html"], writes_folder=False),
+    Chapter("tag", "Named entities: training a BiLSTM-CRF (a demonstration)",
+            TRAINING_DEMO + "a tagger trained on a hundred self-written sentences, then run on new ones.",
+            ["tag", "demo"]),
 ]  # fmt: skip
 
 
@@ -80,29 +125,37 @@ def tour(
     overwrite: bool = typer.Option(False, help="Replace an earlier tour in --out."),
 ) -> None:
     """The course tour: gradients, long memory, forecasting, sentiment, tagging, extraction → one HTML page."""
-    folder = output_dir(out, ["lab.html"] + [c[0] for c in CHAPTERS] + ["extract"], overwrite=overwrite)
-    budget = {"steps": "300" if quick else "2000", "epochs": "60" if quick else "200"}
+    folder = output_dir(out, ["lab.html"] + [c.name for c in CHAPTERS] + ["extract"], overwrite=overwrite)
+    budget = {"steps": "1200" if quick else "3000", "epochs": "60" if quick else "200"}
     sections = []
-    for k, (name, title, intro, args, files) in enumerate(CHAPTERS, 1):
-        typer.echo(f"\n== {k}/{len(CHAPTERS) + 1} {title}", err=True)
-        argv = [a.format(**budget) for a in args] + ["--out", str(folder / name)]
-        argv += ["--overwrite"] if overwrite else []
-        output, seconds = _run(argv)
-        summaries = [(folder / name / f).read_text(encoding="utf-8") for f in files if f.endswith(".md")]
-        if summaries:  # the terminal tables repeat the summaries: keep only where the files went
-            output = "\n".join(line for line in output.splitlines() if line.startswith("wrote"))
-        section = Section(title, intro, "rnnlab " + shlex.join(argv), "\n\n".join([*summaries, output]),
-                          [folder / name / f for f in files if f.endswith(".png")], seconds=seconds)  # fmt: skip
-        if name == "tag":
-            page = (folder / name / "entities.html").read_text(encoding="utf-8")
-            section.html = re.search(r"<body[^>]*>(.*)</body>", page, re.S).group(1)  # type: ignore[union-attr]
-        sections.append(section)
+    for k, chapter in enumerate(CHAPTERS, 1):
+        typer.echo(f"\n== {k}/{len(CHAPTERS) + 1} {chapter.title}", err=True)
+        sections.append(_chapter(chapter, folder / chapter.name, budget, overwrite))
     typer.echo(f"\n== {len(CHAPTERS) + 1}/{len(CHAPTERS) + 1} Information extraction", err=True)
     sections.append(_extraction(folder / "extract"))
     (folder / "lab.html").write_text(render_page("rnnlab: the course tour", sections, intro=(
         "Every section was produced by the command shown above it; rerun any of them to reproduce it.")),
         encoding="utf-8")  # fmt: skip
     typer.echo(f"\nthe course tour is in {folder / 'lab.html'}")
+
+
+def _chapter(chapter: Chapter, folder: Path, budget: dict[str, str], overwrite: bool) -> Section:
+    """Run one chapter's command and make its section: the command, its summaries or output, pictures, HTML."""
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = [a.format(**budget, out=folder) for a in chapter.args]
+    if chapter.writes_folder:
+        argv += ["--out", str(folder)]
+    argv += ["--overwrite"] if overwrite else []
+    output, seconds = _run(argv)
+    summaries = [(folder / f).read_text(encoding="utf-8") for f in chapter.files if f.endswith(".md")]
+    if summaries:  # the terminal tables repeat the summaries: keep only where the files went
+        output = "\n".join(line for line in output.splitlines() if line.startswith("wrote"))
+    section = Section(chapter.title, chapter.intro, "rnnlab " + shlex.join(argv), "\n\n".join([*summaries, output]),
+                      [folder / f for f in chapter.files if f.endswith(".png")], seconds=seconds)  # fmt: skip
+    page = folder / "entities.html"  # `tag demo` and `tag predict --output-format html` write it
+    if page.is_file():
+        section.html = re.search(r"<body[^>]*>(.*)</body>", page.read_text(encoding="utf-8"), re.S).group(1)  # type: ignore[union-attr]
+    return section
 
 
 def _extraction(folder: Path) -> Section:

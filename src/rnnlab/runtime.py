@@ -26,6 +26,15 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (mal
 # processes train, then leave (rnnlab.training.fit) before the command saves the model and prints its result.
 COMMAND_LINE = False
 
+_RANK_VARIABLES = ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID")  # torchrun, Lightning's launcher, SLURM
+
+
+def secondary_process() -> bool:
+    """Whether this is one of a multi-process fit's other processes (Lightning's launcher, torchrun or SLURM set a
+    non-zero rank): they train, and leave the checkpoints, the saved model and the report to the first."""
+    return any(os.environ.get(name, "0") not in ("", "0") for name in _RANK_VARIABLES)
+
+
 _KEEP = 1 << 30  # bytes: blocks below stay on the heap, and the heap is trimmed only past this much free
 
 

@@ -55,3 +55,26 @@ def test_a_config_file_that_sets_one_setting_twice_is_refused(tmp_path, monkeypa
                   "--out", tmp_path / "m")  # fmt: skip
     assert str(config) in err and message in err
     assert not (tmp_path / "m").exists()
+
+
+def test_a_fit_on_two_processes_saves_once_and_prints_one_result(tmp_path):
+    """--devices 2 on CPU: Lightning re-runs the command for the second process; before the fix both processes
+    saved the model and printed the JSON summary (twice on stdout, two saves racing on one directory)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_path / "ts.csv"
+    pd.DataFrame({"y": [float(i % 7) for i in range(60)]}).to_csv(data, index=False)
+    env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_RANK", "WORLD_SIZE", "MASTER_PORT", "NODE_RANK")}
+    env.update(OMP_NUM_THREADS="1", RNNLAB_TUNE_MALLOC="0")
+    script = [sys.executable, "-m", "rnnlab"]  # Lightning re-runs `python -m rnnlab ...` for the second process
+    done = subprocess.run([*script, "forecast", "fit", str(data), "--target", "y", "--input-width", "6", "--horizon",
+                           "1", "--hidden-size", "4", "--max-epochs", "1", "--no-progress", "--accelerator", "cpu",
+                           "--devices", "2", "--json", "--out", str(tmp_path / "m")],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1 and json.loads(lines[0])["epochs"] >= 1, done.stdout
+    assert (tmp_path / "m" / "config.json").is_file() and not list(tmp_path.glob("m.*"))

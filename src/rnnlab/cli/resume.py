@@ -28,6 +28,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from rnnlab import runtime
+
 RUN_FILE = "run.json"
 LOCK_FILE = "run.lock"  # held by the running fit (fcntl.flock)
 # options a resumed run may change: how long it trains and what it prints (the checkpoint does not depend on them)
@@ -76,7 +78,11 @@ def start_run(out: str | Path, *, resume: bool, command: str, options: Mapping[s
 @contextlib.contextmanager
 def fit_checkpoints(out: str | Path, *, resume: bool, command: str, options: Mapping[str, Any]) -> Iterator[Path]:
     """:func:`start_run`'s folder for the block that trains and saves; removed when the block ends, or when it
-    fails before any checkpoint was written (a failure after one keeps them for --resume)."""
+    fails before any checkpoint was written (a failure after one keeps them for --resume). In the other processes
+    of a multi-device fit the first process's folder, untouched: it alone writes, locks and removes it."""
+    if runtime.secondary_process():
+        yield partial_dir(out)
+        return
     run = start_run(out, resume=resume, command=command, options=options)
     lock = _lock(run, out)
     try:

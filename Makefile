@@ -22,12 +22,12 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/rnnlab info
 	$(VENV)/bin/rnnlab shapes
+	$(PY) benchmarks/recurrent.py --quick
 	$(VENV)/bin/rnnlab models
 	$(VENV)/bin/rnnlab tag predict --model ner-en --output-format conll "Angela Merkel met Tim Cook in Paris."
 	$(VENV)/bin/rnnlab tag predict --model pos-en --output-format conll "Walmart tested shelf-scanning robots in its stores."
 	$(VENV)/bin/rnnlab tag predict --model pos-fr --output-format conll "Le petit chat dort sur le canapé ."
 	$(VENV)/bin/rnnlab classify predict --model sentiment-en "A dull, predictable plot and wooden acting." "Superb acting, and the story kept me gripped to the end."
-	$(PY) benchmarks/recurrent.py --quick
 	$(VENV)/bin/rnnlab extract predict "Vente Villa 4 pièces Nice (06000)  Réf. 12390: Sur les Hauteurs de Nice. Superbe villa moderne (190m²), 2 chambres et 1 suite parentale, 3 salles de bain. Cette villa a été construite en 2005. 1 270 000 euros. Si vous êtes intéressés, contactez vite Mimi LASOURIS 06.43.43.43. 43"
 	$(VENV)/bin/rnnlab extract evaluate tests/ie/ads.jsonl
 	$(VENV)/bin/rnnlab export --model default --format onnx --out runs/demo/extractor.onnx --overwrite

@@ -236,7 +236,11 @@ def build(name: str, args: argparse.Namespace) -> dict:
         row["installed"] = shipped
         row["installed_vs_fresh"] = shipped[metric] - shrunk[metric]
         row["within_tolerance"] = abs(row["installed_vs_fresh"]) <= TOLERANCE
+        row["fresh_training"] = not reused  # with --reuse the build is not a fresh training: no reproducibility check
     if args.install:
+        if "installed_vs_fresh" in row:  # the comparison was with the files this install replaces
+            row["replaced_install"] = {"scores": row.pop("installed"), "vs_this_build": row.pop("installed_vs_fresh")}
+            row.pop("within_tolerance")
         if installed.exists():
             shutil.rmtree(installed)
         shutil.copytree(ROOT / small, installed)

@@ -104,7 +104,9 @@ def test_forecaster_exports(tmp_path, model, strategy, bidirectional):
                                f.predict_arrays(series), rtol=1e-4, atol=1e-4)  # fmt: skip
 
 
-@pytest.mark.parametrize(("model", "distribution"), [("gru", "none"), ("dense", "none"), ("gru", "normal")])
+@pytest.mark.parametrize(
+    ("model", "distribution"), [("gru", "none"), ("dense", "none"), ("gru", "normal"), ("dense", "student_t")]
+)
 def test_quantile_forecaster_exports_its_levels_with_the_conformal_offsets(tmp_path, model, distribution):
     config = ForecastConfig(model=model, input_width=24, horizon=5, hidden_size=8, quantiles=(0.1, 0.9),
                             distribution=distribution)  # fmt: skip

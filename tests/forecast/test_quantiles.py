@@ -31,8 +31,7 @@ def test_levels_are_sorted_with_the_median_added_and_bad_ones_refused():
             ForecastConfig(quantiles=bad)
     with pytest.raises(ConfigError, match="single_shot"):
         ForecastConfig(quantiles=(0.1, 0.9), strategy="per_step")
-    with pytest.raises(ConfigError, match="ensemble"):
-        ForecastConfig(quantiles=(0.1, 0.9), members=2)
+    assert ForecastConfig(quantiles=(0.1, 0.9), members=2).members == 2  # an ensemble averages its levels
 
 
 @pytest.mark.parametrize("model", ["dense", "gru"])
@@ -163,3 +162,83 @@ def test_a_normal_forecaster_covers_its_interval_and_survives_save_and_load(tmp_
     np.testing.assert_allclose(again.predict_arrays([test], quantiles=True), f.predict_arrays([test], quantiles=True))
     with pytest.raises(ConfigError, match="distribution must be one of"):
         ForecastConfig(distribution="poisson")
+
+
+def test_a_student_t_forecast_has_heavier_tails_and_its_exact_likelihood():
+    """Student-t head: quantiles from the location, scale and df (df > 3), checked against a t table and against
+    torch's StudentT log-density for the loss."""
+    from rnnlab.forecast.forecaster import objective
+    from rnnlab.forecast.models import student_t_z
+
+    # t table, 97.5 % quantile: df 3 → 3.182, 5 → 2.571, 10 → 2.228, 30 → 2.042
+    table = {3.0: 3.182, 5.0: 2.571, 10.0: 2.228, 30.0: 2.042}
+    z = torch.tensor([-1.959964, 0.0, 1.959964])
+    for df, t in table.items():
+        q = student_t_z(z, torch.tensor(df))
+        assert abs(q[2].item() - t) < 0.005 and abs(q[0].item() + t) < 0.005 and q[1].item() == 0.0, (df, q)
+    torch.manual_seed(0)
+    net = ForecastNet(ForecastConfig(model="gru", input_width=12, horizon=4, hidden_size=8, distribution="student_t",
+                                     quantiles=(0.05, 0.25, 0.75, 0.95), highway=3))  # fmt: skip
+    out = net.outputs(torch.randn(16, 12, 1) * 3 + 5)
+    assert out.df.shape == (16, 4, 1) and bool((out.df > 3).all()) and bool((out.sigma > 0).all())
+    assert bool((out.quantiles.diff(dim=-1) > 0).all())  # never cross
+    torch.testing.assert_close(out.quantiles[..., 2], out.forecast)  # the median is the location
+    normal_width = 2 * 1.644854 * out.sigma
+    assert bool((out.quantiles[..., 4] - out.quantiles[..., 0] > normal_width).all())  # heavier than a normal's
+    x, y = torch.randn(16, 12, 1), torch.randn(16, 4, 1)
+    out = net.outputs(x)
+    expected = -torch.distributions.StudentT(out.df, out.forecast, out.sigma).log_prob(y).mean()
+    got = objective(quantiles=net.config.quantiles, distribution="student_t").loss(net, (x, y))
+    torch.testing.assert_close(got, expected)
+
+
+def test_a_student_t_forecaster_covers_its_interval_through_the_cli(tmp_path):
+    series = noisy_sine(1000)
+    pd.DataFrame({"y": series[:, 0]}).to_csv(tmp_path / "s.csv", index=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["forecast", "fit", str(tmp_path / "s.csv"), "--target", "y", "--model", "dense",
+                                 "--input-width", "24", "--horizon", "3", "--hidden-size", "32", "--distribution",
+                                 "student_t", "--quantiles", "0.05,0.95", "--max-epochs", "6", "--lr", "1e-2",
+                                 "--no-progress", "--out", str(tmp_path / "m"), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["forecast", "evaluate", str(tmp_path / "s.csv"), "--model", str(tmp_path / "m"),
+                                 "--start-row", "900", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output.strip().splitlines()[-1])
+    flat = json.dumps(scores)
+    assert "coverage_90" in flat, scores
+    coverage = scores.get("coverage_90") or scores.get("y", {}).get("coverage_90")
+    assert coverage is not None and 0.8 <= coverage <= 0.99, scores
+
+
+@pytest.mark.parametrize("distribution", ["none", "normal"])
+def test_an_ensemble_of_quantile_forecasters_averages_its_members_levels(tmp_path, distribution):
+    from rnnlab.export import export_onnx
+    from rnnlab.export.runtime import OnnxForecaster
+    from rnnlab.forecast.models import forecast_outputs
+
+    series = noisy_sine(600)
+    config = ForecastConfig(model="dense", input_width=24, horizon=3, hidden_size=16, quantiles=(0.1, 0.9),
+                            members=2, distribution=distribution)  # fmt: skip
+    f = Forecaster(config, TrainConfig(max_epochs=2, lr=1e-2, seed=0, patience=None))
+    result = f.fit_arrays([series], val_steps=60)
+    if distribution == "none":
+        assert result.best_score is not None and np.isfinite(result.best_score)  # the ensemble's dev pinball
+    x = torch.randn(5, 24, 1)
+    with torch.no_grad():
+        out = forecast_outputs(f.net, x)
+        members = [m.outputs(x) for m in f.net.members]
+    torch.testing.assert_close(out.quantiles, (members[0].quantiles + members[1].quantiles) / 2)
+    assert not torch.equal(members[0].quantiles, members[1].quantiles)  # two networks, two seeds
+    assert bool((out.quantiles.diff(dim=-1) >= 0).all())
+    torch.testing.assert_close(out.forecast, out.quantiles[..., 1])  # the point forecast: the mean median
+    f.save(tmp_path / "m", extra={"time_col": None, "targets": ["y"], "features": [], "series_col": None,
+                                  "fill": None, "freq": None})  # fmt: skip
+    again = Forecaster.load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_arrays([series], quantiles=True), f.predict_arrays([series],
+                               quantiles=True), rtol=1e-5, atol=1e-6)  # fmt: skip
+    report = export_onnx(tmp_path / "m", tmp_path / "m.onnx")
+    assert report["parity"] == "passed" and report["outputs"] == ["forecast", "quantiles"]
+    onnx = OnnxForecaster(tmp_path / "m.onnx", tmp_path / "m")
+    np.testing.assert_allclose(onnx.predict_arrays([series], quantiles=True), f.predict_arrays([series],
+                               quantiles=True), rtol=1e-4, atol=1e-4)  # fmt: skip

@@ -39,10 +39,10 @@ Examples:
 """
 
 
-def _read(path: str, settings: dict) -> SeriesData:
+def _read(path: str, settings: dict, *, future_rows: bool = False) -> SeriesData:
     from rnnlab.data.series import read_like
 
-    return read_like(path, settings)
+    return read_like(path, settings, future_rows=future_rows)
 
 
 def _check_long_enough(data: SeriesData, width: int, what: str = "the model reads the last {} (input_width)") -> None:
@@ -106,6 +106,12 @@ def fit(
     loss: str = typer.Option(
         "mse", help="mse, mae, or scaled_mae (each window's MAE over its own std; needs --revin)."
     ),
+    future_features: str = typer.Option(
+        "",
+        help="Input columns known in advance (a planned promotion, a weather forecast, a holiday flag), "
+        "comma-separated: read over the forecast steps; predict then takes their values for those steps in rows "
+        "after the history, with the target(s) left empty.",
+    ),
     val_steps: int | None = typer.Option(None, help="Last steps of each series held out as dev (default 10 %)."),
     conformal: bool = typer.Option(
         False, help="Calibrate the --quantiles intervals on the dev part (split conformal, per horizon step)."
@@ -124,10 +130,7 @@ def fit(
     options = {**dict(locals()), **FIT_OPTIONS.flags(model=model, train=train)}  # recorded for --resume
     from rnnlab.forecast.forecaster import Forecaster
 
-    settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False),
-                "features": parse_list(features, option="--features", lower=False) if features else [],
-                "series_col": series_col, "fill": fill,
-                "calendar": parse_list(calendar, option="--calendar") if calendar else []}  # fmt: skip
+    settings = _settings(time_col, target, features, series_col, fill, calendar, future_features, model.horizon)
     series = _read(data, settings)
     arrays = [s.values for s in series.series]
     config = model.replace(n_inputs=len(series.columns), targets=tuple(range(len(series.targets))))
@@ -141,14 +144,34 @@ def fit(
         forecaster.fit_arrays(arrays, val_steps=val_steps, progress=progress and not as_json, out_dir=run,
                               resume=resume, ids=[s.id for s in series.series])  # fmt: skip
         forecaster.save(out, overwrite=overwrite, extra={**settings, "freq": series.freq, "columns": series.columns})
-    info = forecaster.info  # the epoch kept (or the ensemble's mean forecast): its dev MSE whatever the loss
+    _emit(_fit_metrics(forecaster.info, len(arrays)), as_json, f"saved {out}")
+
+
+def _fit_metrics(info: dict, series: int) -> dict:
+    """What fit reports: the epoch kept (or the ensemble's mean forecast), its dev MSE whatever the loss."""
     metrics = {"dev_mse": info["best_dev_mse"], "best_epoch": info["best_epoch"], "epochs": info["epochs"],
-               "seconds": round(info["seconds"], 2), "series": len(arrays)}  # fmt: skip
+               "seconds": round(info["seconds"], 2), "series": series}  # fmt: skip
     if "best_dev_scaled_mae" in info:
         metrics["dev_scaled_mae"] = info["best_dev_scaled_mae"]
     if "members" in info:
         metrics["members"] = info["members"]
-    _emit(metrics, as_json, f"saved {out}")
+    return metrics
+
+
+def _settings(time_col: str | None, target: str, features: str, series_col: str | None, fill: str | None,
+              calendar: str, future_features: str, horizon: int) -> dict:  # fmt: skip
+    """How fit reads its data, from the command's options (saved with the model for predict)."""
+    settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False),
+                "features": parse_list(features, option="--features", lower=False) if features else [],
+                "series_col": series_col, "fill": fill,
+                "calendar": parse_list(calendar, option="--calendar") if calendar else []}  # fmt: skip
+    if future_features:
+        from rnnlab.forecast.frames import check_future_features
+
+        ahead = parse_list(future_features, option="--future-features", lower=False)
+        check_future_features(ahead, settings["targets"], settings["features"])
+        settings.update(future_features=ahead, future_horizon=horizon)
+    return settings
 
 
 @app.command(epilog=EXAMPLES)
@@ -172,7 +195,7 @@ def predict(
     settings = forecaster.data_settings
     new_file(out, "--output", overwrite=overwrite)
     new_file(plot, "--plot", overwrite=overwrite)
-    series = _read(data, settings)
+    series = _read(data, settings, future_rows=True)
     _check_long_enough(series, forecaster.config.input_width)
     ids = [s.id for s in series.series]
     values = [s.values for s in series.series]

@@ -72,14 +72,17 @@ def read_series(
     fill: Fill | None = None,
     freq: str | None = None,
     expected_freq: str | None = None,
+    name: str | None = None,
 ) -> SeriesData:
     """Read and validate one series (``series_col=None``) or many in long format.
 
-    ``freq`` imposes the frequency; ``expected_freq`` (a model's) refuses data of another frequency.
+    ``freq`` imposes the frequency; ``expected_freq`` (a model's) refuses data of another frequency. ``name``: what
+    errors call the data (default: the path, or ``<DataFrame>``); a frame's ``__row__`` column, when it has one,
+    holds the rows' numbers in that file.
     """
     if fill is not None and fill not in FILLS:
         raise ConfigError(f"fill (--fill) takes one of {list(FILLS)}, received {fill!r}")
-    name = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
+    name = name or ("<DataFrame>" if isinstance(source, pd.DataFrame) else str(source))
     df = source.copy() if isinstance(source, pd.DataFrame) else read_csv_checked(Path(source))
     if len(df) == 0:
         raise DataError("no data rows", path=name, hint="give the rows under the header")
@@ -95,7 +98,8 @@ def read_series(
     for option, names in (("--target", targets), ("--features", features)):
         if len(set(names)) != len(names):
             raise DataError(f"{option} names a column twice: {list(names)}", path=name, hint="name each column once")
-    df["__row__"] = np.arange(2, len(df) + 2)  # spreadsheet row numbers (header = row 1)
+    if "__row__" not in df.columns:
+        df["__row__"] = np.arange(2, len(df) + 2)  # spreadsheet row numbers (header = row 1)
     for col in dict.fromkeys([*targets, *features]):
         _check_numeric(df, col, name)
     groups = [("series", df)] if series_col is None else list(df.groupby(series_col, sort=False))
@@ -136,12 +140,92 @@ def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
     return dataclasses.replace(data, series=series, features=[*data.features, *names])
 
 
-def read_like(source: str | Path | pd.DataFrame, settings: dict) -> SeriesData:
-    """Read ``source`` as a forecaster's saved data settings say (columns, fill policy, calendar features)."""
-    data = read_series(source, time_col=settings.get("time_col"), targets=settings["targets"],
-                       features=settings.get("features", []), series_col=settings.get("series_col"),
-                       fill=settings.get("fill"), expected_freq=settings.get("freq"))  # fmt: skip
+def read_like(source: str | Path | pd.DataFrame, settings: dict, *, future_rows: bool = False) -> SeriesData:
+    """Read ``source`` as a forecaster's saved data settings say (columns, fill policy, calendar features, columns
+    known in advance). ``future_rows``: the data ends, in each series, with the rows of the steps to forecast (the
+    targets empty, the ``future_features`` given), as ``forecast predict`` reads it; see :func:`with_leads`."""
+    name = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
+    features = settings.get("features", [])
+    if settings.get("future_features"):
+        source, leads = with_leads(source, settings, name, future_rows=future_rows)
+        features = [*features, *leads]
+    data = read_series(source, time_col=settings.get("time_col"), targets=settings["targets"], features=features,
+                       series_col=settings.get("series_col"), fill=settings.get("fill"),
+                       expected_freq=settings.get("freq"), name=name)  # fmt: skip
     return with_calendar(data, settings.get("calendar") or [])
+
+
+def lead_name(column: str, horizon: int) -> str:
+    """The input column holding ``column``'s value ``horizon`` steps later: ``promo+24``."""
+    return f"{column}+{horizon}"
+
+
+def with_leads(source: str | Path | pd.DataFrame, settings: dict, name: str, *, future_rows: bool
+               ) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
+    """The rows with each of ``settings["future_features"]`` (columns known in advance: a planned promotion, a
+    weather forecast) read ``future_horizon`` (H) steps ahead, as input columns ``<col>+H``: a window ending at
+    step t then holds the column's values up to t + H, the whole horizon it forecasts. Rows in time order.
+
+    Fit and evaluate (``future_rows`` False): every row is history; the last H rows' lead values, which no window
+    with known labels reads, repeat the last value. Predict (``future_rows`` True): each series ends with at least
+    H rows whose targets are empty and whose future columns hold the values ahead; they are cut from the history.
+
+    >>> df = pd.DataFrame({"y": [1.0, 2, 3, None], "p": [0.0, 1, 0, 1]})
+    >>> frame, leads = with_leads(df, {"future_features": ["p"], "future_horizon": 1, "targets": ["y"]}, "d.csv",
+    ...                           future_rows=True)
+    >>> leads, frame["p+1"].tolist(), len(frame)
+    (['p+1'], [1.0, 0.0, 1.0], 3)
+    """
+    df = source.copy() if isinstance(source, pd.DataFrame) else read_csv_checked(Path(source))
+    df["__row__"] = np.arange(2, len(df) + 2)
+    future, horizon = list(settings["future_features"]), int(settings["future_horizon"])
+    missing = [c for c in future if c not in df.columns]
+    if missing:
+        raise DataError(f"column(s) {missing} not found: the model reads their values over the {horizon} steps it "
+                        f"forecasts (--future-features); the columns are {list(df.columns)}", path=name,
+                        hint="give those columns, known in advance, in the data")  # fmt: skip
+    for col in future:
+        _check_numeric(df, col, name)
+    series_col = settings.get("series_col")
+    groups = (
+        [df]
+        if series_col is None or series_col not in df.columns
+        else [p for _, p in df.groupby(series_col, sort=False)]
+    )
+    parts = [_lead_part(part, settings, name, future_rows) for part in groups]
+    return pd.concat(parts, ignore_index=True), [lead_name(c, horizon) for c in future]
+
+
+def _lead_part(part: pd.DataFrame, settings: dict, name: str, future_rows: bool) -> pd.DataFrame:
+    """One series' rows with its lead columns (see :func:`with_leads`)."""
+    future, horizon, targets = list(settings["future_features"]), int(settings["future_horizon"]), settings["targets"]
+    values = part[future].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+    history = len(part)
+    if future_rows:
+        known = part[[t for t in targets if t in part.columns]].apply(pd.to_numeric, errors="coerce").notna()
+        known_rows = np.flatnonzero(known.any(axis=1).to_numpy())
+        history = int(known_rows[-1]) + 1 if len(known_rows) else 0
+        if len(part) - history < horizon:
+            which = (
+                "the data" if settings.get("series_col") is None else f"series {part[settings['series_col']].iloc[0]!r}"
+            )
+            raise DataError(f"{which} has {len(part) - history} row(s) after its history; the model reads the next "
+                            f"{horizon} values of {future} (--future-features)", path=name,
+                            hint=f"add {horizon} rows after the last one with the time, {', '.join(future)}, and "
+                            "the target(s) left empty")  # fmt: skip
+        values = values[: history + horizon]
+    else:
+        values = np.concatenate([values, np.repeat(values[-1:], horizon, axis=0)])
+    blank = np.isnan(values)
+    if blank.any():
+        i, j = np.argwhere(blank)[0]
+        raise DataError("empty value in a column known in advance (--future-features)", path=name,
+                        line=int(part["__row__"].iloc[min(i, len(part) - 1)]), column=future[j],
+                        hint="give it on every row, the forecast steps included")  # fmt: skip
+    out = part.iloc[:history].copy()
+    for j, col in enumerate(future):
+        out[lead_name(col, horizon)] = values[horizon : horizon + history, j]
+    return out
 
 
 def future_times(times: np.ndarray, horizon: int, freq: str | None) -> list:

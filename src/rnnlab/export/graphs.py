@@ -163,7 +163,9 @@ class _ForecastGraph(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         if self.quantiles:  # the point forecast and every level (B, horizon, K, Q), before conformal offsets
-            out = self.net.outputs(x)
+            from rnnlab.forecast.models import forecast_outputs
+
+            out = forecast_outputs(self.net, x)
             return out.forecast, out.quantiles
         return self.net(x)
 

@@ -11,7 +11,8 @@ from rnnlab.training.config import TrainConfig
 
 MODELS: tuple[str, ...] = ("dense", "rnn", "lstm", "gru")
 STRATEGIES: tuple[str, ...] = ("single_shot", "autoregressive", "per_step")
-DISTRIBUTIONS: tuple[str, ...] = ("none", "normal")
+DISTRIBUTIONS: tuple[str, ...] = ("none", "normal", "student_t")
+PARAMETERS = {"normal": 2, "student_t": 3}  # a parametric forecast's values per step and target
 DEFAULT_LEVELS = (0.025, 0.5, 0.975)  # a distribution's levels unless --quantiles names others: a 95 % interval
 
 
@@ -50,8 +51,9 @@ class ForecastConfig(Config):
     )
     distribution: str = doc(
         "none",
-        "A parametric forecast: normal (a mean and a standard deviation per step, trained on the negative "
-        "log-likelihood); its quantiles at --quantiles (default 0.025,0.975) give the intervals.",
+        "A parametric forecast trained on its negative log-likelihood: normal (a mean and a standard deviation per "
+        "step) or student_t (a location, a scale and degrees of freedom > 3 per step: heavier tails for spiky "
+        "series); its quantiles at --quantiles (default 0.025,0.975) give the intervals.",
         choices=DISTRIBUTIONS,
     )
 
@@ -95,8 +97,6 @@ class ForecastConfig(Config):
             what = "quantiles (--quantiles)" if self.distribution == "none" else "a distribution (--distribution)"
             if self.strategy != "single_shot":
                 raise ConfigError(f"{what} are forecast all at once: use strategy 'single_shot'")
-            if self.members > 1:
-                raise ConfigError(f"{what} and an ensemble (--members) do not combine yet: use one network")
 
 
 def quantile_levels(levels: tuple[float, ...] | list[float]) -> tuple[float, ...]:

@@ -33,7 +33,7 @@ from rnnlab.data.windows import WindowSpec, make_windows
 from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.forecast.config import DEFAULT_TRAIN
 from rnnlab.forecast.frames import Source, data_settings, forecast_frame
-from rnnlab.forecast.models import ForecastConfig, ForecastNet, per_step_labels
+from rnnlab.forecast.models import ForecastConfig, ForecastNet, ForecastOutputs, forecast_outputs, per_step_labels
 from rnnlab.metrics import conformal_offsets, coverage, crps, mae, mse, rmse
 from rnnlab.metrics.probabilistic import pinball_levels
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
@@ -55,12 +55,24 @@ def _pinball(quantiles: torch.Tensor, y: torch.Tensor, levels: torch.Tensor) -> 
     return torch.maximum(levels * diff, (levels - 1) * diff)
 
 
+def distribution_nll(out: ForecastOutputs, y: torch.Tensor) -> torch.Tensor:
+    """The mean negative log-likelihood of ``y`` under a parametric forecast: normal (``out.sigma``), or Student-t
+    with ``out.df`` degrees of freedom."""
+    u = (y - out.forecast) / out.sigma
+    if out.df is None:
+        return (torch.log(out.sigma) + 0.5 * u**2).mean() + 0.5 * math.log(2 * math.pi)
+    v = out.df
+    log_norm = torch.lgamma(v / 2) - torch.lgamma((v + 1) / 2) + 0.5 * torch.log(v * math.pi)
+    return (log_norm + torch.log(out.sigma) + (v + 1) / 2 * torch.log1p(u * u / v)).mean()
+
+
 def objective(loss: str = "mse", quantiles: tuple[float, ...] = (), distribution: str = "none") -> Objective:
     """``scaled_mae``: the MAE of each window divided by that window's own std (RevIN's scale), so that
     every window weighs the same whatever its level: the M4 metrics' view (sMAPE, MASE are scale-free).
     With ``quantiles`` the network forecasts those levels and trains on their mean pinball loss (divided by each
     window's scale with ``scaled_mae``): early stopping watches the dev pinball loss. A ``normal`` distribution
-    trains on its negative log-likelihood (early stopping on the dev NLL); its quantiles are read from it."""
+    (or ``student_t``) trains on its negative log-likelihood (early stopping on the dev NLL); its quantiles are read
+    from it."""
     levels = torch.tensor(quantiles, dtype=torch.float32)
 
     def criterion(pred: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
@@ -70,9 +82,6 @@ def objective(loss: str = "mse", quantiles: tuple[float, ...] = (), distribution
                                  "trained member by member)")  # fmt: skip
             return _scaled_l1(pred, y, scale if pred.dim() == 3 else scale[:, :, None])
         return {"mse": F.mse_loss, "mae": F.l1_loss}[loss](pred, y)
-
-    def normal_nll(out, y: torch.Tensor) -> torch.Tensor:  # a normal forecast: its negative log-likelihood
-        return (torch.log(out.sigma) + 0.5 * ((y - out.forecast) / out.sigma) ** 2).mean() + 0.5 * math.log(2 * math.pi)
 
     def quantile_loss(out, y: torch.Tensor) -> torch.Tensor:
         per = _pinball(out.quantiles, y, levels.to(y.device))
@@ -84,7 +93,7 @@ def objective(loss: str = "mse", quantiles: tuple[float, ...] = (), distribution
         x, y = batch
         out = model.outputs(x)
         if out.sigma is not None:
-            return normal_nll(out, y)
+            return distribution_nll(out, y)
         if quantiles:
             return quantile_loss(out, y)
         if out.every_step is not None:  # per_step: every window step is trained on
@@ -101,11 +110,11 @@ def objective(loss: str = "mse", quantiles: tuple[float, ...] = (), distribution
         if quantiles:
             metrics["pinball"] = quantile_loss(out, y)
         if out.sigma is not None:
-            metrics["nll"] = normal_nll(out, y)
+            metrics["nll"] = distribution_nll(out, y)
         return metrics
 
     monitor = "val_pinball" if quantiles else "val_scaled_mae" if loss == "scaled_mae" else "val_mse"
-    if distribution == "normal":
+    if distribution != "none":
         monitor = "val_nll"
     return Objective(loss=loss_fn, metrics=metrics, monitor=monitor, mode="min")
 
@@ -224,6 +233,10 @@ class Forecaster:
         if self.loss == "scaled_mae":  # each window's error over its targets' std, as RevIN computes it
             std = np.sqrt(x[:, :, list(self.config.targets)].var(1, keepdims=True) + 1e-5)
             out["scaled_mae"] = float(np.mean(np.abs(pred - y) / std))
+        if self.config.quantiles:  # the mean pinball loss of the levels, as the training objective logs it
+            levels = np.asarray(self.config.quantiles, dtype=np.float32)
+            diff = y[..., None] - self.predict_quantile_windows(x)
+            out["pinball"] = float(np.mean(np.maximum(levels * diff, (levels - 1) * diff)))
         return out
 
     @torch.no_grad()
@@ -328,7 +341,8 @@ class Forecaster:
             raise ValueError("this forecaster forecasts points only: fit it with quantiles (--quantiles)")
         self.net.eval()
         parts = [
-            self.net.outputs(torch.as_tensor(x[i : i + batch_size])).quantiles for i in range(0, len(x), batch_size)
+            forecast_outputs(self.net, torch.as_tensor(x[i : i + batch_size])).quantiles
+            for i in range(0, len(x), batch_size)
         ]
         return apply_offsets(torch.cat(parts).numpy(), self.offsets)
 
@@ -461,9 +475,12 @@ class Forecaster:
     def fit(self, data: Source, *, target: str | Sequence[str] | None = None, time_col: str | None = None,
             series_col: str | None = None, features: Sequence[str] = (), calendar: Sequence[str] = (),
             fill: str | None = None, val_steps: int | None = None, progress: bool = False,
-            out_dir: str | Path | None = None, resume: bool = False) -> FitResult:  # fmt: skip
+            out_dir: str | Path | None = None, resume: bool = False,
+            future_features: Sequence[str] = ()) -> FitResult:  # fmt: skip
         """Fit on a DataFrame or CSV path, one series or many in long format (see :func:`fit_arrays`); the network
         takes the data's columns (targets, then features, then calendar sin/cos pairs) as its inputs.
+        ``future_features``: columns known in advance (a planned promotion, a weather forecast), read over the
+        horizon; :meth:`predict` then takes their values for the forecast steps in rows after the history.
 
         >>> import pandas as pd
         >>> df = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=200, freq="h"),
@@ -475,7 +492,8 @@ class Forecaster:
         ['2024-01-09 08:00:00', '2024-01-09 09:00:00', '2024-01-09 10:00:00']
         """
         settings = data_settings(data, target=target, time_col=time_col, series_col=series_col, features=features,
-                                 calendar=calendar, fill=fill)  # fmt: skip
+                                 calendar=calendar, fill=fill, future_features=future_features,
+                                 horizon=self.config.horizon)  # fmt: skip
         series = read_like(data, settings)
         shape = {"n_inputs": len(series.columns), "targets": tuple(range(len(series.targets)))}
         if (self.config.n_inputs, tuple(self.config.targets)) != tuple(shape.values()):
@@ -486,15 +504,18 @@ class Forecaster:
         self.data_settings = {**settings, "freq": series.freq, "columns": series.columns}
         return result
 
-    def read(self, data: Source) -> SeriesData:
-        """``data`` read as the data this forecaster was fitted on (same columns, fill, calendar, frequency)."""
+    def read(self, data: Source, *, future_rows: bool = False) -> SeriesData:
+        """``data`` read as the data this forecaster was fitted on (same columns, fill, calendar, frequency);
+        ``future_rows``: each series ends with the forecast steps' rows (their columns known in advance)."""
         if not self.data_settings:
             raise ValueError("this Forecaster was fitted on arrays: use predict_arrays, or fit(df) on a DataFrame")
-        return read_like(data, self.data_settings)
+        return read_like(data, self.data_settings, future_rows=future_rows)
 
     def predict(self, data: Source) -> pd.DataFrame:
-        """The ``horizon`` steps after each series of ``data``, under the data's own column names and time stamps."""
-        series = self.read(data)
+        """The ``horizon`` steps after each series of ``data``, under the data's own column names and time stamps.
+        With columns known in advance (``future_features``), each series ends with ``horizon`` rows holding them
+        and empty targets."""
+        series = self.read(data, future_rows=True)
         pred, bands = self.predict_with_quantiles([s.values for s in series.series], [s.id for s in series.series])
         return forecast_frame(series, pred, self.data_settings, quantiles=bands, levels=self.config.quantiles)
 

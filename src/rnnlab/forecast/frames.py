@@ -31,9 +31,12 @@ def data_settings(
     features: Sequence[str] = (),
     calendar: Sequence[str] = (),
     fill: str | None = None,
+    future_features: Sequence[str] = (),
+    horizon: int | None = None,
 ) -> dict[str, Any]:
     """How to read ``data`` (saved with the model, so that predict reads new data the same way). A DataFrame
-    with NeuralForecast's columns needs no option: ``y`` is the target, ``ds`` the time, ``unique_id`` the series."""
+    with NeuralForecast's columns needs no option: ``y`` is the target, ``ds`` the time, ``unique_id`` the series.
+    ``future_features``: columns known ``horizon`` steps ahead (:func:`rnnlab.data.series.with_leads`)."""
     columns = set(data.columns) if isinstance(data, pd.DataFrame) else set()
     if target is None:
         if "y" not in columns:
@@ -45,9 +48,23 @@ def data_settings(
         series_col = "unique_id"
     if fill is not None and fill not in FILLS:
         raise ValueError(f"fill must be one of {list(FILLS)} or None, received {fill!r}")
-    return {"time_col": time_col, "targets": [target] if isinstance(target, str) else list(target),
-            "features": list(features), "series_col": series_col, "fill": fill,
-            "calendar": list(calendar)}  # fmt: skip
+    targets = [target] if isinstance(target, str) else list(target)
+    settings = {"time_col": time_col, "targets": targets, "features": list(features), "series_col": series_col,
+                "fill": fill, "calendar": list(calendar)}  # fmt: skip
+    if future_features:
+        check_future_features(list(future_features), targets, list(features))
+        settings.update(future_features=list(future_features), future_horizon=horizon)
+    return settings
+
+
+def check_future_features(future: list[str], targets: list[str], features: list[str]) -> None:
+    """Columns known in advance are neither targets nor past-only features, and each is named once."""
+    from rnnlab.errors import ConfigError
+
+    both = [c for c in future if c in targets or c in features]
+    if both or len(set(future)) != len(future):
+        what = f"{both} also given as --target or --features" if both else f"a column named twice: {future}"
+        raise ConfigError(f"--future-features: {what}; a column known in advance is given once, there only")
 
 
 def future_stamps(times: np.ndarray, horizon: int, freq: str | None) -> list:

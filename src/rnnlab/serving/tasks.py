@@ -161,7 +161,7 @@ class ServedForecaster(Served):
             frame = pd.read_csv(_io.StringIO(text))
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise DataError(f"the CSV cannot be read: {exc}", path="<csv>") from None
-        data = read_like(frame, settings)
+        data = read_like(frame, settings, future_rows=True)
         short = [s.id for s in data.series if len(s.values) < self.forecaster.config.input_width]
         if short:
             raise DataError(f"series {short[:3]} have fewer rows than the {self.forecaster.config.input_width} "

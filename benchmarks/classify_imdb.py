@@ -129,7 +129,8 @@ def run_variant(spec: dict, train: TextDataset, dev: TextDataset, quick: bool, m
     clf = TextClassifier(ClassifierConfig(**spec["model"]), TrainConfig(**train_kw), text=TextConfig(**spec["text"]))
     vectors = dict(embeddings=spec.get("embeddings", "glove-6b-50d"), domain_vectors=spec.get("domain_vectors", 0))
     pretrain = dict(pretrain_epochs=spec.get("pretrain_epochs", 0), pretrain_sample=spec.get("pretrain_sample", 0.25))
-    info = clf.fit(train, dev, **vectors, **pretrain, progress=not quick and sys.stdout.isatty())
+    unlabelled = spec.get("unlabelled", ())  # texts for the language-model pretraining only (labels unused)
+    info = clf.fit(train, dev, **vectors, **pretrain, unlabelled=unlabelled, progress=not quick and sys.stdout.isatty())
     report = clf.evaluate(dev)
     # word2vec and language-model pretraining on the training reviews included
     seconds = info["seconds"] + (info["domain_vectors_seconds"] or 0.0) + (info["pretrain_seconds"] or 0.0)
@@ -139,7 +140,8 @@ def run_variant(spec: dict, train: TextDataset, dev: TextDataset, quick: bool, m
         "domain_vectors_seconds": info["domain_vectors_seconds"], "domain_coverage": info["domain_coverage"],
         "pretrain_seconds": info["pretrain_seconds"], "pretrain_history": info["pretrain_history"],
         "epochs": info["epochs"], "best_epoch": info["best_epoch"], "tokens_per_s": info["tokens_per_s"],
-        "coverage": info["coverage"], "vocab_size": info["vocab_size"], "members": info["members"], "settings": spec,
+        "coverage": info["coverage"], "vocab_size": info["vocab_size"], "members": info["members"],
+        "settings": {k: v for k, v in spec.items() if k != "unlabelled"}, "unlabelled_texts": len(unlabelled),
         "history": [{k: round(v, 4) for k, v in h.items()} for h in info["history"]],
     }  # fmt: skip
     for h in info["pretrain_history"]:

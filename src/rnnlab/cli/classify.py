@@ -159,6 +159,9 @@ def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None)
     if input_file is None:
         if not texts:
             raise ValueError("give texts as arguments, or --input FILE (--input - reads one text per line from stdin)")
+        blank = [i + 1 for i, text in enumerate(texts) if not text.strip()]
+        if blank:  # a label for nothing would be a guess presented as an answer
+            raise ValueError(f"text argument {blank[0]} is empty (nothing to classify): give each text some words")
         return TextDataset(list(texts), None, "<arguments>")
     if input_file == "-":
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")

@@ -90,7 +90,7 @@ def read_series(
     missing = [c for c in dict.fromkeys(wanted) if c not in df.columns]
     if missing:
         raise DataError(
-            f"column(s) {missing} not found; the columns are {list(df.columns)}", path=name,
+            f"column(s) {missing} not found; the columns are {[c for c in df.columns if c != '__row__']}", path=name,
             hint="check --time-col / --target / --features / --series-col",
         )  # fmt: skip
     if not targets:
@@ -192,8 +192,42 @@ def with_leads(source: str | Path | pd.DataFrame, settings: dict, name: str, *, 
         if series_col is None or series_col not in df.columns
         else [p for _, p in df.groupby(series_col, sort=False)]
     )
-    parts = [_lead_part(part, settings, name, future_rows) for part in groups]
+    parts = [_lead_part(_time_ordered(part, settings.get("time_col")), settings, name, future_rows) for part in groups]
     return pd.concat(parts, ignore_index=True), [lead_name(c, horizon) for c in future]
+
+
+def _time_ordered(part: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
+    """One series' rows sorted by their time stamps (stable; as read_series orders them), so that a value read H
+    steps ahead is the one H steps later in time, not in the file. Times that do not parse keep their place (the
+    reader names them later)."""
+    if time_col is None or time_col not in part.columns:
+        return part
+    key = pd.to_numeric(part[time_col], errors="coerce")  # whole years
+    if key.isna().any():
+        key = pd.to_datetime(part[time_col], errors="coerce", utc=True, format="mixed")
+    if key.isna().any():
+        return part
+    return part.iloc[np.argsort(key.to_numpy(), kind="stable")]
+
+
+def _check_future_times(part: pd.DataFrame, history: int, settings: dict, name: str) -> None:
+    """The forecast steps' rows carry the time stamps that follow the history at the model's frequency."""
+    time_col, freq, horizon = settings.get("time_col"), settings.get("freq"), int(settings["future_horizon"])
+    if time_col is None or freq is None or time_col not in part.columns:
+        return
+    stamps = pd.to_datetime(part[time_col].iloc[: history + horizon], errors="coerce", utc=True, format="mixed")
+    if stamps.isna().any():
+        return  # the reader names an unreadable time
+    try:
+        expected = pd.date_range(stamps.iloc[history - 1], periods=horizon + 1, freq=freq)[1:]
+    except ValueError:
+        return
+    for k in range(horizon):
+        if stamps.iloc[history + k] != expected[k]:
+            raise DataError(f"the forecast steps' rows must follow the history at the model's frequency ({freq}): "
+                            f"expected {expected[k]}, found {part[time_col].iloc[history + k]}", path=name,
+                            line=int(part["__row__"].iloc[history + k]), column=time_col,
+                            hint="date the rows after the history with the next steps, in order")  # fmt: skip
 
 
 def _lead_part(part: pd.DataFrame, settings: dict, name: str, future_rows: bool) -> pd.DataFrame:
@@ -201,19 +235,25 @@ def _lead_part(part: pd.DataFrame, settings: dict, name: str, future_rows: bool)
     future, horizon, targets = list(settings["future_features"]), int(settings["future_horizon"]), settings["targets"]
     values = part[future].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
     history = len(part)
+    which = "the data" if settings.get("series_col") is None else f"series {part[settings['series_col']].iloc[0]!r}"
     if future_rows:
         known = part[[t for t in targets if t in part.columns]].apply(pd.to_numeric, errors="coerce").notna()
         known_rows = np.flatnonzero(known.any(axis=1).to_numpy())
         history = int(known_rows[-1]) + 1 if len(known_rows) else 0
+        if history == 0:
+            raise DataError(f"{which} has no history (every target cell is empty): the model forecasts from the "
+                            "rows before the forecast steps", path=name, line=int(part["__row__"].iloc[0]),
+                            hint="give each series its history rows, or drop the series")  # fmt: skip
+        if len(part) - history > horizon:
+            extra = f"{name}: {which} has {len(part) - history} rows after its history; the model forecasts {horizon}"
+            warnings.warn(DataWarning(f"{extra} steps and reads the first {horizon} of them"), stacklevel=2)
         if len(part) - history < horizon:
-            which = (
-                "the data" if settings.get("series_col") is None else f"series {part[settings['series_col']].iloc[0]!r}"
-            )
             raise DataError(f"{which} has {len(part) - history} row(s) after its history; the model reads the next "
                             f"{horizon} values of {future} (--future-features)", path=name,
                             hint=f"add {horizon} rows after the last one with the time, {', '.join(future)}, and "
                             "the target(s) left empty")  # fmt: skip
         values = values[: history + horizon]
+        _check_future_times(part, history, settings, name)
     else:
         values = np.concatenate([values, np.repeat(values[-1:], horizon, axis=0)])
     blank = np.isnan(values)
@@ -248,10 +288,22 @@ def _check_freq(found: str | None, expected: str | None, name: str, time_col: st
 
 
 def _same_freq(a: str, b: str) -> bool:
+    """Whether two frequencies are one step: "D" and "24h" are (pandas 3 tells a calendar day from 24 hours, a
+    gap filled with --fill may read as either), "MS" and "M" are not.
+
+    >>> _same_freq("D", "24h"), _same_freq("h", "60min"), _same_freq("MS", "D")
+    (True, True, False)
+    """
     try:
-        return pd.tseries.frequencies.to_offset(a) == pd.tseries.frequencies.to_offset(b)
+        oa, ob = pd.tseries.frequencies.to_offset(a), pd.tseries.frequencies.to_offset(b)
     except ValueError:
         return a == b
+    if oa == ob:
+        return True
+    try:
+        return pd.Timedelta(oa) == pd.Timedelta(ob)
+    except ValueError:  # calendar offsets (months, weeks anchored on a day) have no fixed length
+        return False
 
 
 def _check_numeric(df: pd.DataFrame, col: str, name: str) -> None:

@@ -554,8 +554,8 @@ class Forecaster:
         settings = json.loads(settings_path.read_text(encoding="utf-8"))
         f = cls(net.config, TrainConfig.from_dict(settings["train"]), loss=settings["loss"])
         f.net = net
-        f.scaler = None if settings["scaler"] is None else Standardizer.from_dict(settings["scaler"])
-        f.data_settings = settings["data"]
+        f.scaler = None if settings["scaler"] is None else _scaler(settings["scaler"], settings_path)
+        f.data_settings = _data_settings(settings["data"], net.config, settings_path)
         f.series_ids = _series_ids(settings.get("series_ids"), f.scaler, settings_path)  # absent before issue 22
         f.info = settings.get("training", {})
         f.offsets = _offsets(settings.get("conformal_offsets"), net.config, settings_path)
@@ -588,6 +588,34 @@ def _offsets(values, config: ForecastConfig, path: Path) -> np.ndarray | None:
         raise ModelFileError(f"{path}: conformal_offsets must be finite numbers of shape {list(shape)}; was the file "
                              "edited? save the model again")  # fmt: skip
     return offsets
+
+
+def _scaler(saved, path: Path) -> Standardizer:
+    """The saved scaler: equal-length lists of finite means and positive standard deviations, one row per series."""
+    try:
+        mean, std = np.asarray(saved["mean"], dtype=np.float64), np.asarray(saved["std"], dtype=np.float64)
+    except (TypeError, KeyError, ValueError):
+        mean = std = None
+    if (
+        mean is None
+        or mean.ndim != 2
+        or mean.shape != std.shape
+        or not np.isfinite(mean).all()
+        or not (np.isfinite(std).all() and (std > 0).all())
+    ):
+        raise ModelFileError(f"{path}: scaler must hold 'mean' and 'std' as equal-shaped lists of numbers, one row per "
+                             "series, every std > 0; save the model again")  # fmt: skip
+    return Standardizer.from_dict(saved)
+
+
+def _data_settings(saved, config: ForecastConfig, path: Path) -> dict:
+    """The saved data settings; columns read ahead (future_features) must be read the model's horizon ahead."""
+    if not isinstance(saved, dict):
+        raise ModelFileError(f"{path}: 'data' must be an object of data settings; save the model again")
+    if saved.get("future_features") and saved.get("future_horizon") != config.horizon:
+        raise ModelFileError(f"{path}: future_horizon is {saved.get('future_horizon')!r}, the model forecasts "
+                             f"{config.horizon} steps; save the model again")  # fmt: skip
+    return saved
 
 
 def _series_ids(ids, scaler: Standardizer | None, path: Path) -> list[str] | None:

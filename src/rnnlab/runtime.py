@@ -25,6 +25,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (mal
 # True in the `rnnlab` command. With --devices N (N > 1) Lightning re-runs the command once per extra device: those
 # processes train, then leave (rnnlab.training.fit) before the command saves the model and prints its result.
 COMMAND_LINE = False
+TERMINATED = False  # set by the command's SIGTERM handler: a training loop stopped by it exits 143, not as a Ctrl-C
 
 _RANK_VARIABLES = ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID")  # torchrun, Lightning's launcher, SLURM
 

@@ -123,3 +123,30 @@ def test_a_missing_column_message_lists_only_the_file_s_columns():
     with warnings.catch_warnings(), pytest.raises(DataError) as caught:
         read_series(sales(), time_col="date", targets=["units"])
     assert "__row__" not in str(caught.value)
+
+
+def test_sigterm_during_a_fit_exits_143_with_one_message(tmp_path):
+    """Before: Lightning turned the SIGTERM exit into its interrupt path, and the command printed 'terminated' and
+    then 'interrupted (Ctrl-C)', exiting 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = tmp_path / "s.csv"
+    pd.DataFrame({"y": np.sin(np.arange(400) / 5)}).to_csv(data, index=False)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "RNNLAB_TUNE_MALLOC": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "rnnlab", "forecast", "fit", str(data), "--target", "y",
+                             "--input-width", "8", "--horizon", "2", "--hidden-size", "4", "--max-epochs", "100000",
+                             "--patience", "100000", "--no-progress", "--out", str(tmp_path / "m")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "m.partial").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(1.0)  # inside the training loop
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err[-2000:]
+    assert err.count("error:") == 1 and "terminated (SIGTERM)" in err and "Ctrl-C" not in err, err[-2000:]
+    assert not (tmp_path / "m").exists()  # no half-written model

@@ -105,7 +105,11 @@ def _terminate_as_exit() -> None:
     import threading
 
     def stop(signum: int, frame: object) -> None:
-        typer.echo("error: terminated (SIGTERM)", err=True)
+        from rnnlab import runtime
+
+        if not runtime.TERMINATED:  # one message, however the exit travels back through a training loop
+            typer.echo("error: terminated (SIGTERM)", err=True)
+        runtime.TERMINATED = True
         raise SystemExit(143)
 
     if threading.current_thread() is threading.main_thread():

@@ -145,6 +145,8 @@ def fit(
         with _quiet(), _lightning_errors(config, monitor):
             trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
     except SystemExit:  # Lightning answers Ctrl-C with exit(1) after saving: an interruption, not a failure
+        if runtime.TERMINATED:  # SIGTERM (rnnlab.cli.main): the checkpoints are kept, the status is 143
+            raise SystemExit(143) from None
         if trainer.interrupted:
             raise KeyboardInterrupt from None
         raise

@@ -150,3 +150,11 @@ def test_sigterm_during_a_fit_exits_143_with_one_message(tmp_path):
     assert proc.returncode == 143, err[-2000:]
     assert err.count("error:") == 1 and "terminated (SIGTERM)" in err and "Ctrl-C" not in err, err[-2000:]
     assert not (tmp_path / "m").exists()  # no half-written model
+
+
+def test_a_semicolon_separated_file_gets_a_hint(tmp_path):
+    from rnnlab.data.series import read_series
+
+    (tmp_path / "excel.csv").write_text("date;value\n2024-01-01;1,5\n2024-01-02;2,5\n", encoding="utf-8")
+    with pytest.raises(DataError, match="not comma-separated"):
+        read_series(tmp_path / "excel.csv", time_col="date", targets=["value"])

@@ -89,10 +89,11 @@ def read_series(
     wanted = [c for c in [time_col, series_col, *targets, *features] if c is not None]
     missing = [c for c in dict.fromkeys(wanted) if c not in df.columns]
     if missing:
-        raise DataError(
-            f"column(s) {missing} not found; the columns are {[c for c in df.columns if c != '__row__']}", path=name,
-            hint="check --time-col / --target / --features / --series-col",
-        )  # fmt: skip
+        columns = [c for c in df.columns if c != "__row__"]
+        hint = "check --time-col / --target / --features / --series-col"
+        if len(columns) == 1 and any(sep in str(columns[0]) for sep in ";\t"):  # Excel's ';' with decimal commas
+            hint = "the file is not comma-separated (one column read); save it as CSV with ',' between the fields"
+        raise DataError(f"column(s) {missing} not found; the columns are {columns}", path=name, hint=hint)
     if not targets:
         raise DataError("no target column given", path=name, hint="pass at least one --target")
     for option, names in (("--target", targets), ("--features", features)):

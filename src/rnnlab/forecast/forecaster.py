@@ -234,9 +234,8 @@ class Forecaster:
             std = np.sqrt(x[:, :, list(self.config.targets)].var(1, keepdims=True) + 1e-5)
             out["scaled_mae"] = float(np.mean(np.abs(pred - y) / std))
         if self.config.quantiles:  # the mean pinball loss of the levels, as the training objective logs it
-            levels = np.asarray(self.config.quantiles, dtype=np.float32)
-            diff = y[..., None] - self.predict_quantile_windows(x)
-            out["pinball"] = float(np.mean(np.maximum(levels * diff, (levels - 1) * diff)))
+            levels = self.config.quantiles
+            out["pinball"] = float(np.mean(pinball_levels(y, self.predict_quantile_windows(x), levels)))
         return out
 
     @torch.no_grad()

@@ -120,13 +120,15 @@ def fit(
     train_files: list[str] = typer.Option(  # noqa: B008
         ...,
         "--train",
-        help="ads.jsonl with 'text' and the site's structured 'fields' per line; several files (one per site: "
-        "--train a.jsonl b.jsonl, or --train a.jsonl --train b.jsonl) are trained on together.",
+        help="ads.jsonl with 'text' and the site's structured 'fields' per line, or ads annotated by hand ('text' + "
+        "'gold' template, as `extract evaluate` reads); several files (one per site, your annotations: --train "
+        "a.jsonl b.jsonl, or --train a.jsonl --train b.jsonl) are trained on together.",
     ),
     more: list[str] | None = typer.Argument(None, hidden=True),  # noqa: B008  (the files after the first --train)
     out: str = OUT,
     exclude: list[str] = typer.Option([], help="Drop ads whose id is in this file (e.g. evaluation ads)."),  # noqa: B008
     backoff: bool = typer.Option(False, help="At prediction, the rules fill the fields the tagger finds nothing of."),
+    gold_weight: int = typer.Option(2, min=1, help="How many times an ad annotated by hand counts in training."),
     overwrite: bool = OVERWRITE,
     resume: bool = RESUME,
     progress: bool = PROGRESS,
@@ -147,8 +149,8 @@ def fit(
 
     extractor = Extractor()
     with fit_checkpoints(out, resume=resume, command="extract fit", options=options) as run:
-        info = extractor.fit(ads, config=model, train_config=train, backoff=backoff, out_dir=run, resume=resume,
-                             progress=progress and not as_json)  # fmt: skip
+        info = extractor.fit(ads, config=model, train_config=train, backoff=backoff, gold_weight=gold_weight,
+                             out_dir=run, resume=resume, progress=progress and not as_json)  # fmt: skip
         extractor.save(out, overwrite=overwrite)
     emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")
 

@@ -85,9 +85,9 @@ def relocate(ad: dict[str, Any], commune: tuple[str, str]) -> dict[str, Any]:
 
 def augment(ads: Sequence[dict[str, Any]], *, copies: float = 0.5, seed: int = 0) -> list[dict[str, Any]]:
     """``ads`` plus ``copies`` × len(ads) relocated copies of ads whose text names their town (random ads and
-    communes)."""
+    communes; an ad annotated by hand stays where it is: its template names its town)."""
     rng = random.Random(seed)
-    movable = [ad for ad in ads if (ad.get("fields") or {}).get("city") and
+    movable = [ad for ad in ads if (ad.get("fields") or {}).get("city") and "gold" not in ad and
                _town_pattern(ad["fields"]["city"]).search(ad["text"])]  # fmt: skip
     pool = communes()
     extra = [relocate(rng.choice(movable), rng.choice(pool)) for _ in range(int(len(ads) * copies))] if movable else []

@@ -83,6 +83,13 @@ def split(ads: Sequence[dict[str, Any]], dev_fraction: float = 0.1) -> tuple[lis
     return [ads[i] for i in order[n_dev:]], [ads[i] for i in order[:n_dev]]
 
 
+def annotated_first(ads: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``ads`` without the unannotated copies of an ad that is also given with a ``gold`` template (same ``id``):
+    a site's listings and the user's annotations of some of them can be trained on together."""
+    annotated = {ad.get("id") for ad in ads if isinstance(ad.get("gold"), dict)} - {None}
+    return [ad for ad in ads if isinstance(ad.get("gold"), dict) or ad.get("id") not in annotated]
+
+
 def with_backoff(tagged: Sequence[Mention], ruled: Sequence[Mention]) -> list[Mention]:
     """The tagger's mentions, and the rules' for each field the tagger found nothing of (a back-off: the tagger
     decides where it speaks, the rules fill its silences)."""
@@ -119,13 +126,16 @@ class Extractor:
         rule_hints: bool = True,
         hint_dropout: float = 0.0,
         backoff: bool = False,
+        gold_weight: int = 2,
         out_dir: str | Path | None = None,
         resume: bool = False,
         progress: bool = False,
     ) -> dict[str, Any]:
         """Weak labels from the ads' text + structured ``fields`` (:mod:`rnnlab.ie.weak`), then the tagger.
 
-        A ``dev_fraction`` of the ads (weakly labelled too) picks the epoch; no annotated template is used.
+        A ``dev_fraction`` of the ads (labelled the same way) picks the epoch. An ad with a hand-annotated ``gold``
+        template is labelled from it (:func:`rnnlab.ie.weak.gold_mentions`), counts ``gold_weight`` times in
+        training and replaces an unannotated ad of the same ``id``.
         ``relocated``: copies of training ads moved to other towns (:mod:`rnnlab.ie.augment`), as a fraction of
         the training ads. ``rule_hints``: the rules' label of each token is an input of the tagger;
         ``hint_dropout``: the share of the training ads' rule mentions hidden from that input; ``backoff``: at
@@ -134,12 +144,15 @@ class Extractor:
         """
         if not 0.0 <= hint_dropout < 1.0:
             raise DataError(f"hint_dropout must be in [0, 1), received {hint_dropout}")
+        if gold_weight < 1:
+            raise DataError(f"gold_weight must be at least 1, received {gold_weight}")
+        ads = [{**ad, "text": ad["text"][:MAX_CHARS]} for ad in annotated_first(ads)]
         if len(ads) < 2:
             raise DataError(f"extraction needs training ads, received {len(ads)}")
-        ads = [{**ad, "text": ad["text"][:MAX_CHARS]} for ad in ads]
         train_ads, dev_ads = split(ads, dev_fraction)
         n_dev = len(dev_ads)
         train_ads = augment(train_ads, copies=relocated, seed=0)
+        train_ads += [ad for ad in train_ads if isinstance(ad.get("gold"), dict)] * (gold_weight - 1)
         train, dev = weak.label_ads(train_ads), weak.label_ads(dev_ads) or None
         features = dev_features = None
         if rule_hints:
@@ -157,7 +170,9 @@ class Extractor:
         tagger.info["task"] = TASK
         tagger.info["backoff"] = backoff
         tagger.info["train_ads"] = len(ads) - n_dev
-        tagger.info["relocated_copies"] = len(train_ads) - (len(ads) - n_dev)
+        tagger.info["annotated_ads"] = sum(isinstance(ad.get("gold"), dict) for ad in ads)
+        tagger.info["gold_weight"] = gold_weight
+        tagger.info["relocated_copies"] = sum(bool(ad.get("relocated")) for ad in train_ads)
         self.tagger, self.backoff = tagger, backoff
         return info
 

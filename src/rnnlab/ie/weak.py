@@ -13,12 +13,13 @@ How the labels are made, per field (``fields`` = the site's structured values of
   a number of its own outside agencies' addresses and legal notices ("83200 Toulon", "Appartement 83100");
 - fields the site does not publish (owner, phone, year built, bathrooms, land, reference): the rule mentions as found.
 
-Everything else is ``O``. The labels' noise is measured by filling templates from them on the annotated ads
-(``benchmarks/extract_realestate.py``, row "weak labels").
+Everything else is ``O``. An ad annotated by hand (a ``gold`` template, :func:`gold_mentions`) is labelled from its
+template instead: per field, the rule mentions that give the annotated value, none where the text states none.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -26,7 +27,19 @@ from typing import Any
 from rnnlab.data.conll import Sentence
 from rnnlab.ie import rules
 from rnnlab.ie import text as T
-from rnnlab.ie.template import FIELD_OF, PARSERS, Mention, fill, price_rank, same, sentence_starts, surface_rank
+from rnnlab.ie.template import (
+    FIELD_OF,
+    FIELDS,
+    LABELS,
+    PARSERS,
+    Mention,
+    fill,
+    price_rank,
+    same,
+    sentence_starts,
+    surface_rank,
+    values,
+)
 
 CHECKED = ("price_eur", "surface_m2", "rooms", "bedrooms", "city", "postcode", "property_type")
 
@@ -131,6 +144,68 @@ def _city_mentions(text: str, city: str | None, kept: Sequence[Mention]) -> list
     return out
 
 
+def gold_mentions(text: str, gold: dict[str, Any]) -> list[Mention]:
+    """The mentions of an ad annotated by hand, from its template (``gold``: field → value or null), per field:
+
+    - null: none (a rule mention of a field the text does not state is a false positive: the tagger learns ``O``);
+    - the rules' mentions of the field if the template filled from them gives the annotated value (the filler picks
+      among them, as it will among the tagger's);
+    - else those of them whose own value is the annotated one ("3 chambres" in an ad whose floors the rules added
+      wrongly), or for a count the largest subset of them that adds up to it (:func:`_counting`);
+    - else, for the owner, the phone, the reference, the town and the postcode, where the annotated value is
+      written (outside legal notices and agencies' addresses for the town and the postcode); for a number no rule
+      reads, nothing.
+    """
+    found = rules.find_mentions(text)
+    filled = values(fill(text, found))
+    kept: list[Mention] = []
+    for field in FIELDS:
+        value = gold.get(field)
+        if value is None:
+            continue
+        own = [m for m in found if FIELD_OF[m.label] == field]
+        if own and same(field, filled[field], value):
+            kept.extend(own)
+            continue
+        agreeing = [m for m in own if same(field, PARSERS[field](text[m.start : m.end]), value)]
+        kept.extend(agreeing or _counting(text, field, value, own) or _written(text, field, str(value), kept))
+    kept.extend(_city_mentions(text, gold.get("city"), kept))
+    kept.extend(_postcode_mentions(text, gold.get("postcode"), kept))
+    return sorted(kept, key=lambda m: m.start)
+
+
+COUNTED = ("rooms", "bedrooms", "bathrooms")
+
+
+def _counting(text: str, field: str, value: Any, own: Sequence[Mention], most: int = 8) -> list[Mention]:
+    """For a count the filler adds up over the ad: the largest subset of the rules' mentions (of at most ``most``)
+    from which it gives the annotated value ("2 chambres ... 1 chambre ... possibilité d'une 4e chambre" = 3)."""
+    if field not in COUNTED or not 1 < len(own) <= most:
+        return []
+    for size in range(len(own) - 1, 0, -1):
+        for subset in itertools.combinations(own, size):
+            filled = fill(text, subset)[field]
+            if filled is not None and same(field, filled["value"], value):
+                return list(subset)
+    return []
+
+
+def _written(text: str, field: str, value: str, kept: Sequence[Mention]) -> list[Mention]:
+    """Where an annotated owner, phone or reference is written (case-insensitive; a phone's digits with any
+    separators); the town and the postcode are found by :func:`_city_mentions` / :func:`_postcode_mentions`."""
+    if field == "phone" and value.isdigit():
+        pattern = r"[\s.\-/]{0,3}".join(value)
+    elif field in ("owner", "reference"):
+        pattern = r"\s+".join(re.escape(w) for w in value.split())
+    else:
+        return []
+    out = []
+    for m in re.finditer(rf"(?<![\w]){pattern}(?![\w])", text, flags=re.I):
+        if not any(k.start < m.end() and k.end > m.start() for k in [*kept, *out]):
+            out.append(Mention(LABELS[field], m.start(), m.end(), 1.0))
+    return out
+
+
 def to_sentence(text: str, mentions: Sequence[Mention], *, line: int = 0) -> Sentence:
     """Tokens of ``text`` (:func:`rnnlab.ie.text.tokenize`) with BIO tags of the mentions (a token is in a mention
     when it overlaps it)."""
@@ -145,8 +220,15 @@ def to_sentence(text: str, mentions: Sequence[Mention], *, line: int = 0) -> Sen
 
 
 def label_ads(ads: Sequence[dict[str, Any]]) -> list[Sentence]:
-    """Each ad (``{"text", "fields"}``) → one tagged token sequence."""
-    return [to_sentence(ad["text"], weak_mentions(ad["text"], ad.get("fields")), line=ad.get("line", 0)) for ad in ads]
+    """Each ad (``{"text", "fields"}``, or ``{"text", "gold"}`` annotated by hand) → one tagged token sequence."""
+    return [to_sentence(ad["text"], mentions(ad), line=ad.get("line", 0)) for ad in ads]
+
+
+def mentions(ad: dict[str, Any]) -> list[Mention]:
+    """An ad's training mentions: from its hand-annotated ``gold`` template if it has one, else the rules checked
+    against the site's ``fields``."""
+    gold = ad.get("gold")
+    return gold_mentions(ad["text"], gold) if isinstance(gold, dict) else weak_mentions(ad["text"], ad.get("fields"))
 
 
 def name_tokens(sentences: Sequence[Sentence]) -> set[str]:

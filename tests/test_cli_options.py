@@ -159,7 +159,7 @@ def test_a_config_file_is_overridden_by_the_flags_given(tmp_path):
         ({"strategy": "ddp"}, "'strategy' is a setting of model and train: put it in a 'model' or 'train' object"),
         ({"model": {"n_inputs": 3}}, r"\['n_inputs'\] in 'model' are set from the data"),
         ([1, 2], "expects a JSON object, received list"),
-        ({"model": {"patch": 5}}, "patch must divide input_width=96"),
+        ({"model": {"patch": 5}}, r"patch \(--patch\) must divide input_width=96"),
     ],
 )
 def test_a_bad_config_file_is_refused_saying_why(tmp_path, content, message):

@@ -126,7 +126,7 @@ FIT = ["forecast", "fit", "--time-col", "date", "--target", "y", "--input-width"
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [(["--horizon", "-3"], "horizon must be a positive integer, received -3"),  # was a PyTorch traceback
+    [(["--horizon", "-3"], "horizon (--horizon) must be a positive integer, received -3"),  # was a PyTorch traceback
      (["--fill", "backfill"], "fill (--fill) takes one of ['ffill', 'interpolate', 'zero'], received 'backfill'")],
 )  # fmt: skip
 def test_fit_refuses_a_bad_setting_before_any_work(tmp_path, monkeypatch, capsys, extra, message):

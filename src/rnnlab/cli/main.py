@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+import typer.main
 
 from rnnlab.cli import classify, export, extract, forecast, lab, layers, models, serve, tag, tour
 from rnnlab.errors import RnnlabError
@@ -57,6 +58,10 @@ def main() -> None:
     _terminate_as_exit()
     _warnings_as_lines()
     runtime.COMMAND_LINE = True  # with --devices N, only the first training process saves and reports
+    twice = _given_twice(sys.argv[1:])
+    if twice:
+        typer.echo(f"error: {twice}", err=True)
+        sys.exit(2)
     try:
         status = app(standalone_mode=False)
     except (RnnlabError, ValueError, FileExistsError, FileNotFoundError) as exc:
@@ -79,6 +84,44 @@ def main() -> None:
         typer.echo("error: interrupted (Ctrl-C); outputs are written whole or not at all, and an interrupted fit "
                    "keeps its checkpoints in <out>.partial for --resume", err=True)  # fmt: skip
         sys.exit(130)
+
+
+def _given_twice(argv: list[str]) -> str | None:
+    """The message for an option that takes one value given twice ("--epochs 5 ... --epochs 50", "--progress
+    --no-progress"), or None: click would silently keep the last one, and a command line assembled by a script
+    would run with a setting nobody chose."""
+    flags = [a.split("=", 1)[0] for a in argv if a.startswith("--") and a != "--"]
+    if len(set(flags)) == len(flags) and not any(f.startswith("--no-") for f in flags):
+        return None  # the common case, decided without building the command tree
+    command = typer.main.get_command(app)
+    rest = list(argv)
+    while hasattr(command, "commands"):  # down the groups to the command the line runs
+        name = next((a for a in rest if not a.startswith("-")), None)
+        if name not in command.commands:  # type: ignore[attr-defined]
+            return None  # click names the unknown command
+        rest = rest[rest.index(name) + 1 :]
+        command = command.commands[name]  # type: ignore[attr-defined]
+    single = {o: p for p in command.params if p.param_type_name == "option" and not getattr(p, "multiple", False)
+              and not getattr(p, "count", False) for o in (*p.opts, *p.secondary_opts)}  # fmt: skip
+    seen: dict[str, str] = {}
+    for arg in rest:
+        if arg == "--":
+            break
+        flag = arg.split("=", 1)[0]
+        param = single.get(flag)
+        if param is None:
+            continue
+        if param.name in seen:
+            what = f"{flag} given twice" if seen[param.name] == flag else f"{seen[param.name]} and {flag} both given"
+            return f"{what}: give one; see `{_path(argv, command.name or '')} --help`"
+        seen[param.name] = flag
+    return None
+
+
+def _path(argv: list[str], name: str) -> str:
+    """``rnnlab <group> <command>`` as typed, up to the command's name."""
+    words = [a for a in argv if not a.startswith("-")]
+    return " ".join(["rnnlab", *words[: words.index(name) + 1]]) if name in words else "rnnlab"
 
 
 def _warnings_as_lines() -> None:

@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import inspect
 import json
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -174,7 +175,18 @@ class ConfigOptions:
         try:
             return {name: s.cls.from_dict(settings[name]) for name, s in self.sections.items()}
         except ConfigError as exc:
-            raise ConfigError(f"{exc}" + (f" (settings from {path} and the command line)" if path else "")) from None
+            where = f" (settings from {path} and the command line)" if path else ""
+            raise ConfigError(self.named(str(exc)) + where) from None
+
+    def named(self, message: str) -> str:
+        """A config's message that opens with a field's name, with the option that sets it ("members must be a
+        positive integer" → "members (--members) must be ..."): the user typed flags, not field names."""
+        match = re.match(r"(\w+)(?! \(--)(?=\W)", message)
+        if match is None:
+            return message
+        flags = {o.field: self.sections[o.section].flag(o.field) for o in self._options if not o.alias}
+        flag = flags.get(match.group(1))
+        return message if flag is None else f"{match.group(1)} ({flag}){message[match.end() :]}"
 
     def read(self, path: str) -> dict[str, dict[str, Any]]:
         """The settings of a ``--config`` file, by section: ``{"model": {...}, "train": {...}}`` or the keys side

@@ -277,7 +277,7 @@ def test_cli_segment_wise_model_with_scaled_mae(tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["config"]["patch"] == 24
     bad = CliRunner().invoke(app, [*args[:-6], "--patch", "10", "--out", str(tmp_path / "bad"), "--no-progress"])
-    assert bad.exit_code != 0 and "patch must divide input_width=48" in str(bad.exception)
+    assert bad.exit_code != 0 and "patch (--patch) must divide input_width=48" in str(bad.exception)
     assert not (tmp_path / "bad").exists()
 
 

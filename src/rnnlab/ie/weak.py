@@ -150,8 +150,10 @@ def gold_mentions(text: str, gold: dict[str, Any]) -> list[Mention]:
     - null: none (a rule mention of a field the text does not state is a false positive: the tagger learns ``O``);
     - the rules' mentions of the field if the template filled from them gives the annotated value (the filler picks
       among them, as it will among the tagger's);
-    - else those of them whose own value is the annotated one ("3 chambres" in an ad whose floors the rules added
-      wrongly), or for a count the largest subset of them that adds up to it (:func:`_counting`);
+    - for a count (rooms, bedrooms, bathrooms), else the largest subset of them from which the filler gives it
+      (:func:`_counting`), else all of them (a count the rules cannot reach is left as they label it: leaving
+      its mentions out taught the tagger to skip bedroom mentions, bedrooms 0.93 -> 0.82 on a selection set);
+    - else those of them whose own value is the annotated one;
     - else, for the owner, the phone, the reference, the town and the postcode, where the annotated value is
       written (outside legal notices and agencies' addresses for the town and the postcode); for a number no rule
       reads, nothing.
@@ -167,8 +169,11 @@ def gold_mentions(text: str, gold: dict[str, Any]) -> list[Mention]:
         if own and same(field, filled[field], value):
             kept.extend(own)
             continue
+        if field in COUNTED:  # a count is labelled as the filler adds it up, or left to the rules
+            kept.extend(_counting(text, field, value, own) or own)
+            continue
         agreeing = [m for m in own if same(field, PARSERS[field](text[m.start : m.end]), value)]
-        kept.extend(agreeing or _counting(text, field, value, own) or _written(text, field, str(value), kept))
+        kept.extend(agreeing or _written(text, field, str(value), kept))
     kept.extend(_city_mentions(text, gold.get("city"), kept))
     kept.extend(_postcode_mentions(text, gold.get("postcode"), kept))
     return sorted(kept, key=lambda m: m.start)

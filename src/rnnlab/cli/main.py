@@ -94,13 +94,14 @@ def _given_twice(argv: list[str]) -> str | None:
     if len(set(flags)) == len(flags) and not any(f.startswith("--no-") for f in flags):
         return None  # the common case, decided without building the command tree
     command = typer.main.get_command(app)
-    rest = list(argv)
+    rest, path = list(argv), ["rnnlab"]
     while hasattr(command, "commands"):  # down the groups to the command the line runs
         name = next((a for a in rest if not a.startswith("-")), None)
         if name not in command.commands:  # type: ignore[attr-defined]
             return None  # click names the unknown command
         rest = rest[rest.index(name) + 1 :]
         command = command.commands[name]  # type: ignore[attr-defined]
+        path.append(name)
     single = {o: p for p in command.params if p.param_type_name == "option" and not getattr(p, "multiple", False)
               and not getattr(p, "count", False) for o in (*p.opts, *p.secondary_opts)}  # fmt: skip
     seen: dict[str, str] = {}
@@ -113,15 +114,9 @@ def _given_twice(argv: list[str]) -> str | None:
             continue
         if param.name in seen:
             what = f"{flag} given twice" if seen[param.name] == flag else f"{seen[param.name]} and {flag} both given"
-            return f"{what}: give one; see `{_path(argv, command.name or '')} --help`"
+            return f"{what}: give one; see `{' '.join(path)} --help`"
         seen[param.name] = flag
     return None
-
-
-def _path(argv: list[str], name: str) -> str:
-    """``rnnlab <group> <command>`` as typed, up to the command's name."""
-    words = [a for a in argv if not a.startswith("-")]
-    return " ".join(["rnnlab", *words[: words.index(name) + 1]]) if name in words else "rnnlab"
 
 
 def _warnings_as_lines() -> None:

@@ -29,6 +29,7 @@ from typing import Any
 
 from rnnlab.ie.gazetteer import department, gazetteer
 from rnnlab.ie.text import GENERATED_TITLE
+from rnnlab.ie.weak import is_annotated
 
 
 def is_probe(insee: str) -> bool:
@@ -87,7 +88,7 @@ def augment(ads: Sequence[dict[str, Any]], *, copies: float = 0.5, seed: int = 0
     """``ads`` plus ``copies`` × len(ads) relocated copies of ads whose text names their town (random ads and
     communes; an ad annotated by hand stays where it is: its template names its town)."""
     rng = random.Random(seed)
-    movable = [ad for ad in ads if (ad.get("fields") or {}).get("city") and "gold" not in ad and
+    movable = [ad for ad in ads if (ad.get("fields") or {}).get("city") and not is_annotated(ad) and
                _town_pattern(ad["fields"]["city"]).search(ad["text"])]  # fmt: skip
     pool = communes()
     extra = [relocate(rng.choice(movable), rng.choice(pool)) for _ in range(int(len(ads) * copies))] if movable else []

@@ -86,8 +86,8 @@ def split(ads: Sequence[dict[str, Any]], dev_fraction: float = 0.1) -> tuple[lis
 def annotated_first(ads: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """``ads`` without the unannotated copies of an ad that is also given with a ``gold`` template (same ``id``):
     a site's listings and the user's annotations of some of them can be trained on together."""
-    annotated = {ad.get("id") for ad in ads if isinstance(ad.get("gold"), dict)} - {None}
-    return [ad for ad in ads if isinstance(ad.get("gold"), dict) or ad.get("id") not in annotated]
+    annotated = {ad.get("id") for ad in ads if weak.is_annotated(ad)} - {None}
+    return [ad for ad in ads if weak.is_annotated(ad) or ad.get("id") not in annotated]
 
 
 def with_backoff(tagged: Sequence[Mention], ruled: Sequence[Mention]) -> list[Mention]:
@@ -152,7 +152,7 @@ class Extractor:
         train_ads, dev_ads = split(ads, dev_fraction)
         n_dev = len(dev_ads)
         train_ads = augment(train_ads, copies=relocated, seed=0)
-        train_ads += [ad for ad in train_ads if isinstance(ad.get("gold"), dict)] * (gold_weight - 1)
+        train_ads += [ad for ad in train_ads if weak.is_annotated(ad)] * (gold_weight - 1)
         train, dev = weak.label_ads(train_ads), weak.label_ads(dev_ads) or None
         features = dev_features = None
         if rule_hints:
@@ -170,7 +170,7 @@ class Extractor:
         tagger.info["task"] = TASK
         tagger.info["backoff"] = backoff
         tagger.info["train_ads"] = len(ads) - n_dev
-        tagger.info["annotated_ads"] = sum(isinstance(ad.get("gold"), dict) for ad in ads)
+        tagger.info["annotated_ads"] = sum(map(weak.is_annotated, ads))
         tagger.info["gold_weight"] = gold_weight
         tagger.info["relocated_copies"] = sum(bool(ad.get("relocated")) for ad in train_ads)
         self.tagger, self.backoff = tagger, backoff
@@ -214,7 +214,7 @@ class Extractor:
 
     def evaluate(self, ads: Sequence[dict[str, Any]], *, batch_size: int = 32) -> dict[str, Any]:
         """Per-field P/R/accuracy, micro P/R/F1 and null accuracy against each ad's ``gold``; ads/s."""
-        missing = [i + 1 for i, ad in enumerate(ads) if not isinstance(ad.get("gold"), dict)]
+        missing = [i + 1 for i, ad in enumerate(ads) if not weak.is_annotated(ad)]
         if missing:
             raise DataError(f"ads {missing[:5]} have no 'gold' template", line=missing[0],
                             hint='evaluate on lines like {"text": ..., "gold": {"price_eur": ..., ...}}')  # fmt: skip

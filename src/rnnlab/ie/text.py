@@ -115,7 +115,7 @@ def is_ordinal(text: str) -> bool:
 _ORDINALS = {fold(k): v for k, v in ORDINAL_WORDS.items()}
 
 
-_ONE_PHONE = re.compile(r"(?:(?:\+|00)\s*33\s*(?:\(0\))?\s*|0)[1-9](?:[\s.\-/]{0,3}\d){8}")
+PHONE_NUMBER = re.compile(r"(?:(?:\+|00)\s*33\s*(?:\(0\))?\s*|0)[1-9](?:[\s.\-/]{0,3}\d){8}")
 
 
 def parse_phone(text: str) -> str | None:
@@ -123,7 +123,7 @@ def parse_phone(text: str) -> str | None:
     A span holding two numbers ("06 59 62 78 13   04 94 64 98 67") gives the first."""
     raw = re.sub(r"[oO]", "0", text)
     if len(re.sub(r"\D", "", raw)) > 11:
-        first = _ONE_PHONE.search(raw)
+        first = PHONE_NUMBER.search(raw)
         raw = first.group() if first else raw
     raw = re.sub(r"^\s*(?:\+|00)\s*33\s*(?:\(0\))?", "0", raw)
     digits = re.sub(r"\D", "", raw)

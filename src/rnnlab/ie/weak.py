@@ -42,6 +42,7 @@ from rnnlab.ie.template import (
 )
 
 CHECKED = ("price_eur", "surface_m2", "rooms", "bedrooms", "city", "postcode", "property_type")
+COUNTED = ("rooms", "bedrooms", "bathrooms")  # counts the filler adds up over an ad
 
 
 TOLERANCE = {"price_eur": 0.15, "surface_m2": 0.2}  # with or without fees; Carrez, living or floor area
@@ -179,13 +180,10 @@ def gold_mentions(text: str, gold: dict[str, Any]) -> list[Mention]:
     return sorted(kept, key=lambda m: m.start)
 
 
-COUNTED = ("rooms", "bedrooms", "bathrooms")
-
-
 def _counting(text: str, field: str, value: Any, own: Sequence[Mention], most: int = 8) -> list[Mention]:
     """For a count the filler adds up over the ad: the largest subset of the rules' mentions (of at most ``most``)
     from which it gives the annotated value ("2 chambres ... 1 chambre ... possibilité d'une 4e chambre" = 3)."""
-    if field not in COUNTED or not 1 < len(own) <= most:
+    if not 1 < len(own) <= most:
         return []
     for size in range(len(own) - 1, 0, -1):
         for subset in itertools.combinations(own, size):
@@ -196,16 +194,18 @@ def _counting(text: str, field: str, value: Any, own: Sequence[Mention], most: i
 
 
 def _written(text: str, field: str, value: str, kept: Sequence[Mention]) -> list[Mention]:
-    """Where an annotated owner, phone or reference is written (case-insensitive; a phone's digits with any
-    separators); the town and the postcode are found by :func:`_city_mentions` / :func:`_postcode_mentions`."""
-    if field == "phone" and value.isdigit():
-        pattern = r"[\s.\-/]{0,3}".join(value)
+    """Where an annotated owner or reference is written (case-insensitive), or a number that reads as the annotated
+    phone (:func:`rnnlab.ie.text.parse_phone`); the town and the postcode are found by :func:`_city_mentions` /
+    :func:`_postcode_mentions`."""
+    if field == "phone":
+        found = [m for m in T.PHONE_NUMBER.finditer(text) if T.parse_phone(m.group()) == value]
     elif field in ("owner", "reference"):
         pattern = r"\s+".join(re.escape(w) for w in value.split())
+        found = list(re.finditer(rf"(?<![\w]){pattern}(?![\w])", text, flags=re.I))
     else:
         return []
-    out = []
-    for m in re.finditer(rf"(?<![\w]){pattern}(?![\w])", text, flags=re.I):
+    out: list[Mention] = []
+    for m in found:
         if not any(k.start < m.end() and k.end > m.start() for k in [*kept, *out]):
             out.append(Mention(LABELS[field], m.start(), m.end(), 1.0))
     return out
@@ -224,6 +224,11 @@ def to_sentence(text: str, mentions: Sequence[Mention], *, line: int = 0) -> Sen
     return Sentence([t for t, _, _ in tokens], tags, line=line)
 
 
+def is_annotated(ad: dict[str, Any]) -> bool:
+    """Whether ``ad`` carries a template annotated by hand (``gold``), which then labels it."""
+    return isinstance(ad.get("gold"), dict)
+
+
 def label_ads(ads: Sequence[dict[str, Any]]) -> list[Sentence]:
     """Each ad (``{"text", "fields"}``, or ``{"text", "gold"}`` annotated by hand) → one tagged token sequence."""
     return [to_sentence(ad["text"], mentions(ad), line=ad.get("line", 0)) for ad in ads]
@@ -232,8 +237,7 @@ def label_ads(ads: Sequence[dict[str, Any]]) -> list[Sentence]:
 def mentions(ad: dict[str, Any]) -> list[Mention]:
     """An ad's training mentions: from its hand-annotated ``gold`` template if it has one, else the rules checked
     against the site's ``fields``."""
-    gold = ad.get("gold")
-    return gold_mentions(ad["text"], gold) if isinstance(gold, dict) else weak_mentions(ad["text"], ad.get("fields"))
+    return gold_mentions(ad["text"], ad["gold"]) if is_annotated(ad) else weak_mentions(ad["text"], ad.get("fields"))
 
 
 def name_tokens(sentences: Sequence[Sentence]) -> set[str]:

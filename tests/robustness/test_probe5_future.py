@@ -158,3 +158,18 @@ def test_a_semicolon_separated_file_gets_a_hint(tmp_path):
     (tmp_path / "excel.csv").write_text("date;value\n2024-01-01;1,5\n2024-01-02;2,5\n", encoding="utf-8")
     with pytest.raises(DataError, match="not comma-separated"):
         read_series(tmp_path / "excel.csv", time_col="date", targets=["value"])
+
+
+def test_export_checks_parity_on_a_predict_format_file(model, tmp_path, monkeypatch, capsys):
+    from cli_runner import cli, refused
+
+    _, path = model
+    data = tmp_path / "plan.csv"
+    plan(sales().iloc[:100], [1.0, 0.0, 0.0]).to_csv(data, index=False)  # before the fix: "102:sales: missing value"
+    code, out, err = cli(monkeypatch, capsys, "export", "--model", path, "--data", data, "--out", tmp_path / "m.onnx")
+    assert code == 0 and "parity with PyTorch on plan.csv" in out, err
+    gap = sales()
+    gap.loc[50, "sales"] = np.nan  # a hole inside the history is still named as such
+    gap.to_csv(data, index=False)
+    err = refused(monkeypatch, capsys, "export", "--model", path, "--data", data, "--out", tmp_path / "n.onnx")
+    assert "plan.csv:52:sales: missing value" in err

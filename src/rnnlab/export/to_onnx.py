@@ -112,7 +112,15 @@ def forecaster_task_graph(model_dir: str | Path, data: str | Path | None, source
         return forecaster_graph(forecaster)
     from rnnlab.data.series import read_like
 
-    series = read_like(data, forecaster.data_settings)
+    try:
+        series = read_like(data, forecaster.data_settings)
+    except DataError as as_history:  # a predict-format file? its last rows give the columns known ahead, no target
+        if not forecaster.data_settings.get("future_features"):
+            raise
+        try:
+            series = read_like(data, forecaster.data_settings, future_rows=True)
+        except DataError:
+            raise as_history from None
     needed = forecaster.config.input_width + forecaster.config.horizon
     if min(len(one.values) for one in series.series) < needed:  # else _windows' hint speaks of fit's options
         raise DataError(f"a series has {min(len(one.values) for one in series.series)} row(s); the parity check "

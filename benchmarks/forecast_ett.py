@@ -12,12 +12,24 @@ the test figures are reported once. ``--seeds N`` (default 5) retrains each sett
 model with seeds 1..N-1: the spread of its test MSE over seeds is reported, and the mean of the
 N forecasts is one more candidate, chosen or not on validation like the others. Writes
 results/forecast_ett.json.
+
+    python benchmarks/forecast_ett.py --intervals
+
+runs only the interval rows (univariate OT, h = 24, 48, 168): each setting's selected GRU + RevIN trained on the
+pinball loss over seven quantile levels and calibrated by split conformal on the validation windows, beside last
+value and seasonal naive with empirical intervals (the validation windows' residuals per horizon step); coverage and
+width of the 95 % interval, MSIS (scaled by seasonal naive's in-sample MAE on the training rows, period 24) and CRPS
+from the seven levels, on the test windows. Then the user's path at h = 24: `rnnlab forecast fit` (point and
+interval models) and `forecast evaluate --start-row 11520`, timed, with the commands printed. Writes
+results/forecast_ett_intervals.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,7 +43,7 @@ from rnnlab.forecast import LinearBaseline, last_value, seasonal_naive
 from rnnlab.forecast.forecaster import Forecaster
 from rnnlab.forecast.models import ForecastConfig
 from rnnlab.forecast.protocols import SplitWindows, ett_windows
-from rnnlab.metrics import mae, mse
+from rnnlab.metrics import coverage, crps, mae, mse, msis
 from rnnlab.training import TrainConfig
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" / "ETTh1.csv"
@@ -52,10 +64,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5,
                         help="retrain each setting's validation-selected model with this many seeds and add the mean "
                         "of their forecasts as one more candidate (1: off)")  # fmt: skip
+    parser.add_argument(
+        "--intervals",
+        action="store_true",
+        help="run only the interval rows and the CLI path (writes forecast_ett_intervals.json)",
+    )
     args = parser.parse_args()
     if not DATA.is_file():
         sys.exit(f"error: {DATA} not found; this benchmark reads ../shared/data/ett/ETTh1.csv beside the checkout")
     values = pd.read_csv(DATA)[COLUMNS].to_numpy(np.float64)
+    if args.intervals:
+        return intervals(values)
     every = [("univariate", 24), ("univariate", 48), ("univariate", 168), ("multivariate", 24)]
     settings = [("univariate", 24)] if args.quick else [s for s in every if args.only in (None, s[0])]
     rows, spread = [], {}
@@ -132,6 +151,94 @@ def main() -> None:
     payload = {"environment": environment(), "results": rows, "summary": summary, "baseline_checks": checks}
     path = write(name, payload)
     print(f"wrote {path}")
+
+
+LEVELS = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
+INTERVAL_MODELS = {24: ("gru", 96), 48: ("gru", 96), 168: ("gru", 336)}  # each horizon's selected single GRU
+
+
+def intervals(values: np.ndarray) -> None:
+    """The interval rows, then the CLI path; see the module's docstring."""
+    rows = []
+    ot = values[:, [6]]
+    scale_history = (ot[:8640, 0] - ot[:8640, 0].mean()) / ot[:8640, 0].std()  # the protocol's z-scored training OT
+    for horizon, (model, width) in INTERVAL_MODELS.items():
+        w, _ = ett_windows(ot, input_width=width, horizon=horizon, inputs=[0], targets=[0])
+        tr, va, te = w["train"], w["val"], w["test"]
+        naive = {"last value": last_value, "seasonal naive": lambda x, h, k: seasonal_naive(x, h, k, period=24)}
+        for name, fn in naive.items():
+            point_v, point_t = fn(va.x, horizon, [0]), fn(te.x, horizon, [0])
+            residual = np.quantile(va.y - point_v, LEVELS, axis=0)  # (Q, H, 1): per horizon step
+            bands = point_t[..., None] + np.moveaxis(residual, 0, -1)[None]
+            rows.append(_interval_row(horizon, f"{name}, empirical intervals", te.y, point_t, bands, scale_history, 0))
+        config = ForecastConfig(model=model, input_width=width, horizon=horizon, revin=True, quantiles=LEVELS)
+        f = Forecaster(config, TrainConfig(max_epochs=20, lr=1e-3, batch_size=64, patience=3, seed=0), conformal=True)
+        start = time.perf_counter()
+        f.fit_windows(tr.x, tr.y, va.x, va.y)
+        f.calibrate(va.x, va.y)
+        seconds = time.perf_counter() - start
+        bands = f.predict_quantile_windows(te.x)
+        label = f"{model} + RevIN, input {width}, 7 quantiles + conformal"
+        rows.append(_interval_row(horizon, label, te.y, bands[..., 3], bands, scale_history, seconds))
+        print_intervals([r for r in rows if r["horizon"] == horizon])
+    cli = cli_path(values)
+    payload = {"environment": environment(), "levels": list(LEVELS), "results": rows, "cli": cli}
+    print(f"wrote {write('forecast_ett_intervals', payload)}")
+
+
+def _interval_row(horizon, name, y, point, bands, history, seconds) -> dict:
+    lo, hi = bands[..., 0], bands[..., -1]
+    return {"horizon": horizon, "name": name, "test_mse": mse(y, point), "coverage_95": coverage(y, lo, hi),
+            "width_95": float(np.mean(hi - lo)), "msis": msis(y.ravel(), lo.ravel(), hi.ravel(), history, 24),
+            "crps": crps(y, bands, LEVELS), "crossing": bool((np.diff(bands, axis=-1) < 0).any()),
+            "train_seconds": round(seconds, 1)}  # fmt: skip
+
+
+def print_intervals(rows: list[dict]) -> None:
+    print(f"\nunivariate OT h={rows[0]['horizon']}: 95 % intervals on the test windows")
+    print(f"  {'model':52} {'MSE':>7} {'cover95':>8} {'width':>6} {'MSIS':>7} {'CRPS':>7} {'fit s':>6}")
+    for r in rows:
+        print(f"  {r['name']:52} {r['test_mse']:7.4f} {r['coverage_95']:8.3f} {r['width_95']:6.3f} {r['msis']:7.3f} "
+              f"{r['crps']:7.4f} {r['train_seconds']:6.1f}", flush=True)  # fmt: skip
+
+
+def cli_path(values: np.ndarray) -> list[dict]:
+    """`rnnlab forecast fit` on rows 0-11,519 (the last 2,880 the dev part, as the protocol's validation) and
+    `forecast evaluate --start-row 11520` on rows 0-14,399: the test windows, scored as the benchmark scores them."""
+    root = Path(__file__).resolve().parents[1]
+    (root / "runs" / "ett").mkdir(parents=True, exist_ok=True)
+    frame = pd.read_csv(DATA)[["date", "OT"]]
+    frame.iloc[:11520].to_csv(root / "runs" / "ett" / "ETTh1_train_val.csv", index=False)
+    frame.iloc[:14400].to_csv(root / "runs" / "ett" / "ETTh1_to_test.csv", index=False)
+    fit = ["rnnlab", "forecast", "fit", "runs/ett/ETTh1_train_val.csv", "--time-col", "date", "--target", "OT",
+           "--input-width", "96", "--horizon", "24", "--model", "gru", "--val-steps", "2880", "--max-epochs", "20",
+           "--batch-size", "64", "--lr", "1e-3", "--patience", "3", "--seed", "0", "--no-progress", "--json",
+           "--overwrite"]  # fmt: skip
+    variants = {"point (MSE loss)": [], "7 quantiles + conformal": ["--quantiles", ",".join(map(str, LEVELS)),
+                                                                   "--conformal"]}  # fmt: skip
+    out = []
+    for k, (name, extra) in enumerate(variants.items()):
+        model_dir = f"runs/ett/cli_model_{k}"
+        command = [*fit, *extra, "--out", model_dir]
+        evaluate = ["rnnlab", "forecast", "evaluate", "runs/ett/ETTh1_to_test.csv", "--model", model_dir,
+                    "--start-row", "11520", "--json"]  # fmt: skip
+        print(f"\n{name}:\n  {shlex.join(command)}\n  {shlex.join(evaluate)}", flush=True)
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", *command], cwd=root, check=True, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        fitted = json.loads(done.stdout.strip().splitlines()[-1])
+        scored = subprocess.run([sys.executable, "-m", *evaluate], cwd=root, check=True, capture_output=True, text=True)
+        metrics = json.loads(scored.stdout.strip().splitlines()[-1])
+        out.append({"name": name, "fit": shlex.join(command), "evaluate": shlex.join(evaluate),
+                    "fit_seconds_through_cli": round(seconds, 1), "epochs": fitted.get("epochs"),
+                    "best_epoch": fitted.get("best_epoch"), "test": metrics})  # fmt: skip
+        print(f"  fit {seconds:.0f} s; test {json.dumps(metrics)}", flush=True)
+    # the README's picture: the interval model's forecast of the day after the validation rows, with its bands
+    band = ["rnnlab", "forecast", "predict", "runs/ett/ETTh1_train_val.csv", "--model", model_dir, "--output",
+            "runs/ett/band.csv", "--plot", "benchmarks/results/forecast_ett_band.png", "--overwrite"]  # fmt: skip
+    subprocess.run([sys.executable, "-m", *band], cwd=root, check=True, capture_output=True, text=True)
+    print(f"\n  {shlex.join(band)}", flush=True)
+    return out
 
 
 def fit_candidate(values: np.ndarray, horizon: int, cand: tuple, seed: int, quick: bool):

@@ -309,7 +309,11 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
             continue
         gold = row.get("gold")
         if gold is not None:
-            unknown = sorted(set(gold) - set(FIELDS)) if isinstance(gold, dict) else ["<not an object>"]
+            if not isinstance(gold, dict):
+                raise DataError(f"'gold' is {json.dumps(gold, ensure_ascii=False)[:40]}; it must be an object of the "
+                                'template\'s fields, e.g. {"price_eur": 250000, "rooms": 3, "owner": null}', path=path,
+                                line=n, hint="fix the annotation, or drop 'gold' for an ad not annotated")  # fmt: skip
+            unknown = sorted(set(gold) - set(FIELDS))
             if unknown:
                 raise DataError(f"unknown gold fields {unknown}", path=path, line=n,
                                 hint=f"the template's fields are {list(FIELDS)}")  # fmt: skip
@@ -327,9 +331,10 @@ def _check_gold_values(gold: dict[str, Any], path: Path, line: int) -> None:
         if value is None:
             continue
         numeric = field in NUMERIC
-        ok = (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)) if numeric \
-            else isinstance(value, str)  # fmt: skip
-        if not ok:
+        ok = (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+              ) if numeric else isinstance(value, str)  # fmt: skip
+        if not ok:  # no field of the template is negative: such a value would only ever be scored as a miss
             shown = json.dumps(value, ensure_ascii=False, default=repr)[:60]
-            raise DataError(f"gold {field!r} is {shown}; it must be {'a finite number' if numeric else 'text'} or "
-                            "null", path=path, line=line, hint="fix the annotation")  # fmt: skip
+            kind = "a finite number >= 0" if numeric else "text"
+            raise DataError(f"gold {field!r} is {shown}; it must be {kind} or null", path=path, line=line,
+                            hint="fix the annotation")  # fmt: skip

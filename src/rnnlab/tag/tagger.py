@@ -106,10 +106,11 @@ class Tagger:
             tags = []
             for s in sentences:
                 converted = self._to_training(s.tags)
-                unknown = sorted({orig for orig, tag in zip(s.tags, converted, strict=True) if tag not in index})
-                if unknown:
-                    raise DataError(f"tags {unknown[:5]} were not seen in training (known: "
-                                    f"{list(self.config.tag_names)[:12]}...)", line=s.line or None,
+                unknown = sorted({tag for tag in converted if tag not in index})
+                if unknown:  # named as the model reads them: a one-word chunk B-X is S-X in BIOES
+                    raise DataError(f"tags {unknown[:5]} ({self.scheme if self.chunked else 'as written'}) were "
+                                    f"not seen in training (known: {list(self.config.tag_names)[:12]}...)",
+                                    line=s.line or None,
                                     hint="evaluate with the training data's tag column and scheme")  # fmt: skip
                 tags.append([index[t] for t in converted])
         return TagDataset([s.tokens for s in sentences], self.words, self.chars, tags=tags, lowercase=self.lowercase,
@@ -188,7 +189,8 @@ class Tagger:
         """The network sized by the vocabularies, the tag set and the features, its word embeddings initialised
         from ``vectors``; returns their coverage of the vocabulary (None without vectors)."""
         assert self.words is not None and self.chars is not None
-        tag_set = sorted({t for s in train for t in self._to_training(s.tags)})
+        tag_set = sorted(_every_form({t for s in train for t in self._to_training(s.tags)},
+                                     self.scheme if self.chunked else None))  # fmt: skip
         self.config = dataclasses.replace(
             self.config, n_words=len(self.words), n_chars=len(self.chars), tag_names=tuple(tag_set),
             scheme=self.scheme if self.chunked else None,
@@ -399,3 +401,20 @@ def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> Iterat
         batch.append(row)
     if batch:
         yield batch
+
+
+def _every_form(tags: set[str], scheme: str | None) -> set[str]:
+    """The training tags plus, for chunk tags, every form of each entity type in ``scheme``: a type seen only in
+    chunks of two words (B-X, E-X in BIOES) can still be scored and predicted as a one-word chunk (S-X), so a dev
+    file with one is not refused.
+
+    >>> sorted(_every_form({"O", "B-ROOMS", "E-ROOMS"}, "BIOES"))
+    ['B-ROOMS', 'E-ROOMS', 'I-ROOMS', 'O', 'S-ROOMS']
+    >>> sorted(_every_form({"NOUN", "VERB"}, None))
+    ['NOUN', 'VERB']
+    """
+    if scheme is None:
+        return set(tags)
+    prefixes = "BIES" if scheme == "BIOES" else "BI"
+    types = {t[2:] for t in tags if t != "O"}
+    return {"O", *tags, *(f"{p}-{k}" for p in prefixes for k in types)}

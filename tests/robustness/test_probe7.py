@@ -1,0 +1,56 @@
+"""Robustness, seventh round (issue 22): what a fresh probing of the newest inputs found. Each test failed before
+its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_runner import refused
+
+from rnnlab.data.conll import Sentence
+from rnnlab.tag.models import TaggerConfig
+from rnnlab.tag.tagger import Tagger
+from rnnlab.training import TrainConfig
+
+ADS = Path(__file__).resolve().parents[1] / "ie" / "ads.jsonl"
+
+
+def test_a_one_word_chunk_in_dev_of_a_type_trained_on_longer_chunks_is_scored():
+    # training holds PER only as two-word names (B-PER I-PER -> B-PER E-PER in BIOES), dev a one-word name
+    # (B-PER -> S-PER): before the fix fit stopped with "tags ['B-PER'] were not seen in training (known: [...,
+    # 'B-PER', ...])", naming a tag that the list shows as known
+    train = [Sentence(["Ann", "Lee", "runs"], ["B-PER", "I-PER", "O"]), Sentence(["a", "dog"], ["O", "O"])] * 8
+    dev = [Sentence(["Ann", "runs"], ["B-PER", "O"])]
+    tagger = Tagger(TaggerConfig(arch="window-mlp", hidden_size=8, word_dim=8),
+                    TrainConfig(max_epochs=2, batch_size=4, patience=None, seed=0))  # fmt: skip
+    info = tagger.fit(train, dev, embeddings="none")
+    assert {"S-PER", "B-PER", "E-PER", "I-PER"} <= set(info["tags"])
+    report = tagger.evaluate(dev)
+    assert 0.0 <= report["micro"]["f1"] <= 1.0
+
+
+def _ad_with_gold(tmp_path: Path, gold) -> Path:
+    ad = json.loads(ADS.read_text(encoding="utf-8").splitlines()[0])
+    ad["gold"] = gold if not isinstance(gold, dict) else {**ad["gold"], **gold}
+    path = tmp_path / "ads.jsonl"
+    path.write_text(json.dumps(ad) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("gold", "said"),
+    [
+        (
+            "yes",
+            "ads.jsonl:1: 'gold' is \"yes\"; it must be an object of the template's fields",
+        ),  # was ['<not an object>']
+        ([1, 2], "ads.jsonl:1: 'gold' is [1, 2]; it must be an object"),
+        ({"rooms": -3}, "ads.jsonl:1: gold 'rooms' is -3; it must be a finite number >= 0 or null"),  # was scored
+        ({"price_eur": -250000.0}, "gold 'price_eur' is -250000.0; it must be a finite number >= 0"),
+    ],
+)
+def test_a_gold_template_of_the_wrong_shape_is_refused_by_line(monkeypatch, capsys, tmp_path, gold, said):
+    err = refused(monkeypatch, capsys, "extract", "evaluate", _ad_with_gold(tmp_path, gold))
+    assert said in err, err

@@ -54,3 +54,30 @@ def _ad_with_gold(tmp_path: Path, gold) -> Path:
 def test_a_gold_template_of_the_wrong_shape_is_refused_by_line(monkeypatch, capsys, tmp_path, gold, said):
     err = refused(monkeypatch, capsys, "extract", "evaluate", _ad_with_gold(tmp_path, gold))
     assert said in err, err
+
+
+@pytest.mark.parametrize(
+    ("ad", "price"),
+    [
+        ("Maison 4 pièces 100 m2 350 000 €", 350000),  # was 2,350,000: the 2 of m2 read as the first group
+        ("Maison 100m2 350 000 €", 350000),
+        ("Appartement T2 199 000 €", 199000),  # was 2,199,000 (rules), no price at all (model)
+        ("Appartement 65 m2 199 000 euros", 199000),
+        ("Prix 1 270 000 euros", 1270000),  # a grouped amount after a space is still one number
+    ],
+)
+@pytest.mark.parametrize("model", ["rules", "default"])
+def test_a_price_right_after_m2_or_t2_keeps_its_own_digits(ad, price, model):
+    from rnnlab.ie import template
+    from rnnlab.ie.extractor import DEFAULT_MODEL, Extractor
+
+    extractor = Extractor.rules() if model == "rules" else Extractor.load(DEFAULT_MODEL)
+    assert template.values(extractor.extract(ad)[0])["price_eur"] == price
+
+
+def test_a_reference_ending_in_digits_does_not_take_the_price():
+    from rnnlab.ie import template
+    from rnnlab.ie.extractor import DEFAULT_MODEL, Extractor
+
+    values = template.values(Extractor.load(DEFAULT_MODEL).extract("Réf. A12 250 000 €")[0])
+    assert values["reference"] == "A12" and values["price_eur"] == 250000  # was reference 'A12 250 000', no price

@@ -24,7 +24,9 @@ from rnnlab.ie.text import GENERATED_TITLE, LAND_REGISTER_UNIT
 _W = r"[^\W\d_]"  # a letter
 # a number starts where a run of digits starts, and has at most 12 digits: tried at every digit of a long run, the
 # pattern took time growing with the square of the run (a 20,000-digit "ad": a minute)
-_NUM = r"(?<!\d)\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?|(?<!\d)\d{1,12}(?:[.,]\d{1,2})?"  # no group: as before
+# a number in groups of three ("350 000") does not start inside a word: the 2 of "100 m2 350 000 €" or "T2 199 000 €"
+# is not its first group (it read 2,350,000 and 2,199,000)
+_NUM = r"(?<!\w)\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?|(?<!\d)\d{1,12}(?:[.,]\d{1,2})?"  # no group: as before
 _COUNT_WORD = r"(?:\d{1,2}|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)"
 _ADJ = r"(?:(?:belles?|grandes?|petites?|vraies?|jolies?|spacieuses?|véritables?|autres?|vastes?|confortables?)\s+)?"
 _NAME_PART = r"(?:[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})?)"

@@ -81,3 +81,16 @@ def test_a_reference_ending_in_digits_does_not_take_the_price():
 
     values = template.values(Extractor.load(DEFAULT_MODEL).extract("Réf. A12 250 000 €")[0])
     assert values["reference"] == "A12" and values["price_eur"] == 250000  # was reference 'A12 250 000', no price
+
+
+@pytest.mark.parametrize(
+    "ad",
+    ["Villa, tel 0033 (0)4 93 12 34 56", "Villa, tel +33 (0)4 93 12 34 56", "Villa, tel 04/93/12/34/56"],
+)
+@pytest.mark.parametrize("model", ["rules", "default"])
+def test_phones_written_with_a_bracketed_zero_or_slashes_are_found(ad, model):
+    from rnnlab.ie import template
+    from rnnlab.ie.extractor import DEFAULT_MODEL, Extractor
+
+    extractor = Extractor.rules() if model == "rules" else Extractor.load(DEFAULT_MODEL)
+    assert template.values(extractor.extract(ad)[0])["phone"] == "0493123456"  # was None for both

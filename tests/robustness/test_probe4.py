@@ -214,7 +214,7 @@ def test_gold_values_of_the_wrong_kind_are_refused(tmp_path):
     for value in ('"abc"', "NaN", '{"value": 1}'):
         path = tmp_path / "g.jsonl"
         path.write_text(f'{{"text": "Maison 250000 euros", "gold": {{"price_eur": {value}}}}}\n', encoding="utf-8")
-        with pytest.raises(DataError, match=r"gold 'price_eur' is .* it must be a finite number or null"):
+        with pytest.raises(DataError, match=r"gold 'price_eur' is .* it must be a finite number >= 0 or null"):
             read_ads(path)
     path.write_text('{"text": "Maison", "gold": {"city": 5}}\n', encoding="utf-8")
     with pytest.raises(DataError, match="gold 'city' is 5; it must be text or null"):

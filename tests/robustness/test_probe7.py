@@ -94,3 +94,35 @@ def test_phones_written_with_a_bracketed_zero_or_slashes_are_found(ad, model):
 
     extractor = Extractor.rules() if model == "rules" else Extractor.load(DEFAULT_MODEL)
     assert template.values(extractor.extract(ad)[0])["phone"] == "0493123456"  # was None for both
+
+
+CONLLU = (
+    "# sent_id = 1\n# text = The cat sat.\n1-2\tThe cat\t_\t_\t_\t_\t_\t_\t_\t_\n"
+    "1\tThe\tthe\tDET\t_\t_\t2\tdet\t_\t_\n2\tcat\tcat\tNOUN\t_\t_\t3\tnsubj\t_\t_\n3\tsat\tsit\tVERB\t_\t_\t0\troot\t_\t_\n\n"
+)
+
+
+def test_a_conllu_file_is_read_as_conllu_without_format_options(tmp_path, monkeypatch, capsys):
+    from cli_runner import cli
+
+    data = tmp_path / "train.conllu"
+    data.write_text(CONLLU * 4, encoding="utf-8")
+    # no --format / --tag-column (before: read as CoNLL-2003 columns, 'expected 4 columns as on the line above')
+    code, _, err = cli(monkeypatch, capsys, "tag", "fit", "--train", data, "--arch", "window-mlp", "--embeddings",
+                       "none", "--max-epochs", "1", "--no-progress", "--out", tmp_path / "m")  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli(monkeypatch, capsys, "tag", "evaluate", "--model", tmp_path / "m", data, "--json")
+    assert code == 0 and json.loads(out)["tokens"] == 12, err
+    # before: each line of the file tagged as text, '# SYM / sent_id NOUN / = PUNCT ...', exit 0
+    code, out, err = cli(monkeypatch, capsys, "tag", "predict", "--model", tmp_path / "m", "--input", data,
+                         "--output-format", "conll")  # fmt: skip
+    assert code == 0 and out.startswith("# sent_id = 1\n# text = The cat sat.\n1-2\tThe cat\t"), out[:200]
+    assert len(out.strip().splitlines()) == len(CONLLU.strip().splitlines()) * 4 + 3
+
+
+def test_a_conllu_file_read_as_columns_is_named_with_the_fix(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "dev.conllu"
+    data.write_text(CONLLU, encoding="utf-8")
+    err = refused(monkeypatch, capsys, "tag", "evaluate", "--model", tmp_path / "absent", data, "--format",
+                  "conll2003")  # fmt: skip
+    assert "dev.conllu:1: a CoNLL-U comment line" in err and "--format conllu" in err

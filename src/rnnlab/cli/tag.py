@@ -59,8 +59,12 @@ FIT_OPTIONS = ConfigOptions(
 def fit(
     train_file: str = typer.Option(..., "--train", help="Training file."),
     dev: str | None = typer.Option(None, help="Dev file (model selection); default: none, keep the last epoch."),
-    fmt: str = typer.Option("conll2003", "--format", help=f"One of {', '.join(FORMATS)}."),
-    tag_column: str = typer.Option("ner", help="ner|pos|chunk (conll2003), upos|xpos (conllu) or a column number."),
+    fmt: str | None = typer.Option(
+        None, "--format", help=f"One of {', '.join(FORMATS)}; default: conllu for a .conllu(.gz) file, else conll2003."
+    ),
+    tag_column: str | None = typer.Option(
+        None, help="ner|pos|chunk (conll2003), upos|xpos (conllu) or a column number; default: ner, upos for CoNLL-U."
+    ),
     embeddings: str = typer.Option("glove-6b-50d", help="glove-6b-50d, a GloVe/word2vec/fastText file, or none."),
     scheme: str = typer.Option("BIOES", help=f"Training scheme for entity tags: {', '.join(SCHEMES)}."),
     out: str = OUT,
@@ -79,6 +83,7 @@ def fit(
     from rnnlab.tag.tagger import Tagger
 
     check_target(out, overwrite=overwrite)  # before training; io.save checks again
+    fmt, tag_column = tagged_format(train_file, fmt, tag_column)
     train_data = read_tagged(train_file, fmt, tag_column)
     dev_data = None if dev is None else read_tagged(dev, fmt, tag_column)
     from rnnlab.cli.resume import fit_checkpoints
@@ -95,13 +100,16 @@ def fit(
 def evaluate(
     data: str = typer.Argument(..., help="Tagged file to score."),
     model: str = typer.Option(..., "--model", help="Directory written by `tag fit`."),
-    fmt: str = typer.Option("conll2003", "--format", help=f"One of {', '.join(FORMATS)}."),
-    tag_column: str = typer.Option("ner", help="The tag column, as for fit."),
+    fmt: str | None = typer.Option(
+        None, "--format", help=f"One of {', '.join(FORMATS)}; default: conllu for a .conllu(.gz) file, else conll2003."
+    ),
+    tag_column: str | None = typer.Option(None, help="The tag column, as for fit (default ner, upos for CoNLL-U)."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Entity P/R/F1 (conlleval rules; micro, macro, per type) and token accuracy on DATA."""
     from rnnlab.tag.tagger import Tagger
 
+    fmt, tag_column = tagged_format(data, fmt, tag_column)
     sentences = read_tagged(data, fmt, tag_column)  # a bad file is named before the model loads
     report = Tagger.load(model).evaluate(sentences)
     if wants_json(as_json):
@@ -163,12 +171,12 @@ def predict(
     input_file: str | None = typer.Option(
         None, "--input", help="A UTF-8 text file (one text per line, any length; '-' is stdin)."
     ),
-    input_format: str = typer.Option(
-        "text",
-        help="text, or a tagged file: conll2003, conllu or columns (its "
-        "lines are written back with the prediction appended, conlleval's input).",
+    input_format: str | None = typer.Option(
+        None,
+        help="text, or a tagged file: conll2003, conllu or columns (its lines are written back with the prediction "
+        "appended, conlleval's input); default: conllu for a .conllu(.gz) --input, else text.",
     ),
-    tag_column: str = typer.Option("ner", help="The gold tag column of a tagged --input (as for fit)."),
+    tag_column: str | None = typer.Option(None, help="The gold tag column of a tagged --input (as for fit)."),
     output_format: str = typer.Option("json", help="conll, json or html."),
     output: str | None = typer.Option(None, "--output", help="Write here instead of stdout."),
     overwrite: bool = typer.Option(False, help="Replace --output if it exists."),
@@ -179,6 +187,7 @@ def predict(
     if output_format not in ("conll", "json", "html"):
         raise ValueError(f"--output-format must be conll, json or html, received {output_format!r}")
     new_file(output, "--output", overwrite=overwrite)
+    input_format, tag_column = tagged_format(input_file or "", input_format, tag_column, default="text")
     if input_format != "text":
         _predict_file(model, input_file, input_format, tag_column, output_format, output)
         return
@@ -313,3 +322,21 @@ def demo(
         typer.echo("  " + r["text"] + "  ->  " + ", ".join(f"{s['text']} [{s['type']}]" for s in r["spans"]))
     (folder / "entities.html").write_text(render_html(results), encoding="utf-8")
     typer.echo(f"model in {folder}/model; entities highlighted in {folder}/entities.html")
+
+
+def tagged_format(path: str, fmt: str | None, tag_column: str | None, *, default: str = "conll2003"
+                  ) -> tuple[str, str]:  # fmt: skip
+    """The format of a tagged file and its tag column, where the options leave them out: a ``.conllu`` (or
+    ``.conllu.gz``) file is CoNLL-U, tagged ``upos`` (read as CoNLL-2003 columns, its comment and token lines were
+    tagged as words); else ``default``, tagged ``ner``.
+
+    >>> tagged_format("en_ewt-ud-dev.conllu", None, None), tagged_format("eng.testa", None, None)
+    (('conllu', 'upos'), ('conll2003', 'ner'))
+    >>> tagged_format("dev.conllu.gz", "columns", "2")
+    ('columns', '2')
+    """
+    if fmt is None:
+        fmt = "conllu" if path.lower().endswith((".conllu", ".conllu.gz")) else default
+    if tag_column is None:
+        tag_column = "upos" if fmt == "conllu" else "ner"
+    return fmt, tag_column

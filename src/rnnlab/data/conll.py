@@ -120,6 +120,13 @@ def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
                     sentence.other.append((0, " ".join([*parts, "O"]) + "\n"))
                 width = None
                 continue
+            if raw.startswith("# ") and " = " in raw:  # "# sent_id = 1", "# text = ...": read as columns, garbage
+                raise DataError(
+                    "a CoNLL-U comment line in a file read as CoNLL-2003 columns",
+                    path=path,
+                    line=n,
+                    hint="read CoNLL-U with --format conllu (tag predict: --input-format conllu)",
+                )
             if len(parts) < 2:
                 raise DataError(f"expected a token and a tag, found {len(parts)} column", path=path, line=n,
                                 hint="columns are separated by spaces or tabs")  # fmt: skip

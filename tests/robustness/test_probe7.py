@@ -126,3 +126,26 @@ def test_a_conllu_file_read_as_columns_is_named_with_the_fix(tmp_path, monkeypat
     err = refused(monkeypatch, capsys, "tag", "evaluate", "--model", tmp_path / "absent", data, "--format",
                   "conll2003")  # fmt: skip
     assert "dev.conllu:1: a CoNLL-U comment line" in err and "--format conllu" in err
+
+
+AIR = Path(__file__).resolve().parents[2] / "src" / "rnnlab" / "forecast" / "data" / "airpassengers.csv"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [  # before: 'use fewer splits, a larger test_size or a shorter window', the wrong advice and no flags
+        (
+            ["--splits", "2", "--horizon", "500"],
+            "no training window: a window spans 524 steps (input width + horizon); "
+            "48 steps come before it: use fewer splits (--splits) or a shorter",
+        ),
+        (
+            ["--splits", "2", "--test-size", "3"],
+            "a fold of 3 steps holds no 12-step forecast: give test_size (--test-size) >= 12",
+        ),
+        (["--splits", "200"], "use fewer splits (--splits) or a smaller test_size (--test-size)"),
+    ],
+)
+def test_cross_validation_folds_that_do_not_fit_say_which_flag_to_change(monkeypatch, capsys, args, said):
+    err = refused(monkeypatch, capsys, "forecast", "cv", AIR, "--time-col", "date", "--target", "value", *args)
+    assert said in err, err

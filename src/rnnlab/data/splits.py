@@ -41,7 +41,8 @@ class WindowSplit:
         size = self.test_size or length // (self.n_splits + 1)
         first = length - self.n_splits * size
         if size < 1 or first < 1:
-            raise ValueError(f"{self.n_splits} folds of {size} steps do not fit in a series of {length} steps")
+            raise ValueError(f"{self.n_splits} folds of {size} steps do not fit in a series of {length} steps: use "
+                             "fewer splits (--splits) or a smaller test_size (--test-size)")  # fmt: skip
         return [(first + k * size, first + (k + 1) * size) for k in range(self.n_splits)]
 
     def split(self, length: int, spec: WindowSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -54,8 +55,15 @@ class WindowSplit:
             train = starts[last_label < begin - self.gap]
             test = starts[(first_label >= begin) & (last_label < end)]
             if len(train) == 0 or len(test) == 0:
+                fix = (
+                    f"{begin - self.gap} steps come before it: use fewer splits (--splits) or a shorter window "
+                    "(--input-width, --horizon)"
+                    if len(train) == 0
+                    else f"a fold of {end - begin} steps holds no {spec.label_width}-step "
+                    f"forecast: give test_size (--test-size) >= {spec.label_width} or fewer splits (--splits)"
+                )
                 raise ValueError(
-                    f"the fold [{begin}, {end}) has no {'training' if len(train) == 0 else 'test'} window: "
-                    f"windows are {spec.total_size} steps; use fewer splits, a larger test_size or a shorter window"
+                    f"the fold [{begin}, {end}) has no {'training' if len(train) == 0 else 'test'} "
+                    f"window: a window spans {spec.total_size} steps (input width + horizon); {fix}"
                 )
             yield train, test

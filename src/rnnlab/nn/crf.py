@@ -42,11 +42,10 @@ class CRF(nn.Module):
         self.end = nn.Parameter(torch.zeros(num_tags))
         ones = torch.ones(num_tags, dtype=torch.bool)
         self.register_buffer("allowed", torch.ones(num_tags, num_tags, dtype=torch.bool) if allowed is None
-                             else torch.tensor(allowed, dtype=torch.bool), persistent=False)  # fmt: skip
-        self.register_buffer("allowed_start", ones if allowed_start is None else torch.tensor(allowed_start),
-                             persistent=False)  # fmt: skip
-        self.register_buffer("allowed_end", ones.clone() if allowed_end is None else torch.tensor(allowed_end),
-                             persistent=False)  # fmt: skip
+                             else torch.as_tensor(allowed, dtype=torch.bool).clone(), persistent=False)  # fmt: skip
+        as_mask = lambda given, default: default if given is None else torch.as_tensor(given).clone()  # noqa: E731
+        self.register_buffer("allowed_start", as_mask(allowed_start, ones), persistent=False)
+        self.register_buffer("allowed_end", as_mask(allowed_end, ones.clone()), persistent=False)
 
     def _scores(self) -> tuple[Tensor, Tensor, Tensor]:
         trans = self.transitions.masked_fill(~self.allowed, FORBIDDEN)

@@ -123,14 +123,19 @@ def expect(directory: str | Path, *names: str) -> None:
     """Refuse a directory holding another task than ``names``, naming the command that takes it (a directory
     without config.json is left to the loader, which names what is missing)."""
     from rnnlab.hub import locate
+    from rnnlab.ie.task import is_named
 
+    given = directory  # named as the user wrote it: 'pos-en', not the package's folder
+    if is_named(given) and names[0] != "extractor":  # 'default' / 'rules' name only the extractor
+        raise ModelFileError(f"{given} names the shipped real-estate extractor, not a {names[0]}: use `rnnlab "
+                             f"extract predict --model {given}`; `rnnlab models` lists the others")  # fmt: skip
     directory = locate(directory)
     if not (Path(directory) / "config.json").is_file():
         return
     task = find_task(directory)
     if task is not None and task.name not in names:
-        raise ModelFileError(f"{directory} holds a {task.name}, not a {names[0]}: use `{task.command} predict "
-                             f"--model {directory}` (or its other commands) with it")  # fmt: skip
+        raise ModelFileError(f"{given} holds a {task.name}, not a {names[0]}: use `{task.command} predict "
+                             f"--model {given}` (or its other commands) with it")  # fmt: skip
 
 
 def load(directory: str | Path, *, device: str | Any = "cpu") -> Any:

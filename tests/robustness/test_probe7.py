@@ -149,3 +149,24 @@ AIR = Path(__file__).resolve().parents[2] / "src" / "rnnlab" / "forecast" / "dat
 def test_cross_validation_folds_that_do_not_fit_say_which_flag_to_change(monkeypatch, capsys, args, said):
     err = refused(monkeypatch, capsys, "forecast", "cv", AIR, "--time-col", "date", "--target", "value", *args)
     assert said in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [  # before: the package's absolute folder in the message and in the suggested command
+        (
+            ["classify", "predict", "--model", "pos-en", "good"],
+            "error: pos-en holds a tagger, not a classifier: use `rnnlab tag predict --model pos-en`",
+        ),
+        # before: 'default is not a directory; a saved rnnlab model is a directory'
+        (
+            ["tag", "predict", "--model", "default", "Angela Merkel"],
+            "error: default names the shipped real-estate extractor, not a tagger: use `rnnlab extract predict --model "
+            "default`",
+        ),
+        (["classify", "predict", "--model", "rules", "good"], "error: rules names the shipped real-estate extractor"),
+    ],
+)
+def test_a_shipped_model_given_to_the_wrong_command_is_named_as_typed(monkeypatch, capsys, args, said):
+    err = refused(monkeypatch, capsys, *args)
+    assert err.startswith(said) and "shipped/" not in err, err

@@ -364,8 +364,8 @@ class TextClassifier:
     @classmethod
     def load(cls, directory: str | Path) -> TextClassifier:
         """A saved classifier from its directory, or a shipped one by name (``sentiment-en``)."""
-        directory = locate(directory)
         tasks.expect(directory, "classifier")
+        directory = locate(directory)
         net = io.load_task(directory, TextClassifierNet, {"vocab", "labels", "text"}, "TextClassifier")
         clf = cls(net.config, text=_asset(directory, "text", lambda: TextConfig.from_dict(net.assets["text"])))
         clf.vocab = _asset(directory, "vocab", lambda: _vocabulary(net.assets["vocab"], net.config.vocab_size))

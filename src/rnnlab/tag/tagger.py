@@ -348,8 +348,8 @@ class Tagger:
     @classmethod
     def load(cls, directory: str | Path) -> Tagger:
         """A saved tagger from its directory, or a shipped one by name (``ner-en``, ``pos-en``, ``pos-fr``)."""
-        directory = locate(directory)
         tasks.expect(directory, "tagger", "extractor")  # an extractor is a tagger of ads
+        directory = locate(directory)
         net = io.load_task(directory, TaggerNet, {"words", "chars", "tagging"}, "Tagger")
         settings = _settings(Path(directory) / "tagging.json", net.assets["tagging"])
         tagger = cls(net.config, scheme=settings["scheme"], lowercase=settings["lowercase"])

@@ -170,3 +170,15 @@ def test_cross_validation_folds_that_do_not_fit_say_which_flag_to_change(monkeyp
 def test_a_shipped_model_given_to_the_wrong_command_is_named_as_typed(monkeypatch, capsys, args, said):
     err = refused(monkeypatch, capsys, *args)
     assert err.startswith(said) and "shipped/" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("ad", "price"),
+    [("Appartement à Toulon. Prix 1,5 millions d'euros.", 1500000), ("Château 2 millions €", 2000000),
+     ("Villa 1 million d’euros, 300 m2", 1000000)],
+)  # fmt: skip
+def test_a_price_in_millions_written_out_is_read_by_the_rules(ad, price):
+    from rnnlab.ie import template
+    from rnnlab.ie.extractor import Extractor
+
+    assert template.values(Extractor.rules().extract(ad)[0])["price_eur"] == price  # was None

@@ -40,6 +40,7 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
                        r"\s*(?:annonce\s*)?(?:n°|N°|no)?"
                        r"\s*[:.#]?\s*\(?([A-Z]{0,4}[-_/]?\d[\w\-/]{1,15})"), 1),
     ("PRICE", re.compile(rf"({_NUM}\s*(?:[kK]|[mM](?=\s*€))?)\s*(?:€|euros?\b|EUR\b)"), 1),
+    ("PRICE", re.compile(rf"({_NUM}\s*[mM]illions?)\s*(?:d['’]\s*)?(?:€|euros?\b|EUR\b)"), 1),  # "1,5 million d'euros"
     ("PRICE", re.compile(rf"\b[Pp]rix\s*(?:de\s+vente\s*)?(?:global\s*)?:?\s*({_NUM})"), 1),
     ("LAND", re.compile(rf"\b(?:terrain|jardin|parcelle|foncier)\b[^.\n\d]{{0,40}}?({_NUM}){_M2}", re.I), 1),
     ("LAND", re.compile(rf"({_NUM}){_M2}[ \t\u00a0]+(?:de\s+)?(?:terrain|jardin|parcelle)", re.I), 1),

@@ -35,7 +35,10 @@ ORDINAL_WORDS = {
     "premier": 1, "première": 1, "deuxième": 2, "second": 2, "seconde": 2, "troisième": 3, "quatrième": 4,
     "cinquième": 5, "sixième": 6, "septième": 7, "huitième": 8,
 }  # fmt: skip
-_NUMBER = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?:[.,](\d{1,2}))?\s*([kKmM]\b|[kK](?=€)|[mM](?=€))?")
+_NUMBER = re.compile(
+    r"(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?:[.,](\d{1,2}))?\s*"
+    r"([mM]illions?\b|[kKmM]\b|[kK](?=€)|[mM](?=€))?"
+)
 # "3e", "3ème", and a numbered room: "chambre n° 3", "chambre 3"
 _ORDINAL_DIGITS = re.compile(r"\b(\d{1,2})\s*(?:e|è|ème|eme|ieme|ième)\b|(?:n°|\bno|chambre)\s*(\d{1,2})\b", re.I)
 
@@ -66,7 +69,7 @@ def parse_number(text: str) -> float | None:
     if m.group(2):
         value += float("0." + m.group(2))
     suffix = (m.group(3) or "").lower()
-    return value * {"k": 1e3, "m": 1e6}.get(suffix, 1.0) if suffix else value
+    return value * {"k": 1e3, "m": 1e6}[suffix[0]] if suffix else value  # "k", "m", "million(s)"
 
 
 # the units of a land register after a number: "45 ha", "1 ha 20 a 35 ca", "12 a 50 ca"

@@ -182,3 +182,65 @@ def test_a_price_in_millions_written_out_is_read_by_the_rules(ad, price):
     from rnnlab.ie.extractor import Extractor
 
     assert template.values(Extractor.rules().extract(ad)[0])["price_eur"] == price  # was None
+
+
+def test_fit_never_writes_into_the_shipped_models(monkeypatch, capsys, tmp_path):
+    from rnnlab.hub import SHIPPED_DIR
+
+    train = tmp_path / "train.conll"
+    train.write_text("John B-PER\nruns O\n\nMary B-PER\nsits O\n\n", encoding="utf-8")
+    before = sorted(p.name for p in (SHIPPED_DIR / "ner-en").iterdir())
+    # before: exit 0, the 9.5 MB ner-en replaced by a toy model for every later `--model ner-en`
+    err = refused(monkeypatch, capsys, "tag", "fit", "--train", train, "--embeddings", "none", "--max-epochs", "1",
+                  "--no-progress", "--out", SHIPPED_DIR / "ner-en", "--overwrite")  # fmt: skip
+    assert "is inside the models shipped with rnnlab" in err
+    assert sorted(p.name for p in (SHIPPED_DIR / "ner-en").iterdir()) == before
+
+
+def test_export_never_writes_into_the_model_it_exports(monkeypatch, capsys, tmp_path):
+    import shutil
+
+    from rnnlab.hub import SHIPPED_DIR
+
+    model = tmp_path / "m"
+    shutil.copytree(SHIPPED_DIR / "pos-fr", model)
+    weights = (model / "model.safetensors").read_bytes()
+    # before: "wrote m/model.safetensors", the weights replaced by the ONNX graph
+    err = refused(monkeypatch, capsys, "export", "--model", model, "--out", model / "model.safetensors", "--overwrite")
+    assert "is inside m/, a model's own directory" in err
+    assert (model / "model.safetensors").read_bytes() == weights
+
+
+def test_a_classifier_whose_training_record_is_not_an_object_is_named(monkeypatch, capsys, tmp_path):
+    import shutil
+
+    from rnnlab.hub import SHIPPED_DIR
+
+    model = tmp_path / "m"
+    shutil.copytree(SHIPPED_DIR / "sentiment-en", model)
+    (model / "training.json").write_text("[1]", encoding="utf-8")  # before: a TypeError traceback
+    err = refused(monkeypatch, capsys, "classify", "predict", "--model", model, "great film")
+    assert "training.json must hold a JSON object" in err
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ({"id": {"x": 1}, "text": "Maison 100 m2"}, "ads.jsonl:1: 'id' is {\"x\": 1}; it must be a string or a whole"),
+        ({"id": float("nan"), "text": "Maison 100 m2"}, "ads.jsonl:1: 'id' is NaN"),  # was written back as NaN
+        ({"text": "Appartement 50 m2", "fields": "x"}, "ads.jsonl:1: 'fields' is \"x\"; it must be an object"),
+        ({"text": "Maison à Toulon", "fields": {"city": 5}}, "ads.jsonl:1: fields 'city' is 5; it must be text"),
+        ({"text": "Maison", "fields": {"prix": 1}}, "ads.jsonl:1: unknown fields ['prix']"),
+    ],
+)
+def test_ads_with_an_id_or_fields_of_the_wrong_kind_are_refused_by_line(monkeypatch, capsys, tmp_path, line, said):
+    path = tmp_path / "ads.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")  # before: TypeError / AttributeError tracebacks
+    err = refused(monkeypatch, capsys, "extract", "predict", "--input", path)
+    assert said in err, err
+
+
+def test_an_empty_api_key_variable_does_not_open_the_service(monkeypatch, capsys):
+    monkeypatch.setenv("RNNLAB_API_KEY", "")  # before: served without a key, unannounced
+    err = refused(monkeypatch, capsys, "serve", "--model", "ads=rules", "--port", "8767")
+    assert "RNNLAB_API_KEY is set but empty" in err

@@ -370,7 +370,11 @@ class TextClassifier:
         clf = cls(net.config, text=_asset(directory, "text", lambda: TextConfig.from_dict(net.assets["text"])))
         clf.vocab = _asset(directory, "vocab", lambda: _vocabulary(net.assets["vocab"], net.config.vocab_size))
         clf.net, clf.labels = net, _labels(net.assets["labels"], net.config.n_classes, directory)
-        clf.info = dict(net.assets.get("training", {}))
+        training = net.assets.get("training", {})
+        if not isinstance(training, dict):  # dict() of a list or a string: a traceback or an unclear message
+            raise ModelFileError(f"{Path(directory) / 'training.json'} must hold a JSON object (the training record), "
+                                 f"not {type(training).__name__}; save the model again")  # fmt: skip
+        clf.info = dict(training)
         clf.calibration = _asset(directory, "calibration", lambda: _calibration(net.assets.get("calibration", {})))
         clf.source = str(directory)
         return clf

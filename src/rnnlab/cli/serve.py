@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -107,10 +108,10 @@ def serve(
     from rnnlab.serving.server import Connections, check_listen, uvicorn_options
 
     options = uvicorn_options(host, port, Connections(max_open=max_connections))  # checked before loading models
+    _no_empty_key(api_key)
     models = parse_models(model)
     check_listen(host, port)  # a taken port or an unknown host: one line, before loading models or announcing
-    warning = exposure_warning(host, keyed=api_key is not None)
-    if warning:
+    if warning := exposure_warning(host, keyed=api_key is not None):
         typer.echo(warning, err=True)
     limits = Limits(max_chars=max_chars, max_batch=max_batch, max_csv_rows=max_rows)
     app = create_app(models, limits=limits, max_wait_ms=max_wait_ms, threads=threads or None, api_key=api_key)
@@ -160,3 +161,11 @@ def exposure_warning(host: str, *, keyed: bool = False) -> str | None:
         "key is set); bind 127.0.0.1 (the default) unless that is what you want, set a key with --api-key or "
         "RNNLAB_API_KEY, and put a TLS reverse proxy in front (see SECURITY.md)"
     )
+
+
+def _no_empty_key(api_key: str | None) -> None:
+    """Refuse RNNLAB_API_KEY set to nothing (an unset variable expanded): click reads it as unset, and the service
+    would run without a key, unannounced."""
+    if api_key is None and os.environ.get("RNNLAB_API_KEY") == "":
+        raise ValueError("RNNLAB_API_KEY is set but empty (an unset variable expanded?): the service would run "
+                         "without a key; give the key, or unset the variable to serve without one")  # fmt: skip

@@ -145,6 +145,7 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
                           "default 17)")  # fmt: skip
     if out.is_dir():  # checked before exporting: os.replace onto a folder fails naming the temporary file
         raise ExportError(f"--out {out} is a directory; name the .onnx file to write (e.g. {out / 'model.onnx'})")
+    _outside_the_model(out, model_dir)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite or choose another --out")
     graph = build_graph(model_dir, data)  # non-finite weights are refused by the loader (io._load_weights)
@@ -171,6 +172,18 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
     return {"task": graph.task, "onnx": str(out), "bytes": out.stat().st_size, "opset": opset,
             "inputs": {k: list(v.shape) for k, v in graph.inputs.items()}, "outputs": graph.outputs,
             "examples": graph.source, "seconds": round(time.perf_counter() - started, 2), **parity}  # fmt: skip
+
+
+def _outside_the_model(out: Path, model_dir: str | Path) -> None:
+    """Refuse an --out inside the model's own directory or among the shipped models: with --overwrite,
+    ``--out model/model.safetensors`` replaced the weights it was exporting."""
+    from rnnlab.hub import SHIPPED_DIR, locate
+
+    target = out.resolve()
+    for home in {Path(locate(model_dir)).resolve(), SHIPPED_DIR.resolve()}:
+        if home.is_dir() and home in target.parents:
+            raise ExportError(f"--out {out} is inside {home.name}/, a model's own directory; write the .onnx file "
+                              "elsewhere (e.g. model.onnx beside it)")  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -305,26 +305,37 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
     for n, row in iter_jsonl(path, example):
         if not isinstance(row.get("text"), str) or not row["text"].strip():
             raise DataError("an ad needs a non-empty 'text' string", path=path, line=n, hint=f"lines like {example}")
-        if row.get("id") in drop:
+        ad_id = row.get("id")
+        if ad_id is not None and not (
+            isinstance(ad_id, str) or (isinstance(ad_id, int) and not isinstance(ad_id, bool))
+        ):
+            raise DataError(f"'id' is {json.dumps(ad_id, default=repr)[:40]}; it must be a string or a whole number",
+                            path=path, line=n, hint='e.g. "id": "ad-123"')  # fmt: skip
+        if ad_id in drop:
             continue
-        gold = row.get("gold")
-        if gold is not None:
-            if not isinstance(gold, dict):
-                raise DataError(f"'gold' is {json.dumps(gold, ensure_ascii=False)[:40]}; it must be an object of the "
-                                'template\'s fields, e.g. {"price_eur": 250000, "rooms": 3, "owner": null}', path=path,
-                                line=n, hint="fix the annotation, or drop 'gold' for an ad not annotated")  # fmt: skip
-            unknown = sorted(set(gold) - set(FIELDS))
-            if unknown:
-                raise DataError(f"unknown gold fields {unknown}", path=path, line=n,
-                                hint=f"the template's fields are {list(FIELDS)}")  # fmt: skip
-            _check_gold_values(gold, path, n)
+        for key in ("gold", "fields"):  # the annotation, and a site's structured fields: the same template
+            if row.get(key) is not None:
+                _check_template(row[key], key, path, n)
         ads.append({**row, "line": n})
     if not ads:
         raise DataError("no ads", path=path, hint="one JSON object with a 'text' per line")
     return ads
 
 
-def _check_gold_values(gold: dict[str, Any], path: Path, line: int) -> None:
+def _check_template(values: Any, key: str, path: Path, line: int) -> None:
+    """An ad's ``gold`` or ``fields``: an object of the template's fields with values of the right kind."""
+    if not isinstance(values, dict):
+        raise DataError(f"'{key}' is {json.dumps(values, ensure_ascii=False)[:40]}; it must be an object of the "
+                        'template\'s fields, e.g. {"price_eur": 250000, "rooms": 3, "owner": null}', path=path,
+                        line=line, hint=f"fix it, or drop '{key}'")  # fmt: skip
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise DataError(f"unknown {'gold ' if key == 'gold' else ''}fields {unknown}", path=path, line=line,
+                        hint=f"the template's fields are {list(FIELDS)}")  # fmt: skip
+    _check_gold_values(values, path, line, key)
+
+
+def _check_gold_values(gold: dict[str, Any], path: Path, line: int, key: str = "gold") -> None:
     """Gold values of the right kind: a finite number for the numeric fields, text for the others, or null; a value
     of another kind would be scored as a miss without a word."""
     for field, value in gold.items():
@@ -336,5 +347,5 @@ def _check_gold_values(gold: dict[str, Any], path: Path, line: int) -> None:
         if not ok:  # no field of the template is negative: such a value would only ever be scored as a miss
             shown = json.dumps(value, ensure_ascii=False, default=repr)[:60]
             kind = "a finite number >= 0" if numeric else "text"
-            raise DataError(f"gold {field!r} is {shown}; it must be {kind} or null", path=path, line=line,
+            raise DataError(f"{key} {field!r} is {shown}; it must be {kind} or null", path=path, line=line,
                             hint="fix the annotation")  # fmt: skip

@@ -244,3 +244,30 @@ def test_an_empty_api_key_variable_does_not_open_the_service(monkeypatch, capsys
     monkeypatch.setenv("RNNLAB_API_KEY", "")  # before: served without a key, unannounced
     err = refused(monkeypatch, capsys, "serve", "--model", "ads=rules", "--port", "8767")
     assert "RNNLAB_API_KEY is set but empty" in err
+
+
+def test_predict_and_export_never_write_over_the_model_or_the_data(monkeypatch, capsys, tmp_path):
+    import shutil
+
+    data = tmp_path / "air.csv"
+    shutil.copy(AIR, data)
+    model = tmp_path / "m"
+    code, _, err = _fit_small(monkeypatch, capsys, data, model)
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in model.iterdir()}, data.read_bytes()
+    # before: exit 0, config.json replaced by the forecasts (the model no longer loaded), the data by forecasts/ONNX
+    for args, said in [
+        (["forecast", "predict", data, "--model", model, "--output", model / "config.json"], "inside the model's"),
+        (["forecast", "predict", data, "--model", model, "--output", data], "is the input data"),
+        (["export", "--model", model, "--data", data, "--out", data], "is the --data file"),
+    ]:
+        assert said in refused(monkeypatch, capsys, *args, "--overwrite")
+    assert ({p.name: p.read_bytes() for p in model.iterdir()}, data.read_bytes()) == before
+
+
+def _fit_small(monkeypatch, capsys, data, model):
+    from cli_runner import cli
+
+    return cli(monkeypatch, capsys, "forecast", "fit", data, "--target", "value", "--time-col", "date",
+               "--input-width", "12", "--horizon", "3", "--hidden-size", "4", "--max-epochs", "1", "--no-progress",
+               "--out", model)  # fmt: skip

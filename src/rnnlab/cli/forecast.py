@@ -188,9 +188,7 @@ def predict(
     from rnnlab.forecast.forecaster import Forecaster
     from rnnlab.forecast.frames import forecast_frame, forecast_record
 
-    if plot and _same_file(out, plot):
-        raise ConfigError(f"--output {out} and --plot {plot} are the same file; the plot would replace the "
-                          "forecasts: give them different paths")  # fmt: skip
+    _check_targets(out, plot, data, model)
     forecaster = Forecaster.load(model)
     settings = forecaster.data_settings
     new_file(out, "--output", overwrite=overwrite)
@@ -213,6 +211,22 @@ def predict(
         plot_forecast(series, pred, forecaster.config.horizon, plot, freq=settings.get("freq"), quantiles=bands,
                       levels=levels)  # fmt: skip
     typer.echo(f"wrote {out}" + (f" and {plot}" if plot else ""))
+
+
+def _check_targets(out: str, plot: str | None, data: str, model: str) -> None:
+    """Refuse, before any work, --output / --plot naming one file, the input data, or a file of the model's
+    directory (with --overwrite, `--output m/config.json` destroyed the model and `--output data.csv` the data)."""
+    from rnnlab.hub import locate
+
+    if plot and _same_file(out, plot):
+        raise ConfigError(f"--output {out} and --plot {plot} are the same file; the plot would replace the "
+                          "forecasts: give them different paths")  # fmt: skip
+    home = Path(locate(model)).resolve()
+    for flag, path in (("--output", out), ("--plot", plot)):
+        if path and _same_file(path, data):
+            raise ConfigError(f"{flag} {path} is the input data {data}; write the forecasts to another file")
+        if path and home.is_dir() and home in Path(path).resolve().parents:
+            raise ConfigError(f"{flag} {path} is inside the model's directory {model}; write it elsewhere")
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -146,6 +146,8 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
     if out.is_dir():  # checked before exporting: os.replace onto a folder fails naming the temporary file
         raise ExportError(f"--out {out} is a directory; name the .onnx file to write (e.g. {out / 'model.onnx'})")
     _outside_the_model(out, model_dir)
+    if data is not None and out.resolve() == Path(data).resolve():  # --overwrite replaced the data with the graph
+        raise ExportError(f"--out {out} is the --data file; write the .onnx file elsewhere")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite or choose another --out")
     graph = build_graph(model_dir, data)  # non-finite weights are refused by the loader (io._load_weights)

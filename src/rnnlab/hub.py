@@ -105,6 +105,16 @@ def locate(model: str | Path) -> str | Path:
     return directory
 
 
+def model_home(path: str | Path, model: str | Path | None = None) -> Path | None:
+    """The model directory that ``path`` is, or lies inside: ``model``'s own (a name is located), or the folder
+    of the models installed with the package (never written by rnnlab: --overwrite there replaced ner-en for every
+    later user); None when ``path`` is elsewhere. Checked before writing a user's --out / --output."""
+    target = Path(path).resolve()
+    homes = [Path(locate(model)).resolve()] if model is not None else []
+    homes.append((Path(__file__).parent / "shipped").resolve())  # the package's own, even where SHIPPED_DIR is moved
+    return next((home for home in homes if home.is_dir() and (home == target or home in target.parents)), None)
+
+
 def manifest() -> dict[str, Any]:
     """What ``benchmarks/build_models.py`` recorded of each shipped model (scores, recipe, size)."""
     try:

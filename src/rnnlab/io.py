@@ -99,8 +99,9 @@ def check_target(directory: str | Path, *, overwrite: bool = False) -> Path:
         raise FileExistsError(f"{target} is the filesystem root; save the model to a new directory (e.g. ./model)")
     if real.exists() and not real.is_dir():
         raise FileExistsError(f"{target} exists and is not a directory; choose another path")
-    shipped = (Path(__file__).parent / "shipped").resolve()  # --overwrite there replaced ner-en for every user
-    if real == shipped or shipped in real.parents:
+    from rnnlab.hub import model_home
+
+    if (shipped := model_home(real)) is not None:
         raise FileExistsError(f"{target} is inside the models shipped with rnnlab ({shipped}); save to a directory "
                               "of your own (build_models.py --install rebuilds the shipped ones)")  # fmt: skip
     if real.exists() and real in (Path.cwd(), *Path.cwd().parents):

@@ -216,16 +216,15 @@ def predict(
 def _check_targets(out: str, plot: str | None, data: str, model: str) -> None:
     """Refuse, before any work, --output / --plot naming one file, the input data, or a file of the model's
     directory (with --overwrite, `--output m/config.json` destroyed the model and `--output data.csv` the data)."""
-    from rnnlab.hub import locate
+    from rnnlab.hub import model_home
 
     if plot and _same_file(out, plot):
         raise ConfigError(f"--output {out} and --plot {plot} are the same file; the plot would replace the "
                           "forecasts: give them different paths")  # fmt: skip
-    home = Path(locate(model)).resolve()
     for flag, path in (("--output", out), ("--plot", plot)):
         if path and _same_file(path, data):
             raise ConfigError(f"{flag} {path} is the input data {data}; write the forecasts to another file")
-        if path and home.is_dir() and home in Path(path).resolve().parents:
+        if path and model_home(path, model) is not None:
             raise ConfigError(f"{flag} {path} is inside the model's directory {model}; write it elsewhere")
 
 

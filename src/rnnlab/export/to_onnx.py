@@ -179,13 +179,11 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, data: str | Path | No
 def _outside_the_model(out: Path, model_dir: str | Path) -> None:
     """Refuse an --out inside the model's own directory or among the shipped models: with --overwrite,
     ``--out model/model.safetensors`` replaced the weights it was exporting."""
-    from rnnlab.hub import SHIPPED_DIR, locate
+    from rnnlab.hub import model_home
 
-    target = out.resolve()
-    for home in {Path(locate(model_dir)).resolve(), SHIPPED_DIR.resolve()}:
-        if home.is_dir() and home in target.parents:
-            raise ExportError(f"--out {out} is inside {home.name}/, a model's own directory; write the .onnx file "
-                              "elsewhere (e.g. model.onnx beside it)")  # fmt: skip
+    if (home := model_home(out, model_dir)) is not None:
+        raise ExportError(f"--out {out} is inside {home.name}/, a model's own directory; write the .onnx file "
+                          "elsewhere (e.g. model.onnx beside it)")  # fmt: skip
 
 
 @contextlib.contextmanager

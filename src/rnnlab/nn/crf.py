@@ -17,6 +17,7 @@ produces them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,11 +42,10 @@ class CRF(nn.Module):
         self.start = nn.Parameter(torch.zeros(num_tags))
         self.end = nn.Parameter(torch.zeros(num_tags))
         ones = torch.ones(num_tags, dtype=torch.bool)
-        self.register_buffer("allowed", torch.ones(num_tags, num_tags, dtype=torch.bool) if allowed is None
-                             else torch.as_tensor(allowed, dtype=torch.bool).clone(), persistent=False)  # fmt: skip
-        as_mask = lambda given, default: default if given is None else torch.as_tensor(given).clone()  # noqa: E731
-        self.register_buffer("allowed_start", as_mask(allowed_start, ones), persistent=False)
-        self.register_buffer("allowed_end", as_mask(allowed_end, ones.clone()), persistent=False)
+        self.register_buffer("allowed", _mask(allowed, torch.ones(num_tags, num_tags, dtype=torch.bool)),
+                             persistent=False)  # fmt: skip
+        self.register_buffer("allowed_start", _mask(allowed_start, ones), persistent=False)
+        self.register_buffer("allowed_end", _mask(allowed_end, ones.clone()), persistent=False)
 
     def _scores(self) -> tuple[Tensor, Tensor, Tensor]:
         trans = self.transitions.masked_fill(~self.allowed, FORBIDDEN)
@@ -204,3 +204,8 @@ def _forward(emissions: Tensor, mask: Tensor, trans: Tensor, start: Tensor) -> l
         nxt = torch.logsumexp(alphas[-1][:, :, None] + trans[None] + emissions[:, t, None, :], dim=1)  # (B, K)
         alphas.append(torch.where(mask[:, t, None], nxt, alphas[-1]))
     return alphas
+
+
+def _mask(given: Any, default: Tensor) -> Tensor:
+    """A boolean mask buffer: ``given`` (a tensor or nested lists) copied, else ``default``."""
+    return default if given is None else torch.as_tensor(given, dtype=torch.bool).clone()

@@ -258,20 +258,22 @@ def evaluate(
     series = _read(data, forecaster.data_settings)
     if start is not None and start_row is not None:
         raise ValueError("give --start or --start-row, not both")
-    first = start_row or 0
+    first: int | list[int] = start_row or 0
     if start is not None:
-        times = pd.DatetimeIndex(series.series[0].times)
         try:
             stamp = pd.Timestamp(start)
         except ValueError:
             raise ValueError(f"--start takes a time stamp like 2018-02-20 or '2018-02-20 13:00', received {start!r} "
                              "(or give --start-row N)") from None  # fmt: skip
-        first = int(np.searchsorted(times, stamp))
+        # each series' own row of that time: series of a long file may start at other times
+        first = [int(np.searchsorted(pd.DatetimeIndex(s.times), stamp)) for s in series.series]
     _check_long_enough(series, forecaster.spec.total_size, "one window needs {} (input_width + horizon)")
     ids = [s.id for s in series.series]
     metrics = _named(model, data, lambda: forecaster.evaluate_arrays([s.values for s in series.series], start=first,
                                                                      ids=ids))  # fmt: skip
-    _emit(metrics, as_json, f"rolling windows from step {first}")
+    _emit(
+        metrics, as_json, f"rolling windows from {start}" if start is not None else f"rolling windows from step {first}"
+    )
 
 
 @app.command(epilog=EXAMPLES)

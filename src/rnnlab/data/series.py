@@ -15,6 +15,7 @@ large for float32 (the networks' type), are always errors.
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,7 +84,11 @@ def read_series(
     if fill is not None and fill not in FILLS:
         raise ConfigError(f"fill (--fill) takes one of {list(FILLS)}, received {fill!r}")
     name = name or ("<DataFrame>" if isinstance(source, pd.DataFrame) else str(source))
-    df = source.copy() if isinstance(source, pd.DataFrame) else read_csv_checked(Path(source))
+    df = (
+        source.copy()
+        if isinstance(source, pd.DataFrame)
+        else read_csv_checked(Path(source), **_ids_as_text(series_col))
+    )
     if len(df) == 0:
         raise DataError("no data rows", path=name, hint="give the rows under the header")
     wanted = [c for c in [time_col, series_col, *targets, *features] if c is not None]
@@ -103,18 +108,47 @@ def read_series(
         df["__row__"] = np.arange(2, len(df) + 2)  # spreadsheet row numbers (header = row 1)
     for col in dict.fromkeys([*targets, *features]):
         _check_numeric(df, col, name)
+    if series_col is not None:
+        _check_ids(df, series_col, name)
     groups = [("series", df)] if series_col is None else list(df.groupby(series_col, sort=False))
-    out, freqs, zoned = [], set(), []
+    dayfirst = day_first(df, time_col, name)
+    out, freqs, zoned = [], {}, []
     for sid, part in groups:
         times, values, f, utc = _one_series(part, time_col, [*targets, *[c for c in features if c not in targets]],
-                                            name, fill, freq)  # fmt: skip
+                                            name, fill, freq, dayfirst)  # fmt: skip
         zoned.append(utc)
         _check_freq(f, expected_freq, name, time_col)
-        freqs.add(f)
+        freqs.setdefault(f, str(sid))
         out.append(Series(str(sid), times, values))
+    _one_frequency(freqs, name, time_col)
     years = time_col is not None and _numeric(df[time_col])
-    freq_all = freqs.pop() if len(freqs) == 1 else None
+    freq_all = next(iter(freqs)) if len(freqs) == 1 else None
     return SeriesData(out, list(targets), list(features), freq_all, name, years, utc=any(zoned))
+
+
+def _ids_as_text(series_col: str | None) -> dict:
+    """read_csv options that keep the series ids as written: ``01`` and ``1`` are two series, ``007`` stays
+    ``007`` (pandas would read them as numbers)."""
+    return {} if series_col is None else {"dtype": {series_col: str}}
+
+
+def _check_ids(df: pd.DataFrame, series_col: str, name: str) -> None:
+    """Every row names its series (pandas' groupby drops the rows whose id is empty, without a word)."""
+    empty = df[series_col].isna() | (df[series_col].astype(str).str.strip() == "")
+    if empty.any():
+        i = int(np.argmax(empty.to_numpy()))
+        raise DataError("empty series id", path=name, line=int(df["__row__"].iloc[i]), column=series_col,
+                        hint="give every row the id of its series")  # fmt: skip
+
+
+def _one_frequency(freqs: dict, name: str, time_col: str | None) -> None:
+    """Every series of the data steps at one frequency (one model reads them all on one grid)."""
+    found = [f for f in freqs if f is not None]
+    for f in found[1:]:
+        if not _same_freq(f, found[0]):
+            raise DataError(f"series {freqs[found[0]]!r} steps at {found[0]}, series {freqs[f]!r} at {f}: one "
+                            "model reads all the series on one grid", path=name, column=time_col,
+                            hint="resample the series to one frequency, or fit one model per frequency")  # fmt: skip
 
 
 def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
@@ -177,7 +211,12 @@ def with_leads(source: str | Path | pd.DataFrame, settings: dict, name: str, *, 
     >>> leads, frame["p+1"].tolist(), len(frame)
     (['p+1'], [1.0, 0.0, 1.0], 3)
     """
-    df = source.copy() if isinstance(source, pd.DataFrame) else read_csv_checked(Path(source))
+    series_col = settings.get("series_col")
+    df = (
+        source.copy()
+        if isinstance(source, pd.DataFrame)
+        else read_csv_checked(Path(source), **_ids_as_text(series_col))
+    )
     df["__row__"] = np.arange(2, len(df) + 2)
     future, horizon = list(settings["future_features"]), int(settings["future_horizon"])
     missing = [c for c in future if c not in df.columns]
@@ -187,17 +226,18 @@ def with_leads(source: str | Path | pd.DataFrame, settings: dict, name: str, *, 
                         hint="give those columns, known in advance, in the data")  # fmt: skip
     for col in future:
         _check_numeric(df, col, name)
-    series_col = settings.get("series_col")
     groups = (
         [df]
         if series_col is None or series_col not in df.columns
         else [p for _, p in df.groupby(series_col, sort=False)]
     )
-    parts = [_lead_part(_time_ordered(part, settings.get("time_col")), settings, name, future_rows) for part in groups]
+    dayfirst = day_first(df, settings.get("time_col"), name)
+    parts = [_lead_part(_time_ordered(part, settings.get("time_col"), dayfirst), settings, name, future_rows, dayfirst)
+             for part in groups]  # fmt: skip
     return pd.concat(parts, ignore_index=True), [lead_name(c, horizon) for c in future]
 
 
-def _time_ordered(part: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
+def _time_ordered(part: pd.DataFrame, time_col: str | None, dayfirst: bool = False) -> pd.DataFrame:
     """One series' rows sorted by their time stamps (stable; as read_series orders them), so that a value read H
     steps ahead is the one H steps later in time, not in the file. Times that do not parse keep their place (the
     reader names them later)."""
@@ -205,20 +245,23 @@ def _time_ordered(part: pd.DataFrame, time_col: str | None) -> pd.DataFrame:
         return part
     key = pd.to_numeric(part[time_col], errors="coerce")  # whole years
     if key.isna().any():
-        key = pd.to_datetime(part[time_col], errors="coerce", utc=True, format="mixed")
+        key = to_stamps(part[time_col], dayfirst)
     if key.isna().any():
         return part
     return part.iloc[np.argsort(key.to_numpy(), kind="stable")]
 
 
-def _check_future_times(part: pd.DataFrame, history: int, settings: dict, name: str) -> None:
+def _check_future_times(part: pd.DataFrame, history: int, settings: dict, name: str, dayfirst: bool) -> None:
     """The forecast steps' rows carry the time stamps that follow the history at the model's frequency."""
     time_col, freq, horizon = settings.get("time_col"), settings.get("freq"), int(settings["future_horizon"])
     if time_col is None or freq is None or time_col not in part.columns:
         return
-    stamps = pd.to_datetime(part[time_col].iloc[: history + horizon], errors="coerce", utc=True, format="mixed")
-    if stamps.isna().any():
-        return  # the reader names an unreadable time
+    column = part[time_col].iloc[: history + horizon]
+    stamps = _years(part.iloc[: history + horizon], time_col, name) if _numeric(column) else to_stamps(column, dayfirst)
+    if stamps.isna().any():  # the forecast steps' rows are cut from the history: the reader would not see them
+        i = int(np.argmax(stamps.isna().to_numpy()))
+        raise DataError(f"unparseable timestamp {column.iloc[i]!r}", path=name, line=int(part["__row__"].iloc[i]),
+                        column=time_col, hint="use ISO dates such as 2024-01-31 13:00")  # fmt: skip
     try:
         expected = pd.date_range(stamps.iloc[history - 1], periods=horizon + 1, freq=freq)[1:]
     except ValueError:
@@ -231,7 +274,8 @@ def _check_future_times(part: pd.DataFrame, history: int, settings: dict, name: 
                             hint="date the rows after the history with the next steps, in order")  # fmt: skip
 
 
-def _lead_part(part: pd.DataFrame, settings: dict, name: str, future_rows: bool) -> pd.DataFrame:
+def _lead_part(part: pd.DataFrame, settings: dict, name: str, future_rows: bool, dayfirst: bool = False
+               ) -> pd.DataFrame:  # fmt: skip
     """One series' rows with its lead columns (see :func:`with_leads`)."""
     future, horizon, targets = list(settings["future_features"]), int(settings["future_horizon"]), settings["targets"]
     values = part[future].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
@@ -254,7 +298,7 @@ def _lead_part(part: pd.DataFrame, settings: dict, name: str, future_rows: bool)
                             hint=f"add {horizon} rows after the last one with the time, {', '.join(future)}, and "
                             "the target(s) left empty")  # fmt: skip
         values = values[: history + horizon]
-        _check_future_times(part, history, settings, name)
+        _check_future_times(part, history, settings, name, dayfirst)
     else:
         values = np.concatenate([values, np.repeat(values[-1:], horizon, axis=0)])
     blank = np.isnan(values)
@@ -359,11 +403,12 @@ def far_outlier(values: np.ndarray, sigmas: float = 1000.0) -> tuple[int, float]
 
 
 def _one_series(part: pd.DataFrame, time_col: str | None, cols: list[str], name: str, fill: str | None,
-                freq: str | None) -> tuple[np.ndarray, np.ndarray, str | None, bool]:  # fmt: skip
+                freq: str | None, dayfirst: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, str | None, bool]:  # fmt: skip
     """Times, values and frequency of one series, and whether its time stamps carried UTC offsets."""
     if time_col is None:
         return np.arange(len(part)), _values(part, cols, name, fill), None, False
-    part, stamps = _parse_times(part, time_col, name)
+    part, stamps = _parse_times(part, time_col, name, dayfirst)
     utc = stamps.tz is not None
     if utc:  # offsets (+01:00, Z): one clock for all rows, UTC, kept as naive datetime64
         stamps = stamps.tz_convert("UTC").tz_localize(None)
@@ -371,14 +416,9 @@ def _one_series(part: pd.DataFrame, time_col: str | None, cols: list[str], name:
     return stamps.to_numpy(), _values(part, cols, name, fill), step, utc
 
 
-def _parse_times(part: pd.DataFrame, time_col: str, name: str) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
-    if _numeric(part[time_col]):
-        stamps = _years(part, time_col, name)
-    else:
-        try:
-            stamps = pd.to_datetime(part[time_col], errors="coerce")
-        except ValueError:  # offsets that change (daylight saving time: +01:00 then +02:00) -> one clock, UTC
-            stamps = pd.to_datetime(part[time_col], errors="coerce", utc=True)
+def _parse_times(part: pd.DataFrame, time_col: str, name: str, dayfirst: bool = False
+                 ) -> tuple[pd.DataFrame, pd.DatetimeIndex]:  # fmt: skip
+    stamps = _years(part, time_col, name) if _numeric(part[time_col]) else to_stamps(part[time_col], dayfirst)
     for bad, what, hint in (
         (stamps.isna(), "unparseable timestamp", "use ISO dates such as 2024-01-31 13:00"),
         (stamps.duplicated(), "duplicated timestamp", "one row per time step (and per series with --series-col)"),
@@ -389,6 +429,60 @@ def _parse_times(part: pd.DataFrame, time_col: str, name: str) -> tuple[pd.DataF
                             column=time_col, hint=hint)  # fmt: skip
     order = np.argsort(stamps.to_numpy(), kind="stable")
     return part.iloc[order], pd.DatetimeIndex(stamps.iloc[order])
+
+
+# a date written with the day and the month in either order: 01/02/2024, 1.2.24, 01-02-2024 13:00
+_SLASHED = re.compile(r"\s*\d{1,2}([/.-])\d{1,2}\1\d{2,4}(\s|T|$)")
+
+
+def to_stamps(column: pd.Series, dayfirst: bool = False) -> pd.Series:
+    """Time stamps from a column of dates, NaT where one does not parse; offsets that change (daylight saving
+    time: +01:00 then +02:00) are read on one clock, UTC. ``dayfirst`` only for dates of the ``01/02/2024`` kind
+    (see :func:`day_first`): pandas would read ISO ``2024-01-02`` as the 1st of February with it."""
+    try:
+        return pd.to_datetime(column, errors="coerce", dayfirst=dayfirst)
+    except ValueError:
+        return pd.to_datetime(column, errors="coerce", utc=True, dayfirst=dayfirst)
+
+
+def day_first(df: pd.DataFrame, time_col: str | None, name: str) -> bool:
+    """Whether the dates of ``df[time_col]`` must be read day first (``31/01/2024``, as in Europe; pandas reads the
+    first row month first and then every row its way: ``01/01/2024`` then ``13/01/2024`` fails). Decided once for
+    the whole column: the order that reads every row; if both do and give other dates (``01/02/2024``), the one that
+    lays the rows on a regular grid; if that does not decide either, a ``DataError`` asks for ISO dates, which read
+    one way only.
+
+    >>> day_first(pd.DataFrame({"d": ["12/01/2024", "13/01/2024", "14/01/2024"]}), "d", "d.csv")
+    True
+    >>> day_first(pd.DataFrame({"d": ["2024-01-30", "2024-01-31"]}), "d", "d.csv")
+    False
+    """
+    if time_col is None or time_col not in df.columns or _numeric(df[time_col]):
+        return False
+    text = df[time_col].dropna().astype(str)
+    if text.empty or not text.str.match(_SLASHED).all():
+        return False
+    with warnings.catch_warnings():  # pandas warns when it reads a row day first against the flag
+        warnings.simplefilter("ignore", UserWarning)
+        month, day = to_stamps(df[time_col], False), to_stamps(df[time_col], True)
+    bad_month, bad_day = int(month.isna().sum()), int(day.isna().sum())
+    if bad_month != bad_day:
+        return bad_day < bad_month
+    if month.equals(day):
+        return False
+    grid_month, grid_day = _on_a_grid(month), _on_a_grid(day)
+    if grid_month != grid_day:
+        return grid_day
+    example = next((t for t, a, b in zip(df[time_col], month, day, strict=True) if a != b), text.iloc[0])
+    raise DataError(f"the dates read two ways, day first or month first ({example!r}), and both give a series as "
+                    "regular: rnnlab cannot tell which is meant", path=name, column=time_col,
+                    hint="write the dates as ISO dates, year first (2024-02-01), which read one way only")  # fmt: skip
+
+
+def _on_a_grid(stamps: pd.Series) -> bool:
+    """Whether the distinct ``stamps`` fall on a regular grid (pandas infers a frequency)."""
+    unique = pd.DatetimeIndex(stamps.dropna().unique()).sort_values()
+    return len(unique) >= 3 and pd.DatetimeIndex(unique, freq="infer").freq is not None
 
 
 def _numeric(column: pd.Series) -> bool:

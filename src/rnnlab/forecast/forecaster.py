@@ -277,13 +277,16 @@ class Forecaster:
                             hint=f"give at most {count} series, in the order of the fit")  # fmt: skip
         return list(range(n))
 
-    def _window_parts(self, series: Sequence[np.ndarray], start: int = 0,
+    def _window_parts(self, series: Sequence[np.ndarray], start: int | Sequence[int] = 0,
                       rows: Sequence[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
-        """Each series' standardised windows (x, y), with its own scaler (row ``rows[i]``, default ``i``)."""
+        """Each series' standardised windows (x, y), with its own scaler (row ``rows[i]``, default ``i``), from
+        its first label at step ``start`` (one for all, or one per series)."""
         c = self.config
         rows = range(len(series)) if rows is None else rows
+        starts = [start] * len(series) if isinstance(start, int | np.integer) else list(start)
         return [make_windows(self.scaler.transform(k, values), self.spec, inputs=range(c.n_inputs), labels=c.targets,
-                             start=start) for k, values in zip(rows, series, strict=True)]  # fmt: skip
+                             start=int(first))
+                for k, values, first in zip(rows, series, starts, strict=True)]  # fmt: skip
 
     def _windows(self, series: Sequence[np.ndarray], start: int = 0) -> tuple[np.ndarray, np.ndarray]:
         parts = self._window_parts(series, start)
@@ -417,16 +420,19 @@ class Forecaster:
             hint="check the history's units and values",
         )
 
-    def evaluate_arrays(self, series: Sequence[np.ndarray], *, start: int = 0,
+    def evaluate_arrays(self, series: Sequence[np.ndarray], *, start: int | Sequence[int] = 0,
                         ids: Sequence[str] | None = None) -> dict[str, float]:  # fmt: skip
-        """All rolling windows whose first label is at or after step ``start``: ``mse``, ``mae``, ``rmse`` on the
+        """All rolling windows whose first label is at or after step ``start`` (one for all series, or one per
+        series, as a time stamp falls on another row in each): ``mse``, ``mae``, ``rmse`` on the
         standardised scale (each series over its training mean and std: the ETT papers' convention) and
         ``data_mse``, ``data_mae``, ``data_rmse`` in the data's own units; ``ids`` as for :meth:`predict_arrays`."""
         rows = self.scaler_rows(len(series), ids)
         parts = self._window_parts(series, start=start, rows=rows)
         if not any(len(p[0]) for p in parts):
             last = max(len(s) for s in series) - self.config.horizon
-            raise DataError(f"no window has its first label at or after step {start}: the last window's first label "
+            firsts = sorted({int(start)} if isinstance(start, int | np.integer) else set(map(int, start)))
+            where = f"step {firsts[0]}" if len(firsts) == 1 else f"steps {firsts} (one per series)"
+            raise DataError(f"no window has its first label at or after {where}: the last window's first label "
                             f"is at step {last} (0-based data row)", hint="choose an earlier --start")  # fmt: skip
         x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         scores = self.evaluate_windows(x, y)
@@ -521,9 +527,9 @@ class Forecaster:
     def evaluate(self, data: Source, *, start: int | str | None = None) -> dict[str, float]:
         """:meth:`evaluate_arrays` on ``data``; ``start``: the first label's row (int) or time stamp (text)."""
         series = self.read(data)
-        first = start if isinstance(start, int) else 0
-        if isinstance(start, str):
-            first = int(np.searchsorted(pd.DatetimeIndex(series.series[0].times), pd.Timestamp(start)))
+        first: int | list[int] = start if isinstance(start, int) else 0
+        if isinstance(start, str):  # each series' own row of that time (series may start at other times)
+            first = [int(np.searchsorted(pd.DatetimeIndex(s.times), pd.Timestamp(start))) for s in series.series]
         return self.evaluate_arrays([s.values for s in series.series], start=first, ids=[s.id for s in series.series])
 
     # --- files ---------------------------------------------------------------------------------

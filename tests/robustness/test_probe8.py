@@ -1,0 +1,109 @@
+"""Robustness, eighth round (issue 22): the silent wrong results the seventh round's probing left open. Each test
+failed before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rnnlab.data.series import read_series
+from rnnlab.errors import DataError
+
+
+def _csv(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_dates_written_day_first_are_read_day_first(tmp_path):
+    # before: pandas read the first row month first and stopped at 13/01/2024 ("unparseable timestamp")
+    path = _csv(tmp_path, "date,y\n" + "".join(f"{d:02d}/01/2024,{d}\n" for d in range(1, 20)))
+    data = read_series(path, time_col="date", targets=["y"])
+    assert str(data.series[0].times[0])[:10] == "2024-01-01" and str(data.series[0].times[-1])[:10] == "2024-01-19"
+    assert data.freq == "D"
+
+
+def test_dates_that_read_both_ways_are_refused_with_the_fix(tmp_path):
+    # before: '01/02/2024' ... monthly rows written day first were read as daily rows, month first, without a word
+    path = _csv(tmp_path, "date,y\n" + "".join(f"01/{m:02d}/2024,{m}\n" for m in range(1, 13)))
+    with pytest.raises(DataError, match=r"read two ways, day first or month first.*write the dates as ISO dates"):
+        read_series(path, time_col="date", targets=["y"])
+
+
+def test_iso_dates_are_never_read_day_first(tmp_path):
+    path = _csv(tmp_path, "date,y\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 6)))
+    data = read_series(path, time_col="date", targets=["y"])
+    assert str(data.series[0].times[1])[:10] == "2024-01-02"
+
+
+def test_series_ids_are_kept_as_written(tmp_path):
+    # before: '01' and '1' were read as the number 1 and merged into one series ("duplicated timestamp")
+    rows = [f"{sid},2024-01-{d:02d},{d}\n" for sid in ("01", "1") for d in range(1, 6)]
+    data = read_series(_csv(tmp_path, "id,date,y\n" + "".join(rows)), time_col="date", targets=["y"], series_col="id")
+    assert [s.id for s in data.series] == ["01", "1"]
+
+
+def test_a_row_without_a_series_id_is_named(tmp_path):
+    # before: pandas' groupby dropped the rows with an empty id, and the series was fitted without them
+    rows = [f"{sid},2024-01-{d:02d},{d}\n" for sid in ("a", "") for d in range(1, 6)]
+    with pytest.raises(DataError, match=r"data.csv:7:id: empty series id"):
+        read_series(_csv(tmp_path, "id,date,y\n" + "".join(rows)), time_col="date", targets=["y"], series_col="id")
+
+
+def test_series_of_different_frequencies_are_refused(tmp_path):
+    # before: a daily and an hourly series were fitted as one model, on no grid (frequency None)
+    rows = [f"a,2024-01-{d:02d},{d}\n" for d in range(1, 6)] + [f"b,2024-01-01 {h:02d}:00,{h}\n" for h in range(5)]
+    with pytest.raises(DataError, match=r"series 'a' steps at D, series 'b' at h"):
+        read_series(_csv(tmp_path, "id,date,y\n" + "".join(rows)), time_col="date", targets=["y"], series_col="id")
+
+
+def test_a_data_frame_with_numeric_ids_still_reads():
+    df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2], "t": [0, 1, 2, 0, 1, 2], "y": [1.0, 2, 3, 4, 5, 6]})
+    data = read_series(df, time_col=None, targets=["y"], series_col="id")
+    assert [s.id for s in data.series] == ["1", "2"]
+
+
+def test_a_forecast_step_row_with_an_unreadable_date_is_named():
+    # before: the rows after the history were cut before the reader saw their dates, and the date check skipped them
+    from rnnlab.data.series import with_leads
+
+    df = pd.DataFrame({"date": ["2024-01-01", "2024-01-02", "2024-01-03", "tomorrow"], "y": [1.0, 2, 3, None],
+                       "p": [0.0, 1, 0, 1]})  # fmt: skip
+    settings = {"future_features": ["p"], "future_horizon": 1, "targets": ["y"], "time_col": "date", "freq": "D"}
+    with pytest.raises(DataError, match=r"d.csv:5:date: unparseable timestamp 'tomorrow'"):
+        with_leads(df, settings, "d.csv", future_rows=True)
+
+
+def test_evaluate_start_is_each_series_own_row_of_that_time(tmp_path, monkeypatch, capsys):
+    # before: --start was looked up in the first series' times only: series b, starting 20 hours later, was scored
+    # from 20 hours after the stamp given
+    import math
+
+    from cli_runner import cli
+
+    from rnnlab.forecast.forecaster import Forecaster
+
+    rows = [(str(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=i + shift)), sid, round(math.sin(i / 5), 3))
+            for sid, shift in (("a", 0), ("b", 20)) for i in range(60)]  # fmt: skip
+    data = tmp_path / "ab.csv"
+    pd.DataFrame(rows, columns=["date", "sid", "y"]).to_csv(data, index=False)
+    code, _, err = cli(monkeypatch, capsys, "forecast", "fit", data, "--time-col", "date", "--series-col", "sid",
+                       "--target", "y", "--input-width", "8", "--horizon", "2", "--hidden-size", "4", "--max-epochs",
+                       "1", "--out", tmp_path / "m", "--no-progress", "--seed", "0")  # fmt: skip
+    assert code == 0, err
+    model = Forecaster.load(tmp_path / "m")
+    stamp = "2024-01-02 20:00"  # row 44 of a, row 24 of b
+    by_time = model.evaluate(data, start=stamp)
+    series = [part["y"].to_numpy()[:, None] for _, part in pd.read_csv(data).groupby("sid")]
+    by_rows = model.evaluate_arrays(series, start=[44, 24], ids=["a", "b"])
+    assert by_time["mse"] == pytest.approx(by_rows["mse"])
+    assert by_time["mse"] != pytest.approx(model.evaluate_arrays(series, start=44, ids=["a", "b"])["mse"])
+    code, out, err = cli(monkeypatch, capsys, "forecast", "evaluate", data, "--model", tmp_path / "m", "--start",
+                         stamp, "--json")  # fmt: skip
+    assert code == 0, err
+    import json
+
+    assert json.loads(out)["mse"] == pytest.approx(by_rows["mse"], rel=1e-5)

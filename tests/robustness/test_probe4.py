@@ -242,7 +242,7 @@ def test_a_column_named_twice_is_refused(series, tmp_path, monkeypatch, capsys):
     fit = [a for i, a in enumerate(FIT) if a != "--target" and FIT[i - 1] != "--target"]
     err = refused(monkeypatch, capsys, "forecast", "fit", series / "ts.csv", *fit, "--target", "y,y", "--out",
                   tmp_path / "m2")  # fmt: skip
-    assert "--target names a column twice" in err
+    assert "--target names ['y'] more than once" in err
 
 
 def test_the_exported_forecaster_checks_its_histories_like_pytorch(series, tmp_path):

@@ -107,3 +107,35 @@ def test_evaluate_start_is_each_series_own_row_of_that_time(tmp_path, monkeypatc
     import json
 
     assert json.loads(out)["mse"] == pytest.approx(by_rows["mse"], rel=1e-5)
+
+
+FIT = ["--time-col", "date", "--target", "y", "--input-width", "8", "--horizon", "2", "--hidden-size", "4",
+       "--max-epochs", "1", "--no-progress"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [  # before: each was accepted and silently did nothing
+        (["--calendar", "month,month"], "--calendar names ['month'] more than once"),
+        (["--model", "dense", "--num-layers", "3"], "the dense model is one hidden layer over the whole window"),
+        (["--model", "dense", "--bidirectional"], "are for the recurrent models"),
+        (["--distribution", "normal", "--loss", "mae"], "--distribution normal trains on its negative log-likeli"),
+        (["--quantiles", "0.1,0.9", "--loss", "mse"], "--quantiles train on the pinball loss"),
+    ],
+)
+def test_fit_options_that_would_be_ignored_are_refused(tmp_path, monkeypatch, capsys, args, said):
+    from cli_runner import refused
+
+    data = _csv(tmp_path, "date,y\n" + "".join(f"2024-01-01 {h:02d}:00,{h % 5}\n" for h in range(24)))
+    err = refused(monkeypatch, capsys, "forecast", "fit", data, *FIT, *args, "--out", tmp_path / "m")
+    assert said in err, err
+    assert not (tmp_path / "m").exists()
+
+
+def test_quantiles_with_scaled_mae_still_fit(tmp_path, monkeypatch, capsys):
+    from cli_runner import cli
+
+    data = _csv(tmp_path, "date,y\n" + "".join(f"2024-01-01 {h:02d}:00,{h % 5}\n" for h in range(24)))
+    code, _, err = cli(monkeypatch, capsys, "forecast", "fit", data, *FIT, "--quantiles", "0.1,0.9", "--loss",
+                       "scaled_mae", "--out", tmp_path / "m")  # fmt: skip
+    assert code == 0, err

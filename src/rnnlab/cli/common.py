@@ -42,6 +42,9 @@ def parse_list(text: str, *, allowed: Sequence[str] | None = None, option: str, 
     bad = [t for t in items if allowed is not None and t not in allowed]
     if bad or not items:
         raise ValueError(f"{option} takes a comma-separated list among {list(allowed or [])}, received {text!r}")
+    twice = sorted({t for t in items if items.count(t) > 1})
+    if twice:  # '--calendar month,month' added the month's columns twice
+        raise ValueError(f"{option} names {twice} more than once, received {text!r}: name each once")
     return items
 
 

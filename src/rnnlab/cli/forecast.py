@@ -103,8 +103,8 @@ def fit(
         help="Calendar features to add as inputs, comma-separated: hour, dayofweek, "
         "month (sin/cos pairs; known in advance for every forecast step).",
     ),
-    loss: str = typer.Option(
-        "mse", help="mse, mae, or scaled_mae (each window's MAE over its own std; needs --revin)."
+    loss: str | None = typer.Option(
+        None, help="mse (default), mae, or scaled_mae (each window's MAE over its own std; needs --revin)."
     ),
     future_features: str = typer.Option(
         "",
@@ -134,7 +134,7 @@ def fit(
     series = _read(data, settings)
     arrays = [s.values for s in series.series]
     config = model.replace(n_inputs=len(series.columns), targets=tuple(range(len(series.targets))))
-    forecaster = Forecaster(config, train, loss=loss, conformal=conformal)
+    forecaster = Forecaster(config, train, loss=_loss(loss, config), conformal=conformal)
     from rnnlab.io import check_target
 
     check_target(out, overwrite=overwrite)  # before training; io.save checks again
@@ -145,6 +145,20 @@ def fit(
                               resume=resume, ids=[s.id for s in series.series])  # fmt: skip
         forecaster.save(out, overwrite=overwrite, extra={**settings, "freq": series.freq, "columns": series.columns})
     _emit(_fit_metrics(forecaster.info, len(arrays)), as_json, f"saved {out}")
+
+
+def _loss(loss: str | None, config: ForecastConfig) -> str:
+    """--loss as given, refused where it would not be used: quantiles train on the pinball loss (the median's is
+    the MAE; scaled_mae divides it by each window's scale), a distribution on its negative log-likelihood."""
+    if loss is None:
+        return "mse"
+    if config.distribution != "none":
+        raise ValueError(f"--distribution {config.distribution} trains on its negative log-likelihood: --loss {loss} "
+                         "would not be used; leave --loss out")  # fmt: skip
+    if config.quantiles and loss == "mse":
+        raise ValueError("--quantiles train on the pinball loss (the median's is the MAE), not the MSE: leave --loss "
+                         "out, or give --loss scaled_mae to weigh every window alike")  # fmt: skip
+    return loss
 
 
 def _fit_metrics(info: dict, series: int) -> dict:

@@ -72,6 +72,10 @@ class ForecastConfig(Config):
             raise ConfigError(f"strategy must be one of {list(STRATEGIES)}, received {self.strategy!r}")
         if not self.targets or min(self.targets) < 0 or max(self.targets) >= self.n_inputs:
             raise ConfigError(f"targets must index the {self.n_inputs} input columns, received {self.targets}")
+        if self.model == "dense" and (self.num_layers > 1 or self.bidirectional):
+            raise ConfigError("the dense model is one hidden layer over the whole window: num_layers "
+                              "(--num-layers) and bidirectional (--bidirectional) are for the recurrent models "
+                              "(lstm, gru, rnn)")  # fmt: skip
         if self.strategy != "single_shot" and self.model == "dense":
             raise ConfigError(f"strategy {self.strategy!r} needs a recurrent model, not 'dense'")
         if self.strategy == "autoregressive" and tuple(self.targets) != tuple(range(self.n_inputs)):

@@ -172,6 +172,9 @@ class Forecaster:
                  conformal: bool = False) -> None:  # fmt: skip
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {list(LOSSES)}, received {loss!r}")
+        if loss != "mse" and config.distribution != "none":
+            raise ValueError(f"a distribution ({config.distribution}) trains on its negative log-likelihood: loss "
+                             f"{loss!r} would not be used; leave the loss out")  # fmt: skip
         if loss == "scaled_mae" and not config.revin:
             raise ValueError("loss 'scaled_mae' divides by each window's RevIN scale: set revin=True")
         if conformal and not config.quantiles:

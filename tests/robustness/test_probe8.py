@@ -139,3 +139,58 @@ def test_quantiles_with_scaled_mae_still_fit(tmp_path, monkeypatch, capsys):
     code, _, err = cli(monkeypatch, capsys, "forecast", "fit", data, *FIT, "--quantiles", "0.1,0.9", "--loss",
                        "scaled_mae", "--out", tmp_path / "m")  # fmt: skip
     assert code == 0, err
+
+
+@pytest.fixture(scope="module")
+def forecaster_dir(tmp_path_factory):
+    """A small forecaster saved by the CLI, and the data it was fitted on."""
+    import sys
+
+    from rnnlab.cli.main import main
+
+    root = tmp_path_factory.mktemp("p8")
+    data = _csv(root, "date,y\n" + "".join(f"2024-01-{1 + h // 24:02d} {h % 24:02d}:00,{h % 5}\n" for h in range(72)))
+    argv = sys.argv
+    sys.argv = ["rnnlab", "forecast", "fit", str(data), *FIT, "--out", str(root / "m")]
+    try:
+        main()
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    finally:
+        sys.argv = argv
+    return root
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [  # before: KeyError / TypeError tracebacks, or a JSON error that did not name the file
+        (lambda d: d.pop("train"), "forecaster.json lacks ['train']; save the model again"),
+        (lambda d: d.pop("scaler"), "forecaster.json lacks ['scaler']"),
+        (lambda d: d.update(training=[]), "forecaster.json: 'training' must be an object, not list"),
+        (lambda d: d.update(train={"lr": "x"}), "forecaster.json: TrainConfig.lr must be float"),
+        (lambda d: d.update(loss="x"), "forecaster.json: loss must be one of"),
+        (None, "forecaster.json must hold a JSON object, not list"),
+        ("{", "forecaster.json is not valid JSON (Expecting"),
+    ],
+)
+def test_a_hand_edited_forecaster_json_is_named(forecaster_dir, tmp_path, monkeypatch, capsys, edit, said):
+    import json
+    import shutil
+
+    from cli_runner import refused
+
+    model = tmp_path / "m"
+    shutil.copytree(forecaster_dir / "m", model)
+    path = model / "forecaster.json"
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(edit, str):
+        path.write_text(edit, encoding="utf-8")
+    else:
+        if edit is None:
+            settings = []
+        else:
+            edit(settings)
+        path.write_text(json.dumps(settings), encoding="utf-8")
+    err = refused(monkeypatch, capsys, "forecast", "predict", forecaster_dir / "data.csv", "--model", model,
+                  "--output", tmp_path / "f.csv")  # fmt: skip
+    assert said in err, err

@@ -559,8 +559,11 @@ class Forecaster:
         settings_path = Path(directory) / SETTINGS_FILE
         if not settings_path.is_file():
             raise ModelFileError(f"{settings_path} is missing; is {directory} a saved Forecaster?")
-        settings = json.loads(settings_path.read_text(encoding="utf-8"))
-        f = cls(net.config, TrainConfig.from_dict(settings["train"]), loss=settings["loss"])
+        settings = _read_settings(settings_path)
+        try:
+            f = cls(net.config, TrainConfig.from_dict(settings["train"]), loss=settings["loss"])
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{settings_path}: {exc}; save the model again") from None
         f.net = net
         f.scaler = None if settings["scaler"] is None else _scaler(settings["scaler"], settings_path)
         f.data_settings = _data_settings(settings["data"], net.config, settings_path)
@@ -569,6 +572,25 @@ class Forecaster:
         f.offsets = _offsets(settings.get("conformal_offsets"), net.config, settings_path)
         f.conformal = f.offsets is not None
         return f
+
+
+def _read_settings(path: Path) -> dict:
+    """forecaster.json, its sections present and of their kinds; any fault names the file (it may be hand-edited)."""
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path} is not valid JSON ({exc}); save the model again") from None
+    if not isinstance(settings, dict):
+        raise ModelFileError(f"{path} must hold a JSON object, not {type(settings).__name__}; save the model again")
+    missing = [k for k in ("train", "loss", "scaler", "data") if k not in settings]
+    if missing:
+        raise ModelFileError(f"{path} lacks {missing}; save the model again")
+    for key, kind in (("train", dict), ("data", dict), ("training", dict), ("loss", str)):
+        if key in settings and not isinstance(settings[key], kind):
+            what = "an object" if kind is dict else "a string"
+            raise ModelFileError(f"{path}: {key!r} must be {what}, not {type(settings[key]).__name__}; save the "
+                                 "model again")  # fmt: skip
+    return settings
 
 
 def apply_offsets(quantiles: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:

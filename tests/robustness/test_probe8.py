@@ -194,3 +194,16 @@ def test_a_hand_edited_forecaster_json_is_named(forecaster_dir, tmp_path, monkey
     err = refused(monkeypatch, capsys, "forecast", "predict", forecaster_dir / "data.csv", "--model", model,
                   "--output", tmp_path / "f.csv")  # fmt: skip
     assert said in err, err
+
+
+def test_too_few_windows_for_conformal_calibration_are_refused_before_training(forecaster_dir, tmp_path, monkeypatch,
+                                                                              capsys):  # fmt: skip
+    # before: the fit trained, then failed to calibrate and left m.partial, which refused the next fit into m
+    from cli_runner import cli, refused
+
+    args = ["forecast", "fit", forecaster_dir / "data.csv", *FIT, "--quantiles", "0.1,0.9", "--conformal"]
+    err = refused(monkeypatch, capsys, *args, "--val-steps", "3", "--out", tmp_path / "m")
+    assert "2 dev window(s) cannot calibrate a 80% interval: it needs at least 4" in err, err
+    assert not (tmp_path / "m.partial").exists() and not (tmp_path / "m").exists()
+    code, _, err = cli(monkeypatch, capsys, *args, "--val-steps", "9", "--out", tmp_path / "m")
+    assert code == 0, err

@@ -314,10 +314,23 @@ class Forecaster:
         x, y = x[::stride], y[::stride]
         # dev windows: every label in the last val_steps, the inputs reaching back into the training part
         xv, yv = self._windows([s[len(s) - val_steps - self.spec.input_width :] for s in series])
+        if self.conformal:  # before training: the calibration would fail after it, with the time spent
+            self._check_calibration_windows(len(xv))
         result = self.fit_windows(x, y, xv, yv, progress=progress, out_dir=out_dir, resume=resume)
         if self.conformal:
             self.calibrate(xv, yv)
         return result
+
+    def _check_calibration_windows(self, n: int) -> None:
+        """Enough dev windows to calibrate every interval (the ⌈(n + 1)(1 − α)⌉-th score must exist)."""
+        levels = self.config.quantiles
+        for i in range(len(levels) // 2):
+            alpha = levels[i] + 1 - levels[-1 - i]
+            if math.ceil((n + 1) * (1 - alpha) - 1e-9) > n:
+                need = math.ceil(1 / alpha - 1e-9) - 1
+                raise DataError(f"conformal calibration: {n} dev window(s) cannot calibrate a {1 - alpha:.0%} "
+                                f"interval: it needs at least {need} (dev windows, one per step of --val-steps and "
+                                "series)", hint="hold out more steps with --val-steps")  # fmt: skip
 
     def calibrate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Split-conformal calibration of the intervals (conformalised quantile regression, per horizon step and

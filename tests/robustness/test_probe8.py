@@ -207,3 +207,33 @@ def test_too_few_windows_for_conformal_calibration_are_refused_before_training(f
     assert not (tmp_path / "m.partial").exists() and not (tmp_path / "m").exists()
     code, _, err = cli(monkeypatch, capsys, *args, "--val-steps", "9", "--out", tmp_path / "m")
     assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [  # before: the forecasts were written, then the plot failed with a bare OSError / matplotlib's format list
+        (["--output", "{t}/f.csv", "--plot", "{t}/nodir/p.png"], "the folder {t}/nodir does not exist; create it"),
+        (["--output", "{t}/f.csv", "--plot", "{t}/p.txt"], "a plot is written as .png, .svg, .pdf, .jpg, .jpeg"),
+        (["--output", "{t}/nodir/f.csv"], "--output {t}/nodir/f.csv: the folder {t}/nodir does not exist"),
+    ],
+)
+def test_output_paths_that_cannot_be_written_are_refused_before_any_work(forecaster_dir, tmp_path, monkeypatch,
+                                                                         capsys, args, said):  # fmt: skip
+    from cli_runner import refused
+
+    args = [a.format(t=tmp_path) for a in args]
+    err = refused(monkeypatch, capsys, "forecast", "predict", forecaster_dir / "data.csv", "--model",
+                  forecaster_dir / "m", *args)  # fmt: skip
+    assert said.format(t=tmp_path) in err, err
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_tag_predict_into_a_missing_folder_names_the_folder(tmp_path, monkeypatch, capsys):
+    # before: the error named the temporary file nodir/out.txt.partial
+    from cli_runner import refused
+
+    text = tmp_path / "in.txt"
+    text.write_text("Angela Merkel met Tim Cook in Paris .\n", encoding="utf-8")
+    err = refused(monkeypatch, capsys, "tag", "predict", "--model", "ner-en", "--input", text, "--output",
+                  tmp_path / "nodir" / "out.txt")  # fmt: skip
+    assert "the folder" in err and "nodir does not exist" in err and ".partial" not in err, err

@@ -24,6 +24,9 @@ def output_dir(path: str | Path, files: Iterable[str], *, overwrite: bool) -> Pa
     return out
 
 
+PLOT_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")  # formats matplotlib writes without extra packages
+
+
 def new_file(path: str | Path | None, option: str, *, overwrite: bool) -> None:
     """Refuse, before any work, an output file ``path`` (given with ``option``) that is a directory (named as the
     system names it), or that exists without ``overwrite``; None: no such output."""
@@ -34,6 +37,13 @@ def new_file(path: str | Path | None, option: str, *, overwrite: bool) -> None:
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
     if target.exists() and not overwrite:
         raise FileExistsError(f"{option} {target} exists; pass --overwrite or choose another path")
+    folder = target.parent
+    if not folder.is_dir():  # found before the work, not when writing after it (a forecast written, its plot not)
+        what = f"{folder} is a file, not a folder" if folder.exists() else f"the folder {folder} does not exist"
+        raise FileNotFoundError(f"{option} {target}: {what}; create it or choose another path")
+    if option == "--plot" and target.suffix and target.suffix.lower() not in PLOT_SUFFIXES:  # none: a PNG
+        raise ValueError(f"--plot {target}: a plot is written as {', '.join(PLOT_SUFFIXES)}; name the file with "
+                         "one of these extensions")  # fmt: skip
 
 
 def parse_list(text: str, *, allowed: Sequence[str] | None = None, option: str, lower: bool = True) -> list[str]:

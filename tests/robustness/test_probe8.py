@@ -237,3 +237,71 @@ def test_tag_predict_into_a_missing_folder_names_the_folder(tmp_path, monkeypatc
     err = refused(monkeypatch, capsys, "tag", "predict", "--model", "ner-en", "--input", text, "--output",
                   tmp_path / "nodir" / "out.txt")  # fmt: skip
     assert "the folder" in err and "nodir does not exist" in err and ".partial" not in err, err
+
+
+@pytest.mark.parametrize("command", [["tag", "predict", "--model", "ner-en"], ["classify", "predict", "--model",
+                                                                                 "sentiment-en"]])  # fmt: skip
+def test_texts_and_an_input_file_together_are_refused(tmp_path, monkeypatch, capsys, command):
+    # before: the texts given as arguments were dropped without a word, only the file was read
+    from cli_runner import refused
+
+    text = tmp_path / "in.txt"
+    text.write_text("Paris is nice\n", encoding="utf-8")
+    err = refused(monkeypatch, capsys, *command, "Berlin is nice", "--input", text)
+    assert "give texts as arguments or --input FILE, not both" in err, err
+
+
+def test_a_blank_text_argument_to_tag_is_refused(monkeypatch, capsys):
+    # before: dropped, so the answers no longer lined up with the arguments
+    from cli_runner import refused
+
+    err = refused(monkeypatch, capsys, "tag", "predict", "--model", "ner-en", "Paris", " ", "Berlin")
+    assert "text argument 2 is empty" in err, err
+
+
+def test_invisible_characters_are_never_tokens_and_never_split_words():
+    # before: a zero-width space, a soft hyphen, a BOM were tokens of their own and split 'Mer\xadkel' in two
+    from rnnlab.tag.tagger import Tagger
+
+    tagger = Tagger.load("ner-en")
+    text = "Angela Mer\u00adkel visits \ufeffBerlin\u200btoday"
+    result = tagger.predict([text])[0]
+    assert [text[t["start"] : t["end"]] for t in result["tokens"]] == ["Angela", "Mer\u00adkel", "visits", "Berlin",
+                                                                      "today"]  # fmt: skip
+    assert [(s["type"], s["text"]) for s in result["spans"]] == [("PER", "Angela Mer\u00adkel"), ("LOC", "Berlin")]
+    assert tagger.predict(["\u200b\u200b"])[0]["tokens"] == []
+
+
+CONLLU = """# sent_id = 1
+# text = Angela Merkel visited Paris.
+1\tAngela\tAngela\tPROPN\t_\t_\t2\tnsubj\t_\t_
+2\tMerkel\tMerkel\tPROPN\t_\t_\t3\tflat\t_\t_
+3\tvisited\tvisit\tVERB\t_\t_\t0\troot\t_\t_
+4\tParis\tParis\tPROPN\t_\t_\t3\tobj\t_\tSpaceAfter=No
+5\t.\t.\tPUNCT\t_\t_\t3\tpunct\t_\t_
+
+"""
+
+
+def test_an_ner_model_never_writes_over_a_conllu_files_upos(tmp_path, monkeypatch, capsys):
+    # before: B-PER, I-PER ... were written into the UPOS column, exit 0
+    from cli_runner import cli, refused
+
+    path = tmp_path / "dev.conllu"
+    path.write_text(CONLLU, encoding="utf-8")
+    err = refused(monkeypatch, capsys, "tag", "predict", "--model", "ner-en", "--input", path)
+    assert "the model tags" in err and "upos column holds ['PROPN', 'PUNCT', 'VERB']" in err, err
+    code, out, err = cli(monkeypatch, capsys, "tag", "predict", "--model", "pos-en", "--input", path)
+    assert code == 0, err
+    assert "4\tParis\tParis\tPROPN" in out
+
+
+def test_a_negative_tag_column_that_reaches_the_tokens_is_refused(tmp_path):
+    # before: --tag-column -4 on CoNLL-2003's four columns read the words as tags
+    from rnnlab.data.conll import read_tagged
+
+    path = tmp_path / "eng.txt"
+    path.write_text("EU NNP I-NP I-ORG\nrejects VBZ I-VP O\n\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"eng.txt:1: --tag-column -4 is the token column"):
+        read_tagged(path, "columns", "-4")
+    assert read_tagged(path, "columns", "-3")[0].tags == ["NNP", "VBZ"]

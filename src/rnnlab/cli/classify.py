@@ -156,6 +156,8 @@ def evaluate(
 
 
 def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None) -> TextDataset:
+    if texts and input_file is not None:  # the arguments were dropped without a word
+        raise ValueError("give texts as arguments or --input FILE, not both")
     if input_file is None:
         if not texts:
             raise ValueError("give texts as arguments, or --input FILE (--input - reads one text per line from stdin)")

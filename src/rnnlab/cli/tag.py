@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +14,7 @@ import typer
 from rnnlab.cli.common import emit, new_file, output_dir, print_table, wants_json
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.data.conll import FORMATS, SCHEMES, read_tagged, write_tagged
+from rnnlab.errors import DataError
 from rnnlab.tag.config import DEFAULT_TRAIN, TaggerConfig
 from rnnlab.training.config import TrainConfig
 
@@ -177,25 +178,30 @@ def predict(
         "appended, conlleval's input); default: conllu for a .conllu(.gz) --input, else text.",
     ),
     tag_column: str | None = typer.Option(None, help="The gold tag column of a tagged --input (as for fit)."),
-    output_format: str = typer.Option("json", help="conll, json or html."),
+    output_format: str | None = typer.Option(
+        None, help="conll, json or html; default: json for texts, conll for a tagged --input (written back)."
+    ),
     output: str | None = typer.Option(None, "--output", help="Write here instead of stdout."),
     overwrite: bool = typer.Option(False, help="Replace --output if it exists."),
 ) -> None:
     """Tag raw texts: CoNLL columns, JSON lines (tokens, tags, spans with offsets and scores) or HTML."""
     from rnnlab.tag.tagger import Tagger
 
-    if output_format not in ("conll", "json", "html"):
+    if output_format is not None and output_format not in ("conll", "json", "html"):
         raise ValueError(f"--output-format must be conll, json or html, received {output_format!r}")
     new_file(output, "--output", overwrite=overwrite)
+    if texts and input_file is not None:  # the arguments were dropped without a word
+        raise ValueError("give texts as arguments or --input FILE, not both")
     input_format, tag_column = tagged_format(input_file or "", input_format, tag_column, default="text")
     if input_format != "text":
-        _predict_file(model, input_file, input_format, tag_column, output_format, output)
+        _predict_file(model, input_file, input_format, tag_column, output_format or "conll", output)
         return
     lines = _input_lines(texts, input_file)
     if not lines:
         raise ValueError("give texts as arguments, or --input FILE ('-' reads stdin)")
     tagger = Tagger.load(model)
     results = _tag_in_groups(tagger, lines)  # bounded groups of lines; a long line piece by piece (Tagger.predict)
+    output_format = output_format or "json"
     if output_format == "html":
         _write(output, [render_html([r for group in results for r in group])])
         return
@@ -220,7 +226,10 @@ def _input_lines(texts: list[str] | None, input_file: str | None) -> list[str]:
         lines = read_lines(input_file)
     else:
         lines = list(texts or [])
-    lines = [line for line in lines if line.strip()]
+        blank = [n for n, text in enumerate(lines, 1) if not text.strip()]
+        if blank:  # dropped, the answers no longer lined up with the arguments
+            raise ValueError(f"text argument {blank[0]} is empty (nothing to tag): give each text some words")
+    lines = [line for line in lines if line.strip()]  # a file's blank lines separate paragraphs
     for n, line in enumerate(lines, 1):
         if len(line) > MAX_TEXT_CHARS:  # a whole book on one line: minutes and gigabytes in one batch
             where = f"{input_file}: text {n}" if input_file else f"text {n}"
@@ -282,9 +291,12 @@ def _predict_file(model: str, path: str | None, fmt: str, tag_column: str, outpu
     if output_format != "conll":
         raise ValueError(f"a tagged --input ({fmt}) is written back as --output-format conll")
     sentences = read_tagged(path, fmt, tag_column)
-    predicted = Tagger.load(model).predict_tags([s.tokens for s in sentences])
-    buffer = io.StringIO()
+    tagger = Tagger.load(model)
     column = tag_column_index(fmt, tag_column) if fmt == "conllu" else None
+    if column is not None:
+        _same_kind_of_tags(tagger.config.tag_names, sentences, path, tag_column)
+    predicted = tagger.predict_tags([s.tokens for s in sentences])
+    buffer = io.StringIO()
     write_predictions(sentences, predicted, buffer, column=column)
     where = f"the prediction in column {column % 10 + 1}" if column is not None else "prediction in the last column"
     if output:
@@ -292,6 +304,18 @@ def _predict_file(model: str, path: str | None, fmt: str, tag_column: str, outpu
         typer.echo(f"wrote {output} ({len(sentences)} sentences, {where})")
     else:
         typer.echo(buffer.getvalue(), nl=False)
+
+
+def _same_kind_of_tags(known: Sequence[str], sentences: list, path: str, tag_column: str) -> None:
+    """The predictions replace a CoNLL-U file's tag column: refused where the column holds tags of another kind than
+    the model's (an NER model's B-PER written over the parts of speech)."""
+    gold = {t for s in sentences for t in s.tags if t not in ("_", "")}
+    labels = {t.split("-", 1)[-1] for t in known}
+    if gold and not gold & set(known) and not {t.split("-", 1)[-1] for t in gold} & labels:
+        raise DataError(f"the model tags {sorted(known)[:6]}, the file's {tag_column} column holds "
+                        f"{sorted(gold)[:6]}: its predictions would replace that column", path=path,
+                        hint="tag the file with a model of that column (e.g. pos-en for upos), or give "
+                        "--tag-column the column the model tags")  # fmt: skip
 
 
 @app.command()

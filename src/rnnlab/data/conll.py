@@ -136,6 +136,9 @@ def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
             if not -len(parts) <= column < len(parts):
                 raise DataError(f"no column {column} in a line of {len(parts)} columns", path=path, line=n,
                                 hint="pick --tag-column among the columns of the file")  # fmt: skip
+            if column == -len(parts):  # counted from the end, the token column: words would be learnt as tags
+                raise DataError(f"--tag-column {column} is the token column of these {len(parts)}-column lines, "
+                                "not tags", path=path, line=n, hint="pick a tag column: -1 is the last")  # fmt: skip
             width = len(parts)
             sentence.add(n, parts, column)
     if (done := sentence.take()) is not None:

@@ -149,6 +149,35 @@ def nfc_with_offsets(text: str) -> tuple[str, list[int] | None]:
     """
     if text.isascii():
         return text, None
+    if _INVISIBLE.search(text):  # soft hyphens, zero-width characters, a BOM: never tokens of their own
+        return _visible(*_nfc_with_offsets(text))
+    return _nfc_with_offsets(text)
+
+
+# invisible format characters: dropped inside words (soft hyphen, zero-width (non-)joiner, word joiner, BOM, marks
+# of direction); the zero-width space separates words (it is read as a space)
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+_ZWSP = "\u200b"
+
+
+def _visible(normal: str, origin: list[int] | None) -> tuple[str, list[int]]:
+    """``normal`` without its invisible format characters (a zero-width space as a space), and the origins kept.
+
+    >>> _visible("Bundes\u00adkanzlerin\u200bin", None)
+    ('Bundeskanzlerin in', [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
+    """
+    origin = list(range(len(normal) + 1)) if origin is None else origin
+    chars, kept = [], []
+    for i, c in enumerate(normal):
+        if _INVISIBLE.match(c) and c != _ZWSP:
+            continue
+        chars.append(" " if c == _ZWSP else c)
+        kept.append(origin[i])
+    kept.append(origin[-1])
+    return "".join(chars), kept
+
+
+def _nfc_with_offsets(text: str) -> tuple[str, list[int] | None]:
     if unicodedata.is_normalized("NFC", text) and not any(c >= "\u0300" and _is_mark(c) for c in text):
         return text, None  # accented text as typed (no mark of its own): nothing moves, as for ASCII
     parts: list[str] = []

@@ -305,3 +305,19 @@ def test_a_negative_tag_column_that_reaches_the_tokens_is_refused(tmp_path):
     with pytest.raises(DataError, match=r"eng.txt:1: --tag-column -4 is the token column"):
         read_tagged(path, "columns", "-4")
     assert read_tagged(path, "columns", "-3")[0].tags == ["NNP", "VBZ"]
+
+
+@pytest.mark.parametrize(
+    ("ad", "price"),
+    [  # before: 300000 / 250000, the net price, which 'net vendeur' before 'soit' was taken to describe
+        ("Maison 4 pièces. Prix : 300 000 € net vendeur, soit 315 000 € honoraires inclus.", 315000),
+        ("Appartement T3 au prix de 250 000 euros net vendeur soit 262 500 euros FAI", 262500),
+        ("Maison. Prix 315 000 € honoraires inclus, soit 300 000 € net vendeur.", 315000),
+    ],
+)
+@pytest.mark.parametrize("model", ["rules", "default"])
+def test_the_price_fees_included_wins_over_the_net_price_said_before_it(ad, price, model):
+    from rnnlab.ie.extractor import Extractor
+
+    extractor = Extractor.rules() if model == "rules" else Extractor.load(None)
+    assert extractor.extract(ad)[0]["price_eur"]["value"] == price

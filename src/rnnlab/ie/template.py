@@ -169,8 +169,10 @@ def surface_rank(text: str, m: Mention) -> int:
 def price_rank(text: str, m: Mention) -> int:
     """2: said to include the fees or the total; 0: said to exclude them; -1: a charge, a tax, a rent, land alone."""
     left, right = _context(text, m.start, m.end, 45, 45)
-    near = left[-28:]
+    near = re.split(r"\b(?:soit|ou)\b", left[-28:])[-1]  # "300 000 € net vendeur, soit 315 000 €": after 'soit'
     unit = r"^\s*(?:€|euros?|eur)?\s*\(?"
+    if re.match(unit + r"(?:honoraires? inclus|fai\b|hai\b|ttc|frais d.agence inclus)", right):
+        return 2  # what follows the amount says what it is, before what an earlier amount was said to be
     if re.search(r"hors hon(?:oraires|o?\.)|net vendeur|hors frais d.agence", near) or re.match(
         unit + r"(?:hors honoraires|net vendeur|hh\b)", right
     ):

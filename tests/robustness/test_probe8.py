@@ -321,3 +321,18 @@ def test_the_price_fees_included_wins_over_the_net_price_said_before_it(ad, pric
 
     extractor = Extractor.rules() if model == "rules" else Extractor.load(None)
     assert extractor.extract(ad)[0]["price_eur"]["value"] == price
+
+
+def test_the_extractor_served_with_a_larger_max_chars_answers_413_at_its_own_cap():
+    # before: --max-chars 50000 let a 30,000-character ad through to the extractor, which refused it (not a 413,
+    # and the limit the service announced was not the one applied)
+    from fastapi.testclient import TestClient
+
+    from rnnlab.serving import Limits, create_app
+
+    app = create_app({"ads": "rules"}, limits=Limits(max_chars=50_000))
+    with TestClient(app) as client:
+        answer = client.post("/v1/models/ads/predict", json={"text": "Maison 4 pièces " * 2000})
+        assert answer.status_code == 413, answer.text
+        assert "the limit is 20000" in answer.text and "the extractor reads at most 20,000" in answer.text
+        assert client.post("/v1/models/ads/predict", json={"text": "Maison 4 pièces, 250 000 €"}).status_code == 200

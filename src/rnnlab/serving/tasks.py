@@ -41,12 +41,18 @@ class Served:
     def __init__(self, name: str, directory: str | Path, limits: Limits) -> None:
         self.name, self.directory, self.limits = name, str(directory), limits
 
+    model_max_chars: int | None = None  # what the model itself reads at most, whatever --max-chars says
+
     def check(self, items: list[str]) -> None:
         """Raise :class:`LimitError` for an item over the limits, naming it."""
+        cap = self.limits.max_chars if self.model_max_chars is None else min(self.limits.max_chars,
+                                                                                self.model_max_chars)  # fmt: skip
         for i, text in enumerate(items):
-            if len(text) > self.limits.max_chars:
-                raise LimitError(f"text {i + 1} has {len(text)} characters; the limit is {self.limits.max_chars}",
-                                 hint="split it, or start the service with a larger --max-chars")  # fmt: skip
+            if len(text) > cap:
+                hint = "split it, or start the service with a larger --max-chars"
+                if cap < self.limits.max_chars:
+                    hint = f"split it: the {self.task} reads at most {cap:,} characters per text, whatever --max-chars"
+                raise LimitError(f"text {i + 1} has {len(text)} characters; the limit is {cap}", hint=hint)
 
     def predict(self, items: list[str]) -> list[Any]:
         raise NotImplementedError
@@ -107,9 +113,10 @@ class ServedExtractor(Served):
 
     def __init__(self, name: str, directory: str | Path, limits: Limits) -> None:
         super().__init__(name, directory, limits)
-        from rnnlab.ie.extractor import resolve
+        from rnnlab.ie.extractor import MAX_CHARS, resolve
 
         self.extractor = resolve(directory)
+        self.model_max_chars = MAX_CHARS  # an ad of more is refused by the extractor: answered 413 here, as the rest
 
     def predict(self, items: list[str]) -> list[Any]:
         return [{"text": t, "template": tpl} for t, tpl in zip(items, self.extractor.extract(items), strict=True)]

@@ -336,3 +336,28 @@ def test_the_extractor_served_with_a_larger_max_chars_answers_413_at_its_own_cap
         assert answer.status_code == 413, answer.text
         assert "the limit is 20000" in answer.text and "the extractor reads at most 20,000" in answer.text
         assert client.post("/v1/models/ads/predict", json={"text": "Maison 4 pièces, 250 000 €"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("model", "edit", "said"),
+    [  # before: loaded, and every answer decoded in the wrong scheme (spans lost, POS tags read as chunks)
+        ("ner-en", {"input_scheme": None}, '"input_scheme" is null (tags as written'),
+        ("pos-en", {"input_scheme": "IOB2"}, "name chunk tags, but the network tags"),
+        ("ner-en", {"scheme": "IOB2"}, "name chunk tags, but the network tags ['E-"),
+    ],
+)
+def test_a_tagging_json_whose_schemes_disagree_with_the_tags_is_named(tmp_path, model, edit, said):
+    import json
+    import shutil
+
+    from rnnlab.errors import ModelFileError
+    from rnnlab.hub import locate
+    from rnnlab.tag.tagger import Tagger
+
+    copy = tmp_path / model
+    shutil.copytree(locate(model), copy)
+    settings = json.loads((copy / "tagging.json").read_text(encoding="utf-8"))
+    (copy / "tagging.json").write_text(json.dumps({**settings, **edit}), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=r"tagging\.json: ") as caught:
+        Tagger.load(copy)
+    assert said in str(caught.value)

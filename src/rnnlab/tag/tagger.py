@@ -352,6 +352,7 @@ class Tagger:
         directory = locate(directory)
         net = io.load_task(directory, TaggerNet, {"words", "chars", "tagging"}, "Tagger")
         settings = _settings(Path(directory) / "tagging.json", net.assets["tagging"])
+        _check_scheme(Path(directory) / "tagging.json", settings, net.config.tag_names)
         tagger = cls(net.config, scheme=settings["scheme"], lowercase=settings["lowercase"])
         tagger.input_scheme = settings["input_scheme"]
         tagger.net = net
@@ -384,6 +385,24 @@ def _settings(path: Path, settings: Any) -> dict[str, Any]:
                                  "was the file edited? save the model again")  # fmt: skip
     io.json_field(path, "training", settings.get("training", {}), dict)
     return settings
+
+
+def _check_scheme(path: Path, settings: dict[str, Any], tag_names: Sequence[str]) -> None:
+    """tagging.json's schemes agree with the network's tags: chunk tags (``O``, ``B-X`` ...) in the prefixes of
+    ``scheme`` when ``input_scheme`` is set, other tags (parts of speech) when it is null; an edit that breaks this
+    would decode every answer wrongly, without a word."""
+    prefixes = "BIES" if settings["scheme"] == "BIOES" else "BI"
+    chunk = [t == "O" or (len(t) > 2 and t[1] == "-" and t[0] in "BIES") for t in tag_names]
+    if settings["input_scheme"] is not None:
+        bad = [t for t in tag_names if t != "O" and not (len(t) > 2 and t[1] == "-" and t[0] in prefixes)]
+        if bad:
+            raise ModelFileError(f"{path}: \"scheme\" {settings['scheme']} and \"input_scheme\" "
+                                 f"{settings['input_scheme']} name chunk tags, but the network tags {bad[:5]}; was "
+                                 "the file edited? save the model again")  # fmt: skip
+    elif all(chunk) and any(t != "O" for t in tag_names):
+        raise ModelFileError(f"{path}: \"input_scheme\" is null (tags as written, e.g. parts of speech), but the "
+                             f"network's tags {list(tag_names)[:5]} are chunk tags; was the file edited? save the "
+                             "model again")  # fmt: skip
 
 
 def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> Iterator[list[int]]:

@@ -250,7 +250,7 @@ def test_read_ads_errors_name_the_line(tmp_path):
     bad.write_text('{"text": "ok", "gold": {"prix": 1}}\n', encoding="utf-8")
     with pytest.raises(DataError, match="unknown gold fields"):
         read_ads(bad)
-    with pytest.raises(DataError, match="no ads"):
+    with pytest.raises(DataError, match=r"every ad .* has its id in the --exclude"):
         read_ads(ADS, exclude=[ADS])
 
 

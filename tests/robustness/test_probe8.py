@@ -361,3 +361,26 @@ def test_a_tagging_json_whose_schemes_disagree_with_the_tags_is_named(tmp_path, 
     with pytest.raises(ModelFileError, match=r"tagging\.json: ") as caught:
         Tagger.load(copy)
     assert said in str(caught.value)
+
+
+def test_excluding_every_ad_says_so(tmp_path):
+    # before: "no ads (hint: one JSON object with a 'text' per line)", about a file full of ads
+    from rnnlab.ie.extractor import read_ads
+
+    path = tmp_path / "ads.jsonl"
+    path.write_text('{"id": "a1", "text": "Maison 4 pièces"}\n{"id": "a2", "text": "T2 50 m2"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"every ad \(2\) has its id in the --exclude file"):
+        read_ads(path, exclude=[path])
+
+
+def test_a_label_with_a_single_text_is_trained_on_not_held_out():
+    # before: the only 'neutral' text went to the dev split and fit stopped: "labels ['neutral'] were not seen in
+    # training"
+    from rnnlab.data.text import TextDataset
+    from rnnlab.errors import DataWarning
+
+    data = TextDataset([f"t{i}" for i in range(21)], ["pos"] * 10 + ["neg"] * 10 + ["neutral"], "cls.csv")
+    with pytest.warns(DataWarning, match=r"cls.csv: label\(s\) \['neutral'\] have a single text"):
+        train, dev = data.split(0.1)
+    assert "neutral" in train.labels and "neutral" not in dev.labels
+    assert set(dev.labels) == {"pos", "neg"}

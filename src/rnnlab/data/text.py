@@ -15,6 +15,7 @@ import json
 import re
 import tarfile
 import unicodedata
+import warnings
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ import numpy as np
 
 from rnnlab.config import Config
 from rnnlab.data.readers import UTF8_HINT, utf8_hint
-from rnnlab.errors import ConfigError, DataError
+from rnnlab.errors import ConfigError, DataError, DataWarning
 
 TEXT_COLUMNS = ("text", "sentence", "review", "content", "document")
 LABEL_COLUMNS = ("label", "sentiment", "class", "target", "y")
@@ -81,10 +82,17 @@ class TextDataset:
         rng = np.random.default_rng(seed)
         labels = self.labels if self.labels is not None else ["_"] * len(self)
         held: list[int] = []
+        alone = []
         for label in sorted(set(labels)):
             rows = np.flatnonzero(np.asarray(labels, dtype=object) == label)
             rng.shuffle(rows)
-            held.extend(rows[: max(1, round(fraction * len(rows)))].tolist())
+            # at least one text of each label in dev, never the last one training has: a label met once is trained on
+            take = min(max(1, round(fraction * len(rows))), len(rows) - 1)
+            alone += [label] if take == 0 else []
+            held.extend(rows[:take].tolist())
+        if alone:
+            warnings.warn(DataWarning(f"{self.source}: label(s) {alone[:5]} have a single text: kept for training, "
+                                      "none in the dev split"), stacklevel=2)  # fmt: skip
         mask = np.zeros(len(self), dtype=bool)
         mask[held] = True
         return self.subset(np.flatnonzero(~mask)), self.subset(np.flatnonzero(mask))

@@ -301,7 +301,7 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
         raw = path.read_text(encoding="utf-8")
         blocks = [b.strip() for b in raw.replace("\r\n", "\n").split("\n\n")]
         return [{"text": b, "line": 0} for b in blocks if b]
-    ads, example = [], '{"id": "...", "text": "Vente appartement T3 ..."}'
+    ads, dropped, example = [], 0, '{"id": "...", "text": "Vente appartement T3 ..."}'
     for n, row in iter_jsonl(path, example):
         if not isinstance(row.get("text"), str) or not row["text"].strip():
             raise DataError("an ad needs a non-empty 'text' string", path=path, line=n, hint=f"lines like {example}")
@@ -312,11 +312,16 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
             raise DataError(f"'id' is {json.dumps(ad_id, default=repr)[:40]}; it must be a string or a whole number",
                             path=path, line=n, hint='e.g. "id": "ad-123"')  # fmt: skip
         if ad_id in drop:
+            dropped += 1
             continue
         for key in ("gold", "fields"):  # the annotation, and a site's structured fields: the same template
             if row.get(key) is not None:
                 _check_template(row[key], key, path, n)
         ads.append({**row, "line": n})
+    if not ads and dropped:
+        raise DataError(f"every ad ({dropped}) has its id in the --exclude file(s) {[str(p) for p in exclude]}: none "
+                        "is left", path=path, hint="check the --exclude files; ids are dropped wherever they come "
+                        "from")  # fmt: skip
     if not ads:
         raise DataError("no ads", path=path, hint="one JSON object with a 'text' per line")
     return ads

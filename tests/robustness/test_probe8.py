@@ -384,3 +384,16 @@ def test_a_label_with_a_single_text_is_trained_on_not_held_out():
         train, dev = data.split(0.1)
     assert "neutral" in train.labels and "neutral" not in dev.labels
     assert set(dev.labels) == {"pos", "neg"}
+
+
+def test_a_csv_text_longer_than_the_csv_modules_limit_is_read_and_an_unclosed_quote_named(tmp_path):
+    # before: both stopped with "field larger than field limit (131072)" and a hint about doubling quotes
+    from rnnlab.data.text import read_labelled
+
+    long = tmp_path / "long.csv"
+    long.write_text('text,label\n"' + "word " * 30_000 + '",pos\nok,neg\n', encoding="utf-8")
+    assert len(read_labelled(long).texts[0]) > 131_072
+    unclosed = tmp_path / "unclosed.csv"
+    unclosed.write_text('text,label\n"never closed,pos\n' + "ok,neg\n" * 30_000, encoding="utf-8")
+    with pytest.raises(DataError, match=r"unclosed.csv:2: .*opened in the record that starts on line 2 is likely "):
+        read_labelled(unclosed)

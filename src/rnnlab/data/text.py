@@ -352,8 +352,12 @@ def text_lines(text: str) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
+MAX_FIELD_CHARS = 16 * 1024 * 1024  # one CSV field (a text) at most: a book, not a whole file in one open quote
+
+
 def _csv_rows(path: Path, sep: str) -> Iterator[tuple[int, int, list[str]]]:
     """(first line, last line, fields) of each non-blank record; csv.Error becomes a DataError with the line."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))  # the module's 131,072 is a long article
     reader = csv.reader(
         io.StringIO(read_text(path), newline=""),
         delimiter=sep,
@@ -367,12 +371,11 @@ def _csv_rows(path: Path, sep: str) -> Iterator[tuple[int, int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise DataError(
-                f"cannot read this record: {exc}",
-                path=path,
-                line=last + 1,
-                hint='a quoted field starts and ends with " and writes a " inside as ""',
-            ) from None
+            hint = 'a quoted field starts and ends with " and writes a " inside as ""'
+            if "field larger than field limit" in str(exc) or "unexpected end of data" in str(exc):
+                hint = (f'a quote (") opened in the record that starts on line {last + 1} is likely never closed: '
+                        f"close it, or write a \" inside a field as \"\"")  # fmt: skip
+            raise DataError(f"cannot read this record: {exc}", path=path, line=last + 1, hint=hint) from None
         first, last = last + 1, reader.line_num
         if row and any(field.strip() for field in row):
             yield first, last, row

@@ -397,3 +397,65 @@ def test_a_csv_text_longer_than_the_csv_modules_limit_is_read_and_an_unclosed_qu
     unclosed.write_text('text,label\n"never closed,pos\n' + "ok,neg\n" * 30_000, encoding="utf-8")
     with pytest.raises(DataError, match=r"unclosed.csv:2: .*opened in the record that starts on line 2 is likely "):
         read_labelled(unclosed)
+
+
+def test_ads_in_a_txt_file_are_separated_by_a_line_of_spaces_too(tmp_path):
+    # before: a separator line holding spaces merged two ads into one (the first one's price lost); ads.TXT was
+    # read as JSONL
+    from rnnlab.ie.extractor import read_ads
+
+    path = tmp_path / "ads.TXT"
+    path.write_text("Maison 100 m², prix 350 000 €.\n  \nAppartement 50 m², prix 150 000 €.\n", encoding="utf-8")
+    assert [ad["text"] for ad in read_ads(path)] == ["Maison 100 m², prix 350 000 €.",
+                                                     "Appartement 50 m², prix 150 000 €."]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [  # before: exit 0, each option silently did nothing (or scored the labels' own words)
+        (["classify", "evaluate", "--model", "sentiment-en", "{data}", "--text-col", "label"],
+         "the column 'label' is read as both the text and the label"),
+        (["classify", "predict", "--model", "sentiment-en", "good", "--text-col", "review"],
+         "--text-col names a column of a CSV or JSONL --input"),
+        (["tag", "predict", "--model", "ner-en", "John lives in Paris", "--tag-column", "pos"],
+         "--tag-column names the gold column of a tagged --input"),
+    ],
+)  # fmt: skip
+def test_options_a_command_would_ignore_are_refused(tmp_path, monkeypatch, capsys, args, said):
+    from cli_runner import refused
+
+    data = tmp_path / "rev.csv"
+    data.write_text('id,review,label\n1,"A wonderful film.",pos\n2,"Awful.",neg\n', encoding="utf-8")
+    err = refused(monkeypatch, capsys, *[a.format(data=data) for a in args])
+    assert said in err, err
+
+
+def test_a_cross_validation_test_size_of_zero_is_refused(forecaster_dir, monkeypatch, capsys):
+    # before: 0 was read as "the default size", silently
+    from cli_runner import refused
+
+    err = refused(monkeypatch, capsys, "forecast", "cv", forecaster_dir / "data.csv", "--time-col", "date", "--target",
+                  "y", "--splits", "2", "--test-size", "0")  # fmt: skip
+    assert "test_size (--test-size) is a number of steps >= 1, received 0" in err, err
+
+
+def test_evaluate_start_with_a_utc_offset(forecaster_dir, tmp_path, monkeypatch, capsys):
+    # before: a TypeError traceback (tz-naive vs tz-aware), on data with offsets as on data without
+    import json
+
+    from cli_runner import cli, refused
+
+    err = refused(monkeypatch, capsys, "forecast", "evaluate", forecaster_dir / "data.csv", "--model",
+                  forecaster_dir / "m", "--start", "2024-01-02T00:00:00+05:00")  # fmt: skip
+    assert "carries a UTC offset, the data's times none" in err, err
+    rows = [f"2024-01-{1 + h // 24:02d} {h % 24:02d}:00:00+02:00,{h % 5}\n" for h in range(72)]
+    data = _csv(tmp_path, "date,y\n" + "".join(rows))
+    code, _, err = cli(monkeypatch, capsys, "forecast", "fit", data, *FIT, "--out", tmp_path / "m")
+    assert code == 0, err
+    scores = {}
+    for start in ("2024-01-02 02:00+02:00", "2024-01-02 00:00"):  # one instant: local with its offset, and UTC
+        code, out, err = cli(monkeypatch, capsys, "forecast", "evaluate", data, "--model", tmp_path / "m", "--start",
+                             start, "--json")  # fmt: skip
+        assert code == 0, err
+        scores[start] = json.loads(out)
+    assert scores["2024-01-02 02:00+02:00"] == scores["2024-01-02 00:00"]

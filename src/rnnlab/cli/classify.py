@@ -158,6 +158,9 @@ def evaluate(
 def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None) -> TextDataset:
     if texts and input_file is not None:  # the arguments were dropped without a word
         raise ValueError("give texts as arguments or --input FILE, not both")
+    if text_col is not None and (input_file in (None, "-") or Path(input_file).suffix.lower() in (".txt", ".text")):
+        raise ValueError("--text-col names a column of a CSV or JSONL --input; texts given as arguments or in a .txt "
+                         "file (one per line) have none")  # fmt: skip
     if input_file is None:
         if not texts:
             raise ValueError("give texts as arguments, or --input FILE (--input - reads one text per line from stdin)")

@@ -257,7 +257,9 @@ def _same_file(a: str, b: str) -> bool:
 def evaluate(
     data: str = typer.Argument(..., help="CSV to evaluate on."),
     model: str = typer.Option(..., "--model", help="Directory written by `forecast fit`."),
-    start: str | None = typer.Option(None, help="First label timestamp of the windows scored."),
+    start: str | None = typer.Option(
+        None, help="First label timestamp of the windows scored (on data written with UTC offsets: UTC, or give one)."
+    ),
     start_row: int | None = typer.Option(None, min=0, help="First label row (0-based data row) of the windows scored."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
@@ -266,20 +268,15 @@ def evaluate(
     import numpy as np
     import pandas as pd
 
-    from rnnlab.forecast.forecaster import Forecaster
+    from rnnlab.forecast.forecaster import Forecaster, start_stamp
 
     forecaster = Forecaster.load(model)
     series = _read(data, forecaster.data_settings)
     if start is not None and start_row is not None:
         raise ValueError("give --start or --start-row, not both")
     first: int | list[int] = start_row or 0
-    if start is not None:
-        try:
-            stamp = pd.Timestamp(start)
-        except ValueError:
-            raise ValueError(f"--start takes a time stamp like 2018-02-20 or '2018-02-20 13:00', received {start!r} "
-                             "(or give --start-row N)") from None  # fmt: skip
-        # each series' own row of that time: series of a long file may start at other times
+    if start is not None:  # each series' own row of that time: series of a long file may start at other times
+        stamp = start_stamp(start, series.utc)
         first = [int(np.searchsorted(pd.DatetimeIndex(s.times), stamp)) for s in series.series]
     _check_long_enough(series, forecaster.spec.total_size, "one window needs {} (input_width + horizon)")
     ids = [s.id for s in series.series]

@@ -192,7 +192,11 @@ def predict(
     new_file(output, "--output", overwrite=overwrite)
     if texts and input_file is not None:  # the arguments were dropped without a word
         raise ValueError("give texts as arguments or --input FILE, not both")
+    tag_column_given = tag_column is not None
     input_format, tag_column = tagged_format(input_file or "", input_format, tag_column, default="text")
+    if input_format == "text" and tag_column_given:
+        raise ValueError("--tag-column names the gold column of a tagged --input (conll2003, conllu, columns); raw "
+                         "texts have none")  # fmt: skip
     if input_format != "text":
         _predict_file(model, input_file, input_format, tag_column, output_format or "conll", output)
         return

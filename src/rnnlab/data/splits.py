@@ -35,6 +35,8 @@ class WindowSplit:
             raise ValueError(f"n_splits must be >= 1, received {self.n_splits}")
         if self.gap < 0:
             raise ValueError(f"gap must be >= 0, received {self.gap}")
+        if self.test_size is not None and self.test_size < 1:  # 0 was read as "the default", -3 got backwards advice
+            raise ValueError(f"test_size (--test-size) is a number of steps >= 1, received {self.test_size}")
 
     def folds(self, length: int) -> list[tuple[int, int]]:
         """The [start, end) time steps of each test block."""

@@ -288,6 +288,13 @@ def _pick(columns: Sequence[str], wanted: str | None, defaults: Sequence[str], w
     return next((lowered[d] for d in defaults if d in lowered), None)
 
 
+def _distinct(text: str | None, label: str | None, path: Path, line: int) -> None:
+    """The text and the label are two columns (``--text-col label`` classified the labels' own words)."""
+    if text is not None and text == label:
+        raise DataError(f"the column {text!r} is read as both the text and the label", path=path, line=line,
+                        hint="pass --text-col and --label-col naming two columns")  # fmt: skip
+
+
 def read_text(path: str | Path) -> str:
     """The text of a UTF-8 file (``.gz`` too; a leading BOM dropped); an empty, compressed-but-broken or
     non-UTF-8 file is a DataError naming the file (and the line and column of the first byte that is not UTF-8).
@@ -439,6 +446,7 @@ def _read_table(path: Path, text_col: str | None, label_col: str | None, require
     _check_width(path, sep, header, rows)
     text = _pick(header, text_col, TEXT_COLUMNS, "text", path)
     label = _pick(header, label_col, LABEL_COLUMNS, "label", path)
+    _distinct(text, label, path, 1)
     if text is None:
         raise DataError(f"cannot tell the text column among {header}", path=path, line=1, hint="pass --text-col")
     if label is None and require_labels:
@@ -499,6 +507,7 @@ def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require
     for n, row in iter_jsonl(path):
         text = _pick(list(row), text_col, TEXT_COLUMNS, "text", path)
         label = _pick(list(row), label_col, LABEL_COLUMNS, "label", path)
+        _distinct(text, label, path, n)
         if text is None:
             raise DataError(f"no text in this object (keys {list(row)[:8]})", path=path, line=n, hint="pass --text-col")
         texts.append(_field(row, text, "text", path, n))

@@ -545,7 +545,8 @@ class Forecaster:
         series = self.read(data)
         first: int | list[int] = start if isinstance(start, int) else 0
         if isinstance(start, str):  # each series' own row of that time (series may start at other times)
-            first = [int(np.searchsorted(pd.DatetimeIndex(s.times), pd.Timestamp(start))) for s in series.series]
+            stamp = start_stamp(start, series.utc)
+            first = [int(np.searchsorted(pd.DatetimeIndex(s.times), stamp)) for s in series.series]
         return self.evaluate_arrays([s.values for s in series.series], start=first, ids=[s.id for s in series.series])
 
     # --- files ---------------------------------------------------------------------------------
@@ -585,6 +586,26 @@ class Forecaster:
         f.offsets = _offsets(settings.get("conformal_offsets"), net.config, settings_path)
         f.conformal = f.offsets is not None
         return f
+
+
+def start_stamp(start: str, utc: bool) -> pd.Timestamp:
+    """A start time as the data's times are kept: data written with UTC offsets is kept in UTC (a start with an
+    offset is converted, one without is read as UTC); data without offsets takes a start without one.
+
+    >>> start_stamp("2024-01-02 02:00+02:00", utc=True)
+    Timestamp('2024-01-02 00:00:00')
+    """
+    try:
+        stamp = pd.Timestamp(start)
+    except ValueError:
+        raise ValueError(f"--start takes a time stamp like 2018-02-20 or '2018-02-20 13:00', received {start!r} "
+                         "(or give --start-row N)") from None  # fmt: skip
+    if stamp.tzinfo is not None:
+        if not utc:
+            raise ValueError(f"--start {start} carries a UTC offset, the data's times none: give it as the data "
+                             "writes its times")  # fmt: skip
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp
 
 
 def _read_settings(path: Path) -> dict:

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -297,9 +298,9 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
     if not path.is_file():
         raise DataError("no such file", path=path, hint="give a .jsonl file of ads or a .txt file")
     drop = {ad.get("id") for other in exclude for ad in read_ads(other)} - {None}
-    if path.suffix == ".txt":
+    if path.suffix.lower() in (".txt", ".text"):
         raw = path.read_text(encoding="utf-8")
-        blocks = [b.strip() for b in raw.replace("\r\n", "\n").split("\n\n")]
+        blocks = [b.strip() for b in re.split(r"\n[ \t\f\v]*\n", raw.replace("\r\n", "\n"))]  # a line of spaces too
         return [{"text": b, "line": 0} for b in blocks if b]
     ads, dropped, example = [], 0, '{"id": "...", "text": "Vente appartement T3 ..."}'
     for n, row in iter_jsonl(path, example):

@@ -459,3 +459,13 @@ def test_evaluate_start_with_a_utc_offset(forecaster_dir, tmp_path, monkeypatch,
         assert code == 0, err
         scores[start] = json.loads(out)
     assert scores["2024-01-02 02:00+02:00"] == scores["2024-01-02 00:00"]
+
+
+@pytest.mark.parametrize("model", ["rules", "default"])
+def test_a_decimal_surface_written_in_groups_keeps_its_thousands(model):
+    # before: the model read '1 250,5 m²' as 250.5 (the tokenizer cut '1' from '250,5')
+    from rnnlab.ie.extractor import Extractor
+
+    extractor = Extractor.rules() if model == "rules" else Extractor.load(None)
+    template = extractor.extract("Appartement de 1 250,5 m² à 3 500 000 €")[0]
+    assert template["surface_m2"]["value"] == 1250.5 and template["price_eur"]["value"] == 3_500_000

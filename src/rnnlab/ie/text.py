@@ -23,7 +23,7 @@ import unicodedata
 # -> m | 2 | 350 000, "T2 199 000" -> T | 2 | 199 000), decimals too ("57,5"); digits apart from letters ("190m²" ->
 # 190 | m²); elisions kept on their word ("d'", "l'"); one mark per token
 _TOKEN = re.compile(
-    r"(?<!\w)\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?![\d,])|\d+,\d{1,2}(?!\d)|\d+|"
+    r"(?<!\w)\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?(?![\d,])|\d+,\d{1,2}(?!\d)|\d+|"
     r"[^\W\d_]+(?:['’](?=[^\W\d_]))?|\S"
 )
 

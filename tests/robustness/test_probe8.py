@@ -469,3 +469,26 @@ def test_a_decimal_surface_written_in_groups_keeps_its_thousands(model):
     extractor = Extractor.rules() if model == "rules" else Extractor.load(None)
     template = extractor.extract("Appartement de 1 250,5 m² à 3 500 000 €")[0]
     assert template["surface_m2"]["value"] == 1250.5 and template["price_eur"]["value"] == 3_500_000
+
+
+def test_times_mixing_offsets_and_none_are_named_as_such():
+    # before: "unparseable timestamp '2024-01-01 03:00:00' (hint: use ISO dates ...)", about an ISO date
+    rows = [f"2024-01-01 {h:02d}:00:00+02:00" for h in range(3)] + [f"2024-01-01 {h:02d}:00:00" for h in range(3, 6)]
+    with pytest.raises(DataError, match="mixes times with a UTC offset"):
+        read_series(pd.DataFrame({"d": rows, "y": range(6)}), time_col="d", targets=["y"])
+
+
+def test_the_series_column_cannot_be_the_target():
+    # before: "the shortest series has 1 steps; fitting needs at least 16"
+    df = pd.DataFrame({"d": pd.date_range("2024-01-01", periods=4, freq="h"), "y": [1.0, 2, 3, 4]})
+    with pytest.raises(DataError, match="--series-col y is also a --target / --features column"):
+        read_series(df, time_col="d", targets=["y"], series_col="y")
+
+
+def test_a_gap_past_the_series_start_is_said_so():
+    # before: "... -16 steps come before it"
+    from rnnlab.data.splits import WindowSplit
+    from rnnlab.data.windows import WindowSpec
+
+    with pytest.raises(ValueError, match=r"the gap \(--gap 30\) reaches back past the series' start"):
+        list(WindowSplit(2, 5, gap=30).split(30, WindowSpec(input_width=4, label_width=2, shift=2)))

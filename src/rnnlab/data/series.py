@@ -95,12 +95,16 @@ def read_series(
     missing = [c for c in dict.fromkeys(wanted) if c not in df.columns]
     if missing:
         columns = [c for c in df.columns if c != "__row__"]
-        hint = "check --time-col / --target / --features / --series-col"
+        hint = ("check --time-col / --target / --features / --series-col (predict and evaluate read the columns "
+                "the model was fitted on)")  # fmt: skip
         if len(columns) == 1 and any(sep in str(columns[0]) for sep in ";\t"):  # Excel's ';' with decimal commas
             hint = "the file is not comma-separated (one column read); save it as CSV with ',' between the fields"
         raise DataError(f"column(s) {missing} not found; the columns are {columns}", path=name, hint=hint)
     if not targets:
         raise DataError("no target column given", path=name, hint="pass at least one --target")
+    if series_col is not None and series_col in [*targets, *features]:  # every value its own 1-step series
+        raise DataError(f"--series-col {series_col} is also a --target / --features column", path=name,
+                        hint="--series-col names the column of the series' ids (e.g. a store or a sensor)")  # fmt: skip
     for option, names in (("--target", targets), ("--features", features)):
         if len(set(names)) != len(names):
             raise DataError(f"{option} names a column twice: {list(names)}", path=name, hint="name each column once")
@@ -420,7 +424,7 @@ def _parse_times(part: pd.DataFrame, time_col: str, name: str, dayfirst: bool = 
                  ) -> tuple[pd.DataFrame, pd.DatetimeIndex]:  # fmt: skip
     stamps = _years(part, time_col, name) if _numeric(part[time_col]) else to_stamps(part[time_col], dayfirst)
     for bad, what, hint in (
-        (stamps.isna(), "unparseable timestamp", "use ISO dates such as 2024-01-31 13:00"),
+        (stamps.isna(), "unparseable timestamp", _unparsed_hint(part[time_col], stamps)),
         (stamps.duplicated(), "duplicated timestamp", "one row per time step (and per series with --series-col)"),
     ):
         if bad.any():
@@ -483,6 +487,22 @@ def _on_a_grid(stamps: pd.Series) -> bool:
     """Whether the distinct ``stamps`` fall on a regular grid (pandas infers a frequency)."""
     unique = pd.DatetimeIndex(stamps.dropna().unique()).sort_values()
     return len(unique) >= 3 and pd.DatetimeIndex(unique, freq="infer").freq is not None
+
+
+def _unparsed_hint(column: pd.Series, stamps: pd.Series) -> str:
+    """What to do about the first time that did not parse: a time that reads alone but not among the others mixes
+    a UTC offset with times without one (pandas reads a column on one clock)."""
+    bad = stamps.isna().to_numpy()
+    if not bad.any() or _numeric(column):
+        return "use ISO dates such as 2024-01-31 13:00"
+    try:
+        alone = pd.Timestamp(str(column.iloc[int(np.argmax(bad))]))
+    except (ValueError, TypeError):
+        return "use ISO dates such as 2024-01-31 13:00"
+    if alone is not pd.NaT and (alone.tzinfo is None) != all(s.tzinfo is None for s in stamps.dropna()):
+        return ("the column mixes times with a UTC offset (e.g. +02:00) and times without one: write every time "
+                "the same way")  # fmt: skip
+    return "use ISO dates such as 2024-01-31 13:00"
 
 
 def _numeric(column: pd.Series) -> bool:
@@ -587,7 +607,8 @@ def _values(part: pd.DataFrame, cols: list[str], name: str, fill: str | None) ->
             r, c = np.argwhere(nan)[0]
             row = part["__row__"].iloc[r]
             raise DataError("missing value", path=name, line=None if pd.isna(row) else int(row), column=cols[c],
-                            hint="pass --fill ffill|interpolate|zero")  # fmt: skip
+                            hint="fill the cell, or fit with --fill ffill|interpolate|zero (the model then fills "
+                            "the same way at predict)")  # fmt: skip
         frame = _fill(frame, fill)
         empty = [c for c in cols if frame[c].isna().all()]  # ffill/interpolate need one value to start from
         if empty:

@@ -57,9 +57,12 @@ class WindowSplit:
             train = starts[last_label < begin - self.gap]
             test = starts[(first_label >= begin) & (last_label < end)]
             if len(train) == 0 or len(test) == 0:
+                before = f"{begin - self.gap} steps come before it"
+                if begin <= self.gap:  # not "-16 steps come before it"
+                    before = f"the gap (--gap {self.gap}) reaches back past the series' start, {begin} steps before it"
                 fix = (
-                    f"{begin - self.gap} steps come before it: use fewer splits (--splits) or a shorter window "
-                    "(--input-width, --horizon)"
+                    f"{before}: use fewer splits (--splits) or a shorter window (--input-width, --horizon)"
+                    + (", or a smaller --gap" if self.gap else "")
                     if len(train) == 0
                     else f"a fold of {end - begin} steps holds no {spec.label_width}-step "
                     f"forecast: give test_size (--test-size) >= {spec.label_width} or fewer splits (--splits)"

@@ -492,3 +492,22 @@ def test_a_gap_past_the_series_start_is_said_so():
 
     with pytest.raises(ValueError, match=r"the gap \(--gap 30\) reaches back past the series' start"):
         list(WindowSplit(2, 5, gap=30).split(30, WindowSpec(input_width=4, label_width=2, shift=2)))
+
+
+def test_forecast_json_writes_times_one_way_and_values_as_given(forecaster_dir, tmp_path, monkeypatch, capsys):
+    # before: history times '2024-01-03T23:00:00.000000' beside forecast times '2024-01-04 00:00:00', and history
+    # values as float32 read back in float64 (59.894001007 for 59.894)
+    import json
+
+    from cli_runner import cli
+
+    data = _csv(
+        tmp_path, "date,y\n" + "".join(f"2024-01-{1 + h // 24:02d} {h % 24:02d}:00,59.894\n" for h in range(72))
+    )
+    code, _, err = cli(monkeypatch, capsys, "forecast", "predict", data, "--model", forecaster_dir / "m", "--output",
+                       tmp_path / "f.json")  # fmt: skip
+    assert code == 0, err
+    series = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))["series"][0]
+    assert series["history"]["time"][-1] == "2024-01-03 23:00:00"
+    assert series["forecast"]["time"][0] == "2024-01-04 00:00:00"
+    assert series["history"]["y"][-1] == 59.894

@@ -143,8 +143,13 @@ def _times(values: list, data: SeriesData) -> list:
 
 
 def _plain(values: Any) -> list:
-    """JSON-ready values: numbers as floats, time stamps as text."""
+    """JSON-ready values: numbers as floats, time stamps as text written one way (``2024-01-02 16:00:00``, as the
+    CSV output; numpy's datetime64 would write the history ``2024-01-02T00:00:00.000000``)."""
     array = np.asarray(values)
+    if array.dtype == np.float32:  # the shortest text that reads back as the same float32: 59.894, not 59.894001007
+        return [float(str(v)) for v in array]
     if np.issubdtype(array.dtype, np.number):
         return [float(v) for v in array]
+    if np.issubdtype(array.dtype, np.datetime64):
+        return [str(pd.Timestamp(v)) for v in array]
     return [str(v) for v in array]

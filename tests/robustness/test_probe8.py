@@ -511,3 +511,13 @@ def test_forecast_json_writes_times_one_way_and_values_as_given(forecaster_dir, 
     assert series["history"]["time"][-1] == "2024-01-03 23:00:00"
     assert series["forecast"]["time"][0] == "2024-01-04 00:00:00"
     assert series["history"]["y"][-1] == 59.894
+
+
+def test_a_semicolon_separated_file_is_named_as_such(tmp_path):
+    # before: "3 fields where the header ['text;label'] has 1: an unquoted comma inside a text?"
+    from rnnlab.data.text import read_labelled
+
+    path = tmp_path / "reviews.csv"
+    path.write_text("text;label\nGood, really good;pos\nBad, so bad;neg\n", encoding="utf-8")
+    with pytest.raises(DataError, match="one column: the file separates its fields with semicolons, not commas"):
+        read_labelled(path)

@@ -396,6 +396,12 @@ def _check_width(path: Path, sep: str, header: list[str], rows: list[tuple[int, 
     first, last, row = bad[0]
     more = f" (and {len(bad) - 1} more records)" if len(bad) > 1 else ""
     name = "tab" if sep == "\t" else "comma"
+    other = next((c for c in ";\t|" if c != sep and c in header[0]), None) if len(header) == 1 else None
+    if other is not None:  # Excel's ';' (decimal commas), a TSV named .csv: the header read as one column
+        which = {";": "semicolons", "\t": "tabs", "|": "bars"}[other]
+        raise DataError(f"the header {header[0][:60]!r} is one column: the file separates its fields with {which}, "
+                        f"not {name}s", path=path, line=1,
+                        hint="save it as CSV with ',' between the fields (or as .tsv with tabs)")  # fmt: skip
     if last > first:
         raise DataError(
             f"a record runs from line {first} to line {last} with {len(row)} fields where the header has "

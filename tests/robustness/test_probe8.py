@@ -521,3 +521,15 @@ def test_a_semicolon_separated_file_is_named_as_such(tmp_path):
     path.write_text("text;label\nGood, really good;pos\nBad, so bad;neg\n", encoding="utf-8")
     with pytest.raises(DataError, match="one column: the file separates its fields with semicolons, not commas"):
         read_labelled(path)
+
+
+def test_a_tab_separated_tagged_file_is_written_back_with_tabs(tmp_path, monkeypatch, capsys):
+    # before: written back with spaces, which a tab-reading tool splits differently
+    from cli_runner import cli
+
+    path = tmp_path / "dev.txt"
+    path.write_text("Angela\tB-PER\nMerkel\tI-PER\nvisited\tO\nParis\tB-LOC\n\n", encoding="utf-8")
+    code, out, err = cli(monkeypatch, capsys, "tag", "predict", "--model", "ner-en", "--input", path,
+                         "--input-format", "columns")  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines()[0] == "Angela\tB-PER\tB-PER", out

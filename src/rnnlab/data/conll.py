@@ -41,6 +41,7 @@ class Sentence:
     lines: list[int] | None = None
     path: str | None = None
     other_lines: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    sep: str | None = None  # what separated the columns of its lines ("\t" or " "; None: CoNLL-U's tabs / unknown)
 
     def token_line(self, i: int) -> int | None:
         """The line of token ``i`` in its file (the sentence's line when unknown, None when that is too)."""
@@ -91,6 +92,7 @@ class _Builder:
         self.rows: list[list[str]] = []
         self.lines: list[int] = []
         self.other: list[tuple[int, str]] = []
+        self.sep: str | None = None
 
     def add(self, n: int, parts: list[str], column: int, *, token_column: int = 0) -> None:
         self.tokens.append(parts[token_column])
@@ -102,8 +104,9 @@ class _Builder:
         """The sentence read so far (None when no token yet: lines before it stay for the next one)."""
         if not self.tokens:
             return None
-        sentence = Sentence(self.tokens, self.tags, self.lines[0], self.rows, self.lines, self.path, self.other)
-        self.tokens, self.tags, self.rows, self.lines, self.other = [], [], [], [], []
+        sentence = Sentence(self.tokens, self.tags, self.lines[0], self.rows, self.lines, self.path, self.other,
+                            self.sep)  # fmt: skip
+        self.tokens, self.tags, self.rows, self.lines, self.other, self.sep = [], [], [], [], [], None
         return sentence
 
 
@@ -140,6 +143,7 @@ def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
                 raise DataError(f"--tag-column {column} is the token column of these {len(parts)}-column lines, "
                                 "not tags", path=path, line=n, hint="pick a tag column: -1 is the last")  # fmt: skip
             width = len(parts)
+            sentence.sep = sentence.sep or ("\t" if "\t" in raw.strip() else " ")  # written back the same way
             sentence.add(n, parts, column)
     if (done := sentence.take()) is not None:
         yield done
@@ -225,8 +229,8 @@ def write_predictions(
     """
     for sentence, tags in zip(sentences, predicted, strict=True):
         rows = sentence.rows or [[token, gold] for token, gold in zip(sentence.tokens, sentence.tags, strict=True)]
-        sep = "\t" if rows and len(rows[0]) == 10 else " "
-        in_place = sep == "\t" and column is not None
+        sep = sentence.sep or ("\t" if rows and len(rows[0]) == 10 else " ")
+        in_place = sentence.sep is None and sep == "\t" and column is not None  # CoNLL-U: into its tag column
         other = iter(sentence.other_lines)
         pending = next(other, None)
         for k, (row, tag) in enumerate(zip(rows, tags, strict=True)):

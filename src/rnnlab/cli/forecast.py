@@ -265,19 +265,14 @@ def evaluate(
 ) -> None:
     """Score every rolling window whose first label is at or after --start: mse/mae/rmse on the standardised
     scale (the ETT papers' convention), data_mse/data_mae/data_rmse in the data's units."""
-    import numpy as np
-    import pandas as pd
 
-    from rnnlab.forecast.forecaster import Forecaster, start_stamp
+    from rnnlab.forecast.forecaster import Forecaster, start_rows
 
     forecaster = Forecaster.load(model)
     series = _read(data, forecaster.data_settings)
     if start is not None and start_row is not None:
         raise ValueError("give --start or --start-row, not both")
-    first: int | list[int] = start_row or 0
-    if start is not None:  # each series' own row of that time: series of a long file may start at other times
-        stamp = start_stamp(start, series.utc)
-        first = [int(np.searchsorted(pd.DatetimeIndex(s.times), stamp)) for s in series.series]
+    first = start_rows(series, start) if start is not None else start_row or 0
     _check_long_enough(series, forecaster.spec.total_size, "one window needs {} (input_width + horizon)")
     ids = [s.id for s in series.series]
     metrics = _named(model, data, lambda: forecaster.evaluate_arrays([s.values for s in series.series], start=first,

@@ -265,7 +265,7 @@ def _check_future_times(part: pd.DataFrame, history: int, settings: dict, name: 
     if stamps.isna().any():  # the forecast steps' rows are cut from the history: the reader would not see them
         i = int(np.argmax(stamps.isna().to_numpy()))
         raise DataError(f"unparseable timestamp {column.iloc[i]!r}", path=name, line=int(part["__row__"].iloc[i]),
-                        column=time_col, hint="use ISO dates such as 2024-01-31 13:00")  # fmt: skip
+                        column=time_col, hint=_unparsed_hint(column, stamps))  # fmt: skip
     try:
         expected = pd.date_range(stamps.iloc[history - 1], periods=horizon + 1, freq=freq)[1:]
     except ValueError:
@@ -464,8 +464,8 @@ def day_first(df: pd.DataFrame, time_col: str | None, name: str) -> bool:
     if time_col is None or time_col not in df.columns or _numeric(df[time_col]):
         return False
     text = df[time_col].dropna().astype(str)
-    if text.empty or not text.str.match(_SLASHED).all():
-        return False
+    if text.empty or not _SLASHED.match(text.iloc[0]) or not text.str.match(_SLASHED).all():
+        return False  # the first date decides the common case (ISO) without a pass over the column
     with warnings.catch_warnings():  # pandas warns when it reads a row day first against the flag
         warnings.simplefilter("ignore", UserWarning)
         month, day = to_stamps(df[time_col], False), to_stamps(df[time_col], True)

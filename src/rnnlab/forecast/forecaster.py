@@ -35,7 +35,7 @@ from rnnlab.forecast.config import DEFAULT_TRAIN
 from rnnlab.forecast.frames import Source, data_settings, forecast_frame
 from rnnlab.forecast.models import ForecastConfig, ForecastNet, ForecastOutputs, forecast_outputs, per_step_labels
 from rnnlab.metrics import conformal_offsets, coverage, crps, mae, mse, rmse
-from rnnlab.metrics.probabilistic import pinball_levels
+from rnnlab.metrics.probabilistic import conformal_windows_needed, pinball_levels
 from rnnlab.training import FitResult, Objective, TrainConfig, fit, member_dir, seeded_network
 from rnnlab.training.members import fit_members, members_of
 
@@ -326,8 +326,7 @@ class Forecaster:
         levels = self.config.quantiles
         for i in range(len(levels) // 2):
             alpha = levels[i] + 1 - levels[-1 - i]
-            if math.ceil((n + 1) * (1 - alpha) - 1e-9) > n:
-                need = math.ceil(1 / alpha - 1e-9) - 1
+            if n < (need := conformal_windows_needed(alpha)):
                 raise DataError(f"conformal calibration: {n} dev window(s) cannot calibrate a {1 - alpha:.0%} "
                                 f"interval: it needs at least {need} (dev windows, one per step of --val-steps and "
                                 "series)", hint="hold out more steps with --val-steps")  # fmt: skip
@@ -543,10 +542,7 @@ class Forecaster:
     def evaluate(self, data: Source, *, start: int | str | None = None) -> dict[str, float]:
         """:meth:`evaluate_arrays` on ``data``; ``start``: the first label's row (int) or time stamp (text)."""
         series = self.read(data)
-        first: int | list[int] = start if isinstance(start, int) else 0
-        if isinstance(start, str):  # each series' own row of that time (series may start at other times)
-            stamp = start_stamp(start, series.utc)
-            first = [int(np.searchsorted(pd.DatetimeIndex(s.times), stamp)) for s in series.series]
+        first = start_rows(series, start) if isinstance(start, str) else start if isinstance(start, int) else 0
         return self.evaluate_arrays([s.values for s in series.series], start=first, ids=[s.id for s in series.series])
 
     # --- files ---------------------------------------------------------------------------------
@@ -586,6 +582,12 @@ class Forecaster:
         f.offsets = _offsets(settings.get("conformal_offsets"), net.config, settings_path)
         f.conformal = f.offsets is not None
         return f
+
+
+def start_rows(series: SeriesData, start: str) -> list[int]:
+    """Each series' own row of time ``start`` (the series of a long file may start at other times)."""
+    stamp = start_stamp(start, series.utc)
+    return [int(np.searchsorted(pd.DatetimeIndex(s.times), stamp)) for s in series.series]
 
 
 def start_stamp(start: str, utc: bool) -> pd.Timestamp:

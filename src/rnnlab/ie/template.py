@@ -181,7 +181,7 @@ def price_rank(text: str, m: Mention) -> int:
         r"hon(?:oraires?|o?\.)\s*(?:de\s+)?(?:nego(?:ciation)?\.?\s*)?inclus|\bfai\b|\bhai\b|prix global|"
         r"prix de vente|prix\s*:|\bprix\s*$",
         near,
-    ) or re.match(unit + r"(?:honoraires? inclus|fai\b|hai\b|ttc|frais d.agence inclus)", right):
+    ):
         return 2
     if re.search(
         r"terrain|charges?|taxe|loyer|rente|honoraires de|mensuel|tranche|bareme|de 0 a|jusqu.a|au-dela|"

@@ -103,6 +103,15 @@ def msis(y: np.ndarray, lower: np.ndarray, upper: np.ndarray, history: np.ndarra
     return float(np.mean(interval_score(y, lower, upper, alpha)) / scale)
 
 
+def conformal_windows_needed(alpha: float) -> int:
+    """The fewest calibration windows with which :func:`conformal_offsets` calibrates a 1 − α interval.
+
+    >>> conformal_windows_needed(0.2), conformal_windows_needed(0.05)
+    (4, 19)
+    """
+    return int(np.ceil(1 / alpha - 1e-9)) - 1  # 0.1 + 1 - 0.9 is 0.19999999999999996: still 4 for 80 %
+
+
 def conformal_offsets(y: np.ndarray, lower: np.ndarray, upper: np.ndarray, alpha: float) -> np.ndarray:
     """Split-conformal widening of intervals, per horizon step (conformalised quantile regression, Romano et al.
     2019): on calibration windows ``y``, ``lower``, ``upper`` of shape (N, H, ...), the score of a window is
@@ -122,6 +131,6 @@ def conformal_offsets(y: np.ndarray, lower: np.ndarray, upper: np.ndarray, alpha
     rank = int(np.ceil((n + 1) * (1 - alpha)))
     if n == 0 or rank > n:
         raise ValueError(f"{n} calibration windows cannot calibrate a {1 - alpha:.0%} interval: it needs at least "
-                         f"{int(np.ceil(1 / alpha)) - 1}")  # fmt: skip
+                         f"{conformal_windows_needed(alpha)}")  # fmt: skip
     scores = np.maximum(lower - y, y - upper)
     return np.sort(scores, axis=0)[rank - 1]

@@ -267,7 +267,7 @@ def test_cli_fit_evaluate_predict(tmp_path):
         input="one text\nanother\n",
     )
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "text,label,p_negative,p_positive"
+    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "text,label,p_negative,p_positive,line"
 
 
 def _adversarial_net(**kw):

@@ -314,7 +314,7 @@ def test_tag_predict_refuses_a_book_on_one_line(tmp_path, monkeypatch, capsys):
     tagger.save(tmp_path / "t")
     (tmp_path / "in.txt").write_text("Anna left\n" + "word " * 30_000 + "\n", encoding="utf-8")
     err = refused(monkeypatch, capsys, "tag", "predict", "--model", tmp_path / "t", "--input", tmp_path / "in.txt")
-    assert "text 2 has 150,000 characters; tag predict reads at most 100,000" in err
+    assert "in.txt: line 2 has 150,000 characters; tag predict reads at most 100,000" in err
 
 
 def test_extract_predict_reads_stdin(monkeypatch, capsys):

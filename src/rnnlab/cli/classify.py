@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
 from rnnlab.cli.common import emit, markdown_table, new_file, output_dir, print_table, wants_json, write_csv
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
-from rnnlab.data.text import TextDataset, decode_text, read_labelled, read_lines, read_unlabelled, text_lines
+from rnnlab.data.text import TextDataset, decode_text, numbered_lines, read_labelled, read_text, read_unlabelled
+from rnnlab.errors import DataError
 from rnnlab.training.config import TrainConfig
 
 app = typer.Typer(help="Classify texts (sentiment analysis and any labelled text).", no_args_is_help=True)
@@ -170,12 +171,28 @@ def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None)
         return TextDataset(list(texts), None, "<arguments>")
     if input_file == "-":
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
-        lines = [line for line in text_lines(decode_text(data, "<stdin>")) if line.strip()]
-        return TextDataset(lines, None, "<stdin>")
-    path = Path(input_file)
-    if path.suffix.lower() in (".txt", ".text"):
-        return TextDataset(read_lines(path), None, str(path))  # UTF-8, errors name the line; empty is an error
-    return read_labelled(path, text_col=text_col, require_labels=False, split="test")
+        numbered, source = numbered_lines(decode_text(data, "<stdin>")), "<stdin>"
+    elif Path(input_file).suffix.lower() in (".txt", ".text"):
+        numbered, source = numbered_lines(read_text(input_file)), input_file  # UTF-8, errors name the line
+    else:
+        return read_labelled(input_file, text_col=text_col, require_labels=False, split="test")
+    if not numbered:
+        raise DataError("no text in it, only blank lines", path=source, hint="one text per line")
+    return TextDataset([line for _, line in numbered], None, source, [n for n, _ in numbered])
+
+
+def _with_inputs(rows: list[dict[str, Any]], data: TextDataset) -> list[dict[str, Any]]:
+    """Each prediction followed by the line of --input it answers and that row's other columns (an id, the gold
+    label): ``{"text": ..., "label": ..., "probabilities": ..., "line": 2, "id": "r7", "input_label": "pos"}``; a
+    column named as a prediction key is kept as ``input_<name>``."""
+    if data.lines is None:
+        return rows
+    columns = data.columns or [{} for _ in rows]
+    out = []
+    for n, given, row in zip(data.lines, columns, rows, strict=True):
+        kept = {(f"input_{k}" if k in row or k == "line" else k): v for k, v in given.items()}
+        out.append({**row, "line": n, **kept})
+    return out
 
 
 @app.command(epilog=EXAMPLES)
@@ -203,9 +220,11 @@ def predict(
     data = _read_inputs(list(texts or []), input_file, text_col)  # a bad input is named before the model loads
     clf = TextClassifier.load(model)
     rows = clf.predict_records(data.texts, explain=explain)  # the service's schema: text, label, probabilities
+    rows = _with_inputs(rows, data)  # then --input's line and its other columns
     if output and output.lower().endswith(".csv"):  # a CSV has no nesting: one p_<label> column per class
         write_csv(Path(output), [{"text": r["text"], "label": r["label"],
-                                  **{f"p_{y}": round(q, 6) for y, q in r["probabilities"].items()}}
+                                  **{f"p_{y}": round(q, 6) for y, q in r["probabilities"].items()},
+                                  **{k: v for k, v in r.items() if k not in ("text", "label", "probabilities")}}
                                  for r in rows])  # fmt: skip
     elif output:
         Path(output).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

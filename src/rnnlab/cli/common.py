@@ -70,7 +70,8 @@ def parse_ints(text: str, *, option: str, minimum: int = 1) -> list[int]:
 
 def write_csv(path: Path, rows: Sequence[Mapping]) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        fields = list(dict.fromkeys(k for row in rows for k in row))  # rows of a JSONL file may differ in keys
+        writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
 

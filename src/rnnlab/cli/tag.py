@@ -200,11 +200,13 @@ def predict(
     if input_format != "text":
         _predict_file(model, input_file, input_format, tag_column, output_format or "conll", output)
         return
-    lines = _input_lines(texts, input_file)
+    numbers, lines = _input_lines(texts, input_file)
     if not lines:
         raise ValueError("give texts as arguments, or --input FILE ('-' reads stdin)")
     tagger = Tagger.load(model)
     results = _tag_in_groups(tagger, lines)  # bounded groups of lines; a long line piece by piece (Tagger.predict)
+    if numbers is not None:  # blank lines are skipped: each answer names its line of --input
+        results = _numbered(results, iter(numbers))
     output_format = output_format or "json"
     if output_format == "html":
         _write(output, [render_html([r for group in results for r in group])])
@@ -219,27 +221,37 @@ def predict(
 MAX_TEXT_CHARS = 100_000  # one text (a line of --input): a long article; the service's cap is lower (20,000)
 
 
-def _input_lines(texts: list[str] | None, input_file: str | None) -> list[str]:
-    """The non-blank texts to tag: the arguments, or the lines of --input (UTF-8; '-' reads stdin)."""
-    from rnnlab.data.text import decode_text, read_lines, text_lines
+def _input_lines(texts: list[str] | None, input_file: str | None) -> tuple[list[int] | None, list[str]]:
+    """The non-blank texts to tag: the arguments, or the lines of --input (UTF-8; '-' reads stdin) with their
+    line numbers (None for arguments)."""
+    from rnnlab.data.text import decode_text, numbered_lines, read_text
 
-    if input_file == "-":
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
-        lines = text_lines(decode_text(data, "<stdin>"))
-    elif input_file is not None:
-        lines = read_lines(input_file)
+    numbers = None
+    if input_file is not None:
+        if input_file == "-":
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+            text = decode_text(data, "<stdin>")
+        else:
+            text = read_text(input_file)
+        numbered = numbered_lines(text)  # a file's blank lines separate paragraphs: skipped, the numbers kept
+        numbers, lines = [n for n, _ in numbered], [line for _, line in numbered]
     else:
         lines = list(texts or [])
         blank = [n for n, text in enumerate(lines, 1) if not text.strip()]
         if blank:  # dropped, the answers no longer lined up with the arguments
             raise ValueError(f"text argument {blank[0]} is empty (nothing to tag): give each text some words")
-    lines = [line for line in lines if line.strip()]  # a file's blank lines separate paragraphs
-    for n, line in enumerate(lines, 1):
+    for k, line in enumerate(lines):
         if len(line) > MAX_TEXT_CHARS:  # a whole book on one line: minutes and gigabytes in one batch
-            where = f"{input_file}: text {n}" if input_file else f"text {n}"
+            where = f"{input_file}: line {numbers[k]}" if numbers else f"text argument {k + 1}"
             raise ValueError(f"{where} has {len(line):,} characters; tag predict reads at most {MAX_TEXT_CHARS:,} per "
                              "text (one sentence or paragraph per line): split it into lines")  # fmt: skip
-    return lines
+    return numbers, lines
+
+
+def _numbered(groups: Iterable[list[dict[str, Any]]], numbers: Iterator[int]) -> Iterator[list[dict[str, Any]]]:
+    """Each result with the --input line it answers first: ``{"line": 3, "text": ..., ...}``."""
+    for group in groups:
+        yield [{"line": next(numbers), **result} for result in group]
 
 
 def _tag_in_groups(tagger: Any, lines: list[str], group_chars: int = 200_000) -> Iterator[list[dict[str, Any]]]:
@@ -287,7 +299,7 @@ def _predict_file(model: str, path: str | None, fmt: str, tag_column: str, outpu
     column (CoNLL-2003, columns), or in the tag column of a CoNLL-U file, every other line kept as it was."""
     import io
 
-    from rnnlab.data.conll import tag_column_index, write_predictions
+    from rnnlab.data.conll import detect_scheme, tag_column_index, write_predictions
     from rnnlab.tag.tagger import Tagger
 
     if path is None or path == "-":
@@ -299,7 +311,8 @@ def _predict_file(model: str, path: str | None, fmt: str, tag_column: str, outpu
     column = tag_column_index(fmt, tag_column) if fmt == "conllu" else None
     if column is not None:
         _same_kind_of_tags(tagger.config.tag_names, sentences, path, tag_column)
-    predicted = tagger.predict_tags([s.tokens for s in sentences])
+    scheme = detect_scheme(s.tags for s in sentences) if tagger.chunked and column is None else None
+    predicted = tagger.predict_tags([s.tokens for s in sentences], scheme=scheme)  # in the file's own scheme
     buffer = io.StringIO()
     write_predictions(sentences, predicted, buffer, column=column)
     where = f"the prediction in column {column % 10 + 1}" if column is not None else "prediction in the last column"

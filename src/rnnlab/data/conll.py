@@ -110,8 +110,25 @@ class _Builder:
         return sentence
 
 
+def _trailing_lines(sentences: Iterator[Sentence], builder: _Builder) -> Iterator[Sentence]:
+    """The sentences, the file's last one holding the lines after it (a closing ``-DOCSTART-``, comments) at
+    position ``len(tokens) + 1``: written back after its blank line, where they were."""
+    held = None
+    for sentence in sentences:
+        if held is not None:
+            yield held
+        held = sentence
+    if held is not None:
+        held.other_lines.extend((len(held.tokens) + 1, line) for _, line in builder.other)
+        yield held
+
+
 def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
-    sentence = _Builder(path)
+    builder = _Builder(path)
+    return _trailing_lines(_columns(path, column, builder), builder)
+
+
+def _columns(path: Path, column: int, sentence: _Builder) -> Iterator[Sentence]:
     width = None
     with _open(path) as f:
         for n, raw in enumerate(f, 1):
@@ -150,7 +167,11 @@ def _read_columns(path: Path, column: int) -> Iterator[Sentence]:
 
 
 def _read_conllu(path: Path, column: int) -> Iterator[Sentence]:
-    sentence = _Builder(path)
+    builder = _Builder(path)
+    return _trailing_lines(_conllu(path, column, builder), builder)
+
+
+def _conllu(path: Path, column: int, sentence: _Builder) -> Iterator[Sentence]:
     with _open(path) as f:
         for n, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
@@ -241,10 +262,13 @@ def write_predictions(
                 stream.write("\t".join(tag if i == column % 10 else field for i, field in enumerate(row)) + "\n")
             else:
                 stream.write(sep.join([*row, tag]) + "\n")
-        while pending is not None:
+        while pending is not None and pending[0] <= len(rows):
             stream.write(pending[1] + "\n")
             pending = next(other, None)
         stream.write("\n")
+        while pending is not None:  # the lines after a file's last sentence (read_conll: trailing_lines)
+            stream.write(pending[1] + "\n")
+            pending = next(other, None)
 
 
 def write_tagged(sentences: Iterable[tuple[Sequence[str], Sequence[str]]], stream: IO[str]) -> None:

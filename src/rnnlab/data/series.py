@@ -54,6 +54,7 @@ class SeriesData:
     source: str = "<data>"
     years: bool = False  # the time column held whole years (1980): forecasts are written back as years
     utc: bool = False  # the time stamps carried UTC offsets: times are UTC, forecasts written with +00:00
+    clock_changes: bool = False  # ... and the offsets change (daylight saving time): local hours move against UTC
 
     @property
     def columns(self) -> list[str]:
@@ -118,16 +119,17 @@ def read_series(
     dayfirst = day_first(df, time_col, name)
     out, freqs, zoned = [], {}, []
     for sid, part in groups:
-        times, values, f, utc = _one_series(part, time_col, [*targets, *[c for c in features if c not in targets]],
+        times, values, f, zone = _one_series(part, time_col, [*targets, *[c for c in features if c not in targets]],
                                             name, fill, freq, dayfirst)  # fmt: skip
-        zoned.append(utc)
+        zoned.append(zone)
         _check_freq(f, expected_freq, name, time_col)
         freqs.setdefault(f, str(sid))
         out.append(Series(str(sid), times, values))
     _one_frequency(freqs, name, time_col)
     years = time_col is not None and _numeric(df[time_col])
     freq_all = next(iter(freqs)) if len(freqs) == 1 else None
-    return SeriesData(out, list(targets), list(features), freq_all, name, years, utc=any(zoned))
+    return SeriesData(out, list(targets), list(features), freq_all, name, years, utc=any(zoned),
+                      clock_changes="changing" in zoned)  # fmt: skip
 
 
 def _ids_as_text(series_col: str | None) -> dict:
@@ -170,6 +172,11 @@ def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
         return data
     if any(not np.issubdtype(np.asarray(s.times).dtype, np.datetime64) for s in data.series):
         raise DataError("calendar features need time stamps", path=data.source, hint="pass --time-col")
+    if data.clock_changes and {"hour", "dayofweek"} & set(kinds):
+        warnings.warn(DataWarning(f"{data.source}: the times change their UTC offset (daylight saving time) and are "
+                                  "read on UTC: the hour and day-of-week features are UTC's, an hour off the local "
+                                  "clock for part of the year (local-clock features would need the time zone's "
+                                  "rules, which rnnlab does not read yet)"), stacklevel=2)  # fmt: skip
     try:
         names = [f"{k}_{part}" for k in kinds for part in ("sin", "cos")]
         series = [Series(s.id, s.times, np.concatenate([s.values, calendar_features(s.times, kinds)], axis=1))
@@ -408,16 +415,19 @@ def far_outlier(values: np.ndarray, sigmas: float = 1000.0) -> tuple[int, float]
 
 def _one_series(part: pd.DataFrame, time_col: str | None, cols: list[str], name: str, fill: str | None,
                 freq: str | None, dayfirst: bool = False
-                ) -> tuple[np.ndarray, np.ndarray, str | None, bool]:  # fmt: skip
-    """Times, values and frequency of one series, and whether its time stamps carried UTC offsets."""
+                ) -> tuple[np.ndarray, np.ndarray, str | None, str]:  # fmt: skip
+    """Times, values and frequency of one series, and whether its time stamps carried UTC offsets: "" (none),
+    "fixed" (one offset) or "changing" (+01:00 then +02:00)."""
     if time_col is None:
-        return np.arange(len(part)), _values(part, cols, name, fill), None, False
+        return np.arange(len(part)), _values(part, cols, name, fill), None, ""
     part, stamps = _parse_times(part, time_col, name, dayfirst)
-    utc = stamps.tz is not None
-    if utc:  # offsets (+01:00, Z): one clock for all rows, UTC, kept as naive datetime64
+    zone = ""
+    if stamps.tz is not None:  # offsets (+01:00, Z): one clock for all rows, UTC, kept as naive datetime64
+        offsets = part[time_col].astype(str).str.extract(r"(Z|[+-]\d\d:?\d\d)\s*$", expand=False)
+        zone = "changing" if offsets.nunique() > 1 else "fixed"
         stamps = stamps.tz_convert("UTC").tz_localize(None)
     part, stamps, step = _regular(part, stamps, time_col, name, fill, freq)
-    return stamps.to_numpy(), _values(part, cols, name, fill), step, utc
+    return stamps.to_numpy(), _values(part, cols, name, fill), step, zone
 
 
 def _parse_times(part: pd.DataFrame, time_col: str, name: str, dayfirst: bool = False

@@ -19,6 +19,7 @@ import warnings
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,6 +72,8 @@ class TextDataset:
     texts: list[str]
     labels: list[str] | None
     source: str = "<memory>"
+    lines: list[int] | None = None  # the line of its file each text starts on (blank lines are skipped)
+    columns: list[dict[str, Any]] | None = None  # each row's other columns (an id, the gold label), in file order
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -99,7 +102,9 @@ class TextDataset:
 
     def subset(self, rows: Sequence[int] | np.ndarray) -> TextDataset:
         labels = None if self.labels is None else [self.labels[i] for i in rows]
-        return TextDataset([self.texts[i] for i in rows], labels, self.source)
+        lines = None if self.lines is None else [self.lines[i] for i in rows]
+        columns = None if self.columns is None else [self.columns[i] for i in rows]
+        return TextDataset([self.texts[i] for i in rows], labels, self.source, lines, columns)
 
 
 def _is_mark(c: str) -> bool:
@@ -343,6 +348,15 @@ def read_lines(path: str | Path) -> list[str]:
     return [line for line in text_lines(read_text(path)) if line.strip()]
 
 
+def numbered_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of each non-blank line of ``text`` (numbered as :func:`text_lines` cuts them).
+
+    >>> numbered_lines("a\\n\\n  \\nb\\n")
+    [(1, 'a'), (4, 'b')]
+    """
+    return [(n, line) for n, line in enumerate(text_lines(text), 1) if line.strip()]
+
+
 def text_lines(text: str) -> list[str]:
     """One text per line: lines end at \\n or \\r\\n only (a file with no \\n at all: at \\r, the old Mac
     convention). A lone \\r, a form feed or U+2028 inside a line stays in it (``str.splitlines`` would cut the
@@ -465,7 +479,10 @@ def _read_table(path: Path, text_col: str | None, label_col: str | None, require
             raise DataError("empty text", path=path, line=first, column=text, hint="remove the row or fill it")
         if labels is not None and not labels[i]:
             raise DataError("empty label", path=path, line=first, column=label, hint="every row needs a label")
-    return TextDataset(texts, labels, str(path))
+    columns = [{c: v for c, v in zip(header, row, strict=True) if c != text} for _, _, row in rows]
+    if labels is not None and require_labels:
+        _one_spelling(labels, [first for first, _, _ in rows], path, label)
+    return TextDataset(texts, labels, str(path), [first for first, _, _ in rows], columns)
 
 
 def iter_jsonl(path: str | Path, example: str = '{"text": "...", "label": "pos"}') -> Iterator[tuple[int, dict]]:
@@ -510,6 +527,8 @@ def _field(row: dict, key: str, what: str, path: Path, n: int) -> str:
 def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require_labels: bool) -> TextDataset:
     texts: list[str] = []
     labels: list[str] = []
+    lines: list[int] = []
+    columns: list[dict[str, Any]] = []
     for n, row in iter_jsonl(path):
         text = _pick(list(row), text_col, TEXT_COLUMNS, "text", path)
         label = _pick(list(row), label_col, LABEL_COLUMNS, "label", path)
@@ -517,6 +536,8 @@ def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require
         if text is None:
             raise DataError(f"no text in this object (keys {list(row)[:8]})", path=path, line=n, hint="pass --text-col")
         texts.append(_field(row, text, "text", path, n))
+        lines.append(n)
+        columns.append({k: v for k, v in row.items() if k != text})
         if not texts[-1].strip():
             raise DataError("empty text", path=path, line=n, column=text, hint="remove the line or fill it")
         if label is None:
@@ -528,7 +549,30 @@ def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require
                 raise DataError("empty label", path=path, line=n, column=label, hint="every row needs a label")
     if not texts:
         raise DataError("no rows", path=path)
-    return TextDataset(texts, labels if len(labels) == len(texts) else None, str(path))
+    if labels and require_labels:
+        _one_spelling(labels, lines, path, label_col or "label")
+    return TextDataset(texts, labels if len(labels) == len(texts) else None, str(path), lines, columns)
+
+
+def _one_spelling(labels: Sequence[str], lines: Sequence[int], path: Path, column: str | None) -> None:
+    """Labels are classes as written; one number written two ways (``1`` and ``1.0``, ``01``: a spreadsheet's
+    export) would be two classes, each with part of the texts: refused, naming both.
+
+    >>> _one_spelling(["1", "0", "1.0"], [2, 3, 4], Path("a.csv"), "label")
+    Traceback (most recent call last):
+    rnnlab.errors.DataError: a.csv:4:label: the labels '1' (line 2) and '1.0' (line 4) are one number written two ways, which would make two classes (hint: write each label one way (1, not 1.0 or 01))
+    """
+    seen: dict[float, tuple[str, int]] = {}
+    for label, n in zip(labels, lines, strict=True):
+        try:
+            value = float(label)
+        except ValueError:
+            continue
+        first = seen.setdefault(value, (label, n))
+        if first[0] != label:
+            raise DataError(f"the labels {first[0]!r} (line {first[1]}) and {label!r} (line {n}) are one number "
+                            "written two ways, which would make two classes", path=path, line=n, column=column,
+                            hint="write each label one way (1, not 1.0 or 01)")  # fmt: skip
 
 
 def _imdb_label(parts: Sequence[str], split: str, classes: Sequence[str] = ("pos", "neg")) -> str | None:

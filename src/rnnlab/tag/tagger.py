@@ -325,7 +325,10 @@ class Tagger:
         scheme = detect_scheme(s.tags for s in sentences) if self.chunked else None  # compared in the gold's scheme
         predicted = self.predict_tags([s.tokens for s in sentences], batch_size=batch_size, scheme=scheme)
         seconds = time.perf_counter() - start
-        report = span_report([s.tags for s in sentences], predicted)
+        gold = [s.tags for s in sentences]
+        if scheme is not None:  # token accuracy on one notation: IOB1 files mix B- and I- at a chunk's start
+            gold, predicted = ([convert(t, scheme, "IOB2") for t in tags] for tags in (gold, predicted))
+        report = span_report(gold, predicted)
         if not self.chunked:
             for key in ("micro", "macro", "per_type"):
                 report.pop(key)

@@ -1,0 +1,114 @@
+"""Robustness, ninth round (issue 22): the silent wrong results the eighth round left open, and a fresh probe.
+Each test failed before its fix."""
+
+from __future__ import annotations
+
+import csv
+import json
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from cli_runner import cli, refused
+
+from rnnlab.data.conll import convert, read_tagged
+from rnnlab.data.series import read_series, with_calendar
+from rnnlab.data.text import read_labelled
+from rnnlab.errors import DataError, DataWarning
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_tag_predict_names_the_input_line_of_each_answer(tmp_path, monkeypatch, capsys):
+    # before: blank lines were skipped and nothing said which line an answer was for (answer 2 was line 4)
+    path = _write(tmp_path, "in.txt", "Angela Merkel visited Paris.\n\n   \nBarack Obama lives in Washington.\n")
+    code, out, _ = cli(monkeypatch, capsys, "tag", "predict", "--model", "ner-en", "--input", path)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [(r["line"], r["text"][:6]) for r in records] == [(1, "Angela"), (4, "Barack")]
+
+
+def test_classify_predict_names_the_input_line_of_each_answer(tmp_path, monkeypatch, capsys):
+    path = _write(tmp_path, "in.txt", "great\n\nawful\n")
+    code, out, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path)
+    assert code == 0 and [json.loads(line)["line"] for line in out.splitlines()] == [1, 3]
+
+
+def test_classify_predict_keeps_the_other_columns_of_a_csv(tmp_path, monkeypatch, capsys):
+    # before: the id and the gold label were dropped: the predictions could not be joined back to the rows
+    path = _write(tmp_path, "test.csv", 'id,text,label\nr1,"A wonderful, moving film.",pos\n\nr2,Dull and long.,neg\n')
+    code, _, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path,
+                     "--output", tmp_path / "out.csv")  # fmt: skip
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert code == 0 and list(rows[0]) == ["text", "label", "p_neg", "p_pos", "line", "id", "input_label"]
+    assert [(r["line"], r["id"], r["input_label"]) for r in rows] == [("2", "r1", "pos"), ("4", "r2", "neg")]
+
+
+def test_classify_predict_keeps_the_other_keys_of_jsonl(tmp_path, monkeypatch, capsys):
+    path = _write(tmp_path, "in.jsonl", '{"text": "great fun", "id": 7}\n{"text": "awful", "source": "web"}\n')
+    code, out, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path,
+                       "--output", tmp_path / "out.csv")  # fmt: skip
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as f:  # before: DictWriter refused the 2nd row
+        rows = list(csv.DictReader(f))
+    assert code == 0 and [(r["id"], r["source"]) for r in rows] == [("7", ""), ("", "web")]
+
+
+def test_a_label_number_written_two_ways_is_refused(tmp_path):
+    # before: 1, 1.0 and 01 were three classes, each with part of the texts
+    path = _write(tmp_path, "train.csv", "text,label\ngood,1\nbad,0\nfine,1.0\n")
+    with pytest.raises(DataError, match=r"train.csv:4:label: the labels '1' \(line 2\) and '1.0' \(line 4\)"):
+        read_labelled(path)
+    assert read_labelled(_write(tmp_path, "ok.csv", "text,label\ngood,1\nbad,0\n")).labels == ["1", "0"]
+
+
+def test_tag_evaluate_accuracy_does_not_count_the_notation_of_iob1(tmp_path):
+    # before: gold IOB1 that starts some chunks with B- (as CoNLL-2003 files do after another chunk, and some
+    # exports at every start) against predictions converted to pure IOB1: F1 1.0, accuracy 0.8
+    from rnnlab.tag.tagger import Tagger
+
+    path = _write(tmp_path, "gold.txt", "Anna B-PER\nvisited O\nParis I-LOC\n\nBob I-PER\nleft O\n")
+    sentences = read_tagged(path, "columns", -1)
+    tagger = Tagger.load("ner-en")
+    tagger.predict_tags = lambda tokens, batch_size=64, scheme=None: [  # a perfect tagger, in the gold's scheme
+        convert(convert(s.tags, "IOB1", "BIOES"), "BIOES", scheme) for s in sentences
+    ]
+    report = tagger.evaluate(sentences)
+    assert report["micro"]["f1"] == 1.0 and report["accuracy"] == 1.0
+
+
+def test_tag_predict_writes_back_the_lines_after_the_last_sentence(tmp_path, monkeypatch, capsys):
+    # before: a closing -DOCSTART- (or CoNLL-U comment) after the last sentence vanished from the file
+    path = _write(tmp_path, "in.conll", "-DOCSTART- -X- O O\n\nEU NNP I-NP I-ORG\n\n-DOCSTART- -X- O O\n")
+    code, out, _ = cli(monkeypatch, capsys, "tag", "predict", "--model", "ner-en", "--input", path,
+                       "--input-format", "conll2003")  # fmt: skip
+    assert code == 0 and out.splitlines()[-2:] == ["-DOCSTART- -X- O O O", ""]
+    assert out.splitlines()[2] == "EU NNP I-NP I-ORG I-ORG"  # and in the file's own scheme (IOB1), not B-ORG
+    conllu = _write(tmp_path, "in.conllu", "# sent_id = 1\n1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_\n\n# end\n")
+    code, out, _ = cli(monkeypatch, capsys, "tag", "predict", "--model", "pos-en", "--input", conllu)
+    assert code == 0 and out.splitlines()[-1] == "# end"
+
+
+def test_calendar_hours_on_changing_offsets_are_said_to_be_utc(tmp_path):
+    # before: the hour feature was UTC's without a word; under daylight saving time it moves against local hours
+    times = pd.date_range("2024-03-30", "2024-04-01", freq="h", tz="Europe/Paris")
+    path = tmp_path / "dst.csv"
+    pd.DataFrame({"time": [t.isoformat() for t in times], "y": range(len(times))}).to_csv(path, index=False)
+    data = read_series(path, time_col="time", targets=["y"])
+    with pytest.warns(DataWarning, match="change their UTC offset.*the hour and day-of-week features are UTC's"):
+        with_calendar(data, ["hour"])
+    fixed = tmp_path / "fixed.csv"
+    pd.DataFrame({"time": [t.isoformat() for t in times[:20]], "y": range(20)}).to_csv(fixed, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)  # one offset (+01:00): a constant shift, nothing to say
+        with_calendar(read_series(fixed, time_col="time", targets=["y"]), ["hour"])
+
+
+def test_a_txt_of_blank_lines_is_named(tmp_path, monkeypatch, capsys):
+    path = _write(tmp_path, "in.txt", "\n  \n\n")
+    err = refused(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path)
+    assert "in.txt: the file is empty" in err  # read_lines said so; read_text must too

@@ -51,8 +51,8 @@ def test_classify_predict_keeps_the_other_columns_of_a_csv(tmp_path, monkeypatch
 
 def test_classify_predict_keeps_the_other_keys_of_jsonl(tmp_path, monkeypatch, capsys):
     path = _write(tmp_path, "in.jsonl", '{"text": "great fun", "id": 7}\n{"text": "awful", "source": "web"}\n')
-    code, out, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path,
-                       "--output", tmp_path / "out.csv")  # fmt: skip
+    code, _, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path,
+                     "--output", tmp_path / "out.csv")  # fmt: skip
     with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as f:  # before: DictWriter refused the 2nd row
         rows = list(csv.DictReader(f))
     assert code == 0 and [(r["id"], r["source"]) for r in rows] == [("7", ""), ("", "web")]

@@ -558,9 +558,9 @@ def _one_spelling(labels: Sequence[str], lines: Sequence[int], path: Path, colum
     """Labels are classes as written; one number written two ways (``1`` and ``1.0``, ``01``: a spreadsheet's
     export) would be two classes, each with part of the texts: refused, naming both.
 
-    >>> _one_spelling(["1", "0", "1.0"], [2, 3, 4], Path("a.csv"), "label")
+    >>> _one_spelling(["1", "0", "1.0"], [2, 3, 4], Path("a.csv"), "label")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    rnnlab.errors.DataError: a.csv:4:label: the labels '1' (line 2) and '1.0' (line 4) are one number written two ways, which would make two classes (hint: write each label one way (1, not 1.0 or 01))
+    rnnlab.errors.DataError: a.csv:4:label: the labels '1' (line 2) and '1.0' (line 4) are one number written ...
     """
     seen: dict[float, tuple[str, int]] = {}
     for label, n in zip(labels, lines, strict=True):

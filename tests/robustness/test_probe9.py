@@ -112,3 +112,12 @@ def test_a_txt_of_blank_lines_is_named(tmp_path, monkeypatch, capsys):
     path = _write(tmp_path, "in.txt", "\n  \n\n")
     err = refused(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path)
     assert "in.txt: the file is empty" in err  # read_lines said so; read_text must too
+
+
+def test_export_parity_texts_from_jsonl_are_read_strictly(tmp_path):
+    # before: {"text": null} was the text "None", and a .JSONL file was read as lines of JSON
+    from rnnlab.export.to_onnx import example_texts
+
+    with pytest.raises(DataError, match=r"e.jsonl:2: the text 'text' is null, not a string"):
+        example_texts(_write(tmp_path, "e.jsonl", '{"text": "great"}\n{"text": null}\n'))
+    assert example_texts(_write(tmp_path, "E.JSONL", '{"text": "great"}\n{"text": "bad"}\n')) == ["great", "bad"]

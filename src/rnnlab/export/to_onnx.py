@@ -54,13 +54,15 @@ class ExportError(RnnlabError):
 
 def example_texts(path: str | Path) -> list[str]:
     """Texts for the parity check: the ``text`` of each line of a .jsonl file, else one text per non-empty line."""
-    from rnnlab.data.text import iter_jsonl, read_lines
+    from rnnlab.data.text import read_labelled, read_lines
 
     path = Path(path)
     if not path.is_file():
         raise DataError("no such file", path=path, hint="give a text file (one text per line) or a .jsonl file")
-    if path.suffix == ".jsonl":
-        texts = [str(row.get("text", "")) for _, row in iter_jsonl(path, '{"text": "..."}')]
+    if path.name.lower().endswith((".jsonl", ".ndjson", ".jsonl.gz")):
+        # as classify reads it: a text key on every line, a string (a line without one, or {"text": null}, was
+        # skipped or read as the text "None"; a .JSONL file was read as lines of JSON)
+        texts = read_labelled(path, require_labels=False).texts
     else:
         texts = [line.strip() for line in read_lines(path)]  # UTF-8 or a DataError naming the line and column
     texts = [t for t in texts if t.strip()][:MAX_EXAMPLES]

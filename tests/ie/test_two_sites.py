@@ -116,8 +116,31 @@ def test_cli_fit_takes_several_training_files(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert Extractor.load(out).backoff is False
+    assert Extractor.load(out).backoff == ["price_eur"]  # the default: the rules fill a price the tagger missed
     assert summary["train_ads"] + max(1, int((len(ads) + 3) * 0.1)) == len(ads) + 3
+
+
+def test_the_shipped_extractor_reads_prices_in_thousands_and_millions():
+    # before: the tagger, trained on ads that write 350 000 €, found no price in 350 k€ / 1,2 M€ (the rules did)
+    ads = ["Maison 5 pièces à Toulon. Prix : 350 k€. Surface 120 m².", "Appartement T3, prix 1,2 M€, 85 m2."]
+    assert [t["price_eur"]["value"] for t in Extractor.load(None).extract(ads)] == [350_000, 1_200_000]
+
+
+def test_backoff_fields_are_checked(tmp_path):
+    import shutil
+
+    from rnnlab.errors import ModelFileError
+    from rnnlab.ie.extractor import DEFAULT_MODEL
+
+    shutil.copytree(DEFAULT_MODEL, tmp_path / "m")
+    path = tmp_path / "m" / "tagging.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"price_eur"', '"prize"', 1), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=r"tagging.json: training.backoff: the back-off fields must be a list"):
+        Extractor.load(tmp_path / "m")
+    result = CliRunner().invoke(app, ["extract", "fit", "--train", str(ADS), "--backoff-fields", "prize", "--out",
+                                      str(tmp_path / "x")])  # fmt: skip
+    assert result.exit_code == 1 and "--backoff-fields takes a comma-separated list among" in str(result.exception)
+    assert not (tmp_path / "x").exists()
 
 
 def test_backoff_fills_only_the_fields_the_tagger_left_empty():

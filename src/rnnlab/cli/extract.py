@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from rnnlab.cli.common import emit, new_file, print_table, to_terminal, wants_json
+from rnnlab.cli.common import emit, new_file, parse_list, print_table, to_terminal, wants_json
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.ie.config import default_tagger_config, default_train_config
 from rnnlab.tag.config import TaggerConfig
@@ -127,7 +127,15 @@ def fit(
     more: list[str] | None = typer.Argument(None, hidden=True),  # noqa: B008  (the files after the first --train)
     out: str = OUT,
     exclude: list[str] = typer.Option([], help="Drop ads whose id is in this file (e.g. evaluation ads)."),  # noqa: B008
-    backoff: bool = typer.Option(False, help="At prediction, the rules fill the fields the tagger finds nothing of."),
+    backoff: bool | None = typer.Option(
+        None,
+        help="At prediction, the rules fill every field the tagger finds nothing of (--no-backoff: none). "
+        "Default: the fields of --backoff-fields.",
+    ),
+    backoff_fields: str = typer.Option(
+        "price_eur",
+        help="The fields the rules fill where the tagger finds nothing (comma-separated template fields; '' for none).",
+    ),
     gold_weight: int = typer.Option(2, min=1, help="How many times an ad annotated by hand counts in training."),
     overwrite: bool = OVERWRITE,
     resume: bool = RESUME,
@@ -143,16 +151,23 @@ def fit(
     from rnnlab.ie.extractor import Extractor, read_ads
     from rnnlab.io import check_target
 
+    fields = backoff if backoff is not None else _fields(backoff_fields)
     check_target(out, overwrite=overwrite)  # before training; io.save checks again
     ads = [ad for path in [*train_files, *(more or [])] for ad in read_ads(path, exclude=exclude)]
     from rnnlab.cli.resume import fit_checkpoints
 
     extractor = Extractor()
     with fit_checkpoints(out, resume=resume, command="extract fit", options=options) as run:
-        info = extractor.fit(ads, config=model, train_config=train, backoff=backoff, gold_weight=gold_weight,
+        info = extractor.fit(ads, config=model, train_config=train, backoff=fields, gold_weight=gold_weight,
                              out_dir=run, resume=resume, progress=progress and not as_json)  # fmt: skip
         extractor.save(out, overwrite=overwrite)
     emit({k: v for k, v in info.items() if k != "history"}, as_json, f"saved {out}")
+
+
+def _fields(text: str) -> list[str]:
+    from rnnlab.ie.template import LABELS
+
+    return parse_list(text, allowed=list(LABELS), option="--backoff-fields") if text.strip() else []
 
 
 @app.command(epilog=EXAMPLES)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.data.text import iter_jsonl
-from rnnlab.errors import DataError, ModelFileError
+from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.ie import rules, weak
 from rnnlab.ie.augment import augment
 from rnnlab.ie.config import default_tagger_config, default_train_config
@@ -98,13 +98,29 @@ def with_backoff(tagged: Sequence[Mention], ruled: Sequence[Mention]) -> list[Me
     return sorted([*tagged, *(m for m in ruled if m.label not in spoken)], key=lambda m: m.start)
 
 
+DEFAULT_BACKOFF = ("price_eur",)  # the selection sets score the same with it; ``350 k€`` is read (issue 21)
+
+
+def backoff_fields(backoff: Any) -> bool | list[str]:
+    """``backoff`` checked: a bool (every field or none) or a list of template fields.
+
+    >>> backoff_fields(["price_eur"]), backoff_fields(False)
+    (['price_eur'], False)
+    """
+    if isinstance(backoff, bool):
+        return backoff
+    if isinstance(backoff, str) or not isinstance(backoff, Sequence) or not all(f in LABELS for f in backoff):
+        raise ConfigError(f"the back-off fields must be a list of {list(LABELS)}, received {backoff!r}")
+    return list(backoff)
+
+
 class Extractor:
     """A recogniser (a trained :class:`~rnnlab.tag.tagger.Tagger`, or the rules when ``tagger`` is None) + the
     template filler of :mod:`rnnlab.ie.template`."""
 
-    def __init__(self, tagger: Tagger | None = None, *, backoff: bool = False) -> None:
+    def __init__(self, tagger: Tagger | None = None, *, backoff: bool | Sequence[str] = False) -> None:
         self.tagger = tagger
-        self.backoff = backoff
+        self.backoff = backoff_fields(backoff)
 
     @classmethod
     def rules(cls) -> Extractor:
@@ -126,7 +142,7 @@ class Extractor:
         relocated: float = 0.5,
         rule_hints: bool = True,
         hint_dropout: float = 0.0,
-        backoff: bool = False,
+        backoff: bool | Sequence[str] = DEFAULT_BACKOFF,
         gold_weight: int = 2,
         out_dir: str | Path | None = None,
         resume: bool = False,
@@ -140,9 +156,12 @@ class Extractor:
         ``relocated``: copies of training ads moved to other towns (:mod:`rnnlab.ie.augment`), as a fraction of
         the training ads. ``rule_hints``: the rules' label of each token is an input of the tagger;
         ``hint_dropout``: the share of the training ads' rule mentions hidden from that input; ``backoff``: at
-        prediction, the rules fill the fields the tagger finds nothing of (:func:`with_backoff`; saved with the
-        model). ``out_dir`` / ``resume``: the tagger's checkpoints, and continuing an interrupted run from them.
+        prediction, the rules fill the fields the tagger finds nothing of (:func:`with_backoff`; True: every field,
+        a list: those fields; saved with the model; by default the price, whose ``350 k€`` / ``1,2 M€`` forms the
+        sites' ads rarely write). ``out_dir`` / ``resume``: the tagger's checkpoints, and continuing an interrupted
+        run from them.
         """
+        backoff = backoff_fields(backoff)
         if not 0.0 <= hint_dropout < 1.0:
             raise DataError(f"hint_dropout must be in [0, 1), received {hint_dropout}")
         if gold_weight < 1:
@@ -201,7 +220,9 @@ class Extractor:
             out.append([Mention(s["type"], s["start"], s["end"], s["score"]) for s in result["spans"]
                         if s["type"] in known])  # fmt: skip
         if self.backoff:
-            out = [with_backoff(found, rules.find_mentions(t)) for found, t in zip(out, texts, strict=True)]
+            only = None if self.backoff is True else {LABELS[f] for f in self.backoff}  # some fields only
+            out = [with_backoff(found, [m for m in rules.find_mentions(t) if only is None or m.label in only])
+                   for found, t in zip(out, texts, strict=True)]  # fmt: skip
         return out
 
     def extract(self, texts: str | Sequence[str], *, batch_size: int = 32) -> list[dict[str, Any]]:
@@ -240,7 +261,12 @@ class Extractor:
         if tagger.info.get("task") != TASK:
             raise ModelFileError(f"{directory} holds a tagger, not a real-estate extractor; "
                                  "train one with `rnnlab extract fit`")  # fmt: skip
-        return cls(tagger, backoff=bool(tagger.info.get("backoff", False)))
+        try:
+            backoff = backoff_fields(tagger.info.get("backoff", False))
+        except ConfigError as exc:
+            raise ModelFileError(f"{Path(str(directory or DEFAULT_MODEL)) / 'tagging.json'}: training.backoff: {exc}; "
+                                 "save the model again") from None  # fmt: skip
+        return cls(tagger, backoff=backoff)
 
 
 def check_length(texts: Sequence[str], *, path: str | Path | None = None, lines: Sequence[int] | None = None) -> None:

@@ -121,3 +121,40 @@ def test_export_parity_texts_from_jsonl_are_read_strictly(tmp_path):
     with pytest.raises(DataError, match=r"e.jsonl:2: the text 'text' is null, not a string"):
         example_texts(_write(tmp_path, "e.jsonl", '{"text": "great"}\n{"text": null}\n'))
     assert example_texts(_write(tmp_path, "E.JSONL", '{"text": "great"}\n{"text": "bad"}\n')) == ["great", "bad"]
+
+
+def test_timezone_puts_calendar_hours_on_the_local_clock_across_daylight_saving_time(tmp_path):
+    times = pd.date_range("2024-03-30", "2024-04-01", freq="h", tz="Europe/Paris")  # +01:00, then +02:00
+    path = tmp_path / "dst.csv"
+    pd.DataFrame({"time": [t.isoformat() for t in times], "y": range(len(times))}).to_csv(path, index=False)
+    data = read_series(path, time_col="time", targets=["y"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)  # the zone given: nothing to warn of
+        local = with_calendar(data, ["hour"], "Europe/Paris").series[0].values[:, 1:]
+    utc = with_calendar(data, ["hour"]).series[0].values[:, 1:]
+    day = 24  # 09:00 local on the 30th (UTC+1) and on the 31st (UTC+2): one hour feature; UTC's differ
+    assert times[9].hour == times[9 + day - 1].hour == 9  # the 31st has 23 hours
+    assert abs(local[9] - local[9 + day - 1]).max() < 1e-6 and abs(utc[9] - utc[9 + day - 1]).max() > 0.1
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--timezone", "Europe/Paris"], "--timezone sets the clock of the --calendar features: give --calendar too"),
+        (["--calendar", "hour", "--timezone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+    ],
+)
+def test_timezone_options_that_cannot_work_are_refused(tmp_path, monkeypatch, capsys, args, said):
+    times = pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Paris")
+    path = tmp_path / "dst.csv"
+    pd.DataFrame({"time": [t.isoformat() for t in times], "y": range(60)}).to_csv(path, index=False)
+    err = refused(monkeypatch, capsys, "forecast", "fit", path, "--time-col", "time", "--target", "y", *args,
+                  "--epochs", "1", "--out", tmp_path / "m")  # fmt: skip
+    assert said in err and not (tmp_path / "m").exists()
+
+
+def test_timezone_on_times_without_offsets_is_refused(tmp_path):
+    path = tmp_path / "naive.csv"
+    pd.DataFrame({"time": pd.date_range("2024-01-01", periods=30, freq="h"), "y": range(30)}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="these times have none and are read as local times already"):
+        with_calendar(read_series(path, time_col="time", targets=["y"]), ["hour"], "Europe/Paris")

@@ -87,6 +87,13 @@ FIT_OPTIONS = ConfigOptions(
 )
 
 
+TIMEZONE = typer.Option(
+    None,
+    help="The calendar features on this zone's clock (an IANA name: Europe/Paris), daylight saving time "
+    "included, for times written with UTC offsets (default: UTC's clock).",
+)
+
+
 @app.command(epilog=EXAMPLES)
 @FIT_OPTIONS
 def fit(
@@ -103,6 +110,7 @@ def fit(
         help="Calendar features to add as inputs, comma-separated: hour, dayofweek, "
         "month (sin/cos pairs; known in advance for every forecast step).",
     ),
+    timezone: str | None = TIMEZONE,
     loss: str | None = typer.Option(
         None, help="mse (default), mae, or scaled_mae (each window's MAE over its own std; needs --revin)."
     ),
@@ -130,7 +138,8 @@ def fit(
     options = {**dict(locals()), **FIT_OPTIONS.flags(model=model, train=train)}  # recorded for --resume
     from rnnlab.forecast.forecaster import Forecaster
 
-    settings = _settings(time_col, target, features, series_col, fill, calendar, future_features, model.horizon)
+    settings = _settings(time_col, target, features, series_col, fill, calendar, future_features, model.horizon,
+                         timezone)  # fmt: skip
     series = _read(data, settings)
     arrays = [s.values for s in series.series]
     config = model.replace(n_inputs=len(series.columns), targets=tuple(range(len(series.targets))))
@@ -173,7 +182,7 @@ def _fit_metrics(info: dict, series: int) -> dict:
 
 
 def _settings(time_col: str | None, target: str, features: str, series_col: str | None, fill: str | None,
-              calendar: str, future_features: str, horizon: int) -> dict:  # fmt: skip
+              calendar: str, future_features: str, horizon: int, timezone: str | None = None) -> dict:  # fmt: skip
     """How fit reads its data, from the command's options (saved with the model for predict)."""
     settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False),
                 "features": parse_list(features, option="--features", lower=False) if features else [],
@@ -185,6 +194,10 @@ def _settings(time_col: str | None, target: str, features: str, series_col: str 
         ahead = parse_list(future_features, option="--future-features", lower=False)
         check_future_features(ahead, settings["targets"], settings["features"])
         settings.update(future_features=ahead, future_horizon=horizon)
+    if timezone is not None:
+        if not calendar:  # saved, and doing nothing
+            raise ValueError("--timezone sets the clock of the --calendar features: give --calendar too")
+        settings["timezone"] = timezone
     return settings
 
 

@@ -157,7 +157,7 @@ def _one_frequency(freqs: dict, name: str, time_col: str | None) -> None:
                             hint="resample the series to one frequency, or fit one model per frequency")  # fmt: skip
 
 
-def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
+def with_calendar(data: SeriesData, kinds: Sequence[str], timezone: str | None = None) -> SeriesData:
     """``data`` with calendar features (sin/cos of hour, day of week, month) appended as feature columns.
 
     They are known in advance: a window's last step fixes the calendar position of every step it forecasts.
@@ -172,18 +172,43 @@ def with_calendar(data: SeriesData, kinds: Sequence[str]) -> SeriesData:
         return data
     if any(not np.issubdtype(np.asarray(s.times).dtype, np.datetime64) for s in data.series):
         raise DataError("calendar features need time stamps", path=data.source, hint="pass --time-col")
-    if data.clock_changes and {"hour", "dayofweek"} & set(kinds):
+    clocks = [s.times for s in data.series]
+    if timezone is not None:
+        clocks = [_local(times, timezone, data) for times in clocks]
+    elif data.clock_changes and {"hour", "dayofweek"} & set(kinds):
         warnings.warn(DataWarning(f"{data.source}: the times change their UTC offset (daylight saving time) and are "
                                   "read on UTC: the hour and day-of-week features are UTC's, an hour off the local "
-                                  "clock for part of the year (local-clock features would need the time zone's "
-                                  "rules, which rnnlab does not read yet)"), stacklevel=2)  # fmt: skip
+                                  "clock for part of the year; give the time zone (--timezone Europe/Paris) for "
+                                  "local-clock features"), stacklevel=2)  # fmt: skip
     try:
         names = [f"{k}_{part}" for k in kinds for part in ("sin", "cos")]
-        series = [Series(s.id, s.times, np.concatenate([s.values, calendar_features(s.times, kinds)], axis=1))
-                  for s in data.series]  # fmt: skip
+        series = [Series(s.id, s.times, np.concatenate([s.values, calendar_features(clock, kinds)], axis=1))
+                  for s, clock in zip(data.series, clocks, strict=True)]  # fmt: skip
     except ValueError as exc:
         raise DataError(str(exc), path=data.source, hint="--calendar takes hour, dayofweek, month") from None
     return dataclasses.replace(data, series=series, features=[*data.features, *names])
+
+
+def _local(times: np.ndarray, timezone: str, data: SeriesData) -> np.ndarray:
+    """UTC times (read from stamps with offsets) on the wall clock of ``timezone``, daylight saving time included.
+
+    >>> data = SeriesData([], ["y"], [], "h", utc=True)
+    >>> _local(np.array(["2024-03-31T00:00", "2024-03-31T01:00"], dtype="datetime64[ns]"), "Europe/Paris", data)
+    array(['2024-03-31T01:00:00.000000000', '2024-03-31T03:00:00.000000000'],
+          dtype='datetime64[ns]')
+    """
+    import zoneinfo
+
+    try:
+        zone = zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(f"unknown time zone {timezone!r}: give an IANA name such as Europe/Paris or "
+                          "America/New_York") from None  # fmt: skip
+    if not data.utc:
+        raise DataError(f"--timezone {timezone} converts times written with UTC offsets (2024-03-31T03:00+02:00); "
+                        "these times have none and are read as local times already", path=data.source,
+                        hint="drop --timezone, or write the times with their offsets")  # fmt: skip
+    return pd.DatetimeIndex(times).tz_localize("UTC").tz_convert(zone).tz_localize(None).to_numpy()
 
 
 def read_like(source: str | Path | pd.DataFrame, settings: dict, *, future_rows: bool = False) -> SeriesData:
@@ -198,7 +223,7 @@ def read_like(source: str | Path | pd.DataFrame, settings: dict, *, future_rows:
     data = read_series(source, time_col=settings.get("time_col"), targets=settings["targets"], features=features,
                        series_col=settings.get("series_col"), fill=settings.get("fill"),
                        expected_freq=settings.get("freq"), name=name)  # fmt: skip
-    return with_calendar(data, settings.get("calendar") or [])
+    return with_calendar(data, settings.get("calendar") or [], settings.get("timezone"))
 
 
 def lead_name(column: str, horizon: int) -> str:

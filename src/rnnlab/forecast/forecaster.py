@@ -496,11 +496,13 @@ class Forecaster:
             series_col: str | None = None, features: Sequence[str] = (), calendar: Sequence[str] = (),
             fill: str | None = None, val_steps: int | None = None, progress: bool = False,
             out_dir: str | Path | None = None, resume: bool = False,
-            future_features: Sequence[str] = ()) -> FitResult:  # fmt: skip
+            future_features: Sequence[str] = (), timezone: str | None = None) -> FitResult:  # fmt: skip
         """Fit on a DataFrame or CSV path, one series or many in long format (see :func:`fit_arrays`); the network
         takes the data's columns (targets, then features, then calendar sin/cos pairs) as its inputs.
         ``future_features``: columns known in advance (a planned promotion, a weather forecast), read over the
         horizon; :meth:`predict` then takes their values for the forecast steps in rows after the history.
+        ``timezone`` (``"Europe/Paris"``): the calendar features on that zone's clock, daylight saving time included,
+        for times written with UTC offsets (read on UTC otherwise).
 
         >>> import pandas as pd
         >>> df = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=200, freq="h"),
@@ -513,7 +515,7 @@ class Forecaster:
         """
         settings = data_settings(data, target=target, time_col=time_col, series_col=series_col, features=features,
                                  calendar=calendar, fill=fill, future_features=future_features,
-                                 horizon=self.config.horizon)  # fmt: skip
+                                 horizon=self.config.horizon, timezone=timezone)  # fmt: skip
         series = read_like(data, settings)
         shape = {"n_inputs": len(series.columns), "targets": tuple(range(len(series.targets)))}
         if (self.config.n_inputs, tuple(self.config.targets)) != tuple(shape.values()):

@@ -33,10 +33,12 @@ def data_settings(
     fill: str | None = None,
     future_features: Sequence[str] = (),
     horizon: int | None = None,
+    timezone: str | None = None,
 ) -> dict[str, Any]:
     """How to read ``data`` (saved with the model, so that predict reads new data the same way). A DataFrame
     with NeuralForecast's columns needs no option: ``y`` is the target, ``ds`` the time, ``unique_id`` the series.
-    ``future_features``: columns known ``horizon`` steps ahead (:func:`rnnlab.data.series.with_leads`)."""
+    ``future_features``: columns known ``horizon`` steps ahead (:func:`rnnlab.data.series.with_leads`).
+    ``timezone``: the calendar features on that zone's clock (times written with UTC offsets; an IANA name)."""
     columns = set(data.columns) if isinstance(data, pd.DataFrame) else set()
     if target is None:
         if "y" not in columns:
@@ -51,6 +53,10 @@ def data_settings(
     targets = [target] if isinstance(target, str) else list(target)
     settings = {"time_col": time_col, "targets": targets, "features": list(features), "series_col": series_col,
                 "fill": fill, "calendar": list(calendar)}  # fmt: skip
+    if timezone is not None:
+        if not calendar:  # it would be saved and do nothing
+            raise ValueError(f"timezone {timezone!r} sets the clock of the calendar features: give calendar too")
+        settings["timezone"] = timezone
     if future_features:
         check_future_features(list(future_features), targets, list(features))
         settings.update(future_features=list(future_features), future_horizon=horizon)

@@ -14,7 +14,7 @@ from rnnlab.ie import rules
 from rnnlab.ie.augment import augment, communes, is_probe, relocate
 from rnnlab.ie.extractor import HINTS, Extractor, hints, read_ads, split, with_backoff
 from rnnlab.ie.gazetteer import department, gazetteer, key
-from rnnlab.ie.template import Mention, fill
+from rnnlab.ie.template import FIELDS, Mention, fill
 from rnnlab.ie.text import tokenize
 
 ADS = Path(__file__).with_name("ads.jsonl")
@@ -276,7 +276,8 @@ def test_annotated_ads_replace_their_unannotated_copies_and_are_not_relocated():
 def test_fit_trains_on_annotated_ads(tmp_path):
     ads = read_ads(ADS)
     annotated = tmp_path / "gold.jsonl"
-    gold = {"owner": "Paul MARTIN", "phone": "0450123456", "city": "St Gervais Les Bains", "bedrooms": 3}
+    gold = {**dict.fromkeys(FIELDS), "owner": "Paul MARTIN", "phone": "0450123456", "city": "St Gervais Les Bains",
+            "bedrooms": 3}  # fmt: skip
     annotated.write_text("".join(json.dumps({"id": f"g{i}", "text": NOTAIRES, "gold": gold}) + "\n"
                                  for i in range(4)), encoding="utf-8")  # fmt: skip
     out = tmp_path / "model"

@@ -249,11 +249,22 @@ class TextClassifier:
 
     # -- inference ---------------------------------------------------------------------------
     @torch.no_grad()
-    def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256) -> np.ndarray:
-        """(N, K) class probabilities, columns in the order of :attr:`labels`."""
+    def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256, source: str | None = None,
+                      lines: Sequence[int] | None = None) -> np.ndarray:  # fmt: skip
+        """(N, K) class probabilities, columns in the order of :attr:`labels`. A text without any word once cleaned
+        (blank, markup only) is a DataError, named by its ``source`` file and ``lines`` when given."""
         if self.net is None:
             raise RuntimeError("fit or load the classifier before predicting")
-        out = self._probabilities(TokenDataset(self.encode(texts)), batch_size=batch_size)
+        ids = self.encode(texts)
+        empty = [i for i, row in enumerate(ids) if not row]
+        if empty:  # a label from the bias alone would be a guess presented as an answer
+            i = empty[0]
+            which = f"text {i + 1}" if lines is None else "the text"
+            raise DataError(f"{which} has no words once cleaned ({texts[i][:40]!r}): nothing to classify"
+                            + (f" (and {len(empty) - 1} more)" if len(empty) > 1 else ""), path=source,
+                            line=None if lines is None else lines[i],
+                            hint="drop texts without words (markup only, blank)")  # fmt: skip
+        out = self._probabilities(TokenDataset(ids), batch_size=batch_size)
         if not np.isfinite(out).all():  # NaN probabilities would be printed as "NaN" (not JSON) or null
             broken = sum(int((~torch.isfinite(p)).sum()) for p in self.net.parameters())
             where = f"{self.source}: " if self.source else ""
@@ -299,12 +310,13 @@ class TextClassifier:
                             "log_loss_after": log_loss(logits, labels, t)}  # fmt: skip
         return dict(self.calibration)
 
-    def predict_records(self, texts: Sequence[str], *, batch_size: int = 256,
-                        explain: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+    def predict_records(self, texts: Sequence[str], *, batch_size: int = 256, explain: bool = False,
+                        source: str | None = None, lines: Sequence[int] | None = None
+                        ) -> list[dict[str, Any]]:  # fmt: skip
         """One record per text, the schema every door answers with (``classify predict``'s JSON lines and the
         service): ``{"text", "label", "probabilities": {label: p}}``; ``explain`` adds ``"explanation"``
-        (:meth:`explain`)."""
-        probs = self.predict_proba(texts, batch_size=batch_size)
+        (:meth:`explain`); ``source`` / ``lines`` name where a text without words is (:meth:`predict_proba`)."""
+        probs = self.predict_proba(texts, batch_size=batch_size, source=source, lines=lines)
         records = [{"text": t, "label": self.labels[int(p.argmax())],
                     "probabilities": {y: float(q) for y, q in zip(self.labels, p, strict=True)}}
                    for t, p in zip(texts, probs, strict=True)]  # fmt: skip
@@ -345,7 +357,7 @@ class TextClassifier:
         texts per second."""
         gold = self._label_ids(data)  # clear error on unknown labels before the work
         start = time.perf_counter()
-        probs = self.predict_proba(data.texts, batch_size=batch_size)
+        probs = self.predict_proba(data.texts, batch_size=batch_size, source=data.source, lines=data.lines)
         seconds = time.perf_counter() - start
         report = classification_report(data.labels or [], [self.labels[i] for i in probs.argmax(1)], self.labels)
         report["ece"] = expected_calibration_error(probs, gold)  # 15 bins; 0: the probabilities mean what they say

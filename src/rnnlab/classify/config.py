@@ -98,6 +98,10 @@ class TextConfig(Config):
             raise ConfigError(f"truncation must be one of {list(TRUNCATIONS)}, received {self.truncation!r}")
         if self.max_len is not None and self.max_len < 1:
             raise ConfigError(f"max_len must be >= 1 or None, received {self.max_len}")
+        if self.max_vocab is not None and self.max_vocab < 1:  # named before the data is read, with its flag
+            raise ConfigError(f"max_vocab must be >= 1 or None (every word), received {self.max_vocab}")
+        if self.min_freq < 1:
+            raise ConfigError(f"min_freq must be >= 1, received {self.min_freq}")
 
 
 # how a classifier trains unless told otherwise: the IMDb benchmark's bilstm-pool (benchmarks/classify_imdb.py)

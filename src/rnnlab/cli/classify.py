@@ -219,7 +219,7 @@ def predict(
     new_file(output, "--output", overwrite=overwrite)
     data = _read_inputs(list(texts or []), input_file, text_col)  # a bad input is named before the model loads
     clf = TextClassifier.load(model)
-    rows = clf.predict_records(data.texts, explain=explain)  # the service's schema: text, label, probabilities
+    rows = clf.predict_records(data.texts, explain=explain, source=data.source, lines=data.lines)  # service schema
     rows = _with_inputs(rows, data)  # then --input's line and its other columns
     if output and output.lower().endswith(".csv"):  # a CSV has no nesting: one p_<label> column per class
         write_csv(Path(output), [{"text": r["text"], "label": r["label"],

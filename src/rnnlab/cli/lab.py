@@ -13,12 +13,12 @@ from rnnlab.cli.common import markdown_table, output_dir, parse_ints, parse_list
 
 def gradients(
     cells: str = typer.Option("rnn,lstm,gru", help="Cells to compare: rnn, lstm, gru."),
-    length: int = typer.Option(100, help="Sequence length T (lags 0..T-1)."),
+    length: int = typer.Option(100, min=2, help="Sequence length T (lags 0..T-1)."),
     trained_on: str | None = typer.Option(None, "--trained-on", help="Also measure after training on this task."),
     out: str = typer.Option(..., "--out", help="Output folder (PNG, CSV, summary.md)."),
-    hidden: int = typer.Option(64, help="Hidden units."),
-    steps: int = typer.Option(2000, help="Training steps for --trained-on (same for every cell)."),
-    batch: int = typer.Option(64, help="Sequences in the measured batch."),
+    hidden: int = typer.Option(64, min=1, help="Hidden units."),
+    steps: int = typer.Option(2000, min=1, help="Training steps for --trained-on (same for every cell)."),
+    batch: int = typer.Option(64, min=1, help="Sequences in the measured batch."),
     wrt: str = typer.Option("hidden", help="Gradient with respect to 'hidden' states or 'input' steps."),
     seed: int = typer.Option(0, help="Seed for weights and data."),
     overwrite: bool = typer.Option(False, help="Replace files of an earlier run in --out."),
@@ -86,11 +86,11 @@ def memory(
     cells: str = typer.Option("rnn,lstm,gru", help="Cells: rnn, lstm, gru (rnn+residual with --residual)."),
     lengths: str = typer.Option("25,50,100,200", help="Comma-separated lags T."),
     out: str = typer.Option(..., "--out", help="Output folder (CSV, markdown, PNG, JSON)."),
-    hidden: int = typer.Option(64, help="Hidden units (same for every cell)."),
-    steps: int = typer.Option(2000, help="Training steps at most (same for every cell)."),
-    batch: int = typer.Option(64, help="Batch size."),
+    hidden: int = typer.Option(64, min=1, help="Hidden units (same for every cell)."),
+    steps: int = typer.Option(2000, min=1, help="Training steps at most (same for every cell)."),
+    batch: int = typer.Option(64, min=1, help="Batch size."),
     lr: float = typer.Option(1e-2, help="Adam learning rate."),
-    clip: float = typer.Option(1.0, help="Gradient-norm clipping; 0 turns it off."),
+    clip: float = typer.Option(1.0, min=0.0, help="Gradient-norm clipping; 0 turns it off."),
     residual: bool = typer.Option(False, help="Add the skip-connection SimpleRNN (rnn+residual)."),
     seed: int = typer.Option(0, help="Seed."),
     overwrite: bool = typer.Option(False, help="Replace files of an earlier run in --out."),
@@ -122,7 +122,8 @@ def memory(
     (folder / "memory.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     columns = ["cell", "length", metric, f"baseline_{metric[5:]}", "beats_baseline", "solved", "steps", "seconds"]
     (folder / "memory.md").write_text(
-        f"# {task}: final test {metric[5:]} by lag (hidden {hidden}, at most {steps} steps, Adam lr {lr}, "
+        f"# {task}: final test {metric[5:]} by lag (hidden {hidden}, at most {rows[0]['max_steps']} steps, "
+        f"Adam lr {lr}, "
         f"clip {clip or 'off'})\n\n" + markdown_table(rows, columns) + "\n", encoding="utf-8"
     )  # fmt: skip
     plot_memory(rows, folder / "memory.png", metric=metric, baseline=base, title=f"{task}: final test {metric[5:]}")

@@ -265,6 +265,8 @@ def _parameter(option: _Option, flag: str, field: dataclasses.Field, hint: Any, 
         info = typer.Option(default, decl, help=help, rich_help_panel=panel, hidden=option.alias)
         return inspect.Parameter(option.param, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=bool)
     parse, metavar = _parser(hint, choices, zero_means_none=field.name in section.zero_means_none)
+    if field.name in section.zero_means_none:  # --max-len 0 read as none: said, not guessed
+        help = f"{help} 0 also means none."
     shown = "none" if default is None else ",".join(map(str, default)) if isinstance(default, tuple) else True
     info = typer.Option(
         default,

@@ -135,9 +135,11 @@ def _columns(path: Path, column: int, sentence: _Builder) -> Iterator[Sentence]:
             parts = raw.split()
             if not parts or parts[0] == "-DOCSTART-":
                 if (done := sentence.take()) is not None:
-                    yield done
-                if parts:  # written back before the next sentence, a column "O" longer, as its own block
-                    sentence.other.append((0, " ".join([*parts, "O"]) + "\n"))
+                    yield done  # the blank line after a sentence is written back with it
+                elif not parts:  # one more blank line (or spaces): written back, so line n stays line n
+                    sentence.other.append((0, ""))
+                if parts:  # written back before the next sentence, a column "O" longer, with its separator
+                    sentence.other.append((0, ("\t" if "\t" in raw.strip() else " ").join([*parts, "O"])))
                 width = None
                 continue
             if raw.startswith("# ") and " = " in raw:  # "# sent_id = 1", "# text = ...": read as columns, garbage
@@ -178,6 +180,8 @@ def _conllu(path: Path, column: int, sentence: _Builder) -> Iterator[Sentence]:
             if not line.strip():
                 if (done := sentence.take()) is not None:
                     yield done
+                else:  # one more blank line: written back, so line n stays line n
+                    sentence.other.append((0, ""))
                 continue
             if line.startswith("#"):
                 sentence.other.append((len(sentence.tokens), line))

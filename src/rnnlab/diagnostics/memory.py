@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 
 import torch
@@ -110,8 +111,12 @@ def train_memory(
     torch.manual_seed(run.seed)
     model = MemoryModel(model_config)
     task = model_config.task
-    epochs = max(1, run.steps // run.steps_per_epoch)
-    train = TaskBatches(task, run.length, batch_size=run.batch_size, n_batches=run.steps_per_epoch, seed=run.seed)
+    if run.steps < 1 or run.batch_size < 1 or run.steps_per_epoch < 1:
+        raise ConfigError(f"steps, batch_size and steps_per_epoch must be at least 1, received {run.steps}, "
+                          f"{run.batch_size}, {run.steps_per_epoch}")  # fmt: skip
+    epochs = math.ceil(run.steps / run.steps_per_epoch)  # 150 steps: 2 epochs of 75 (it was 1 of 100)
+    per_epoch = math.ceil(run.steps / epochs)  # the budget asked for, rounded up to equal epochs
+    train = TaskBatches(task, run.length, batch_size=run.batch_size, n_batches=per_epoch, seed=run.seed)
     dev = TaskBatches(task, run.length, batch_size=256, n_batches=2, seed=run.seed + 10_000)
     stop = (
         EarlyStopping("val_loss", mode="min", stopping_threshold=run.solved_mse, patience=10**9)
@@ -137,8 +142,8 @@ def train_memory(
         "cell": model_config.cell + ("+residual" if model_config.residual else ""),
         "length": run.length,
         "hidden_size": model_config.hidden_size,
-        "steps": result.epochs * run.steps_per_epoch,
-        "max_steps": epochs * run.steps_per_epoch,
+        "steps": result.epochs * per_epoch,
+        "max_steps": epochs * per_epoch,
         "seconds": round(seconds, 1),
         f"test_{key}": test[key],
         f"baseline_{key}": base[key],

@@ -88,6 +88,8 @@ class OnnxTagger:
         if isinstance(tokens, str) or any(isinstance(s, str) for s in tokens):
             raise ValueError("predict_tags takes sentences as lists of tokens, e.g. [['Anna', 'flew']]: split each "
                              "text into tokens first (or use rnnlab.tag.tagger.Tagger.predict)")  # fmt: skip
+        if not len(tokens):
+            return []
         keep = [i for i, s in enumerate(tokens) if len(s)]
         if len(keep) < len(tokens):  # empty sentences: nothing to tag, and a zero-length row breaks the graph
             tagged = self.predict_tags([tokens[i] for i in keep], None if features is None else
@@ -118,6 +120,8 @@ class OnnxClassifier:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         from rnnlab.data.batching import TokenDataset
 
+        if not len(texts):  # as TextClassifier.predict_proba: nothing in, nothing out (a 0-row feed breaks the graph)
+            return np.zeros((0, len(self.classifier.labels)), dtype=np.float32)
         b = TokenDataset(self.classifier.encode(texts)).collate(list(range(len(texts))))
         return run(self.session, {"tokens": b.tokens, "lengths": b.lengths})["probabilities"]
 

@@ -368,6 +368,10 @@ class Forecaster:
         """The scaler row of each series and its last ``input_width`` steps standardised (S, W, F), float32: each
         series (T, F) long enough and finite, else a one-line DataError."""
         c = self.config
+        if (isinstance(series, np.ndarray) and series.ndim == 2) or not len(series):
+            given = "one (steps, inputs) array" if len(series) else "no series"
+            raise DataError(f"{given} given: the forecaster reads a list of series",
+                            hint="pass [array] (one (steps, inputs) array per series)")  # fmt: skip
         for i, s in enumerate(series):
             if np.ndim(s) != 2 or np.shape(s)[1] != c.n_inputs:
                 raise DataError(f"series {i} has shape {np.shape(s)}; the model reads (steps, {c.n_inputs}) arrays",

@@ -314,6 +314,9 @@ def extract(text: str, model: str | Path | Extractor | None = None) -> dict[str,
 def extract_batch(texts: Sequence[str], model: str | Path | Extractor | None = None, *, batch_size: int = 32
                   ) -> list[dict[str, Any]]:  # fmt: skip
     """Templates of many ads, tagged in batches."""
+    if isinstance(texts, str):  # list("an ad") would be one empty template per character
+        raise DataError("extract_batch takes a list of ads, received one string",
+                        hint="rnnlab.extract(text) for one ad, or extract_batch([text])")  # fmt: skip
     return resolve(model).extract(list(texts), batch_size=batch_size)
 
 
@@ -365,6 +368,10 @@ def _check_template(values: Any, key: str, path: Path, line: int) -> None:
         raise DataError(f"unknown {'gold ' if key == 'gold' else ''}fields {unknown}", path=path, line=line,
                         hint=f"the template's fields are {list(FIELDS)}")  # fmt: skip
     _check_gold_values(values, path, line, key)
+    missing = [f for f in FIELDS if f not in values]
+    if key == "gold" and missing:  # a left-out field was scored (and trained) as "the ad states none"
+        raise DataError(f"the gold template lacks {missing}", path=path, line=line,
+                        hint="write null for a field the ad does not state")  # fmt: skip
 
 
 def _check_gold_values(gold: dict[str, Any], path: Path, line: int, key: str = "gold") -> None:

@@ -78,9 +78,9 @@ RULES: list[tuple[str, re.Pattern[str], int]] = [
     ("YEAR", re.compile(r"(?:résidence|immeuble|copropriété)\b[^.\n\d]{0,50}?\bde\s+(?:\d\s+étages?\s+de\s+)?"
                         r"(1[89]\d\d|20[0-2]\d)\b(?!\s*(?:€|m\b|m²|m2|euros?|lots?))", re.I), 1),
     ("YEAR", re.compile(r"année\s+de\s+construction\s*:?\s*(1[89]\d\d|20[0-2]\d)\b", re.I), 1),
-    # "+33 6 ...", "0033 (0)4 ...", "06 12 ...", "06/12/34/56/78"
-    ("PHONE", re.compile(r"(?<![\d\w])((?:(?:\+33|0033)\s?(?:\(0\)\s?)?|[0O])[1-9](?:[ .\-/]{0,2}[0-9O]{2}){4})"
-                         r"(?![\d])"), 1),
+    # "+33 6 ...", "0033 (0)4 ...", "06 12 ...", "06/12/34/56/78"; pairs apart by no-break or thin spaces (web copies)
+    ("PHONE", re.compile(r"(?<![\d\w])((?:(?:\+33|0033)\s?(?:\(0\)\s?)?|[0O])[1-9]"
+                         r"(?:[ \u00a0\u202f\u2009.\-/]{0,2}[0-9O]{2}){4})(?![\d])"), 1),
     ("OWNER", re.compile(rf"(?:iad France|SAFTI|Safti|Capifrance|Optimhome|Propriétés Privées)\s*-\s*({_NAME})"), 1),
     ("OWNER", re.compile(rf"(?:[Cc]ontact(?:ez|er|ant)?(?:\s+(?:vite|directement|direct|votre|notre|moi))*(?:\s+"
                          rf"(?:conseill[eè]re?|commerciale?|agent|négociat(?:eur|rice))(?:\s+SAFTI)?)?|appeler|"

@@ -302,6 +302,7 @@ def cv(
     target: str = typer.Option(..., help="Column(s) to forecast."),
     fill: str | None = typer.Option(None, help="Fill policy: ffill, interpolate or zero."),
     calendar: str = typer.Option("", help="Calendar features as inputs: hour, dayofweek, month."),
+    timezone: str | None = TIMEZONE,
     input_width: int = typer.Option(24, help="Steps read by the model."),
     horizon: int = typer.Option(12, help="Steps forecast."),
     model: str = typer.Option("lstm", help=f"One of {', '.join(MODELS)}."),
@@ -320,8 +321,7 @@ def cv(
     from rnnlab.forecast.forecaster import Forecaster
     from rnnlab.training import TrainConfig
 
-    settings = {"time_col": time_col, "targets": parse_list(target, option="--target", lower=False), "fill": fill,
-                "calendar": parse_list(calendar, option="--calendar") if calendar else []}  # fmt: skip
+    settings = _settings(time_col, target, "", None, fill, calendar, "", horizon, timezone)
     series = _read(data, settings)
     if len(series.series) != 1:
         raise ValueError(f"cv takes one series; {data} holds {len(series.series)}")

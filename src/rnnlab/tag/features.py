@@ -98,7 +98,8 @@ class TagDataset(Dataset):
                  tags: Sequence[Sequence[int]] | None = None, lowercase: bool = True,
                  features: Sequence[Sequence[int]] | None = None) -> None:  # fmt: skip
         self.words = [words.encode([t.lower() if lowercase else t for t in s]) for s in sentences]
-        self.casing = [[casing(t) for t in s] for s in sentences]
+        shapes: dict[str, int] = {}  # a token's casing and characters are read once per batch of sentences
+        self.casing = [[shapes[t] if t in shapes else shapes.setdefault(t, casing(t)) for t in s] for s in sentences]
         cache: dict[str, list[int]] = {}
         self.chars = [[cache[t] if t in cache else cache.setdefault(t, char_ids(t, chars)) for t in s]
                       for s in sentences]  # fmt: skip

@@ -134,7 +134,8 @@ def expect(directory: str | Path, *names: str) -> None:
         return
     task = find_task(directory)
     if task is not None and task.name not in names:
-        raise ModelFileError(f"{given} holds a {task.name}, not a {names[0]}: use `{task.command} predict "
+        article = "an" if task.name[0] in "aeiou" else "a"
+        raise ModelFileError(f"{given} holds {article} {task.name}, not a {names[0]}: use `{task.command} predict "
                              f"--model {given}` (or its other commands) with it")  # fmt: skip
 
 

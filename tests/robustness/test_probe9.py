@@ -263,3 +263,141 @@ def test_onnx_runners_answer_an_empty_batch_as_pytorch_does(monkeypatch):
     monkeypatch.setattr("rnnlab.export.runtime.session", lambda path: None)  # the graph is never run
     assert OnnxClassifier("x.onnx", "sentiment-en").predict_proba([]).shape == (0, 2)
     assert OnnxTagger("x.onnx", "ner-en").predict_tags([]) == []
+
+
+# -- the tenth round's probe ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["classify", "predict", "--model", "sentiment-en"],
+                                     ["tag", "predict", "--model", "ner-en"], ["extract", "predict"]])  # fmt: skip
+def test_predict_never_writes_over_its_input(tmp_path, monkeypatch, capsys, command):
+    # before: --output naming the --input (or a link to it) with --overwrite replaced the data with predictions
+    name = {"classify": "in.csv", "tag": "in.txt", "extract": "in.txt"}[command[0]]
+    path = _write(tmp_path, name, "text,label\ngood,pos\n" if name.endswith(".csv") else "Anna flew to Nice.\n")
+    before = path.read_text(encoding="utf-8")
+    link = tmp_path / f"link{path.suffix}"
+    link.symlink_to(path)
+    err = refused(monkeypatch, capsys, *command, "--input", path, "--output", link, "--overwrite")
+    assert "is the input" in err and path.read_text(encoding="utf-8") == before
+
+
+def test_carried_columns_never_replace_a_prediction(tmp_path, monkeypatch, capsys):
+    # before: an input column p_neg replaced the model's p_neg in the CSV; input_label and the gold label collided
+    path = _write(tmp_path, "in.csv", "text,p_neg,input_label,label\nloved it,0.9,foo,pos\n")
+    code, _, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path,
+                     "--output", tmp_path / "o.csv")  # fmt: skip
+    with (tmp_path / "o.csv").open(encoding="utf-8", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert code == 0 and abs(float(row["p_neg"]) + float(row["p_pos"]) - 1) < 1e-5
+    assert (row["input_p_neg"], row["input_label"], row["input_input_label"]) == ("0.9", "foo", "pos")
+
+
+def test_predict_takes_a_partly_labelled_file(tmp_path, monkeypatch, capsys):
+    # before: a row with an empty gold label (csv) or a null one (jsonl) stopped classify predict
+    for name, text in (
+        ("p.csv", "text,label\nloved it,pos\ngood film,\n"),
+        ("p.jsonl", '{"text": "loved it", "label": "pos"}\n{"text": "good film", "label": null}\n'),
+    ):
+        code, out, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input",
+                           _write(tmp_path, name, text))  # fmt: skip
+        assert code == 0 and len(out.splitlines()) == 2
+
+
+def test_json_metrics_are_valid_json():
+    from rnnlab.cli.common import finite
+
+    text = json.dumps(finite({"mse": float("inf"), "folds": [{"smape": float("nan")}]}))
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(c)) == {"mse": None, "folds": [{"smape": None}]}
+
+
+def test_backoff_and_backoff_fields_together_are_refused(tmp_path, monkeypatch, capsys):
+    err = refused(monkeypatch, capsys, "extract", "fit", "--train", "x.jsonl", "--backoff", "--backoff-fields",
+                  "phone", "--out", tmp_path / "m")  # fmt: skip
+    assert "say the same thing two ways: give one" in err
+
+
+def test_extract_predict_names_the_line_of_each_ad(tmp_path, monkeypatch, capsys):
+    path = _write(tmp_path, "ads.txt", "\n\nMaison à Nice, 250 000 €.\n\n  \nAppartement T2\nà Toulon 150 000 €\n")
+    code, out, _ = cli(monkeypatch, capsys, "extract", "predict", "--input", path, "--model", "rules")
+    assert code == 0 and [json.loads(line)["line"] for line in out.splitlines()] == [3, 6]
+    err = refused(monkeypatch, capsys, "extract", "predict", "--input", _write(tmp_path, "e.txt", "\n \n"))
+    assert "e.txt" in err
+
+
+def test_the_python_api_refuses_a_string_where_a_list_is_expected():
+    # before: one record (or one tagged "sentence") per letter
+    import rnnlab
+    from rnnlab.tag.tagger import Tagger
+
+    with pytest.raises(DataError, match="give a list of texts, received str"):
+        rnnlab.load("sentiment-en").predict_records("abc")
+    with pytest.raises(DataError, match="predict_tags takes sentences as lists of tokens"):
+        Tagger.load("pos-en").predict_tags(["The", "cat"])
+
+
+def test_the_onnx_classifier_refuses_a_text_without_words(monkeypatch):
+    from rnnlab.export.runtime import OnnxClassifier
+
+    monkeypatch.setattr("rnnlab.export.runtime.session", lambda path: None)
+    with pytest.raises(DataError, match="text 1 has no words once cleaned"):
+        OnnxClassifier("x.onnx", "sentiment-en").predict_proba(["<br />"])
+
+
+def test_a_forecaster_fitted_on_arrays_is_named_at_the_cli(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from rnnlab.forecast.forecaster import Forecaster
+    from rnnlab.forecast.models import ForecastConfig
+    from rnnlab.training import TrainConfig
+
+    f = Forecaster(ForecastConfig(model="gru", input_width=8, horizon=2, hidden_size=4), TrainConfig(max_epochs=1))
+    with pytest.raises(RuntimeError, match="fit the forecaster before saving it"):
+        f.save(tmp_path / "unfitted")
+    f.fit_arrays([np.sin(np.arange(60.0))[:, None]])
+    f.save(tmp_path / "m")
+    data = _write(tmp_path, "s.csv", "y\n" + "".join(f"{v}\n" for v in np.sin(np.arange(30.0))))
+    err = refused(monkeypatch, capsys, "forecast", "predict", data, "--model", tmp_path / "m", "--output",
+                  tmp_path / "o.csv")  # fmt: skip
+    assert "the model was fitted on arrays (Forecaster.fit_arrays)" in err  # before: KeyError 'targets' traceback
+
+
+def test_the_page_slices_texts_by_code_points():
+    # before: text.slice(start, end) counted UTF-16 units: after an emoji every highlight was one character off
+    from importlib.resources import files
+
+    script = files("rnnlab.serving").joinpath("static/app.js").read_text(encoding="utf-8")
+    body = script[script.index("function highlighted(") :]
+    body = body[: body.index("\n}\n")]
+    assert "Array.from(text)" in body and "text.slice(" not in body
+
+
+def test_extract_fit_names_dev_ads_with_a_field_no_training_ad_has():
+    # before: "tags ['B-PHONE'] were not seen in training (hint: evaluate with the training data's tag column)"
+    from rnnlab.data.conll import Sentence
+    from rnnlab.ie.extractor import _dev_fields_trained
+
+    train = [Sentence(["250", "000"], ["B-PRICE", "I-PRICE"], 1)]
+    dev = [Sentence(["06", "11"], ["B-PHONE", "I-PHONE"], 1)]
+    with pytest.raises(DataError, match=r"the dev ads .*ids \['a7'\]\) mention \['PHONE'\], which no training ad"):
+        _dev_fields_trained(train, dev, [{"id": "a7"}])
+    _dev_fields_trained(train + dev, dev, [{"id": "a7"}])
+
+
+def test_tag_commands_send_an_extractor_directory_to_extract(monkeypatch, capsys):
+    # before: "this tagger was trained with per-token features: pass them (featurizer=...)"
+    from rnnlab.ie.extractor import DEFAULT_MODEL
+
+    err = refused(monkeypatch, capsys, "tag", "predict", "--model", DEFAULT_MODEL, "Maison à Nice")
+    assert "holds a real-estate extractor, not a tagger: use `rnnlab extract predict" in err
+
+
+def test_compare_on_log_scale_names_a_value_that_is_not_positive():
+    # before: a RuntimeWarning from np.log, then "every value must be finite (fill missing values ...)"
+    import numpy as np
+
+    from rnnlab.data.splits import WindowSplit
+    from rnnlab.forecast.compare import compare
+
+    values = np.r_[np.arange(1.0, 30), [0.0], np.arange(1.0, 31)][:, None]
+    with pytest.raises(ValueError, match=r"needs values > 0; step 29 holds 0: pass --no-log"):
+        compare(values, models=["last_value"], input_width=8, horizon=4, splitter=WindowSplit(2), period=7, log=True)

@@ -249,21 +249,35 @@ class TextClassifier:
 
     # -- inference ---------------------------------------------------------------------------
     @torch.no_grad()
-    def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256, source: str | None = None,
-                      lines: Sequence[int] | None = None) -> np.ndarray:  # fmt: skip
-        """(N, K) class probabilities, columns in the order of :attr:`labels`. A text without any word once cleaned
-        (blank, markup only) is a DataError, named by its ``source`` file and ``lines`` when given."""
-        if self.net is None:
-            raise RuntimeError("fit or load the classifier before predicting")
+    def check_texts(self, texts: Sequence[str], *, source: str | None = None, lines: Sequence[int] | None = None
+                    ) -> list[list[int]]:  # fmt: skip
+        """The token ids of ``texts``, a list of strings each with a word once cleaned, else a DataError naming the
+        text (its ``source`` file and ``lines`` when given): a label from the bias alone would be a guess."""
+        if isinstance(texts, str | bytes | dict) or not hasattr(texts, "__iter__"):  # a str: one text per letter
+            raise DataError(f"give a list of texts, received {type(texts).__name__}",
+                            hint='predict(["one text"]) for one text')  # fmt: skip
+        texts = list(texts)  # a pandas Series or a NumPy array of texts too
+        bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+        if bad is not None:
+            raise DataError(f"text {bad + 1} is {type(texts[bad]).__name__}, not text", hint="pass strings")
         ids = self.encode(texts)
         empty = [i for i, row in enumerate(ids) if not row]
-        if empty:  # a label from the bias alone would be a guess presented as an answer
+        if empty:
             i = empty[0]
             which = f"text {i + 1}" if lines is None else "the text"
             raise DataError(f"{which} has no words once cleaned ({texts[i][:40]!r}): nothing to classify"
                             + (f" (and {len(empty) - 1} more)" if len(empty) > 1 else ""), path=source,
                             line=None if lines is None else lines[i],
                             hint="drop texts without words (markup only, blank)")  # fmt: skip
+        return ids
+
+    def predict_proba(self, texts: Sequence[str], *, batch_size: int = 256, source: str | None = None,
+                      lines: Sequence[int] | None = None) -> np.ndarray:  # fmt: skip
+        """(N, K) class probabilities, columns in the order of :attr:`labels`. A text without any word once cleaned
+        (blank, markup only) is a DataError, named by its ``source`` file and ``lines`` when given."""
+        if self.net is None:
+            raise RuntimeError("fit or load the classifier before predicting")
+        ids = self.check_texts(texts, source=source, lines=lines)
         out = self._probabilities(TokenDataset(ids), batch_size=batch_size)
         if not np.isfinite(out).all():  # NaN probabilities would be printed as "NaN" (not JSON) or null
             broken = sum(int((~torch.isfinite(p)).sum()) for p in self.net.parameters())

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
-from rnnlab.cli.common import emit, markdown_table, new_file, output_dir, print_table, wants_json, write_csv
+from rnnlab.cli.common import emit, finite, markdown_table, new_file, output_dir, print_table, wants_json, write_csv
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.data.text import TextDataset, decode_text, numbered_lines, read_labelled, read_text, read_unlabelled
 from rnnlab.errors import DataError
@@ -148,7 +148,7 @@ def evaluate(
 
         plot_confusion(report, plot)
     if wants_json(as_json):
-        typer.echo(json.dumps(report, sort_keys=True))
+        typer.echo(json.dumps(finite(report), sort_keys=True))
         return
     title = (f"{data}: {report['n']} texts, accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}, "
              f"ECE {report['ece']:.4f}")  # fmt: skip
@@ -181,6 +181,17 @@ def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None)
     return TextDataset([line for _, line in numbered], None, source, [n for n, _ in numbered])
 
 
+def _cell(value: Any) -> Any:
+    """A JSONL value in a CSV cell: objects, lists and booleans as JSON (not Python's repr), null as empty."""
+    return (
+        ""
+        if value is None
+        else json.dumps(value, ensure_ascii=False)
+        if isinstance(value, dict | list | bool)
+        else value
+    )
+
+
 def _with_inputs(rows: list[dict[str, Any]], data: TextDataset) -> list[dict[str, Any]]:
     """Each prediction followed by the line of --input it answers and that row's other columns (an id, the gold
     label): ``{"text": ..., "label": ..., "probabilities": ..., "line": 2, "id": "r7", "input_label": "pos"}``; a
@@ -190,8 +201,15 @@ def _with_inputs(rows: list[dict[str, Any]], data: TextDataset) -> list[dict[str
     columns = data.columns or [{} for _ in rows]
     out = []
     for n, given, row in zip(data.lines, columns, rows, strict=True):
-        kept = {(f"input_{k}" if k in row or k == "line" else k): v for k, v in given.items()}
-        out.append({**row, "line": n, **kept})
+        taken = {*row, "line", *(f"p_{y}" for y in row["probabilities"])}  # the CSV's p_<label> columns too
+        record = {**row, "line": n}
+        for key, value in given.items():
+            name = key
+            while name in taken:  # never over a prediction, nor over another input column (input_label given)
+                name = f"input_{name}"
+            taken.add(name)
+            record[name] = value
+        out.append(record)
     return out
 
 
@@ -216,7 +234,7 @@ def predict(
     if explain and output and output.lower().endswith(".csv"):
         raise ValueError(f"--output {output}: --explain adds a list of words and weights per text, which a CSV "
                          "cannot hold; write .jsonl")  # fmt: skip
-    new_file(output, "--output", overwrite=overwrite)
+    new_file(output, "--output", overwrite=overwrite, reads=input_file)
     data = _read_inputs(list(texts or []), input_file, text_col)  # a bad input is named before the model loads
     clf = TextClassifier.load(model)
     rows = clf.predict_records(data.texts, explain=explain, source=data.source, lines=data.lines)  # service schema
@@ -224,7 +242,7 @@ def predict(
     if output and output.lower().endswith(".csv"):  # a CSV has no nesting: one p_<label> column per class
         write_csv(Path(output), [{"text": r["text"], "label": r["label"],
                                   **{f"p_{y}": round(q, 6) for y, q in r["probabilities"].items()},
-                                  **{k: v for k, v in r.items() if k not in ("text", "label", "probabilities")}}
+                                  **{k: _cell(v) for k, v in r.items() if k not in ("text", "label", "probabilities")}}
                                  for r in rows])  # fmt: skip
     elif output:
         Path(output).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import errno
 import json
+import math
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def output_dir(path: str | Path, files: Iterable[str], *, overwrite: bool) -> Path:
@@ -27,12 +29,25 @@ def output_dir(path: str | Path, files: Iterable[str], *, overwrite: bool) -> Pa
 PLOT_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")  # formats matplotlib writes without extra packages
 
 
-def new_file(path: str | Path | None, option: str, *, overwrite: bool) -> None:
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: resolved (., .., links), the same file if both exist (hard links, a
+    case-blind disk), else compared as Windows compares names."""
+    pa, pb = Path(a).resolve(), Path(b).resolve()
+    if pa.exists() and pb.exists():
+        return os.path.samefile(pa, pb)
+    return os.path.normcase(pa) == os.path.normcase(pb)
+
+
+def new_file(path: str | Path | None, option: str, *, overwrite: bool, reads: str | Path | None = None) -> None:
     """Refuse, before any work, an output file ``path`` (given with ``option``) that is a directory (named as the
-    system names it), or that exists without ``overwrite``; None: no such output."""
+    system names it), that exists without ``overwrite``, or that is the input file ``reads`` (--overwrite replaces
+    an old output, never the data being read); None: no such output."""
     if not path:
         return
     target = Path(path)
+    if reads and reads != "-" and same_file(target, reads):
+        raise ValueError(f"{option} {target} is the input {reads}: the predictions would replace the data; write "
+                         "them to another file")  # fmt: skip
     if target.is_dir():  # the CLI's one line for an OSError: "error: <path>: Is a directory; check the path ..."
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
     if target.exists() and not overwrite:
@@ -114,12 +129,27 @@ def print_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None, *
     Console(soft_wrap=False).print(table)
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every float that is not finite (NaN, ±inf: not JSON) as None, in nested dicts and lists.
+
+    >>> finite({"mse": float("inf"), "folds": [1.0, float("nan")]})
+    {'mse': None, 'folds': [1.0, None]}
+    """
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def emit(metrics: Mapping, as_json: bool, title: str) -> None:
     """``metrics`` as one JSON line (``--json``, or stdout not a terminal), else a table of the scalars."""
     import typer
 
     if wants_json(as_json):
-        typer.echo(json.dumps(metrics, sort_keys=True))
+        typer.echo(json.dumps(finite(metrics), sort_keys=True))
         return
     rows = [{"": key, "value": f"{value:.4f}" if isinstance(value, float) else str(value)}
             for key, value in metrics.items() if not isinstance(value, dict | list)]  # fmt: skip

@@ -6,6 +6,8 @@ import json
 
 import typer
 
+from rnnlab.cli.common import finite
+
 EXAMPLES = """Examples:
 
   rnnlab export --model runs/demo/lab/tag/model --format onnx --out ner.onnx
@@ -44,7 +46,7 @@ def export(
 
     report = export_onnx(model, out, data=data, opset=opset, atol=atol, overwrite=overwrite)
     if as_json:
-        typer.echo(json.dumps(report, sort_keys=True))
+        typer.echo(json.dumps(finite(report), sort_keys=True))
         return
     diffs = ", ".join(f"{k} {v:.2g}" for k, v in report["max_abs_diff"].items())
     extra = (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from rnnlab.cli.common import emit, new_file, parse_list, print_table, to_terminal, wants_json
+from rnnlab.cli.common import emit, finite, new_file, parse_list, print_table, to_terminal, wants_json
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.ie.config import default_tagger_config, default_train_config
 from rnnlab.tag.config import TaggerConfig
@@ -80,12 +80,13 @@ def predict(
     else:
         ads = [{"text": t} for t in texts or []]
     check_length([ad["text"] for ad in ads], path=input_file, lines=[ad.get("line", 0) for ad in ads])
-    new_file(output, "--output", overwrite=overwrite)
+    new_file(output, "--output", overwrite=overwrite, reads=input_file)
     if batch_size < 1:
         raise ValueError(f"--batch-size takes a number of ads >= 1, received {batch_size}")
     templates = _load(model).extract([ad["text"] for ad in ads], batch_size=batch_size)
-    lines = [json.dumps({**({"id": ad["id"]} if "id" in ad else {}), "template": t}, ensure_ascii=False)
-             for ad, t in zip(ads, templates, strict=True)]  # fmt: skip
+    lines = [json.dumps({**({"id": ad["id"]} if "id" in ad else {}), **({"line": ad["line"]} if ad.get("line") else {}),
+                         "template": t}, ensure_ascii=False)
+             for ad, t in zip(ads, templates, strict=True)]  # the line of --input each ad starts on  # fmt: skip
     if output:
         Path(output).write_text("\n".join(lines) + "\n", encoding="utf-8")
         typer.echo(f"wrote {len(lines)} templates to {output}", err=True)
@@ -151,6 +152,9 @@ def fit(
     from rnnlab.ie.extractor import Extractor, read_ads
     from rnnlab.io import check_target
 
+    if backoff is not None and backoff_fields != "price_eur":  # one of the two would be ignored
+        raise ValueError("--backoff/--no-backoff (every field or none) and --backoff-fields (some fields) say the "
+                         "same thing two ways: give one")  # fmt: skip
     fields = backoff if backoff is not None else _fields(backoff_fields)
     check_target(out, overwrite=overwrite)  # before training; io.save checks again
     ads = [ad for path in [*train_files, *(more or [])] for ad in read_ads(path, exclude=exclude)]
@@ -181,7 +185,7 @@ def evaluate(
 
     report = _load(model).evaluate(read_ads(data))
     if wants_json(as_json):
-        typer.echo(json.dumps(report, sort_keys=True))
+        typer.echo(json.dumps(finite(report), sort_keys=True))
         return
     micro = report["micro"]
     title = (f"{data}: {report['ads']} ads, micro P {micro['precision']:.4f} R {micro['recall']:.4f} "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from rnnlab.cli.common import markdown_table, new_file, output_dir, parse_list, write_csv
+from rnnlab.cli.common import finite, markdown_table, new_file, output_dir, parse_list, same_file, write_csv
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.forecast.config import DEFAULT_TRAIN, MODELS, ForecastConfig
@@ -245,25 +245,14 @@ def _check_targets(out: str, plot: str | None, data: str, model: str) -> None:
     directory (with --overwrite, `--output m/config.json` destroyed the model and `--output data.csv` the data)."""
     from rnnlab.hub import model_home
 
-    if plot and _same_file(out, plot):
+    if plot and same_file(out, plot):
         raise ConfigError(f"--output {out} and --plot {plot} are the same file; the plot would replace the "
                           "forecasts: give them different paths")  # fmt: skip
     for flag, path in (("--output", out), ("--plot", plot)):
-        if path and _same_file(path, data):
+        if path and same_file(path, data):
             raise ConfigError(f"{flag} {path} is the input data {data}; write the forecasts to another file")
         if path and model_home(path, model) is not None:
             raise ConfigError(f"{flag} {path} is inside the model's directory {model}; write it elsewhere")
-
-
-def _same_file(a: str, b: str) -> bool:
-    """Whether two paths name one file: resolved (., .., links), the same file if both exist (hard links, a
-    case-blind disk), else compared as Windows compares names."""
-    import os
-
-    pa, pb = Path(a).resolve(), Path(b).resolve()
-    if pa.exists() and pb.exists():
-        return os.path.samefile(pa, pb)
-    return os.path.normcase(pa) == os.path.normcase(pb)
 
 
 @app.command(epilog=EXAMPLES)
@@ -332,7 +321,7 @@ def cv(
         raise ValueError(f"--splits takes the number of folds, at least 1, received {splits}")
     report = forecaster.cross_validate(series.series[0].values, WindowSplit(splits, test_size, gap))
     if as_json:
-        typer.echo(json.dumps(report, sort_keys=True))
+        typer.echo(json.dumps(finite(report), sort_keys=True))
         return
     for f in report["folds"]:
         typer.echo(f"fold {f['fold']}: mse {f['mse']:.4g}  mae {f['mae']:.4g}  ({f['windows']} windows)")
@@ -382,7 +371,7 @@ def compare(
     (folder / "compare.md").write_text(f"# {title}\n\n" + markdown_table(summary) + "\n", encoding="utf-8")
     plot_comparison(summary, folder / "compare.png", title=title)
     if as_json:
-        typer.echo(json.dumps(summary))
+        typer.echo(json.dumps(finite(summary)))
         return
     for r in summary:
         typer.echo(f"{r['model']:15} RMSE {r['rmse_mean']:9.3f} ± {r['rmse_std']:7.3f}   MAE {r['mae_mean']:9.3f}"

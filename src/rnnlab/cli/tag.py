@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rnnlab.cli.common import emit, new_file, output_dir, print_table, wants_json
+from rnnlab.cli.common import emit, finite, new_file, output_dir, print_table, wants_json
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.data.conll import FORMATS, SCHEMES, read_tagged, write_tagged
 from rnnlab.errors import DataError
@@ -108,13 +108,12 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Entity P/R/F1 (conlleval rules; micro, macro, per type) and token accuracy on DATA."""
-    from rnnlab.tag.tagger import Tagger
 
     fmt, tag_column = tagged_format(data, fmt, tag_column)
     sentences = read_tagged(data, fmt, tag_column)  # a bad file is named before the model loads
-    report = Tagger.load(model).evaluate(sentences)
+    report = _tagger(model).evaluate(sentences)
     if wants_json(as_json):
-        typer.echo(json.dumps(report, sort_keys=True))
+        typer.echo(json.dumps(finite(report), sort_keys=True))
         return
     line = f"{data}: {report['sentences']} sentences, token accuracy {report['accuracy']:.4f}"
     if "micro" in report:
@@ -185,11 +184,10 @@ def predict(
     overwrite: bool = typer.Option(False, help="Replace --output if it exists."),
 ) -> None:
     """Tag raw texts: CoNLL columns, JSON lines (tokens, tags, spans with offsets and scores) or HTML."""
-    from rnnlab.tag.tagger import Tagger
 
     if output_format is not None and output_format not in ("conll", "json", "html"):
         raise ValueError(f"--output-format must be conll, json or html, received {output_format!r}")
-    new_file(output, "--output", overwrite=overwrite)
+    new_file(output, "--output", overwrite=overwrite, reads=input_file)
     if texts and input_file is not None:  # the arguments were dropped without a word
         raise ValueError("give texts as arguments or --input FILE, not both")
     tag_column_given = tag_column is not None
@@ -203,7 +201,7 @@ def predict(
     numbers, lines = _input_lines(texts, input_file)
     if not lines:
         raise ValueError("give texts as arguments, or --input FILE ('-' reads stdin)")
-    tagger = Tagger.load(model)
+    tagger = _tagger(model)
     results = _tag_in_groups(tagger, lines)  # bounded groups of lines; a long line piece by piece (Tagger.predict)
     if numbers is not None:  # blank lines are skipped: each answer names its line of --input
         results = _numbered(results, iter(numbers))
@@ -300,14 +298,13 @@ def _predict_file(model: str, path: str | None, fmt: str, tag_column: str, outpu
     import io
 
     from rnnlab.data.conll import detect_scheme, tag_column_index, write_predictions
-    from rnnlab.tag.tagger import Tagger
 
     if path is None or path == "-":
         raise ValueError(f"--input-format {fmt} needs --input FILE")
     if output_format != "conll":
         raise ValueError(f"a tagged --input ({fmt}) is written back as --output-format conll")
     sentences = read_tagged(path, fmt, tag_column)
-    tagger = Tagger.load(model)
+    tagger = _tagger(model)
     column = tag_column_index(fmt, tag_column) if fmt == "conllu" else None
     if column is not None:
         _same_kind_of_tags(tagger.config.tag_names, sentences, path, tag_column)
@@ -321,6 +318,17 @@ def _predict_file(model: str, path: str | None, fmt: str, tag_column: str, outpu
         typer.echo(f"wrote {output} ({len(sentences)} sentences, {where})")
     else:
         typer.echo(buffer.getvalue(), nl=False)
+
+
+def _tagger(model: str) -> Any:
+    """The tagger saved at ``model``; an extractor (a tagger of ads, with rule features) is sent to `extract`."""
+    from rnnlab.tag.tagger import Tagger
+
+    tagger = Tagger.load(model)
+    if tagger.info.get("task") == "realestate-extraction":
+        raise ValueError(f"{model} holds a real-estate extractor, not a tagger: use `rnnlab extract predict --model "
+                         f"{model}` (or extract evaluate)")  # fmt: skip
+    return tagger
 
 
 def _same_kind_of_tags(known: Sequence[str], sentences: list, path: str, tag_column: str) -> None:

@@ -216,6 +216,10 @@ def read_like(source: str | Path | pd.DataFrame, settings: dict, *, future_rows:
     known in advance). ``future_rows``: the data ends, in each series, with the rows of the steps to forecast (the
     targets empty, the ``future_features`` given), as ``forecast predict`` reads it; see :func:`with_leads`."""
     name = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
+    if "targets" not in settings:  # Forecaster.fit_arrays saves no column names
+        raise DataError("the model was fitted on arrays (Forecaster.fit_arrays): it knows no column names to read "
+                        "a table with", path=name, hint="use Forecaster.predict_arrays in Python, or fit the model "
+                        "on a CSV or DataFrame (forecast fit / Forecaster.fit)")  # fmt: skip
     features = settings.get("features", [])
     if settings.get("future_features"):
         source, leads = with_leads(source, settings, name, future_rows=future_rows)

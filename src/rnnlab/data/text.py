@@ -477,7 +477,7 @@ def _read_table(path: Path, text_col: str | None, label_col: str | None, require
     for i, (first, _, _) in enumerate(rows):
         if not texts[i].strip():
             raise DataError("empty text", path=path, line=first, column=text, hint="remove the row or fill it")
-        if labels is not None and not labels[i]:
+        if labels is not None and not labels[i] and require_labels:  # predict carries a partly labelled file
             raise DataError("empty label", path=path, line=first, column=label, hint="every row needs a label")
     columns = [{c: v for c, v in zip(header, row, strict=True) if c != text} for _, _, row in rows]
     if labels is not None and require_labels:
@@ -543,9 +543,11 @@ def _read_jsonl(path: Path, text_col: str | None, label_col: str | None, require
         if label is None:
             if require_labels:
                 raise DataError("no label in this object", path=path, line=n, hint="pass --label-col")
+        elif not require_labels and (row[label] is None or row[label] == ""):  # predict: a row without its gold
+            labels.append("")
         else:
             labels.append(_field(row, label, "label", path, n).strip())
-            if not labels[-1]:
+            if not labels[-1] and require_labels:
                 raise DataError("empty label", path=path, line=n, column=label, hint="every row needs a label")
     if not texts:
         raise DataError("no rows", path=path)

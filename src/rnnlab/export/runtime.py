@@ -122,7 +122,8 @@ class OnnxClassifier:
 
         if not len(texts):  # as TextClassifier.predict_proba: nothing in, nothing out (a 0-row feed breaks the graph)
             return np.zeros((0, len(self.classifier.labels)), dtype=np.float32)
-        b = TokenDataset(self.classifier.encode(texts)).collate(list(range(len(texts))))
+        ids = self.classifier.check_texts(texts)  # as in PyTorch: a list of texts, each with a word
+        b = TokenDataset(ids).collate(list(range(len(texts))))
         return run(self.session, {"tokens": b.tokens, "lengths": b.lengths})["probabilities"]
 
 

@@ -40,6 +40,10 @@ def compare(
     unknown = [m for m in models if m not in BASELINES + NETWORKS]
     if unknown:
         raise ValueError(f"unknown model(s) {unknown}; choose among {list(BASELINES + NETWORKS)}")
+    if log and (values <= 0).any():  # log(0) = -inf, then "every value must be finite (fill missing values)"
+        step = int(np.argmax((values <= 0).ravel()))
+        raise ValueError(f"log (--log, the default) needs values > 0; step {step} holds {values.ravel()[step]:g}: "
+                         "pass --no-log (log=False)")  # fmt: skip
     series = np.log(values) if log else values.astype(np.float64)
     spec = WindowSpec.forecast(input_width, horizon)
     rows = []

@@ -555,6 +555,8 @@ class Forecaster:
     def save(self, directory: str | Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
         """The network (config.json + model.safetensors) plus forecaster.json (scaler, loss, data settings),
         written together: weights and scaler are always those of one save."""
+        if self.scaler is None:  # its forecasts would fail at every door, after the model was shipped
+            raise RuntimeError("fit the forecaster before saving it")
         settings = {"loss": self.loss, "train": self.train_config.to_dict(),
                     "conformal_offsets": None if self.offsets is None else self.offsets.tolist(),
                     "scaler": None if self.scaler is None else self.scaler.to_dict(),

@@ -51,6 +51,9 @@ def data_settings(
     if fill is not None and fill not in FILLS:
         raise ValueError(f"fill must be one of {list(FILLS)} or None, received {fill!r}")
     targets = [target] if isinstance(target, str) else list(target)
+    calendar, features, future_features = (
+        [x][: bool(x)] if isinstance(x, str) else x for x in (calendar, features, future_features)
+    )  # calendar="hour" is ["hour"], not one name per letter
     settings = {"time_col": time_col, "targets": targets, "features": list(features), "series_col": series_col,
                 "fill": fill, "calendar": list(calendar)}  # fmt: skip
     if timezone is not None:

@@ -69,6 +69,19 @@ def _overlapping(tokens: Sequence[tuple[str, int, int]], spans: Sequence[tuple[i
     return ids
 
 
+def _dev_fields_trained(train: Sequence[Any], dev: Sequence[Any], dev_ads: Sequence[dict[str, Any]]) -> None:
+    """The held-out dev ads mention no field that no training ad does (the tagger could not score them)."""
+
+    def kinds(sentences: Sequence[Any]) -> set[str]:
+        return {t.split("-", 1)[1] for s in sentences for t in s.tags if t != "O"}
+
+    unseen = sorted(kinds(dev) - kinds(train))
+    if unseen:
+        ids = [str(ad.get("id", "?")) for ad in dev_ads][:5]
+        raise DataError(f"the dev ads (the 10 % held out to pick the epoch: ids {ids}) mention {unseen}, which no "
+                        "training ad does", hint="give more ads: each field in a few of them")  # fmt: skip
+
+
 def town_words(ads: Sequence[dict[str, Any]]) -> set[str]:
     """The relocated copies' towns' words, kept out of the vocabulary: the tagger must find a town by its context,
     its letters and the gazetteer, not by remembering names."""
@@ -174,6 +187,7 @@ class Extractor:
         train_ads = augment(train_ads, copies=relocated, seed=0)
         train_ads += [ad for ad in train_ads if weak.is_annotated(ad)] * (gold_weight - 1)
         train, dev = weak.label_ads(train_ads), weak.label_ads(dev_ads) or None
+        _dev_fields_trained(train, dev or [], dev_ads)
         features = dev_features = None
         if rule_hints:
             rng = random.Random((train_config or default_train_config()).seed)
@@ -320,6 +334,23 @@ def extract_batch(texts: Sequence[str], model: str | Path | Extractor | None = N
     return resolve(model).extract(list(texts), batch_size=batch_size)
 
 
+def _txt_ads(path: Path) -> list[dict[str, Any]]:
+    """The ads of a ``.txt`` file, separated by blank lines (or lines of spaces), each with the line it starts on."""
+    from rnnlab.data.text import read_text
+
+    raw = read_text(path).replace("\r\n", "\n")  # UTF-8 or an error naming the file; an empty file is one too
+    ads, start = [], 0
+    for gap in [*re.finditer(r"\n[ \t\f\v]*\n", raw), None]:
+        block = raw[start : gap.start() if gap else len(raw)]
+        if block.strip():
+            first = start + len(block) - len(block.lstrip())
+            ads.append({"text": block.strip(), "line": raw.count("\n", 0, first) + 1})
+        start = gap.end() if gap else len(raw)
+    if not ads:
+        raise DataError("no ad in it, only blank lines", path=path, hint="one ad per paragraph, a blank line between")
+    return ads
+
+
 def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[dict[str, Any]]:
     """Ads from a ``.jsonl`` file (``text`` + optional ``id``, ``fields``, ``gold``) or a ``.txt`` file (ads
     separated by blank lines). Ads whose id is in one of the ``exclude`` files are dropped."""
@@ -328,9 +359,7 @@ def read_ads(path: str | Path, *, exclude: Sequence[str | Path] = ()) -> list[di
         raise DataError("no such file", path=path, hint="give a .jsonl file of ads or a .txt file")
     drop = {ad.get("id") for other in exclude for ad in read_ads(other)} - {None}
     if path.suffix.lower() in (".txt", ".text"):
-        raw = path.read_text(encoding="utf-8")
-        blocks = [b.strip() for b in re.split(r"\n[ \t\f\v]*\n", raw.replace("\r\n", "\n"))]  # a line of spaces too
-        return [{"text": b, "line": 0} for b in blocks if b]
+        return _txt_ads(path)
     ads, dropped, example = [], 0, '{"id": "...", "text": "Vente appartement T3 ..."}'
     for n, row in iter_jsonl(path, example):
         if not isinstance(row.get("text"), str) or not row["text"].strip():

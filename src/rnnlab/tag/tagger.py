@@ -242,6 +242,9 @@ class Tagger:
                      scheme: str | None = "IOB2") -> list[list[str]]:  # fmt: skip
         """Tags of tokenised sentences (a very long one window by window); chunk tags in ``scheme``: IOB2 (BIO)
         whatever the training data's scheme, or None for the training data's own (IOB1 for CoNLL-2003's files)."""
+        if isinstance(tokens, str) or any(isinstance(s, str) for s in tokens):  # a str: one letter per token
+            raise DataError("predict_tags takes sentences as lists of tokens, e.g. [['Anna', 'flew']]",
+                            hint="split each text into tokens first, or use Tagger.predict(texts)")  # fmt: skip
         if any(len(s) == 0 for s in tokens):
             raise DataError("a sentence has no tokens", hint="drop empty sentences before tagging")
         step = MAX_SENTENCE_TOKENS

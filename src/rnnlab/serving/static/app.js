@@ -78,20 +78,23 @@ async function predict(body) {
   return data;
 }
 
-// text with highlighted spans [{start, end, type}] (non-overlapping), displaCy style
+// text with highlighted spans [{start, end, type}] (non-overlapping), displaCy style; the service's offsets
+// count code points (Python's str), so the text is sliced as code points, not UTF-16 units (an emoji is two)
 function highlighted(text, spans) {
   const doc = el("div", { class: "doc" });
+  const chars = Array.from(text);
+  const slice = (from, to) => chars.slice(from, to).join("");
   let at = 0;
   for (const s of [...spans].sort((a, b) => a.start - b.start)) {
     if (s.start < at) continue;
-    doc.append(text.slice(at, s.start));
+    doc.append(slice(at, s.start));
     const mark = el("mark", { class: "ent", "data-type": s.type, style: `background:${colour(s.type)}` },
-      text.slice(s.start, s.end), el("span", { class: "label" }, s.type));
+      slice(s.start, s.end), el("span", { class: "label" }, s.type));
     if (s.score !== undefined) mark.title = `score ${s.score.toFixed(3)}`;
     doc.append(mark);
     at = s.end;
   }
-  doc.append(text.slice(at));
+  doc.append(slice(at));
   return doc;
 }
 

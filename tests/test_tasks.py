@@ -117,7 +117,8 @@ def test_another_task_given_to_a_command_names_the_right_one(saved):
     name, _, _, directory = saved
     other = {"tagger": "classifier", "classifier": "forecaster", "forecaster": "tagger", "extractor": "classifier"}
     loader = registry()[other[name]]
-    with pytest.raises(ModelFileError, match=rf"holds an? {name}, not a {other[name]}: use `{registry()[name].command} "):
+    said = rf"holds an? {name}, not a {other[name]}: use `{registry()[name].command} "
+    with pytest.raises(ModelFileError, match=said):
         loader.load(directory)
 
 

@@ -24,6 +24,14 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+def _classified_csv(tmp_path: Path, monkeypatch, capsys, name: str, text: str) -> tuple[int, list[dict]]:
+    """classify predict (sentiment-en) of a CSV written from ``text``, to a CSV read back: (exit status, rows)."""
+    code, _, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input",
+                     _write(tmp_path, name, text), "--output", tmp_path / "out.csv")  # fmt: skip
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as f:
+        return code, list(csv.DictReader(f))
+
+
 def test_tag_predict_names_the_input_line_of_each_answer(tmp_path, monkeypatch, capsys):
     # before: blank lines were skipped and nothing said which line an answer was for (answer 2 was line 4)
     path = _write(tmp_path, "in.txt", "Angela Merkel visited Paris.\n\n   \nBarack Obama lives in Washington.\n")
@@ -40,11 +48,8 @@ def test_classify_predict_names_the_input_line_of_each_answer(tmp_path, monkeypa
 
 def test_classify_predict_keeps_the_other_columns_of_a_csv(tmp_path, monkeypatch, capsys):
     # before: the id and the gold label were dropped: the predictions could not be joined back to the rows
-    path = _write(tmp_path, "test.csv", 'id,text,label\nr1,"A wonderful, moving film.",pos\n\nr2,Dull and long.,neg\n')
-    code, _, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path,
-                     "--output", tmp_path / "out.csv")  # fmt: skip
-    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+    text = 'id,text,label\nr1,"A wonderful, moving film.",pos\n\nr2,Dull and long.,neg\n'
+    code, rows = _classified_csv(tmp_path, monkeypatch, capsys, "test.csv", text)
     assert code == 0 and list(rows[0]) == ["text", "label", "p_neg", "p_pos", "line", "id", "input_label"]
     assert [(r["line"], r["id"], r["input_label"]) for r in rows] == [("2", "r1", "pos"), ("4", "r2", "neg")]
 
@@ -283,11 +288,8 @@ def test_predict_never_writes_over_its_input(tmp_path, monkeypatch, capsys, comm
 
 def test_carried_columns_never_replace_a_prediction(tmp_path, monkeypatch, capsys):
     # before: an input column p_neg replaced the model's p_neg in the CSV; input_label and the gold label collided
-    path = _write(tmp_path, "in.csv", "text,p_neg,input_label,label\nloved it,0.9,foo,pos\n")
-    code, _, _ = cli(monkeypatch, capsys, "classify", "predict", "--model", "sentiment-en", "--input", path,
-                     "--output", tmp_path / "o.csv")  # fmt: skip
-    with (tmp_path / "o.csv").open(encoding="utf-8", newline="") as f:
-        row = next(csv.DictReader(f))
+    code, (row,) = _classified_csv(tmp_path, monkeypatch, capsys, "in.csv",
+                                   "text,p_neg,input_label,label\nloved it,0.9,foo,pos\n")  # fmt: skip
     assert code == 0 and abs(float(row["p_neg"]) + float(row["p_pos"]) - 1) < 1e-5
     assert (row["input_p_neg"], row["input_label"], row["input_input_label"]) == ("0.9", "foo", "pos")
 

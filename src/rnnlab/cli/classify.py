@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from rnnlab.classify.config import DEFAULT_TRAIN, ClassifierConfig, TextConfig
-from rnnlab.cli.common import emit, finite, markdown_table, new_file, output_dir, print_table, wants_json, write_csv
+from rnnlab.cli.common import (
+    echo_json,
+    emit,
+    input_text,
+    markdown_table,
+    new_file,
+    output_dir,
+    print_table,
+    wants_json,
+    write_csv,
+)
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
-from rnnlab.data.text import TextDataset, decode_text, numbered_lines, read_labelled, read_text, read_unlabelled
+from rnnlab.data.text import TextDataset, numbered_lines, read_labelled, read_unlabelled
 from rnnlab.errors import DataError
 from rnnlab.training.config import TrainConfig
 
@@ -148,7 +157,7 @@ def evaluate(
 
         plot_confusion(report, plot)
     if wants_json(as_json):
-        typer.echo(json.dumps(finite(report), sort_keys=True))
+        echo_json(report, sort_keys=True)
         return
     title = (f"{data}: {report['n']} texts, accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}, "
              f"ECE {report['ece']:.4f}")  # fmt: skip
@@ -169,13 +178,10 @@ def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None)
         if blank:  # a label for nothing would be a guess presented as an answer
             raise ValueError(f"text argument {blank[0]} is empty (nothing to classify): give each text some words")
         return TextDataset(list(texts), None, "<arguments>")
-    if input_file == "-":
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
-        numbered, source = numbered_lines(decode_text(data, "<stdin>")), "<stdin>"
-    elif Path(input_file).suffix.lower() in (".txt", ".text"):
-        numbered, source = numbered_lines(read_text(input_file)), input_file  # UTF-8, errors name the line
-    else:
+    if input_file != "-" and Path(input_file).suffix.lower() not in (".txt", ".text"):
         return read_labelled(input_file, text_col=text_col, require_labels=False, split="test")
+    numbered = numbered_lines(input_text(input_file))  # one text per line; UTF-8, errors name the line
+    source = "<stdin>" if input_file == "-" else input_file
     if not numbered:
         raise DataError("no text in it, only blank lines", path=source, hint="one text per line")
     return TextDataset([line for _, line in numbered], None, source, [n for n, _ in numbered])
@@ -183,13 +189,11 @@ def _read_inputs(texts: list[str], input_file: str | None, text_col: str | None)
 
 def _cell(value: Any) -> Any:
     """A JSONL value in a CSV cell: objects, lists and booleans as JSON (not Python's repr), null as empty."""
-    return (
-        ""
-        if value is None
-        else json.dumps(value, ensure_ascii=False)
-        if isinstance(value, dict | list | bool)
-        else value
-    )
+    if value is None:
+        return ""
+    if isinstance(value, dict | list | bool):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def _with_inputs(rows: list[dict[str, Any]], data: TextDataset) -> list[dict[str, Any]]:

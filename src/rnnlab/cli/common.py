@@ -144,12 +144,28 @@ def finite(value: Any) -> Any:
     return value
 
 
-def emit(metrics: Mapping, as_json: bool, title: str) -> None:
-    """``metrics`` as one JSON line (``--json``, or stdout not a terminal), else a table of the scalars."""
+def echo_json(value: Any, **options: Any) -> None:
+    """``value`` as one line of valid JSON on stdout (a value that is not finite as null, see :func:`finite`)."""
     import typer
 
+    typer.echo(json.dumps(finite(value), **options))
+
+
+def input_text(path: str) -> str:
+    """The text of an --input file (UTF-8, errors naming it), or of standard input for ``-``."""
+    from rnnlab.data.text import decode_text, read_text
+
+    if path != "-":
+        return read_text(path)
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    return decode_text(data, "<stdin>")
+
+
+def emit(metrics: Mapping, as_json: bool, title: str) -> None:
+    """``metrics`` as one JSON line (``--json``, or stdout not a terminal), else a table of the scalars."""
+
     if wants_json(as_json):
-        typer.echo(json.dumps(finite(metrics), sort_keys=True))
+        echo_json(metrics, sort_keys=True)
         return
     rows = [{"": key, "value": f"{value:.4f}" if isinstance(value, float) else str(value)}
             for key, value in metrics.items() if not isinstance(value, dict | list)]  # fmt: skip

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from rnnlab.cli.common import finite
+from rnnlab.cli.common import echo_json
 
 EXAMPLES = """Examples:
 
@@ -46,7 +44,7 @@ def export(
 
     report = export_onnx(model, out, data=data, opset=opset, atol=atol, overwrite=overwrite)
     if as_json:
-        typer.echo(json.dumps(finite(report), sort_keys=True))
+        echo_json(report, sort_keys=True)
         return
     diffs = ", ".join(f"{k} {v:.2g}" for k, v in report["max_abs_diff"].items())
     extra = (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from rnnlab.cli.common import emit, finite, new_file, parse_list, print_table, to_terminal, wants_json
+from rnnlab.cli.common import echo_json, emit, input_text, new_file, parse_list, print_table, to_terminal, wants_json
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.ie.config import default_tagger_config, default_train_config
 from rnnlab.tag.config import TaggerConfig
@@ -38,15 +38,12 @@ def _load(model: str | None):
 
 def _stdin_ads() -> list[dict]:
     """The ads of standard input: JSON lines when it starts with "{", else blank-line separated texts."""
-    import sys
     import tempfile
 
-    from rnnlab.data.text import decode_text
     from rnnlab.errors import DataError
     from rnnlab.ie.extractor import read_ads
 
-    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
-    text = decode_text(data, "<stdin>")
+    text = input_text("-")
     suffix = ".jsonl" if text.lstrip().startswith("{") else ".txt"
     with tempfile.TemporaryDirectory() as folder:  # read_ads' checks, with stdin named in the errors
         path = Path(folder) / f"stdin{suffix}"
@@ -185,7 +182,7 @@ def evaluate(
 
     report = _load(model).evaluate(read_ads(data))
     if wants_json(as_json):
-        typer.echo(json.dumps(finite(report), sort_keys=True))
+        echo_json(report, sort_keys=True)
         return
     micro = report["micro"]
     title = (f"{data}: {report['ads']} ads, micro P {micro['precision']:.4f} R {micro['recall']:.4f} "

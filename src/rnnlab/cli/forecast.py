@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from rnnlab.cli.common import finite, markdown_table, new_file, output_dir, parse_list, same_file, write_csv
+from rnnlab.cli.common import echo_json, markdown_table, new_file, output_dir, parse_list, same_file, write_csv
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.errors import ConfigError, DataError, ModelFileError
 from rnnlab.forecast.config import DEFAULT_TRAIN, MODELS, ForecastConfig
@@ -310,7 +310,17 @@ def cv(
     from rnnlab.forecast.forecaster import Forecaster
     from rnnlab.training import TrainConfig
 
-    settings = _settings(time_col, target, "", None, fill, calendar, "", horizon, timezone)
+    settings = _settings(
+        time_col,
+        target,
+        features="",
+        series_col=None,
+        fill=fill,
+        calendar=calendar,
+        future_features="",
+        horizon=horizon,
+        timezone=timezone,
+    )  # one series, no covariates
     series = _read(data, settings)
     if len(series.series) != 1:
         raise ValueError(f"cv takes one series; {data} holds {len(series.series)}")
@@ -321,7 +331,7 @@ def cv(
         raise ValueError(f"--splits takes the number of folds, at least 1, received {splits}")
     report = forecaster.cross_validate(series.series[0].values, WindowSplit(splits, test_size, gap))
     if as_json:
-        typer.echo(json.dumps(finite(report), sort_keys=True))
+        echo_json(report, sort_keys=True)
         return
     for f in report["folds"]:
         typer.echo(f"fold {f['fold']}: mse {f['mse']:.4g}  mae {f['mae']:.4g}  ({f['windows']} windows)")
@@ -371,7 +381,7 @@ def compare(
     (folder / "compare.md").write_text(f"# {title}\n\n" + markdown_table(summary) + "\n", encoding="utf-8")
     plot_comparison(summary, folder / "compare.png", title=title)
     if as_json:
-        typer.echo(json.dumps(finite(summary)))
+        echo_json(summary)
         return
     for r in summary:
         typer.echo(f"{r['model']:15} RMSE {r['rmse_mean']:9.3f} ± {r['rmse_std']:7.3f}   MAE {r['mae_mean']:9.3f}"

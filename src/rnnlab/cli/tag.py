@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html
 import json
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from rnnlab.cli.common import emit, finite, new_file, output_dir, print_table, wants_json
+from rnnlab.cli.common import echo_json, emit, input_text, new_file, output_dir, print_table, wants_json
 from rnnlab.cli.options import OUT, OVERWRITE, PROGRESS, RESUME, ConfigOptions, Section
 from rnnlab.data.conll import FORMATS, SCHEMES, read_tagged, write_tagged
 from rnnlab.errors import DataError
@@ -113,7 +112,7 @@ def evaluate(
     sentences = read_tagged(data, fmt, tag_column)  # a bad file is named before the model loads
     report = _tagger(model).evaluate(sentences)
     if wants_json(as_json):
-        typer.echo(json.dumps(finite(report), sort_keys=True))
+        echo_json(report, sort_keys=True)
         return
     line = f"{data}: {report['sentences']} sentences, token accuracy {report['accuracy']:.4f}"
     if "micro" in report:
@@ -222,16 +221,11 @@ MAX_TEXT_CHARS = 100_000  # one text (a line of --input): a long article; the se
 def _input_lines(texts: list[str] | None, input_file: str | None) -> tuple[list[int] | None, list[str]]:
     """The non-blank texts to tag: the arguments, or the lines of --input (UTF-8; '-' reads stdin) with their
     line numbers (None for arguments)."""
-    from rnnlab.data.text import decode_text, numbered_lines, read_text
+    from rnnlab.data.text import numbered_lines
 
     numbers = None
     if input_file is not None:
-        if input_file == "-":
-            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
-            text = decode_text(data, "<stdin>")
-        else:
-            text = read_text(input_file)
-        numbered = numbered_lines(text)  # a file's blank lines separate paragraphs: skipped, the numbers kept
+        numbered = numbered_lines(input_text(input_file))  # blank lines separate paragraphs: skipped, numbers kept
         numbers, lines = [n for n, _ in numbered], [line for _, line in numbered]
     else:
         lines = list(texts or [])

@@ -19,7 +19,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -174,7 +174,8 @@ def with_calendar(data: SeriesData, kinds: Sequence[str], timezone: str | None =
         raise DataError("calendar features need time stamps", path=data.source, hint="pass --time-col")
     clocks = [s.times for s in data.series]
     if timezone is not None:
-        clocks = [_local(times, timezone, data) for times in clocks]
+        zone = _zone(timezone, data)  # checked once, not per series
+        clocks = [_local(times, zone) for times in clocks]
     elif data.clock_changes and {"hour", "dayofweek"} & set(kinds):
         warnings.warn(DataWarning(f"{data.source}: the times change their UTC offset (daylight saving time) and are "
                                   "read on UTC: the hour and day-of-week features are UTC's, an hour off the local "
@@ -189,14 +190,8 @@ def with_calendar(data: SeriesData, kinds: Sequence[str], timezone: str | None =
     return dataclasses.replace(data, series=series, features=[*data.features, *names])
 
 
-def _local(times: np.ndarray, timezone: str, data: SeriesData) -> np.ndarray:
-    """UTC times (read from stamps with offsets) on the wall clock of ``timezone``, daylight saving time included.
-
-    >>> data = SeriesData([], ["y"], [], "h", utc=True)
-    >>> _local(np.array(["2024-03-31T00:00", "2024-03-31T01:00"], dtype="datetime64[ns]"), "Europe/Paris", data)
-    array(['2024-03-31T01:00:00.000000000', '2024-03-31T03:00:00.000000000'],
-          dtype='datetime64[ns]')
-    """
+def _zone(timezone: str, data: SeriesData) -> Any:
+    """The zone named ``timezone`` (IANA), for data whose times were written with UTC offsets (kept in UTC)."""
     import zoneinfo
 
     try:
@@ -208,6 +203,18 @@ def _local(times: np.ndarray, timezone: str, data: SeriesData) -> np.ndarray:
         raise DataError(f"--timezone {timezone} converts times written with UTC offsets (2024-03-31T03:00+02:00); "
                         "these times have none and are read as local times already", path=data.source,
                         hint="drop --timezone, or write the times with their offsets")  # fmt: skip
+    return zone
+
+
+def _local(times: np.ndarray, zone: Any) -> np.ndarray:
+    """UTC times (read from stamps with offsets) on the wall clock of ``zone``, daylight saving time included.
+
+    >>> import zoneinfo
+    >>> _local(np.array(["2024-03-31T00:00", "2024-03-31T01:00"], dtype="datetime64[ns]"),
+    ...        zoneinfo.ZoneInfo("Europe/Paris"))
+    array(['2024-03-31T01:00:00.000000000', '2024-03-31T03:00:00.000000000'],
+          dtype='datetime64[ns]')
+    """
     return pd.DatetimeIndex(times).tz_localize("UTC").tz_convert(zone).tz_localize(None).to_numpy()
 
 

@@ -480,9 +480,10 @@ def _read_table(path: Path, text_col: str | None, label_col: str | None, require
         if labels is not None and not labels[i] and require_labels:  # predict carries a partly labelled file
             raise DataError("empty label", path=path, line=first, column=label, hint="every row needs a label")
     columns = [{c: v for c, v in zip(header, row, strict=True) if c != text} for _, _, row in rows]
+    lines = [first for first, _, _ in rows]
     if labels is not None and require_labels:
-        _one_spelling(labels, [first for first, _, _ in rows], path, label)
-    return TextDataset(texts, labels, str(path), [first for first, _, _ in rows], columns)
+        _one_spelling(labels, lines, path, label)
+    return TextDataset(texts, labels, str(path), lines, columns)
 
 
 def iter_jsonl(path: str | Path, example: str = '{"text": "...", "label": "pos"}') -> Iterator[tuple[int, dict]]:
